@@ -1,0 +1,1 @@
+export { createSecretBox, generateSecretKey, parseSecretKey, type SecretBox } from './secret-box.js';

@@ -1,0 +1,17 @@
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export {
+  type CursorState,
+  type DeadLetter,
+  type DeadLetterWrite,
+  emptyStats,
+  type Link,
+  type LinkWrite,
+  type PageCommit,
+  type RunRow,
+  type RunStats,
+  type RunStatus,
+  type RunTrigger,
+  type Store,
+  type UnitState,
+  type UnitStatePatch,
+} from './types.js';

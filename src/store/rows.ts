@@ -1,0 +1,74 @@
+import {
+  emptyStats,
+  type Link,
+  type RunRow,
+  type RunStatus,
+  type RunTrigger,
+  type UnitState,
+  type UnitStatePatch,
+} from './types.js';
+
+/** A database row as both drivers return it (PostgreSQL BIGINTs arrive as strings). */
+export type Row = Record<string, unknown>;
+
+/** Shared by both stores: how a targeted request merges into a pending one. */
+export function mergeRequestedKeys(
+  alreadyRequested: boolean,
+  pendingKeys: readonly string[] | null,
+  keys: readonly string[] | null,
+): string[] | null {
+  if (keys === null) return null;
+  if (alreadyRequested && pendingKeys === null) return null;
+  return [...new Set([...(pendingKeys ?? []), ...keys])];
+}
+
+export function unitColumns(patch: UnitStatePatch): Array<[string, string | number | null]> {
+  const columns: Array<[string, string | number | null]> = [];
+  if (patch.nextRunAt !== undefined) columns.push(['next_run_ms', patch.nextRunAt?.getTime() ?? null]);
+  if (patch.paused !== undefined) columns.push(['paused', patch.paused ? 1 : 0]);
+  if (patch.pausedReason !== undefined) columns.push(['paused_reason', patch.pausedReason]);
+  if (patch.syncRequested !== undefined) columns.push(['sync_requested', patch.syncRequested ? 1 : 0]);
+  if (patch.requestedKeys !== undefined) {
+    columns.push(['requested_keys', patch.requestedKeys === null ? null : JSON.stringify(patch.requestedKeys)]);
+  }
+  if (patch.lastRunId !== undefined) columns.push(['last_run_id', patch.lastRunId]);
+  return columns;
+}
+
+export function toLink(row: Row): Link {
+  return {
+    key: row.key as string,
+    destId: row.dest_id as string,
+    hash: row.hash as string,
+    sourceUpdatedMs: row.source_updated_ms === null ? null : Number(row.source_updated_ms),
+  };
+}
+
+export function toRun(row: Row): RunRow {
+  return {
+    id: Number(row.id),
+    pipeline: row.pipeline as string,
+    unit: row.unit as string,
+    trigger: row.trigger as RunTrigger,
+    status: row.status as RunStatus,
+    startedAt: new Date(Number(row.started_ms)),
+    finishedAt: row.finished_ms === null ? null : new Date(Number(row.finished_ms)),
+    stats: { ...emptyStats(), ...(typeof row.stats === 'string' ? JSON.parse(row.stats) : row.stats) },
+    error: (row.error as string | null) ?? null,
+  };
+}
+
+export function toUnit(row: Row): UnitState {
+  return {
+    pipeline: row.pipeline as string,
+    unit: row.unit as string,
+    nextRunAt: row.next_run_ms === null ? null : new Date(Number(row.next_run_ms)),
+    paused: Boolean(Number(row.paused)),
+    pausedReason: (row.paused_reason as string | null) ?? null,
+    syncRequested: Boolean(Number(row.sync_requested)),
+    requestedKeys: row.requested_keys === null ? null : (JSON.parse(row.requested_keys as string) as string[]),
+    lastRunId: row.last_run_id === null ? null : Number(row.last_run_id),
+    leaseOwner: (row.lease_owner as string | null) ?? null,
+    leaseExpiresAt: row.lease_expires_ms === null ? null : new Date(Number(row.lease_expires_ms)),
+  };
+}

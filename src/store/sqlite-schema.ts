@@ -1,0 +1,70 @@
+/** Versioned migrations of the SQLite store; each runs once, in order, in a transaction. */
+export const sqliteMigrations: readonly string[] = [
+  `
+  CREATE TABLE links (
+    pipeline TEXT NOT NULL,
+    key TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    dest_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    source_updated_ms INTEGER,
+    seen_pass TEXT,
+    PRIMARY KEY (pipeline, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX links_by_unit ON links (pipeline, unit, seen_pass);
+
+  CREATE TABLE cursors (
+    pipeline TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    cursor TEXT,
+    pass_id TEXT,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, unit)
+  );
+
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    stats TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX runs_by_unit ON runs (pipeline, unit, id);
+
+  CREATE TABLE dead_letters (
+    pipeline TEXT NOT NULL,
+    key TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    error TEXT NOT NULL,
+    record TEXT,
+    attempts INTEGER NOT NULL,
+    first_failed_ms INTEGER NOT NULL,
+    last_failed_ms INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, key)
+  );
+
+  CREATE TABLE units (
+    pipeline TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    next_run_ms INTEGER,
+    paused INTEGER NOT NULL DEFAULT 0,
+    paused_reason TEXT,
+    sync_requested INTEGER NOT NULL DEFAULT 0,
+    requested_keys TEXT,
+    last_run_id INTEGER,
+    lease_owner TEXT,
+    lease_expires_ms INTEGER,
+    PRIMARY KEY (pipeline, unit)
+  );
+
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,350 @@
+import Database from 'better-sqlite3';
+import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
+import { createSecretBox, type SecretBox } from '../net/index.js';
+import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
+import { type Row, mergeRequestedKeys, toLink, toRun, toUnit, unitColumns } from './rows.js';
+import { sqliteMigrations } from './sqlite-schema.js';
+import {
+  type CursorState,
+  type DeadLetter,
+  emptyStats,
+  type Link,
+  type PageCommit,
+  type RunRow,
+  type RunStats,
+  type RunStatus,
+  type RunTrigger,
+  type Store,
+  type UnitState,
+  type UnitStatePatch,
+} from './types.js';
+
+export interface SqliteStoreOptions extends SecretKeyOptions {
+  /** Path of the database file; `:memory:` for a throwaway store. */
+  path: string;
+  /**
+   * How long a writer waits for another process's lock before failing.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+
+/** The embedded default: one SQLite file in WAL mode, shared safely by several processes. */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  const key = resolveSecretKey({
+    secretKey: options.secretKey,
+    keyFile: options.keyFile ?? (options.path === ':memory:' ? undefined : `${options.path}.key`),
+  });
+  return new SqliteStore(db, key ? createSecretBox(key) : null);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS keepsync_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)');
+  const apply = db.transaction(() => {
+    const row = db.prepare('SELECT MAX(version) AS v FROM keepsync_migrations').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > sqliteMigrations.length) {
+      throw new KeepsyncError(
+        'STORE_FAILED',
+        `The store is at schema version ${current}, newer than this keepsync (${sqliteMigrations.length}); upgrade keepsync`,
+      );
+    }
+    for (let version = current + 1; version <= sqliteMigrations.length; version++) {
+      db.exec(sqliteMigrations[version - 1]!);
+      db.prepare('INSERT INTO keepsync_migrations (version, applied_ms) VALUES (?, ?)').run(version, Date.now());
+    }
+  });
+  apply.immediate();
+}
+
+class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #box: SecretBox | null;
+  readonly #statements: ReturnType<typeof prepare>;
+  readonly #commit: Database.Transaction<(commit: PageCommit) => void>;
+
+  constructor(db: Database.Database, box: SecretBox | null) {
+    this.#db = db;
+    this.#box = box;
+    this.#statements = prepare(db);
+    const s = this.#statements;
+    this.#commit = db.transaction((commit: PageCommit) => {
+      const now = Date.now();
+      if (commit.cursor) {
+        s.putCursor.run(
+          commit.pipeline,
+          commit.unit,
+          serializeCursor(commit.cursor.cursor),
+          commit.cursor.passId,
+          now,
+        );
+      }
+      for (const link of commit.links) {
+        s.putLink.run(
+          commit.pipeline,
+          link.key,
+          commit.unit,
+          link.destId,
+          link.hash,
+          link.sourceUpdatedMs,
+          link.passId ?? null,
+        );
+      }
+      if (commit.seen) {
+        for (const key of commit.seen.keys) s.markSeen.run(commit.seen.passId, commit.pipeline, key);
+      }
+      for (const key of commit.removedLinks) s.removeLink.run(commit.pipeline, key);
+      for (const key of commit.resolvedDeadLetters) s.removeDeadLetter.run(commit.pipeline, key);
+      for (const letter of commit.deadLetters) {
+        s.putDeadLetter.run(commit.pipeline, letter.key, commit.unit, letter.error, letter.record, now);
+      }
+      s.updateRunStats.run(JSON.stringify(commit.stats), commit.runId);
+    });
+  }
+
+  async getLinks(pipeline: string, keys: readonly string[]): Promise<Map<string, Link>> {
+    const links = new Map<string, Link>();
+    if (keys.length === 0) return links;
+    const rows = this.#statements.getLinks.all(pipeline, JSON.stringify(keys)) as Row[];
+    for (const row of rows) links.set(row.key as string, toLink(row));
+    return links;
+  }
+
+  async countLinks(pipeline: string, unit?: string): Promise<number> {
+    const row = (
+      unit === undefined
+        ? this.#statements.countLinks.get(pipeline)
+        : this.#statements.countUnitLinks.get(pipeline, unit)
+    ) as { n: number };
+    return row.n;
+  }
+
+  async listUnseenLinks(pipeline: string, unit: string, passId: string, limit: number): Promise<Link[]> {
+    const rows = this.#statements.unseenLinks.all(pipeline, unit, passId, limit) as Row[];
+    return rows.map(toLink);
+  }
+
+  async deleteLinks(pipeline: string): Promise<number> {
+    return this.#db.prepare('DELETE FROM links WHERE pipeline = ?').run(pipeline).changes;
+  }
+
+  async getCursor(pipeline: string, unit: string): Promise<CursorState | null> {
+    const row = this.#statements.getCursor.get(pipeline, unit) as Row | undefined;
+    if (!row) return null;
+    return {
+      cursor: parseCursor(row.cursor as string | null, `pipeline ${pipeline} unit ${unit}`),
+      passId: (row.pass_id as string | null) ?? null,
+    };
+  }
+
+  async resetCursors(pipeline: string): Promise<number> {
+    return this.#db.prepare('DELETE FROM cursors WHERE pipeline = ?').run(pipeline).changes;
+  }
+
+  async commitPage(commit: PageCommit): Promise<void> {
+    this.#commit.immediate(commit);
+  }
+
+  async startRun(pipeline: string, unit: string, trigger: RunTrigger): Promise<number> {
+    const result = this.#db
+      .prepare(
+        `INSERT INTO runs (pipeline, unit, trigger, status, started_ms, stats) VALUES (?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(pipeline, unit, trigger, Date.now(), JSON.stringify(emptyStats()));
+    return Number(result.lastInsertRowid);
+  }
+
+  async finishRun(
+    runId: number,
+    outcome: { status: RunStatus; stats: RunStats; error: string | null },
+  ): Promise<void> {
+    this.#db
+      .prepare('UPDATE runs SET status = ?, finished_ms = ?, stats = ?, error = ? WHERE id = ?')
+      .run(outcome.status, Date.now(), JSON.stringify(outcome.stats), outcome.error, runId);
+  }
+
+  async getRun(runId: number): Promise<RunRow | null> {
+    const row = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    return row ? toRun(row) : null;
+  }
+
+  async listRuns(filter: { pipeline?: string; unit?: string; limit: number }): Promise<RunRow[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM runs WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR unit = ?2)
+         ORDER BY id DESC LIMIT ?3`,
+      )
+      .all(filter.pipeline ?? null, filter.unit ?? null, filter.limit) as Row[];
+    return rows.map(toRun);
+  }
+
+  async listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM dead_letters WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR unit = ?2)
+         ORDER BY pipeline, unit, key`,
+      )
+      .all(filter.pipeline ?? null, filter.unit ?? null) as Row[];
+    return rows.map((row) => ({
+      pipeline: row.pipeline as string,
+      unit: row.unit as string,
+      key: row.key as string,
+      error: row.error as string,
+      record: (row.record as string | null) ?? null,
+      attempts: row.attempts as number,
+      firstFailedAt: new Date(row.first_failed_ms as number),
+      lastFailedAt: new Date(row.last_failed_ms as number),
+    }));
+  }
+
+  async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {
+    this.#db
+      .prepare('INSERT INTO units (pipeline, unit, next_run_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(pipeline, unit, nextRunAt.getTime());
+  }
+
+  async getUnit(pipeline: string, unit: string): Promise<UnitState | null> {
+    const row = this.#db.prepare('SELECT * FROM units WHERE pipeline = ? AND unit = ?').get(pipeline, unit) as
+      | Row
+      | undefined;
+    return row ? toUnit(row) : null;
+  }
+
+  async listUnits(pipeline?: string): Promise<UnitState[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM units WHERE (?1 IS NULL OR pipeline = ?1) ORDER BY pipeline, unit')
+      .all(pipeline ?? null) as Row[];
+    return rows.map(toUnit);
+  }
+
+  async updateUnit(pipeline: string, unit: string, patch: UnitStatePatch): Promise<void> {
+    const columns = unitColumns(patch);
+    if (columns.length === 0) return;
+    const assignments = columns.map(([column]) => `${column} = ?`).join(', ');
+    const result = this.#db
+      .prepare(`UPDATE units SET ${assignments} WHERE pipeline = ? AND unit = ?`)
+      .run(...columns.map(([, value]) => value), pipeline, unit);
+    if (result.changes === 0) {
+      throw new KeepsyncError('NOT_FOUND', `Unit ${unit} of pipeline ${pipeline} is not known to the store`);
+    }
+  }
+
+  async requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void> {
+    const request = this.#db.transaction(() => {
+      const row = this.#db
+        .prepare('SELECT sync_requested, requested_keys FROM units WHERE pipeline = ? AND unit = ?')
+        .get(pipeline, unit) as Row | undefined;
+      if (!row) {
+        throw new KeepsyncError('NOT_FOUND', `Unit ${unit} of pipeline ${pipeline} is not known to the store`);
+      }
+      const merged = mergeRequestedKeys(
+        row.sync_requested === 1,
+        row.requested_keys === null ? null : (JSON.parse(row.requested_keys as string) as string[]),
+        keys,
+      );
+      this.#db
+        .prepare('UPDATE units SET sync_requested = 1, requested_keys = ? WHERE pipeline = ? AND unit = ?')
+        .run(merged === null ? null : JSON.stringify(merged), pipeline, unit);
+    });
+    request.immediate();
+  }
+
+  async acquireLease(pipeline: string, unit: string, owner: string, ttlMs: number, now: Date): Promise<boolean> {
+    const result = this.#db
+      .prepare(
+        `UPDATE units SET lease_owner = ?1, lease_expires_ms = ?2
+         WHERE pipeline = ?3 AND unit = ?4
+           AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires_ms <= ?5)`,
+      )
+      .run(owner, now.getTime() + ttlMs, pipeline, unit, now.getTime());
+    return result.changes === 1;
+  }
+
+  async releaseLease(pipeline: string, unit: string, owner: string): Promise<void> {
+    this.#db
+      .prepare(
+        'UPDATE units SET lease_owner = NULL, lease_expires_ms = NULL WHERE pipeline = ? AND unit = ? AND lease_owner = ?',
+      )
+      .run(pipeline, unit, owner);
+  }
+
+  async putSecret(name: string, value: string): Promise<void> {
+    const sealed = this.#requireBox().seal(value, name);
+    this.#db
+      .prepare(
+        'INSERT INTO secrets (name, sealed, updated_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms',
+      )
+      .run(name, sealed, Date.now());
+  }
+
+  async getSecret(name: string): Promise<string | null> {
+    const row = this.#db.prepare('SELECT sealed FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    return row ? this.#requireBox().open(row.sealed as string, name) : null;
+  }
+
+  async deleteSecret(name: string): Promise<void> {
+    this.#db.prepare('DELETE FROM secrets WHERE name = ?').run(name);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #requireBox(): SecretBox {
+    if (!this.#box) {
+      throw new KeepsyncError(
+        'SECRET_INVALID',
+        'This store has no secret key: set KEEPSYNC_SECRET_KEY or pass `secretKey`',
+      );
+    }
+    return this.#box;
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    getLinks: db.prepare(
+      `SELECT key, dest_id, hash, source_updated_ms FROM links
+       WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))`,
+    ),
+    countLinks: db.prepare('SELECT COUNT(*) AS n FROM links WHERE pipeline = ?'),
+    countUnitLinks: db.prepare('SELECT COUNT(*) AS n FROM links WHERE pipeline = ? AND unit = ?'),
+    unseenLinks: db.prepare(
+      `SELECT key, dest_id, hash, source_updated_ms FROM links
+       WHERE pipeline = ? AND unit = ? AND (seen_pass IS NULL OR seen_pass <> ?) ORDER BY key LIMIT ?`,
+    ),
+    getCursor: db.prepare('SELECT cursor, pass_id FROM cursors WHERE pipeline = ? AND unit = ?'),
+    putCursor: db.prepare(
+      `INSERT INTO cursors (pipeline, unit, cursor, pass_id, updated_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (pipeline, unit) DO UPDATE SET cursor = excluded.cursor, pass_id = excluded.pass_id,
+         updated_ms = excluded.updated_ms`,
+    ),
+    putLink: db.prepare(
+      `INSERT INTO links (pipeline, key, unit, dest_id, hash, source_updated_ms, seen_pass)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, dest_id = excluded.dest_id,
+         hash = excluded.hash, source_updated_ms = excluded.source_updated_ms,
+         seen_pass = COALESCE(excluded.seen_pass, links.seen_pass)`,
+    ),
+    markSeen: db.prepare('UPDATE links SET seen_pass = ? WHERE pipeline = ? AND key = ?'),
+    removeLink: db.prepare('DELETE FROM links WHERE pipeline = ? AND key = ?'),
+    removeDeadLetter: db.prepare('DELETE FROM dead_letters WHERE pipeline = ? AND key = ?'),
+    putDeadLetter: db.prepare(
+      `INSERT INTO dead_letters (pipeline, key, unit, error, record, attempts, first_failed_ms, last_failed_ms)
+       VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
+       ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, error = excluded.error,
+         record = COALESCE(excluded.record, dead_letters.record),
+         attempts = dead_letters.attempts + 1, last_failed_ms = excluded.last_failed_ms`,
+    ),
+    updateRunStats: db.prepare('UPDATE runs SET stats = ? WHERE id = ?'),
+  };
+}
+

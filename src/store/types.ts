@@ -1,0 +1,169 @@
+import type { Cursor } from '../model/index.js';
+
+/** Where a record landed in the destination and what was written there. */
+export interface Link {
+  readonly key: string;
+  readonly destId: string;
+  /** Content hash of what was last written. */
+  readonly hash: string;
+  /** The source's modification time of what was last written (ms), for newest-wins merges. */
+  readonly sourceUpdatedMs: number | null;
+}
+
+export interface LinkWrite extends Link {
+  /** Marks the link as seen by this full pass (delete detection); omit for incremental reads. */
+  readonly passId?: string | undefined;
+}
+
+export interface CursorState {
+  readonly cursor: Cursor;
+  /** The full pass in progress, so a resumed pass keeps the marks of its committed pages. */
+  readonly passId: string | null;
+}
+
+export interface RunStats {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  /** Records refused before any write (empty key, invalid values). */
+  refused: number;
+  retries: number;
+  rateLimitWaitMs: number;
+  pages: number;
+}
+
+export function emptyStats(): RunStats {
+  return {
+    read: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    deleted: 0,
+    failed: 0,
+    refused: 0,
+    retries: 0,
+    rateLimitWaitMs: 0,
+    pages: 0,
+  };
+}
+
+export interface DeadLetterWrite {
+  readonly key: string;
+  readonly error: string;
+  /** The routed record as JSON, so `dead-letters retry` can write it without re-reading. */
+  readonly record: string | null;
+}
+
+export interface DeadLetter extends DeadLetterWrite {
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly attempts: number;
+  readonly firstFailedAt: Date;
+  readonly lastFailedAt: Date;
+}
+
+/** Everything one page changes, committed in ONE transaction. */
+export interface PageCommit {
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly runId: number;
+  /** Omitted by targeted runs, which never move the cursor. */
+  readonly cursor?: CursorState | undefined;
+  readonly links: readonly LinkWrite[];
+  /** Unchanged records of a full pass: only their pass mark moves. */
+  readonly seen?: { readonly passId: string; readonly keys: readonly string[] } | undefined;
+  readonly removedLinks: readonly string[];
+  readonly deadLetters: readonly DeadLetterWrite[];
+  /** Keys written successfully now, so their old dead letters go away. */
+  readonly resolvedDeadLetters: readonly string[];
+  /** Cumulative stats of the run so far. */
+  readonly stats: RunStats;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'aborted';
+export type RunTrigger = 'schedule' | 'manual' | 'keys' | 'dead-letters' | 'resume';
+
+export interface RunRow {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly trigger: RunTrigger;
+  readonly status: RunStatus;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly stats: RunStats;
+  readonly error: string | null;
+}
+
+/** The schedule and status row of one (pipeline, unit). */
+export interface UnitState {
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly nextRunAt: Date | null;
+  readonly paused: boolean;
+  readonly pausedReason: string | null;
+  readonly syncRequested: boolean;
+  /** Keys named by a targeted sync-now; null = the whole unit. */
+  readonly requestedKeys: readonly string[] | null;
+  readonly lastRunId: number | null;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: Date | null;
+}
+
+export type UnitStatePatch = Partial<
+  Pick<UnitState, 'nextRunAt' | 'paused' | 'pausedReason' | 'syncRequested' | 'requestedKeys' | 'lastRunId'>
+>;
+
+/**
+ * The one narrow interface every state backend implements (SQLite embedded, PostgreSQL
+ * shared). All methods are async so both fit; each call is atomic on its own.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  getLinks(pipeline: string, keys: readonly string[]): Promise<Map<string, Link>>;
+  countLinks(pipeline: string, unit?: string): Promise<number>;
+  /** Links of a unit that the given full pass did not see (deleted at the source). */
+  listUnseenLinks(pipeline: string, unit: string, passId: string, limit: number): Promise<Link[]>;
+  /** Forgets every link of a pipeline (after its destination was truncated). */
+  deleteLinks(pipeline: string): Promise<number>;
+
+  getCursor(pipeline: string, unit: string): Promise<CursorState | null>;
+  /** Forgets the cursors so the next run re-reads everything. Returns how many were reset. */
+  resetCursors(pipeline: string): Promise<number>;
+  commitPage(commit: PageCommit): Promise<void>;
+
+  startRun(pipeline: string, unit: string, trigger: RunTrigger): Promise<number>;
+  finishRun(
+    runId: number,
+    outcome: { status: RunStatus; stats: RunStats; error: string | null },
+  ): Promise<void>;
+  getRun(runId: number): Promise<RunRow | null>;
+  listRuns(filter: { pipeline?: string; unit?: string; limit: number }): Promise<RunRow[]>;
+
+  listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]>;
+
+  /** Creates the unit's row when missing; an existing row is left as it is. */
+  ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void>;
+  getUnit(pipeline: string, unit: string): Promise<UnitState | null>;
+  listUnits(pipeline?: string): Promise<UnitState[]>;
+  updateUnit(pipeline: string, unit: string, patch: UnitStatePatch): Promise<void>;
+  /**
+   * Asks for a sync as soon as possible. Keys accumulate until the run; `null` (the whole
+   * unit) wins over any keys.
+   */
+  requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void>;
+  /** Takes the lease when free or expired, or renews it for its owner. */
+  acquireLease(pipeline: string, unit: string, owner: string, ttlMs: number, now: Date): Promise<boolean>;
+  releaseLease(pipeline: string, unit: string, owner: string): Promise<void>;
+
+  /** Stores a secret encrypted (AES-256-GCM) with the store's key. */
+  putSecret(name: string, value: string): Promise<void>;
+  getSecret(name: string): Promise<string | null>;
+  deleteSecret(name: string): Promise<void>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+import type { Cursor, SyncRecord } from '../model/index.js';
+
+/** One independently scheduled piece of a source, e.g. one GitHub org or one table. */
+export interface SourceUnit {
+  readonly id: string;
+}
+
+/** Counters a connector reports while it works, so run stats show where time went. */
+export interface ConnectorTelemetry {
+  /** A request was retried after a retryable failure. */
+  retried(): void;
+  /** Time spent waiting on a rate limiter or a Retry-After. */
+  waitedForRateLimit(ms: number): void;
+}
+
+export interface ReadOptions {
+  /** Where to resume; `null` = from the start (full pass) or from the beginning of time. */
+  readonly cursor: Cursor;
+  /**
+   * A targeted read (a webhook refresh): only these keys are wanted. A source that cannot
+   * look keys up may read everything; the engine keeps only the named keys.
+   */
+  readonly keys?: readonly string[] | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly telemetry: ConnectorTelemetry;
+}
+
+export interface SourcePage {
+  readonly records: readonly SyncRecord[];
+  /** Resume point after this page. */
+  readonly cursor: Cursor;
+}
+
+/**
+ * `full`: every pass lists everything, so a record missing from a complete pass is gone.
+ * `incremental`: the cursor means "changes since"; deletes arrive only as tombstones.
+ */
+export type SourceMode = 'full' | 'incremental';
+
+export interface Source {
+  readonly name: string;
+  readonly mode: SourceMode;
+  units(): readonly SourceUnit[] | Promise<readonly SourceUnit[]>;
+  /** Reads one unit as a lazy sequence of pages. */
+  read(unit: string, options: ReadOptions): AsyncIterable<SourcePage>;
+}
+
+export type WriteOp =
+  | { readonly kind: 'create'; readonly key: string; readonly record: SyncRecord }
+  | {
+      readonly kind: 'update';
+      readonly key: string;
+      readonly destId: string;
+      /** Only the fields to change; fields absent here keep their stored values. */
+      readonly record: SyncRecord;
+    }
+  | { readonly kind: 'archive' | 'delete'; readonly key: string; readonly destId: string };
+
+export type WriteResult =
+  | { readonly status: 'ok'; readonly destId: string }
+  | { readonly status: 'retryable'; readonly error: string; readonly retryAfterMs?: number }
+  /** The destination refused the value (validation); retrying will not help. */
+  | { readonly status: 'rejected'; readonly error: string }
+  /** Only a person can fix it: re-authorize. */
+  | { readonly status: 'auth'; readonly error: string };
+
+export interface SessionContext {
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly telemetry: ConnectorTelemetry;
+}
+
+export interface DestinationSession {
+  /**
+   * Finds objects already written for these keys, so a write that reached the destination
+   * but not the store becomes an update instead of a duplicate. Destinations that cannot
+   * keep the key on their objects return an empty map and rely on the store's links.
+   */
+  lookup(keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Writes a batch; one result per op, in the same order. */
+  write(ops: readonly WriteOp[]): Promise<readonly WriteResult[]>;
+  close(): Promise<void>;
+}
+
+export interface Destination {
+  readonly name: string;
+  open(context: SessionContext): Promise<DestinationSession>;
+  /** Removes everything this destination holds (used by `keepsync reset --truncate`). */
+  truncate?(): Promise<void>;
+}
