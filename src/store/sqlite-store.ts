@@ -104,7 +104,14 @@ class SqliteStore implements Store {
       for (const key of commit.removedLinks) s.removeLink.run(commit.pipeline, key);
       for (const key of commit.resolvedDeadLetters) s.removeDeadLetter.run(commit.pipeline, key);
       for (const letter of commit.deadLetters) {
-        s.putDeadLetter.run(commit.pipeline, letter.key, commit.unit, letter.error, letter.record, now);
+        s.putDeadLetter.run({
+          pipeline: commit.pipeline,
+          key: letter.key,
+          unit: commit.unit,
+          error: letter.error,
+          record: letter.record,
+          now,
+        });
       }
       s.updateRunStats.run(JSON.stringify(commit.stats), commit.runId);
     });
@@ -179,20 +186,20 @@ class SqliteStore implements Store {
   async listRuns(filter: { pipeline?: string; unit?: string; limit: number }): Promise<RunRow[]> {
     const rows = this.#db
       .prepare(
-        `SELECT * FROM runs WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR unit = ?2)
-         ORDER BY id DESC LIMIT ?3`,
+        `SELECT * FROM runs WHERE (@pipeline IS NULL OR pipeline = @pipeline)
+         AND (@unit IS NULL OR unit = @unit) ORDER BY id DESC LIMIT @limit`,
       )
-      .all(filter.pipeline ?? null, filter.unit ?? null, filter.limit) as Row[];
+      .all({ pipeline: filter.pipeline ?? null, unit: filter.unit ?? null, limit: filter.limit }) as Row[];
     return rows.map(toRun);
   }
 
   async listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]> {
     const rows = this.#db
       .prepare(
-        `SELECT * FROM dead_letters WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR unit = ?2)
-         ORDER BY pipeline, unit, key`,
+        `SELECT * FROM dead_letters WHERE (@pipeline IS NULL OR pipeline = @pipeline)
+         AND (@unit IS NULL OR unit = @unit) ORDER BY pipeline, unit, key`,
       )
-      .all(filter.pipeline ?? null, filter.unit ?? null) as Row[];
+      .all({ pipeline: filter.pipeline ?? null, unit: filter.unit ?? null }) as Row[];
     return rows.map((row) => ({
       pipeline: row.pipeline as string,
       unit: row.unit as string,
@@ -220,8 +227,8 @@ class SqliteStore implements Store {
 
   async listUnits(pipeline?: string): Promise<UnitState[]> {
     const rows = this.#db
-      .prepare('SELECT * FROM units WHERE (?1 IS NULL OR pipeline = ?1) ORDER BY pipeline, unit')
-      .all(pipeline ?? null) as Row[];
+      .prepare('SELECT * FROM units WHERE (@pipeline IS NULL OR pipeline = @pipeline) ORDER BY pipeline, unit')
+      .all({ pipeline: pipeline ?? null }) as Row[];
     return rows.map(toUnit);
   }
 
@@ -260,11 +267,11 @@ class SqliteStore implements Store {
   async acquireLease(pipeline: string, unit: string, owner: string, ttlMs: number, now: Date): Promise<boolean> {
     const result = this.#db
       .prepare(
-        `UPDATE units SET lease_owner = ?1, lease_expires_ms = ?2
-         WHERE pipeline = ?3 AND unit = ?4
-           AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires_ms <= ?5)`,
+        `UPDATE units SET lease_owner = @owner, lease_expires_ms = @expires
+         WHERE pipeline = @pipeline AND unit = @unit
+           AND (lease_owner IS NULL OR lease_owner = @owner OR lease_expires_ms <= @now)`,
       )
-      .run(owner, now.getTime() + ttlMs, pipeline, unit, now.getTime());
+      .run({ owner, expires: now.getTime() + ttlMs, pipeline, unit, now: now.getTime() });
     return result.changes === 1;
   }
 
@@ -319,7 +326,8 @@ function prepare(db: Database.Database) {
     countUnitLinks: db.prepare('SELECT COUNT(*) AS n FROM links WHERE pipeline = ? AND unit = ?'),
     unseenLinks: db.prepare(
       `SELECT key, dest_id, hash, source_updated_ms FROM links
-       WHERE pipeline = ? AND unit = ? AND (seen_pass IS NULL OR seen_pass <> ?) ORDER BY key LIMIT ?`,
+       WHERE pipeline = ? AND unit = ? AND (seen_pass IS NULL OR seen_pass <> ?) AND hash <> 'archived'
+       ORDER BY key LIMIT ?`,
     ),
     getCursor: db.prepare('SELECT cursor, pass_id FROM cursors WHERE pipeline = ? AND unit = ?'),
     putCursor: db.prepare(
@@ -339,7 +347,7 @@ function prepare(db: Database.Database) {
     removeDeadLetter: db.prepare('DELETE FROM dead_letters WHERE pipeline = ? AND key = ?'),
     putDeadLetter: db.prepare(
       `INSERT INTO dead_letters (pipeline, key, unit, error, record, attempts, first_failed_ms, last_failed_ms)
-       VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
+       VALUES (@pipeline, @key, @unit, @error, @record, 1, @now, @now)
        ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, error = excluded.error,
          record = COALESCE(excluded.record, dead_letters.record),
          attempts = dead_letters.attempts + 1, last_failed_ms = excluded.last_failed_ms`,

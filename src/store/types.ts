@@ -126,7 +126,10 @@ export interface Store {
 
   getLinks(pipeline: string, keys: readonly string[]): Promise<Map<string, Link>>;
   countLinks(pipeline: string, unit?: string): Promise<number>;
-  /** Links of a unit that the given full pass did not see (deleted at the source). */
+  /**
+   * Links of a unit that the given full pass did not see (deleted at the source), leaving
+   * out objects already archived (link hash `archived`).
+   */
   listUnseenLinks(pipeline: string, unit: string, passId: string, limit: number): Promise<Link[]>;
   /** Forgets every link of a pipeline (after its destination was truncated). */
   deleteLinks(pipeline: string): Promise<number>;

@@ -11,3 +11,16 @@ export type {
   WriteOp,
   WriteResult,
 } from './contracts.js';
+export { contentHash } from './hash.js';
+export { type Logger, silentLogger } from './logger.js';
+export { mergeSources, type MergeSourcesOptions } from './merge-sources.js';
+export {
+  type DeleteGuardOptions,
+  type DeletePolicy,
+  definePipeline,
+  type Pipeline,
+  type PipelineOptions,
+  type ScheduleOptions,
+} from './pipeline.js';
+export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
+export { REAUTHORIZE, type RunOptions, type RunResult, retryDeadLetters, runPipeline } from './run.js';

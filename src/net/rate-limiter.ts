@@ -1,0 +1,82 @@
+import PQueue from 'p-queue';
+
+export interface RateLimiterOptions {
+  /**
+   * Requests started per second, averaged over a sliding one-second window.
+   * @default Infinity
+   */
+  requestsPerSecond?: number;
+  /**
+   * Requests in flight at once.
+   * @default Infinity
+   */
+  concurrency?: number;
+}
+
+export interface ScheduleOptions {
+  signal?: AbortSignal | undefined;
+  /** Told how long the call waited for its turn. */
+  onWait?: ((ms: number) => void) | undefined;
+}
+
+/**
+ * Paces the requests of one credential: a sliding-window request rate, a concurrency cap,
+ * and a pause of the whole queue when the service says "slow down" (429 + Retry-After).
+ */
+export class RateLimiter {
+  readonly #queue: PQueue;
+  #resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  #pausedUntil = 0;
+
+  constructor(options: RateLimiterOptions = {}) {
+    const perSecond = options.requestsPerSecond ?? Number.POSITIVE_INFINITY;
+    this.#queue = new PQueue({
+      concurrency: options.concurrency ?? Number.POSITIVE_INFINITY,
+      ...(Number.isFinite(perSecond)
+        ? { intervalCap: Math.max(1, Math.floor(perSecond)), interval: 1000, strict: true }
+        : {}),
+    });
+  }
+
+  /** Runs `task` when the limiter allows it. */
+  async schedule<T>(task: () => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
+    const queuedAt = performance.now();
+    return this.#queue.add(
+      () => {
+        options.onWait?.(performance.now() - queuedAt);
+        return task();
+      },
+      { signal: options.signal },
+    );
+  }
+
+  /** Holds every queued request for `ms` (extending, never shortening, a pause in force). */
+  pauseFor(ms: number): void {
+    const until = Date.now() + ms;
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#queue.pause();
+    clearTimeout(this.#resumeTimer);
+    this.#resumeTimer = setTimeout(() => {
+      this.#pausedUntil = 0;
+      this.#queue.start();
+    }, ms);
+    this.#resumeTimer.unref?.();
+  }
+
+  get pending(): number {
+    return this.#queue.pending + this.#queue.size;
+  }
+}
+
+const limiters = new Map<string, RateLimiter>();
+
+/** The one limiter of a credential, shared by every pipeline and session that uses it. */
+export function rateLimiterFor(credential: string, options: RateLimiterOptions): RateLimiter {
+  let limiter = limiters.get(credential);
+  if (!limiter) {
+    limiter = new RateLimiter(options);
+    limiters.set(credential, limiter);
+  }
+  return limiter;
+}

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, type Fields, RecordError } from '../model/index.js';
+
+/**
+ * The content hash of what an update would write: a sha256 of the canonical form, so key
+ * order and Date objects vs ISO strings of the same instant make no difference.
+ * Throws a RecordError naming the record and the field when a value has no JSON form.
+ */
+export function contentHash(key: string, fields: Fields, body: string | undefined): string {
+  let canonical: string;
+  try {
+    canonical = canonicalJson(body === undefined ? { f: fields } : { b: body, f: fields });
+  } catch (error) {
+    if (error instanceof RecordError) {
+      const field = error.field?.replace(/^f\./, '');
+      throw new RecordError(
+        `record ${key}: ${error.message.replace('`f.', '`')}`,
+        { key, field },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/** The hash a link gets when its object was archived, so a returning record is rewritten. */
+export const ARCHIVED_HASH = 'archived';

@@ -1,0 +1,110 @@
+import { KeepsyncError } from '../model/index.js';
+import type { Destination, Source } from './contracts.js';
+import type { RouteOptions } from './route.js';
+
+export type DeletePolicy = 'ignore' | 'archive' | 'delete';
+
+export interface ScheduleOptions {
+  /** Run every this many milliseconds. @default 1_800_000 (30 minutes) */
+  everyMs?: number | undefined;
+  /** A cron expression (5 or 6 fields); wins over `everyMs`. */
+  cron?: string | undefined;
+}
+
+export interface DeleteGuardOptions {
+  /**
+   * The largest share (0-1) of a unit's synced objects one run may delete or archive; a run
+   * that would remove more stops and says so, deleting nothing.
+   * @default 0.5
+   */
+  maxShare?: number | undefined;
+  /** Below this many linked objects the guard does not apply. @default 10 */
+  minLinks?: number | undefined;
+}
+
+export interface PipelineOptions {
+  /** Unique name; keys the pipeline's state in the store. */
+  name: string;
+  source: Source;
+  destination: Destination;
+  route?: RouteOptions | undefined;
+  /**
+   * What a record deleted at the source does to its object. Full-refresh sources count a
+   * record missing from a complete pass as deleted; any source may emit tombstones.
+   * @default 'ignore'
+   */
+  deletes?: DeletePolicy | undefined;
+  deleteGuard?: DeleteGuardOptions | undefined;
+  schedule?: ScheduleOptions | undefined;
+  /**
+   * Attempts of a retryable write before the record goes to the dead letters.
+   * @default 5
+   */
+  writeRetries?: number | undefined;
+  /** First backoff delay of a retried write. @default 250 */
+  retryMinDelayMs?: number | undefined;
+}
+
+export interface Pipeline {
+  readonly name: string;
+  readonly source: Source;
+  readonly destination: Destination;
+  readonly route: RouteOptions;
+  readonly deletes: DeletePolicy;
+  readonly deleteGuard: Required<DeleteGuardOptions>;
+  readonly schedule: ScheduleOptions;
+  readonly writeRetries: number;
+  readonly retryMinDelayMs: number;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const DELETE_POLICIES: readonly DeletePolicy[] = ['ignore', 'archive', 'delete'];
+
+/** Checks a pipeline's options and applies defaults once. */
+export function definePipeline(options: PipelineOptions): Pipeline {
+  const where = `pipeline ${JSON.stringify(options?.name)}`;
+  if (typeof options?.name !== 'string' || !NAME_PATTERN.test(options.name)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} to have a name of letters, digits, '_', '.' or '-' (at most 100)`,
+    );
+  }
+  if (!options.source || typeof options.source.read !== 'function') {
+    throw new KeepsyncError('CONFIG_INVALID', `Expected ${where} to have a source with read()`);
+  }
+  if (!options.destination || typeof options.destination.open !== 'function') {
+    throw new KeepsyncError('CONFIG_INVALID', `Expected ${where} to have a destination with open()`);
+  }
+  const deletes = options.deletes ?? 'ignore';
+  if (!DELETE_POLICIES.includes(deletes)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`deletes\` to be one of ${DELETE_POLICIES.join(', ')}, got ${JSON.stringify(deletes)}`,
+    );
+  }
+  const maxShare = options.deleteGuard?.maxShare ?? 0.5;
+  if (!(maxShare >= 0 && maxShare <= 1)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`deleteGuard.maxShare\` to be between 0 and 1, got ${maxShare}`,
+    );
+  }
+  const everyMs = options.schedule?.everyMs;
+  if (everyMs !== undefined && !(Number.isFinite(everyMs) && everyMs >= 1000)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`schedule.everyMs\` to be at least 1000, got ${everyMs}`,
+    );
+  }
+  return {
+    name: options.name,
+    source: options.source,
+    destination: options.destination,
+    route: options.route ?? {},
+    deletes,
+    deleteGuard: { maxShare, minLinks: options.deleteGuard?.minLinks ?? 10 },
+    schedule: options.schedule ?? {},
+    writeRetries: options.writeRetries ?? 5,
+    retryMinDelayMs: options.retryMinDelayMs ?? 250,
+  };
+}
