@@ -1,0 +1,288 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  Engine,
+  findPipeline,
+  listStatus,
+  pauseUnits,
+  registerUnits,
+  requestSync,
+  resetPipeline,
+  resumeUnits,
+} from '../engine/index.js';
+import { KeepsyncError } from '../model/index.js';
+import { type RunResult, retryDeadLetters } from '../sync/index.js';
+import { type CliContext, type GlobalOptions, openContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { formatDuration, formatTime, printJson, printTable } from './output.js';
+import { createProgress } from './progress.js';
+import { CONFIG_TEMPLATE } from './template.js';
+
+async function withContext<T>(
+  options: GlobalOptions,
+  action: (context: CliContext) => Promise<T>,
+): Promise<T> {
+  const context = await openContext(options);
+  try {
+    return await action(context);
+  } finally {
+    await context.store.close();
+  }
+}
+
+export function initCommand(options: { force?: boolean }): number {
+  const path = resolve('keepsync.config.ts');
+  if (existsSync(path) && !options.force) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `${path} already exists; pass --force to overwrite it`,
+    );
+  }
+  writeFileSync(path, CONFIG_TEMPLATE);
+  process.stdout.write(`Created ${path}\nNext: edit it, then run \`keepsync run --once\`\n`);
+  return EXIT.ok;
+}
+
+export async function runCommand(
+  names: string[],
+  options: GlobalOptions & { once?: boolean },
+): Promise<number> {
+  return withContext(options, async ({ config, store, logger }) => {
+    for (const name of names) findPipeline(config.pipelines, name);
+    const pipelines = names.length
+      ? config.pipelines.filter((pipeline) => names.includes(pipeline.name))
+      : config.pipelines;
+    const progress = createProgress(!options.json);
+    const engine = await Engine.create({
+      store,
+      pipelines,
+      logger,
+      ...config.engine,
+      onProgress: progress.update,
+    });
+    const stop = () => void engine.shutdown();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      if (options.once) {
+        const results = await engine.runOnce();
+        progress.stop();
+        reportRuns(results, options.json);
+        return exitCodeOf(results);
+      }
+      process.stderr.write(
+        `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s); Ctrl-C stops\n`,
+      );
+      await engine.run();
+      progress.stop();
+      return EXIT.ok;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  });
+}
+
+function reportRuns(results: readonly RunResult[], json: boolean | undefined): void {
+  if (json) {
+    printJson(results);
+    return;
+  }
+  printTable(
+    [
+      'pipeline',
+      'unit',
+      'status',
+      'read',
+      'created',
+      'updated',
+      'unchanged',
+      'deleted',
+      'failed',
+      'retries',
+    ],
+    results.map((result) => [
+      result.pipeline,
+      result.unit,
+      result.status,
+      result.stats.read,
+      result.stats.created,
+      result.stats.updated,
+      result.stats.unchanged,
+      result.stats.deleted,
+      result.stats.failed,
+      result.stats.retries,
+    ]),
+  );
+  for (const result of results) {
+    if (result.error)
+      process.stderr.write(
+        `${result.pipeline}/${result.unit}: ${result.pausedReason ?? result.error}\n`,
+      );
+  }
+}
+
+function exitCodeOf(results: readonly RunResult[]): number {
+  if (results.some((result) => result.status === 'failed')) return EXIT.runFailed;
+  if (results.some((result) => result.status === 'paused')) return EXIT.paused;
+  if (results.some((result) => result.stats.failed > 0)) return EXIT.deadLetters;
+  return EXIT.ok;
+}
+
+export async function statusCommand(options: GlobalOptions): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    await registerUnits(store, config.pipelines);
+    const rows = await listStatus(store);
+    if (options.json) {
+      printJson(rows);
+      return EXIT.ok;
+    }
+    printTable(
+      ['pipeline', 'unit', 'state', 'last run', 'result', 'next run', 'last stats', 'last error'],
+      rows.map((row) => {
+        const run = row.lastRun;
+        const duration = run?.finishedAt
+          ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime())
+          : '';
+        return [
+          row.pipeline,
+          row.unit,
+          row.paused
+            ? `paused: ${row.pausedReason ?? ''}`
+            : row.syncRequested
+              ? 'sync requested'
+              : 'scheduled',
+          formatTime(run?.startedAt),
+          run ? `${run.status} ${duration}`.trim() : '-',
+          row.paused ? '-' : formatTime(row.nextRunAt),
+          run
+            ? `${run.stats.created}+ ${run.stats.updated}~ ${run.stats.unchanged}= ${run.stats.deleted}- ${run.stats.failed}!`
+            : '-',
+          run?.error ?? '',
+        ];
+      }),
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function triggerCommand(
+  pipeline: string,
+  options: GlobalOptions & { unit?: string; keys?: string },
+): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    findPipeline(config.pipelines, pipeline);
+    await registerUnits(store, config.pipelines);
+    const keys = options.keys
+      ? options.keys
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean)
+      : null;
+    const units = await requestSync(store, pipeline, options.unit, keys);
+    say(
+      options,
+      { requested: units.map((unit) => unit.unit), keys },
+      `Sync requested for ${units.length} unit(s) of ${pipeline}`,
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function pauseCommand(
+  pipeline: string,
+  options: GlobalOptions & { unit?: string; reason?: string },
+): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    findPipeline(config.pipelines, pipeline);
+    const units = await pauseUnits(
+      store,
+      pipeline,
+      options.unit,
+      options.reason ?? 'paused by hand',
+    );
+    say(
+      options,
+      { paused: units.map((unit) => unit.unit) },
+      `Paused ${units.length} unit(s) of ${pipeline}`,
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function resumeCommand(
+  pipeline: string,
+  options: GlobalOptions & { unit?: string },
+): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    findPipeline(config.pipelines, pipeline);
+    const units = await resumeUnits(store, pipeline, options.unit);
+    say(
+      options,
+      { resumed: units.map((unit) => unit.unit) },
+      `Resumed ${units.length} unit(s) of ${pipeline}; they run at once`,
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function resetCommand(
+  pipeline: string,
+  options: GlobalOptions & { truncate?: boolean },
+): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    const result = await resetPipeline(store, findPipeline(config.pipelines, pipeline), {
+      truncate: options.truncate,
+    });
+    say(
+      options,
+      result,
+      `Reset ${pipeline}: ${result.cursors} cursor(s) forgotten${options.truncate ? `, destination truncated, ${result.links} link(s) dropped` : ''}; the next run re-reads everything`,
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function deadLettersListCommand(
+  options: GlobalOptions & { pipeline?: string },
+): Promise<number> {
+  return withContext(options, async ({ store }) => {
+    const letters = await store.listDeadLetters({ pipeline: options.pipeline });
+    if (options.json) {
+      printJson(letters.map(({ record: _record, ...letter }) => letter));
+      return EXIT.ok;
+    }
+    printTable(
+      ['pipeline', 'unit', 'key', 'attempts', 'last failed', 'error'],
+      letters.map((letter) => [
+        letter.pipeline,
+        letter.unit,
+        letter.key,
+        letter.attempts,
+        formatTime(letter.lastFailedAt),
+        letter.error.slice(0, 120),
+      ]),
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function deadLettersRetryCommand(
+  options: GlobalOptions & { pipeline?: string },
+): Promise<number> {
+  return withContext(options, async ({ config, store, logger }) => {
+    const pipelines = options.pipeline
+      ? [findPipeline(config.pipelines, options.pipeline)]
+      : config.pipelines;
+    const results: RunResult[] = [];
+    for (const pipeline of pipelines)
+      results.push(...(await retryDeadLetters({ store, pipeline, logger })));
+    reportRuns(results, options.json);
+    return exitCodeOf(results);
+  });
+}
+
+function say(options: GlobalOptions, json: unknown, text: string): void {
+  if (options.json) printJson(json);
+  else process.stdout.write(`${text}\n`);
+}

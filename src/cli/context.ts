@@ -1,0 +1,38 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import pino from 'pino';
+import { findConfigFile, loadConfig, type ResolvedConfig } from '../config/index.js';
+import { openSqliteStore, type Store } from '../store/index.js';
+import type { Logger } from '../sync/index.js';
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+}
+
+export interface CliContext {
+  readonly config: ResolvedConfig;
+  readonly configPath: string;
+  readonly store: Store;
+  readonly logger: Logger;
+}
+
+/** Loads the config and opens its store; the caller closes the store. */
+export async function openContext(options: GlobalOptions): Promise<CliContext> {
+  const configPath = findConfigFile(options.config);
+  const config = await loadConfig(configPath);
+  const store = await openConfiguredStore(config, dirname(configPath));
+  // Logs go to stderr so stdout stays clean for tables and --json.
+  const logger = pino({ level: process.env.KEEPSYNC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  return { config, configPath, store, logger };
+}
+
+async function openConfiguredStore(config: ResolvedConfig, base: string): Promise<Store> {
+  if (config.store.postgres) {
+    const { openPostgresStore } = await import('../store/index.js');
+    return openPostgresStore({ connectionString: config.store.postgres });
+  }
+  const path = resolve(base, config.store.sqlite ?? '.keepsync/keepsync.db');
+  mkdirSync(dirname(path), { recursive: true });
+  return openSqliteStore({ path });
+}

@@ -1,0 +1,12 @@
+/** What `keepsync` exit codes mean, for scripts. */
+export const EXIT = {
+  ok: 0,
+  /** A run failed (source or destination error, delete guard). */
+  runFailed: 1,
+  /** Bad usage or configuration. */
+  usage: 2,
+  /** A unit paused: re-authorize, then resume. */
+  paused: 3,
+  /** Runs finished but some records went to the dead letters. */
+  deadLetters: 4,
+} as const;

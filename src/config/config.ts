@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { KeepsyncError } from '../model/index.js';
+import { definePipeline, type Pipeline, type PipelineOptions } from '../sync/index.js';
+
+export interface StoreConfig {
+  /** Path of the SQLite file (the embedded default). @default '.keepsync/keepsync.db' */
+  sqlite?: string | undefined;
+  /** A PostgreSQL connection string, for a store shared by several machines. */
+  postgres?: string | undefined;
+}
+
+export interface EngineConfig {
+  /** @default 4 */
+  concurrency?: number | undefined;
+  /** @default 60_000 */
+  leaseTtlMs?: number | undefined;
+  /** @default 1000 */
+  pollIntervalMs?: number | undefined;
+}
+
+export interface KeepsyncConfig {
+  store?: StoreConfig | undefined;
+  engine?: EngineConfig | undefined;
+  pipelines: readonly PipelineOptions[];
+}
+
+export interface ResolvedConfig {
+  readonly store: StoreConfig;
+  readonly engine: EngineConfig;
+  readonly pipelines: readonly Pipeline[];
+}
+
+/** Types a `keepsync.config.ts`; checking happens when keepsync loads it. */
+export function defineConfig(config: KeepsyncConfig): KeepsyncConfig {
+  return config;
+}
+
+const configSchema = z
+  .object({
+    store: z
+      .object({ sqlite: z.string().min(1).optional(), postgres: z.string().min(1).optional() })
+      .strict()
+      .refine(
+        (store) => !(store.sqlite && store.postgres),
+        'choose either `sqlite` or `postgres`, not both',
+      )
+      .optional(),
+    engine: z
+      .object({
+        concurrency: z.number().int().min(1).optional(),
+        leaseTtlMs: z.number().int().min(1000).optional(),
+        pollIntervalMs: z.number().int().min(10).optional(),
+      })
+      .strict()
+      .optional(),
+    pipelines: z.array(z.object({ name: z.string() }).passthrough()),
+  })
+  .strict();
+
+/** Checks a loaded config; every problem names its place in the file. */
+export function resolveConfig(value: unknown, origin: string): ResolvedConfig {
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map(
+        (issue) => `  - ${issue.path.length ? issue.path.join('.') : '(config)'}: ${issue.message}`,
+      )
+      .join('\n');
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `${origin} is not a valid keepsync config:\n${problems}`,
+    );
+  }
+  const config = value as KeepsyncConfig;
+  const pipelines = config.pipelines.map((options, index) => {
+    try {
+      return definePipeline(options);
+    } catch (error) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `${origin} pipelines[${index}]: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  });
+  const seen = new Set<string>();
+  for (const pipeline of pipelines) {
+    if (seen.has(pipeline.name)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `${origin}: two pipelines are named ${pipeline.name}`,
+      );
+    }
+    seen.add(pipeline.name);
+  }
+  return {
+    store: config.store ?? { sqlite: '.keepsync/keepsync.db' },
+    engine: config.engine ?? {},
+    pipelines,
+  };
+}

@@ -1,0 +1,9 @@
+export {
+  defineConfig,
+  type EngineConfig,
+  type KeepsyncConfig,
+  type ResolvedConfig,
+  resolveConfig,
+  type StoreConfig,
+} from './config.js';
+export { CONFIG_FILES, findConfigFile, loadConfig } from './load.js';

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createJiti } from 'jiti';
+import { KeepsyncError } from '../model/index.js';
+import { type ResolvedConfig, resolveConfig } from './config.js';
+
+export const CONFIG_FILES = [
+  'keepsync.config.ts',
+  'keepsync.config.mts',
+  'keepsync.config.js',
+  'keepsync.config.mjs',
+];
+const CONNECTORS = ['memory', 'files', 'sql'];
+
+/** Finds the config file: the one named, else the first default name in `cwd`. */
+export function findConfigFile(explicit: string | undefined, cwd = process.cwd()): string {
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path))
+      throw new KeepsyncError('CONFIG_INVALID', `Config file ${explicit} does not exist`);
+    return path;
+  }
+  for (const name of CONFIG_FILES) {
+    const path = resolve(cwd, name);
+    if (existsSync(path)) return path;
+  }
+  throw new KeepsyncError(
+    'CONFIG_INVALID',
+    `No keepsync.config.ts in ${cwd}; run \`keepsync init\` to create one, or pass --config`,
+  );
+}
+
+/** Loads a TypeScript or JavaScript config without a build step. */
+export async function loadConfig(path: string): Promise<ResolvedConfig> {
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  let loaded: unknown;
+  try {
+    loaded = await jiti.import(path, { default: true });
+  } catch (error) {
+    throw explainLoadError(error, path);
+  }
+  return resolveConfig(loaded, path);
+}
+
+function explainLoadError(error: unknown, path: string): KeepsyncError {
+  const message = (error as Error)?.message ?? String(error);
+  const connector = /keepsync\/connectors\/([\w-]+)/.exec(message)?.[1];
+  if (connector && !CONNECTORS.includes(connector)) {
+    return new KeepsyncError(
+      'CONNECTOR_UNKNOWN',
+      `${path} uses an unknown connector \`${connector}\`; available: ${CONNECTORS.join(', ')}`,
+      { cause: error },
+    );
+  }
+  return new KeepsyncError(
+    'CONFIG_INVALID',
+    `${path} could not be loaded: ${message.split('\n')[0]}`,
+    {
+      cause: error,
+    },
+  );
+}

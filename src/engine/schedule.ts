@@ -1,0 +1,48 @@
+import { Cron } from 'croner';
+import { KeepsyncError } from '../model/index.js';
+import type { Pipeline } from '../sync/index.js';
+
+export const DEFAULT_INTERVAL_MS = 30 * 60_000;
+
+/** When a unit of this pipeline runs next, counted from `from`. */
+export function nextRunAfter(pipeline: Pipeline, from: Date): Date {
+  const { cron, everyMs } = pipeline.schedule;
+  if (cron) {
+    const next = parseCron(cron, pipeline.name).nextRun(from);
+    if (!next) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `The cron schedule of pipeline ${pipeline.name} never fires again`,
+      );
+    }
+    return next;
+  }
+  return new Date(from.getTime() + (everyMs ?? DEFAULT_INTERVAL_MS));
+}
+
+/** After a failed run: retry sooner than the schedule, backing off 5 s, 10 s, 20 s... */
+export function retryAfterFailure(
+  pipeline: Pipeline,
+  from: Date,
+  consecutiveFailures: number,
+): Date {
+  const backoffMs = Math.min(5_000 * 2 ** Math.max(0, consecutiveFailures - 1), 15 * 60_000);
+  const scheduled = nextRunAfter(pipeline, from);
+  return new Date(Math.min(scheduled.getTime(), from.getTime() + backoffMs));
+}
+
+export function validateSchedule(pipeline: Pipeline): void {
+  if (pipeline.schedule.cron) parseCron(pipeline.schedule.cron, pipeline.name);
+}
+
+function parseCron(expression: string, pipeline: string): Cron {
+  try {
+    return new Cron(expression, { paused: true });
+  } catch (error) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected pipeline ${pipeline} \`schedule.cron\` to be a cron expression, got ${JSON.stringify(expression)}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}

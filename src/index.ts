@@ -1,0 +1,14 @@
+export * from './config/index.js';
+export * from './engine/index.js';
+export * from './model/index.js';
+export {
+  parseRetryAfter,
+  RateLimiter,
+  type RateLimiterOptions,
+  RetryableError,
+  type RetryOptions,
+  rateLimiterFor,
+  withRetry,
+} from './net/index.js';
+export * from './store/index.js';
+export * from './sync/index.js';
