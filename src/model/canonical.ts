@@ -42,7 +42,10 @@ function write(value: unknown, path: string, ancestors: Set<object>): string {
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw unserialisable(path, `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`);
+      throw unserialisable(
+        path,
+        `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`,
+      );
     }
     const entries = Object.keys(value)
       .filter((name) => (value as Record<string, unknown>)[name] !== undefined)
@@ -63,5 +66,7 @@ function join(path: string, name: string): string {
 
 function unserialisable(path: string, what: string): RecordError {
   const where = path === '' ? 'the value' : `field \`${path}\``;
-  return new RecordError(`${where} is ${what}, which has no JSON form`, { field: path || undefined });
+  return new RecordError(`${where} is ${what}, which has no JSON form`, {
+    field: path || undefined,
+  });
 }

@@ -62,7 +62,9 @@ export class RecordError extends KeepsyncError {
 
 /** Works across realms and duplicated installs, unlike `instanceof`. */
 export function isKeepsyncError(value: unknown): value is KeepsyncError {
-  return typeof value === 'object' && value !== null && (value as { [brand]?: true })[brand] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as { [brand]?: true })[brand] === true
+  );
 }
 
 export function isAuthError(value: unknown): value is AuthError {

@@ -11,4 +11,9 @@ export {
   sleep,
   withRetry,
 } from './retry.js';
-export { createSecretBox, generateSecretKey, parseSecretKey, type SecretBox } from './secret-box.js';
+export {
+  createSecretBox,
+  generateSecretKey,
+  parseSecretKey,
+  type SecretBox,
+} from './secret-box.js';

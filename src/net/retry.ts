@@ -6,7 +6,10 @@ import type { RateLimiter } from './rate-limiter.js';
 export class RetryableError extends Error {
   readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, options: { retryAfterMs?: number | undefined; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { retryAfterMs?: number | undefined; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RetryableError';
     this.retryAfterMs = options.retryAfterMs;
@@ -35,7 +38,10 @@ export interface RetryOptions {
  * next attempt waits at least that long (and the whole limiter pauses, when there is one).
  * Auth errors are never retried.
  */
-export async function withRetry<T>(task: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withRetry<T>(
+  task: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const isRetryable = options.isRetryable ?? defaultIsRetryable;
   return pRetry(
     async (attempt) => {
@@ -73,10 +79,20 @@ function defaultIsRetryable(error: unknown): boolean {
   return typeof code === 'string' && NETWORK_CODES.has(code);
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
 
 /** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  header: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

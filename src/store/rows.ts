@@ -24,12 +24,17 @@ export function mergeRequestedKeys(
 
 export function unitColumns(patch: UnitStatePatch): Array<[string, string | number | null]> {
   const columns: Array<[string, string | number | null]> = [];
-  if (patch.nextRunAt !== undefined) columns.push(['next_run_ms', patch.nextRunAt?.getTime() ?? null]);
+  if (patch.nextRunAt !== undefined)
+    columns.push(['next_run_ms', patch.nextRunAt?.getTime() ?? null]);
   if (patch.paused !== undefined) columns.push(['paused', patch.paused ? 1 : 0]);
   if (patch.pausedReason !== undefined) columns.push(['paused_reason', patch.pausedReason]);
-  if (patch.syncRequested !== undefined) columns.push(['sync_requested', patch.syncRequested ? 1 : 0]);
+  if (patch.syncRequested !== undefined)
+    columns.push(['sync_requested', patch.syncRequested ? 1 : 0]);
   if (patch.requestedKeys !== undefined) {
-    columns.push(['requested_keys', patch.requestedKeys === null ? null : JSON.stringify(patch.requestedKeys)]);
+    columns.push([
+      'requested_keys',
+      patch.requestedKeys === null ? null : JSON.stringify(patch.requestedKeys),
+    ]);
   }
   if (patch.lastRunId !== undefined) columns.push(['last_run_id', patch.lastRunId]);
   return columns;
@@ -53,7 +58,10 @@ export function toRun(row: Row): RunRow {
     status: row.status as RunStatus,
     startedAt: new Date(Number(row.started_ms)),
     finishedAt: row.finished_ms === null ? null : new Date(Number(row.finished_ms)),
-    stats: { ...emptyStats(), ...(typeof row.stats === 'string' ? JSON.parse(row.stats) : row.stats) },
+    stats: {
+      ...emptyStats(),
+      ...(typeof row.stats === 'string' ? JSON.parse(row.stats) : row.stats),
+    },
     error: (row.error as string | null) ?? null,
   };
 }
@@ -66,7 +74,8 @@ export function toUnit(row: Row): UnitState {
     paused: Boolean(Number(row.paused)),
     pausedReason: (row.paused_reason as string | null) ?? null,
     syncRequested: Boolean(Number(row.sync_requested)),
-    requestedKeys: row.requested_keys === null ? null : (JSON.parse(row.requested_keys as string) as string[]),
+    requestedKeys:
+      row.requested_keys === null ? null : (JSON.parse(row.requested_keys as string) as string[]),
     lastRunId: row.last_run_id === null ? null : Number(row.last_run_id),
     leaseOwner: (row.lease_owner as string | null) ?? null,
     leaseExpiresAt: row.lease_expires_ms === null ? null : new Date(Number(row.lease_expires_ms)),

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
+import { mergeRequestedKeys, type Row, toLink, toRun, toUnit, unitColumns } from './rows.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
-import { type Row, mergeRequestedKeys, toLink, toRun, toUnit, unitColumns } from './rows.js';
 import { sqliteMigrations } from './sqlite-schema.js';
 import {
   type CursorState,
@@ -29,7 +29,6 @@ export interface SqliteStoreOptions extends SecretKeyOptions {
   busyTimeoutMs?: number;
 }
 
-
 /** The embedded default: one SQLite file in WAL mode, shared safely by several processes. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
@@ -46,9 +45,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 }
 
 function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS keepsync_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS keepsync_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)',
+  );
   const apply = db.transaction(() => {
-    const row = db.prepare('SELECT MAX(version) AS v FROM keepsync_migrations').get() as { v: number | null };
+    const row = db.prepare('SELECT MAX(version) AS v FROM keepsync_migrations').get() as {
+      v: number | null;
+    };
     const current = row.v ?? 0;
     if (current > sqliteMigrations.length) {
       throw new KeepsyncError(
@@ -58,7 +61,10 @@ function migrate(db: Database.Database): void {
     }
     for (let version = current + 1; version <= sqliteMigrations.length; version++) {
       db.exec(sqliteMigrations[version - 1]!);
-      db.prepare('INSERT INTO keepsync_migrations (version, applied_ms) VALUES (?, ?)').run(version, Date.now());
+      db.prepare('INSERT INTO keepsync_migrations (version, applied_ms) VALUES (?, ?)').run(
+        version,
+        Date.now(),
+      );
     }
   });
   apply.immediate();
@@ -99,7 +105,8 @@ class SqliteStore implements Store {
         );
       }
       if (commit.seen) {
-        for (const key of commit.seen.keys) s.markSeen.run(commit.seen.passId, commit.pipeline, key);
+        for (const key of commit.seen.keys)
+          s.markSeen.run(commit.seen.passId, commit.pipeline, key);
       }
       for (const key of commit.removedLinks) s.removeLink.run(commit.pipeline, key);
       for (const key of commit.resolvedDeadLetters) s.removeDeadLetter.run(commit.pipeline, key);
@@ -134,7 +141,12 @@ class SqliteStore implements Store {
     return row.n;
   }
 
-  async listUnseenLinks(pipeline: string, unit: string, passId: string, limit: number): Promise<Link[]> {
+  async listUnseenLinks(
+    pipeline: string,
+    unit: string,
+    passId: string,
+    limit: number,
+  ): Promise<Link[]> {
     const rows = this.#statements.unseenLinks.all(pipeline, unit, passId, limit) as Row[];
     return rows.map(toLink);
   }
@@ -189,7 +201,11 @@ class SqliteStore implements Store {
         `SELECT * FROM runs WHERE (@pipeline IS NULL OR pipeline = @pipeline)
          AND (@unit IS NULL OR unit = @unit) ORDER BY id DESC LIMIT @limit`,
       )
-      .all({ pipeline: filter.pipeline ?? null, unit: filter.unit ?? null, limit: filter.limit }) as Row[];
+      .all({
+        pipeline: filter.pipeline ?? null,
+        unit: filter.unit ?? null,
+        limit: filter.limit,
+      }) as Row[];
     return rows.map(toRun);
   }
 
@@ -214,20 +230,24 @@ class SqliteStore implements Store {
 
   async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {
     this.#db
-      .prepare('INSERT INTO units (pipeline, unit, next_run_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .prepare(
+        'INSERT INTO units (pipeline, unit, next_run_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      )
       .run(pipeline, unit, nextRunAt.getTime());
   }
 
   async getUnit(pipeline: string, unit: string): Promise<UnitState | null> {
-    const row = this.#db.prepare('SELECT * FROM units WHERE pipeline = ? AND unit = ?').get(pipeline, unit) as
-      | Row
-      | undefined;
+    const row = this.#db
+      .prepare('SELECT * FROM units WHERE pipeline = ? AND unit = ?')
+      .get(pipeline, unit) as Row | undefined;
     return row ? toUnit(row) : null;
   }
 
   async listUnits(pipeline?: string): Promise<UnitState[]> {
     const rows = this.#db
-      .prepare('SELECT * FROM units WHERE (@pipeline IS NULL OR pipeline = @pipeline) ORDER BY pipeline, unit')
+      .prepare(
+        'SELECT * FROM units WHERE (@pipeline IS NULL OR pipeline = @pipeline) ORDER BY pipeline, unit',
+      )
       .all({ pipeline: pipeline ?? null }) as Row[];
     return rows.map(toUnit);
   }
@@ -240,7 +260,10 @@ class SqliteStore implements Store {
       .prepare(`UPDATE units SET ${assignments} WHERE pipeline = ? AND unit = ?`)
       .run(...columns.map(([, value]) => value), pipeline, unit);
     if (result.changes === 0) {
-      throw new KeepsyncError('NOT_FOUND', `Unit ${unit} of pipeline ${pipeline} is not known to the store`);
+      throw new KeepsyncError(
+        'NOT_FOUND',
+        `Unit ${unit} of pipeline ${pipeline} is not known to the store`,
+      );
     }
   }
 
@@ -250,7 +273,10 @@ class SqliteStore implements Store {
         .prepare('SELECT sync_requested, requested_keys FROM units WHERE pipeline = ? AND unit = ?')
         .get(pipeline, unit) as Row | undefined;
       if (!row) {
-        throw new KeepsyncError('NOT_FOUND', `Unit ${unit} of pipeline ${pipeline} is not known to the store`);
+        throw new KeepsyncError(
+          'NOT_FOUND',
+          `Unit ${unit} of pipeline ${pipeline} is not known to the store`,
+        );
       }
       const merged = mergeRequestedKeys(
         row.sync_requested === 1,
@@ -258,13 +284,21 @@ class SqliteStore implements Store {
         keys,
       );
       this.#db
-        .prepare('UPDATE units SET sync_requested = 1, requested_keys = ? WHERE pipeline = ? AND unit = ?')
+        .prepare(
+          'UPDATE units SET sync_requested = 1, requested_keys = ? WHERE pipeline = ? AND unit = ?',
+        )
         .run(merged === null ? null : JSON.stringify(merged), pipeline, unit);
     });
     request.immediate();
   }
 
-  async acquireLease(pipeline: string, unit: string, owner: string, ttlMs: number, now: Date): Promise<boolean> {
+  async acquireLease(
+    pipeline: string,
+    unit: string,
+    owner: string,
+    ttlMs: number,
+    now: Date,
+  ): Promise<boolean> {
     const result = this.#db
       .prepare(
         `UPDATE units SET lease_owner = @owner, lease_expires_ms = @expires
@@ -293,7 +327,9 @@ class SqliteStore implements Store {
   }
 
   async getSecret(name: string): Promise<string | null> {
-    const row = this.#db.prepare('SELECT sealed FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    const row = this.#db.prepare('SELECT sealed FROM secrets WHERE name = ?').get(name) as
+      | Row
+      | undefined;
     return row ? this.#requireBox().open(row.sealed as string, name) : null;
   }
 
@@ -355,4 +391,3 @@ function prepare(db: Database.Database) {
     updateRunStats: db.prepare('UPDATE runs SET stats = ? WHERE id = ?'),
   };
 }
-

@@ -114,7 +114,10 @@ export interface UnitState {
 }
 
 export type UnitStatePatch = Partial<
-  Pick<UnitState, 'nextRunAt' | 'paused' | 'pausedReason' | 'syncRequested' | 'requestedKeys' | 'lastRunId'>
+  Pick<
+    UnitState,
+    'nextRunAt' | 'paused' | 'pausedReason' | 'syncRequested' | 'requestedKeys' | 'lastRunId'
+  >
 >;
 
 /**
@@ -160,7 +163,13 @@ export interface Store {
    */
   requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void>;
   /** Takes the lease when free or expired, or renews it for its owner. */
-  acquireLease(pipeline: string, unit: string, owner: string, ttlMs: number, now: Date): Promise<boolean>;
+  acquireLease(
+    pipeline: string,
+    unit: string,
+    owner: string,
+    ttlMs: number,
+    now: Date,
+  ): Promise<boolean>;
   releaseLease(pipeline: string, unit: string, owner: string): Promise<void>;
 
   /** Stores a secret encrypted (AES-256-GCM) with the store's key. */

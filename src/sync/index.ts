@@ -13,7 +13,7 @@ export type {
 } from './contracts.js';
 export { contentHash } from './hash.js';
 export { type Logger, silentLogger } from './logger.js';
-export { mergeSources, type MergeSourcesOptions } from './merge-sources.js';
+export { type MergeSourcesOptions, mergeSources } from './merge-sources.js';
 export {
   type DeleteGuardOptions,
   type DeletePolicy,
@@ -23,4 +23,10 @@ export {
   type ScheduleOptions,
 } from './pipeline.js';
 export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
-export { REAUTHORIZE, type RunOptions, type RunResult, retryDeadLetters, runPipeline } from './run.js';
+export {
+  REAUTHORIZE,
+  type RunOptions,
+  type RunResult,
+  retryDeadLetters,
+  runPipeline,
+} from './run.js';

@@ -23,7 +23,10 @@ type MergedCursor = { readonly [lane: string]: Cursor };
 export function mergeSources(options: MergeSourcesOptions): Source {
   const names = new Set(options.sources.map((source) => source.name));
   if (names.size !== options.sources.length) {
-    throw new KeepsyncError('CONFIG_INVALID', `Expected merged sources of ${options.name} to have distinct names`);
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected merged sources of ${options.name} to have distinct names`,
+    );
   }
   return {
     name: options.name,
@@ -33,16 +36,24 @@ export function mergeSources(options: MergeSourcesOptions): Source {
   };
 }
 
-async function* readMerged(options: MergeSourcesOptions, readOptions: ReadOptions): AsyncGenerator<SourcePage> {
+async function* readMerged(
+  options: MergeSourcesOptions,
+  readOptions: ReadOptions,
+): AsyncGenerator<SourcePage> {
   const saved = (readOptions.cursor ?? {}) as MergedCursor;
   if (typeof saved !== 'object' || Array.isArray(saved)) {
-    throw new KeepsyncError('CURSOR_INVALID', `The cursor of merged source ${options.name} is not an object`);
+    throw new KeepsyncError(
+      'CURSOR_INVALID',
+      `The cursor of merged source ${options.name} is not an object`,
+    );
   }
   const lanes: Lane[] = [];
   for (const source of options.sources) {
     for (const unit of await source.units()) {
       const lane = `${source.name}:${unit.id}`;
-      const pages = source.read(unit.id, { ...readOptions, cursor: saved[lane] ?? null })[Symbol.asyncIterator]();
+      const pages = source
+        .read(unit.id, { ...readOptions, cursor: saved[lane] ?? null })
+        [Symbol.asyncIterator]();
       lanes.push({ lane, source, pages });
     }
   }
@@ -60,7 +71,10 @@ async function* readMerged(options: MergeSourcesOptions, readOptions: ReadOption
       cursor[settled.lane.lane] = page.cursor;
       const canonicalKey = options.canonicalKey;
       const records = canonicalKey
-        ? page.records.map((record) => ({ ...record, key: canonicalKey(record.key, settled.lane.source) }))
+        ? page.records.map((record) => ({
+            ...record,
+            key: canonicalKey(record.key, settled.lane.source),
+          }))
         : page.records;
       yield { records: dedupeByKey(records), cursor: { ...cursor } };
     }

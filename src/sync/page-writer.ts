@@ -97,7 +97,9 @@ export class PageWriter {
         continue;
       }
       const stale =
-        link?.sourceUpdatedMs != null && sourceUpdatedMs !== null && sourceUpdatedMs < link.sourceUpdatedMs;
+        link?.sourceUpdatedMs != null &&
+        sourceUpdatedMs !== null &&
+        sourceUpdatedMs < link.sourceUpdatedMs;
       if (link && (link.hash === hash || stale)) {
         seen.push(record.key);
         this.#o.stats.unchanged++;
@@ -160,14 +162,26 @@ export class PageWriter {
   /** Objects a full pass did not see are deleted or archived, in batches. */
   async removeMissing(ops: readonly WriteOp[], passId: string): Promise<void> {
     const deadLetters: DeadLetterWrite[] = [];
-    const writes = ops.map((op) => ({ op, hash: ARCHIVED_HASH, sourceUpdatedMs: null, record: null }));
+    const writes = ops.map((op) => ({
+      op,
+      hash: ARCHIVED_HASH,
+      sourceUpdatedMs: null,
+      record: null,
+    }));
     const outcome = await this.#write(writes, deadLetters);
     const removed: string[] = [];
     const archived: LinkWrite[] = [];
     for (const { planned, destId } of outcome.done) {
       this.#o.stats.deleted++;
       if (planned.op.kind === 'delete') removed.push(planned.op.key);
-      else archived.push({ key: planned.op.key, destId, hash: ARCHIVED_HASH, sourceUpdatedMs: null, passId });
+      else
+        archived.push({
+          key: planned.op.key,
+          destId,
+          hash: ARCHIVED_HASH,
+          sourceUpdatedMs: null,
+          passId,
+        });
     }
     this.#o.stats.failed += deadLetters.length;
     await this.#o.store.commitPage({
@@ -207,7 +221,10 @@ export class PageWriter {
   async #write(
     writes: readonly PlannedWrite[],
     deadLetters: DeadLetterWrite[],
-  ): Promise<{ done: Array<{ planned: PlannedWrite; destId: string }>; authError: AuthError | null }> {
+  ): Promise<{
+    done: Array<{ planned: PlannedWrite; destId: string }>;
+    authError: AuthError | null;
+  }> {
     const done: Array<{ planned: PlannedWrite; destId: string }> = [];
     let pending = writes;
     let authError: AuthError | null = null;
@@ -265,7 +282,9 @@ export class PageWriter {
     }
     if (!authError) {
       for (const planned of pending) {
-        deadLetters.push(this.#deadLetter(planned, lastErrors.get(planned.op.key) ?? 'retries exhausted'));
+        deadLetters.push(
+          this.#deadLetter(planned, lastErrors.get(planned.op.key) ?? 'retries exhausted'),
+        );
       }
     }
     return { done, authError };

@@ -73,7 +73,10 @@ export function definePipeline(options: PipelineOptions): Pipeline {
     throw new KeepsyncError('CONFIG_INVALID', `Expected ${where} to have a source with read()`);
   }
   if (!options.destination || typeof options.destination.open !== 'function') {
-    throw new KeepsyncError('CONFIG_INVALID', `Expected ${where} to have a destination with open()`);
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} to have a destination with open()`,
+    );
   }
   const deletes = options.deletes ?? 'ignore';
   if (!DELETE_POLICIES.includes(deletes)) {

@@ -15,7 +15,10 @@ export interface RouteOptions {
   fields?: Readonly<Record<string, string>> | undefined;
   /** Reshapes a record; returning null or undefined drops it. Runs after `fields`. */
   transform?:
-    | ((record: SyncRecord, context: RouteContext) => SyncRecord | null | undefined | Promise<SyncRecord | null | undefined>)
+    | ((
+        record: SyncRecord,
+        context: RouteContext,
+      ) => SyncRecord | null | undefined | Promise<SyncRecord | null | undefined>)
     | undefined;
   /** Destination fields written when an object is created and never overwritten after. */
   createOnly?: readonly string[] | undefined;
@@ -32,10 +35,13 @@ export async function routePage(
   const routed: SyncRecord[] = [];
   for (const record of records) {
     if (route.filter && !route.filter(record)) continue;
-    let next: SyncRecord | null | undefined = route.fields ? renameFields(record, route.fields) : record;
+    let next: SyncRecord | null | undefined = route.fields
+      ? renameFields(record, route.fields)
+      : record;
     if (route.transform) next = await route.transform(next, context);
     if (!next) continue;
-    if (route.destinationOwned?.length) next = { ...next, fields: omit(next.fields, route.destinationOwned) };
+    if (route.destinationOwned?.length)
+      next = { ...next, fields: omit(next.fields, route.destinationOwned) };
     routed.push(next);
   }
   return dedupeByKey(routed);

@@ -31,7 +31,9 @@ export interface RunOptions {
   /** Stops after the page in flight is committed. */
   signal?: AbortSignal | undefined;
   /** Called after every committed page. */
-  onProgress?: ((progress: { pipeline: string; unit: string; stats: Readonly<RunStats> }) => void) | undefined;
+  onProgress?:
+    | ((progress: { pipeline: string; unit: string; stats: Readonly<RunStats> }) => void)
+    | undefined;
   logger?: Logger | undefined;
 }
 
@@ -61,7 +63,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 }
 
 /** Writes the dead letters of a pipeline again, from the records they kept. */
-export async function retryDeadLetters(options: Omit<RunOptions, 'unit' | 'keys' | 'trigger'>): Promise<RunResult[]> {
+export async function retryDeadLetters(
+  options: Omit<RunOptions, 'unit' | 'keys' | 'trigger'>,
+): Promise<RunResult[]> {
   const letters = await options.store.listDeadLetters({ pipeline: options.pipeline.name });
   const byUnit = new Map<string, SyncRecord[]>();
   for (const letter of letters) {
@@ -114,7 +118,12 @@ async function finishRun(
   let pausedReason: string | null = null;
   let session: DestinationSession | undefined;
   try {
-    session = await pipeline.destination.open({ pipeline: pipeline.name, unit, signal: options.signal, telemetry });
+    session = await pipeline.destination.open({
+      pipeline: pipeline.name,
+      unit,
+      signal: options.signal,
+      telemetry,
+    });
     const writer = new PageWriter({
       store,
       pipeline,
@@ -137,10 +146,16 @@ async function finishRun(
     } else {
       status = 'failed';
     }
-    logger.error({ pipeline: pipeline.name, unit, runId, code: (thrown as KeepsyncError).code }, error);
+    logger.error(
+      { pipeline: pipeline.name, unit, runId, code: (thrown as KeepsyncError).code },
+      error,
+    );
   } finally {
     await session?.close().catch((closeError: unknown) => {
-      logger.warn({ pipeline: pipeline.name, unit }, `closing the destination failed: ${describeError(closeError)}`);
+      logger.warn(
+        { pipeline: pipeline.name, unit },
+        `closing the destination failed: ${describeError(closeError)}`,
+      );
     });
   }
   stats.rateLimitWaitMs = Math.round(stats.rateLimitWaitMs);
@@ -198,7 +213,11 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
   }
 }
 
-async function removeMissing(options: RunOptions, context: RunContext, passId: string): Promise<void> {
+async function removeMissing(
+  options: RunOptions,
+  context: RunContext,
+  passId: string,
+): Promise<void> {
   const { store, pipeline, unit } = options;
   const total = await store.countLinks(pipeline.name, unit);
   const allowed = Math.floor(total * pipeline.deleteGuard.maxShare);

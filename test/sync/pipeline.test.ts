@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as memory from '../../src/connectors/memory/index.js';
 import type { SyncRecord } from '../../src/model/index.js';
 import type { Store } from '../../src/store/index.js';
-import { definePipeline, mergeSources, retryDeadLetters, runPipeline } from '../../src/sync/index.js';
+import {
+  definePipeline,
+  mergeSources,
+  retryDeadLetters,
+  runPipeline,
+} from '../../src/sync/index.js';
 import { makeRecords, memoryStore, recordingLogger } from './helpers.js';
 
 let store: Store;
@@ -10,7 +15,10 @@ afterEach(async () => {
   await store?.close();
 });
 
-function setup(records: () => SyncRecord[], options: Partial<Parameters<typeof definePipeline>[0]> = {}) {
+function setup(
+  records: () => SyncRecord[],
+  options: Partial<Parameters<typeof definePipeline>[0]> = {},
+) {
   store = memoryStore();
   const destination = memory.destination();
   const pipeline = definePipeline({
@@ -20,7 +28,11 @@ function setup(records: () => SyncRecord[], options: Partial<Parameters<typeof d
     retryMinDelayMs: 1,
     ...options,
   });
-  return { destination, pipeline, run: (extra = {}) => runPipeline({ store, pipeline, unit: 'u', ...extra }) };
+  return {
+    destination,
+    pipeline,
+    run: (extra = {}) => runPipeline({ store, pipeline, unit: 'u', ...extra }),
+  };
 }
 
 describe('one-way pipelines', () => {
@@ -58,7 +70,9 @@ describe('one-way pipelines', () => {
   });
 
   it('never overwrites create-only fields and never writes destination-owned fields', async () => {
-    let data: SyncRecord[] = [{ key: 'a', fields: { title: 'one', seed: 'first', notes: 'from source' } }];
+    let data: SyncRecord[] = [
+      { key: 'a', fields: { title: 'one', seed: 'first', notes: 'from source' } },
+    ];
     const { destination, run } = setup(() => data, {
       route: { createOnly: ['seed'], destinationOwned: ['notes'] },
     });
@@ -117,7 +131,10 @@ describe('one-way pipelines', () => {
 
   it('refuses records with an empty key with a warning that names them, writing the rest', async () => {
     const { logger, warnings } = recordingLogger();
-    const data: SyncRecord[] = [{ key: 'ok', fields: {} }, { key: '  ', fields: {} }];
+    const data: SyncRecord[] = [
+      { key: 'ok', fields: {} },
+      { key: '  ', fields: {} },
+    ];
     const { destination, run } = setup(() => data);
     const result = await run({ logger });
     expect(result.stats).toMatchObject({ created: 1, refused: 1 });
@@ -231,12 +248,17 @@ describe('deletes', () => {
 
   it('stops a run that would delete more than the guard allows, deleting nothing', async () => {
     let data = makeRecords(40);
-    const { destination, run } = setup(() => data, { deletes: 'delete', deleteGuard: { maxShare: 0.25 } });
+    const { destination, run } = setup(() => data, {
+      deletes: 'delete',
+      deleteGuard: { maxShare: 0.25 },
+    });
     await run();
     data = data.slice(0, 10);
     const result = await run();
     expect(result.status).toBe('failed');
-    expect(result.error).toMatch(/Delete guard: .* more than 25% of its 40 objects; nothing was removed/);
+    expect(result.error).toMatch(
+      /Delete guard: .* more than 25% of its 40 objects; nothing was removed/,
+    );
     expect(destination.byKey().size).toBe(40);
   });
 });
@@ -246,7 +268,10 @@ describe('failures', () => {
     let reject = true;
     store = memoryStore();
     const destination = memory.destination({
-      fault: (op) => (reject && op.key === 'r2' ? { status: 'rejected', error: 'Stars is not a number' } : undefined),
+      fault: (op) =>
+        reject && op.key === 'r2'
+          ? { status: 'rejected', error: 'Stars is not a number' }
+          : undefined,
     });
     const pipeline = definePipeline({
       name: 'p',
@@ -256,7 +281,9 @@ describe('failures', () => {
     const result = await runPipeline({ store, pipeline, unit: 'u' });
     expect(result.stats).toMatchObject({ created: 4, failed: 1 });
     const letters = await store.listDeadLetters({ pipeline: 'p' });
-    expect(letters).toMatchObject([{ key: 'r2', attempts: 1, error: 'create failed: Stars is not a number' }]);
+    expect(letters).toMatchObject([
+      { key: 'r2', attempts: 1, error: 'create failed: Stars is not a number' },
+    ]);
     await runPipeline({ store, pipeline, unit: 'u' });
     expect((await store.listDeadLetters({ pipeline: 'p' }))[0]?.attempts).toBe(2);
     reject = false;
@@ -271,7 +298,9 @@ describe('failures', () => {
     store = memoryStore();
     const destination = memory.destination({
       fault: (op) =>
-        op.key === 'r0' && failures-- > 0 ? { status: 'retryable', error: '503', retryAfterMs: 5 } : undefined,
+        op.key === 'r0' && failures-- > 0
+          ? { status: 'retryable', error: '503', retryAfterMs: 5 }
+          : undefined,
     });
     const pipeline = definePipeline({
       name: 'p',
@@ -305,7 +334,8 @@ describe('failures', () => {
     let revoked = false;
     store = memoryStore();
     const destination = memory.destination({
-      fault: (op) => (revoked && op.key === 'r15' ? { status: 'auth', error: '401 invalid_token' } : undefined),
+      fault: (op) =>
+        revoked && op.key === 'r15' ? { status: 'auth', error: '401 invalid_token' } : undefined,
     });
     const data = makeRecords(20);
     const pipeline = definePipeline({
@@ -330,7 +360,9 @@ describe('failures', () => {
   it('finds an object written before a crash by its key and updates it instead of duplicating', async () => {
     const { destination, pipeline } = setup(() => makeRecords(3));
     const session = await destination.open({} as never);
-    await session.write([{ kind: 'create', key: 'r1', record: { key: 'r1', fields: { stale: true } } }]);
+    await session.write([
+      { kind: 'create', key: 'r1', record: { key: 'r1', fields: { stale: true } } },
+    ]);
     const result = await runPipeline({ store, pipeline, unit: 'u' });
     expect(result.stats).toMatchObject({ created: 2, updated: 1 });
     expect(destination.byKey().get('r1')?.fields.title).toBe('Record 1');

@@ -1,10 +1,5 @@
 import type { Fields, SyncRecord } from '../../model/index.js';
-import type {
-  Destination,
-  DestinationSession,
-  WriteOp,
-  WriteResult,
-} from '../../sync/index.js';
+import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
 
 export interface MemoryObject {
   readonly id: string;
@@ -75,7 +70,8 @@ export function destination(options: MemoryDestinationOptions = {}): MemoryDesti
       const found = new Map<string, string>();
       if (options.keepsKeys === false) return found;
       const wanted = new Set(keys);
-      for (const object of objects.values()) if (wanted.has(object.key)) found.set(object.key, object.id);
+      for (const object of objects.values())
+        if (wanted.has(object.key)) found.set(object.key, object.id);
       return found;
     },
     async write(ops) {
