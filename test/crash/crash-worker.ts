@@ -1,0 +1,53 @@
+import { appendFileSync } from 'node:fs';
+import * as memory from '../../src/connectors/memory/index.js';
+import { openSqliteStore } from '../../src/store/index.js';
+import { definePipeline, runPipeline, type Source } from '../../src/sync/index.js';
+import { journalDestination } from './journal-destination.js';
+
+// argv: state db, destination db, page log, record count, page size
+const [statePath, destinationPath, pageLog, count, pageSize] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+
+const records = Array.from({ length: Number(count) }, (_, index) => ({
+  key: `k${index}`,
+  fields: {
+    title: `Record ${index}`,
+    n: index,
+    tags: ['a', 'b'],
+    at: new Date(1_700_000_000_000 + index),
+  },
+}));
+// Incremental: a finished run leaves the cursor at the end, so later runs read nothing.
+const inner = memory.source({
+  units: { all: records },
+  pageSize: Number(pageSize),
+  mode: 'incremental',
+});
+const source: Source = {
+  ...inner,
+  async *read(unit, options) {
+    for await (const page of inner.read(unit, options)) {
+      // Written before the page is handed over, so a page read twice shows up twice.
+      appendFileSync(pageLog, `${process.pid} ${page.cursor}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      yield page;
+    }
+  },
+};
+
+const store = openSqliteStore({ path: statePath, secretKey: new Uint8Array(32).fill(3) });
+const pipeline = definePipeline({
+  name: 'crash',
+  source,
+  destination: journalDestination(destinationPath),
+});
+process.stdout.write('READY\n');
+const result = await runPipeline({ store, pipeline, unit: 'all' });
+await store.close();
+process.stdout.write(`DONE ${result.status}\n`);
+process.exit(result.status === 'succeeded' ? 0 : 1);

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+const RECORDS = 50_000;
+const PAGE_SIZE = 250;
+const TRIALS = 20;
+const worker = join(import.meta.dirname, 'crash-worker.ts');
+
+interface Trial {
+  readonly exitCode: number | null;
+  readonly killed: boolean;
+}
+
+function startWorker(dir: string, killAfterMs: number | null): Promise<Trial> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        worker,
+        join(dir, 'state.db'),
+        join(dir, 'dest.db'),
+        join(dir, 'pages.log'),
+        String(RECORDS),
+        String(PAGE_SIZE),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (killAfterMs !== null && chunk.toString().includes('READY')) {
+        setTimeout(() => {
+          killed = child.kill('SIGKILL');
+        }, killAfterMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (exitCode) => {
+      if (!killed && exitCode !== 0) reject(new Error(`worker failed (${exitCode}): ${stderr}`));
+      else resolve({ exitCode, killed });
+    });
+  });
+}
+
+describe('crash safety', () => {
+  it(`keeps every record exactly once and re-reads at most one page per SIGKILL (${TRIALS} random kills)`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepsync-crash-'));
+    writeFileSync(join(dir, 'pages.log'), '');
+    let crashes = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const outcome = await startWorker(dir, 50 + Math.floor(Math.random() * 450));
+      if (outcome.killed) crashes++;
+    }
+    const final = await startWorker(dir, null);
+    expect(final.exitCode).toBe(0);
+    // Every kill must land mid-run, or the test proves nothing; the run is sized for this.
+    expect(crashes).toBe(TRIALS);
+
+    const db = new Database(join(dir, 'dest.db'), { readonly: true });
+    const rows = db.prepare('SELECT COUNT(*) AS n FROM objects').get() as { n: number };
+    const distinct = db.prepare('SELECT COUNT(DISTINCT key) AS n FROM objects').get() as {
+      n: number;
+    };
+    const sample = db.prepare("SELECT payload FROM objects WHERE key = 'k42345'").get() as {
+      payload: string;
+    };
+    db.close();
+    expect(distinct.n).toBe(RECORDS);
+    expect(rows.n).toBe(RECORDS);
+    expect(JSON.parse(sample.payload)).toMatchObject({ title: 'Record 42345', n: 42345 });
+
+    // Each restarted process may re-read only the one page its predecessor had in flight.
+    const reads = readFileSync(join(dir, 'pages.log'), 'utf8').trim().split('\n');
+    const readBefore = new Set<string>();
+    const reReadsByProcess = new Map<string, number>();
+    for (const line of reads) {
+      const [pid, page] = line.split(' ') as [string, string];
+      if (readBefore.has(page)) reReadsByProcess.set(pid, (reReadsByProcess.get(pid) ?? 0) + 1);
+      readBefore.add(page);
+    }
+    expect(readBefore.size).toBe(RECORDS / PAGE_SIZE);
+    for (const reReads of reReadsByProcess.values()) expect(reReads).toBeLessThanOrEqual(1);
+    const total = [...reReadsByProcess.values()].reduce((sum, n) => sum + n, 0);
+    expect(total).toBeLessThanOrEqual(crashes);
+  }, 300_000);
+});
