@@ -4,4 +4,4 @@ export {
   type MemoryDestinationOptions,
   type MemoryObject,
 } from './destination.js';
-export { type MemorySourceOptions, source } from './source.js';
+export { type GeneratedUnit, type MemorySourceOptions, type MemoryUnit, source } from './source.js';

@@ -1,11 +1,22 @@
 import type { SyncRecord } from '../../model/index.js';
 import type { ReadOptions, Source, SourceMode, SourcePage } from '../../sync/index.js';
 
+/** A unit whose records are made on demand, so millions of them need no memory. */
+export interface GeneratedUnit {
+  readonly count: number;
+  readonly record: (index: number) => SyncRecord;
+}
+
+export type MemoryUnit = readonly SyncRecord[] | (() => readonly SyncRecord[]) | GeneratedUnit;
+
 export interface MemorySourceOptions {
   /** @default 'memory' */
   name?: string;
-  /** Records per unit. A function is called on every read, so tests can change the data. */
-  units: Record<string, readonly SyncRecord[] | (() => readonly SyncRecord[])>;
+  /**
+   * Records per unit: an array, a function called on every read (so tests can change the
+   * data), or a generator of `count` records.
+   */
+  units: Record<string, MemoryUnit>;
   /** @default 1000 */
   pageSize?: number;
   /** @default 'full' */
@@ -34,7 +45,11 @@ async function* readUnit(
 ): AsyncGenerator<SourcePage> {
   const data = options.units[unit];
   if (data === undefined) throw new Error(`memory source has no unit ${unit}`);
-  const all = typeof data === 'function' ? data() : data;
+  if (!Array.isArray(data) && typeof data !== 'function' && !keys) {
+    yield* generate(data as GeneratedUnit, typeof cursor === 'number' ? cursor : 0, pageSize);
+    return;
+  }
+  const all = materialize(data);
   const wanted = keys ? new Set(keys) : null;
   const records = wanted ? all.filter((record) => wanted.has(record.key)) : all;
   let offset = typeof cursor === 'number' && !wanted ? cursor : 0;
@@ -43,4 +58,21 @@ async function* readUnit(
     offset += page.length;
     yield { records: page, cursor: offset };
   }
+}
+
+function* generate(unit: GeneratedUnit, start: number, pageSize: number): Generator<SourcePage> {
+  for (let offset = start; offset < unit.count; ) {
+    const end = Math.min(unit.count, offset + pageSize);
+    const records: SyncRecord[] = [];
+    for (let index = offset; index < end; index++) records.push(unit.record(index));
+    offset = end;
+    yield { records, cursor: offset };
+  }
+}
+
+function materialize(data: MemoryUnit): readonly SyncRecord[] {
+  if (typeof data === 'function') return data();
+  if (Array.isArray(data)) return data;
+  const unit = data as GeneratedUnit;
+  return Array.from({ length: unit.count }, (_, index) => unit.record(index));
 }
