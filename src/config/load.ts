@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { KeepsyncError } from '../model/index.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
@@ -11,6 +12,8 @@ export const CONFIG_FILES = [
   'keepsync.config.mjs',
 ];
 const CONNECTORS = ['memory', 'files', 'sql'];
+/** src/ when run from source, dist/ when installed: the folder holding index and connectors/. */
+const PACKAGE_ENTRY_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** Finds the config file: the one named, else the first default name in `cwd`. */
 export function findConfigFile(explicit: string | undefined, cwd = process.cwd()): string {
@@ -32,7 +35,12 @@ export function findConfigFile(explicit: string | undefined, cwd = process.cwd()
 
 /** Loads a TypeScript or JavaScript config without a build step. */
 export async function loadConfig(path: string): Promise<ResolvedConfig> {
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  const jiti = createJiti(import.meta.url, {
+    moduleCache: false,
+    fsCache: false,
+    // A config's `import 'keepsync'` gets this very copy, wherever the config file lives.
+    alias: { keepsync: PACKAGE_ENTRY_DIR },
+  });
   let loaded: unknown;
   try {
     loaded = await jiti.import(path, { default: true });
