@@ -1,0 +1,70 @@
+/**
+ * Full sync and no-change re-run of N records (10 fields each) from `memory` into a SQLite
+ * `sql` destination, with the SQLite store. Prints records/s and the process's peak RSS.
+ *
+ *   npm run bench -- --records 1000000
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as memory from '../src/connectors/memory/index.js';
+import * as sql from '../src/connectors/sql/index.js';
+import { openSqliteStore } from '../src/store/index.js';
+import { definePipeline, runPipeline } from '../src/sync/index.js';
+
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '1000000' }, page: { type: 'string', default: '1000' } },
+});
+const count = Number(values.records);
+const pageSize = Number(values.page);
+const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-'));
+
+const base = Date.UTC(2024, 0, 1);
+function makeRecord(index: number) {
+  return {
+    key: `rec-${index}`,
+    fields: {
+      title: `Record number ${index}`,
+      description: 'A benchmark record with a sentence of text in it.',
+      stars: index % 5000,
+      forks: index % 700,
+      language: ['TypeScript', 'Go', 'Rust', 'Python'][index % 4]!,
+      archived: index % 10 === 0,
+      score: (index % 1000) / 10,
+      url: `https://example.com/records/${index}`,
+      owner: `owner-${index % 100}`,
+      updated: new Date(base + index * 1000),
+    },
+  };
+}
+
+const store = openSqliteStore({ path: join(dir, 'state.db'), secretKey: new Uint8Array(32) });
+const client = sql.sqliteClient(join(dir, 'destination.db'));
+const pipeline = definePipeline({
+  name: 'bench',
+  source: memory.source({ units: { all: { count, record: makeRecord } }, pageSize }),
+  destination: sql.destination({ client, table: 'records', createTable: true }),
+});
+
+async function measure(label: string) {
+  const started = performance.now();
+  const result = await runPipeline({ store, pipeline, unit: 'all' });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 'succeeded') throw new Error(`${label} ${result.status}: ${result.error}`);
+  const perSecond = Math.round(count / seconds);
+  console.log(
+    `${label.padEnd(16)} ${count.toLocaleString('en-US')} records in ${seconds.toFixed(2)} s = ${perSecond.toLocaleString('en-US')} records/s ` +
+      `(created ${result.stats.created}, updated ${result.stats.updated}, unchanged ${result.stats.unchanged})`,
+  );
+  return { seconds, perSecond, stats: result.stats };
+}
+
+console.log(`node ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+const full = await measure('full sync');
+const rerun = await measure('no-change re-run');
+const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+console.log(`peak RSS ${peakRssMb} MB`);
+console.log(JSON.stringify({ records: count, pageSize, full: full.perSecond, rerun: rerun.perSecond, peakRssMb }));
+await store.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+const main = join(import.meta.dirname, '../../src/cli/main.ts');
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function keepsync(cwd: string, ...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', main, ...args], { cwd }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function project(config?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keepsync-cli-'));
+  if (config !== undefined) writeFileSync(join(dir, 'keepsync.config.ts'), config);
+  return dir;
+}
+
+const contactsConfig = (extra = '') => `
+import { defineConfig } from 'keepsync';
+import * as memory from 'keepsync/connectors/memory';
+import * as files from 'keepsync/connectors/files';
+
+export default defineConfig({
+  pipelines: [{
+    name: 'contacts',
+    source: memory.source({ units: { all: [
+      { key: 'c1', fields: { name: 'Ada' } },
+      { key: 'c2', fields: { name: 'Alan' } },
+      ${extra}
+    ] } }),
+    destination: files.destination({ dir: 'out' }),
+  }],
+});
+`;
+
+describe('keepsync CLI', () => {
+  it('init writes a config that `run --once` runs, and a second run writes nothing', async () => {
+    const dir = project();
+    expect((await keepsync(dir, 'init')).code).toBe(0);
+    const first = await keepsync(dir, 'run', '--once', '--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)[0]).toMatchObject({ pipeline: 'contacts', status: 'succeeded', stats: { created: 2 } });
+    expect(readdirSync(join(dir, 'out/contacts')).length).toBe(2);
+    const second = await keepsync(dir, 'run', '--once', '--json');
+    expect(JSON.parse(second.stdout)[0].stats).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+    expect((await keepsync(dir, 'init')).stderr).toMatch(/already exists; pass --force/);
+  });
+
+  it('prints a status table, and --json for scripts', async () => {
+    const dir = project(contactsConfig());
+    await keepsync(dir, 'run', '--once');
+    const table = await keepsync(dir, 'status');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/contacts.*all.*scheduled.*succeeded/s);
+    const json = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
+    expect(json[0]).toMatchObject({ pipeline: 'contacts', unit: 'all', paused: false, lastRun: { status: 'succeeded' } });
+  });
+
+  it('pauses, resumes and triggers units through the store', async () => {
+    const dir = project(contactsConfig());
+    await keepsync(dir, 'run', '--once');
+    expect((await keepsync(dir, 'pause', 'contacts', '--reason', 'holiday')).code).toBe(0);
+    const paused = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
+    expect(paused[0]).toMatchObject({ paused: true, pausedReason: 'holiday' });
+    const skipped = await keepsync(dir, 'run', '--once', '--json');
+    expect(JSON.parse(skipped.stdout)).toEqual([]);
+    await keepsync(dir, 'resume', 'contacts');
+    await keepsync(dir, 'trigger', 'contacts', '--keys', 'c1,c2');
+    const status = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
+    expect(status[0]).toMatchObject({ paused: false, syncRequested: true, requestedKeys: ['c1', 'c2'] });
+  });
+
+  it('explains a config with a syntax error, naming the file, without a stack trace', async () => {
+    const dir = project('export default { pipelines: [ }');
+    const result = await keepsync(dir, 'status');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/keepsync\.config\.ts could not be loaded/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('explains a config of the wrong shape, naming the place', async () => {
+    const dir = project(`export default { pipelines: [{ name: 'bad name!', source: {}, destination: {} }] };`);
+    const result = await keepsync(dir, 'status');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pipelines\[0\]: Expected pipeline "bad name!" to have a name of letters/);
+  });
+
+  it('names an unknown connector and lists the available ones', async () => {
+    const dir = project(`import * as nope from 'keepsync/connectors/nope';\nexport default { pipelines: [] };`);
+    const result = await keepsync(dir, 'status');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown connector `nope`; available: memory, files, sql/);
+  });
+
+  it('names the pipeline of a corrupt cursor, and `reset` recovers it without losing data', async () => {
+    const dir = project(contactsConfig());
+    await keepsync(dir, 'run', '--once');
+    const db = new Database(join(dir, '.keepsync/keepsync.db'));
+    db.prepare("INSERT OR REPLACE INTO cursors (pipeline, unit, cursor, updated_ms) VALUES ('contacts', 'all', '{broken', 0)").run();
+    db.close();
+    const broken = await keepsync(dir, 'run', '--once');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/cursor of pipeline contacts unit all is corrupt .*keepsync reset/);
+    expect(readdirSync(join(dir, 'out')).length).toBe(2);
+    expect((await keepsync(dir, 'reset', 'contacts')).code).toBe(0);
+    const fixed = await keepsync(dir, 'run', '--once', '--json');
+    expect(JSON.parse(fixed.stdout)[0].stats).toMatchObject({ unchanged: 2, created: 0 });
+  });
+
+  it('lists dead letters and retries them', async () => {
+    const dir = project(contactsConfig(`{ key: 'c3', fields: { bad: 10n } },`));
+    const run = await keepsync(dir, 'run', '--once');
+    expect(run.code).toBe(4);
+    const letters = JSON.parse((await keepsync(dir, 'dead-letters', 'list', '--json')).stdout);
+    expect(letters).toMatchObject([{ pipeline: 'contacts', key: 'c3', attempts: 1 }]);
+    expect(letters[0].error).toMatch(/record c3: field `bad` is a bigint/);
+    const table = await keepsync(dir, 'dead-letters', 'list');
+    expect(table.stdout).toMatch(/c3/);
+  });
+
+  it('exits 2 with the pipeline names when asked for an unknown pipeline', async () => {
+    const dir = project(contactsConfig());
+    const result = await keepsync(dir, 'pause', 'nope');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/No pipeline named nope \(known: contacts\)/);
+  });
+});
