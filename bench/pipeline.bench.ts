@@ -14,7 +14,10 @@ import { openSqliteStore } from '../src/store/index.js';
 import { definePipeline, runPipeline } from '../src/sync/index.js';
 
 const { values } = parseArgs({
-  options: { records: { type: 'string', default: '1000000' }, page: { type: 'string', default: '1000' } },
+  options: {
+    records: { type: 'string', default: '1000000' },
+    page: { type: 'string', default: '1000' },
+  },
 });
 const count = Number(values.records);
 const pageSize = Number(values.page);
@@ -60,11 +63,21 @@ async function measure(label: string) {
   return { seconds, perSecond, stats: result.stats };
 }
 
-console.log(`node ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `node ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+);
 const full = await measure('full sync');
 const rerun = await measure('no-change re-run');
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 console.log(`peak RSS ${peakRssMb} MB`);
-console.log(JSON.stringify({ records: count, pageSize, full: full.perSecond, rerun: rerun.perSecond, peakRssMb }));
+console.log(
+  JSON.stringify({
+    records: count,
+    pageSize,
+    full: full.perSecond,
+    rerun: rerun.perSecond,
+    peakRssMb,
+  }),
+);
 await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -15,9 +15,14 @@ interface CliResult {
 
 function keepsync(cwd: string, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', main, ...args], { cwd }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', main, ...args],
+      { cwd },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -51,10 +56,18 @@ describe('keepsync CLI', () => {
     expect((await keepsync(dir, 'init')).code).toBe(0);
     const first = await keepsync(dir, 'run', '--once', '--json');
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)[0]).toMatchObject({ pipeline: 'contacts', status: 'succeeded', stats: { created: 2 } });
+    expect(JSON.parse(first.stdout)[0]).toMatchObject({
+      pipeline: 'contacts',
+      status: 'succeeded',
+      stats: { created: 2 },
+    });
     expect(readdirSync(join(dir, 'out/contacts')).length).toBe(2);
     const second = await keepsync(dir, 'run', '--once', '--json');
-    expect(JSON.parse(second.stdout)[0].stats).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+    expect(JSON.parse(second.stdout)[0].stats).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: 2,
+    });
     expect((await keepsync(dir, 'init')).stderr).toMatch(/already exists; pass --force/);
   });
 
@@ -65,7 +78,12 @@ describe('keepsync CLI', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/contacts.*all.*scheduled.*succeeded/s);
     const json = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
-    expect(json[0]).toMatchObject({ pipeline: 'contacts', unit: 'all', paused: false, lastRun: { status: 'succeeded' } });
+    expect(json[0]).toMatchObject({
+      pipeline: 'contacts',
+      unit: 'all',
+      paused: false,
+      lastRun: { status: 'succeeded' },
+    });
   });
 
   it('pauses, resumes and triggers units through the store', async () => {
@@ -79,7 +97,11 @@ describe('keepsync CLI', () => {
     await keepsync(dir, 'resume', 'contacts');
     await keepsync(dir, 'trigger', 'contacts', '--keys', 'c1,c2');
     const status = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
-    expect(status[0]).toMatchObject({ paused: false, syncRequested: true, requestedKeys: ['c1', 'c2'] });
+    expect(status[0]).toMatchObject({
+      paused: false,
+      syncRequested: true,
+      requestedKeys: ['c1', 'c2'],
+    });
   });
 
   it('explains a config with a syntax error, naming the file, without a stack trace', async () => {
@@ -91,14 +113,20 @@ describe('keepsync CLI', () => {
   });
 
   it('explains a config of the wrong shape, naming the place', async () => {
-    const dir = project(`export default { pipelines: [{ name: 'bad name!', source: {}, destination: {} }] };`);
+    const dir = project(
+      `export default { pipelines: [{ name: 'bad name!', source: {}, destination: {} }] };`,
+    );
     const result = await keepsync(dir, 'status');
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/pipelines\[0\]: Expected pipeline "bad name!" to have a name of letters/);
+    expect(result.stderr).toMatch(
+      /pipelines\[0\]: Expected pipeline "bad name!" to have a name of letters/,
+    );
   });
 
   it('names an unknown connector and lists the available ones', async () => {
-    const dir = project(`import * as nope from 'keepsync/connectors/nope';\nexport default { pipelines: [] };`);
+    const dir = project(
+      `import * as nope from 'keepsync/connectors/nope';\nexport default { pipelines: [] };`,
+    );
     const result = await keepsync(dir, 'status');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown connector `nope`; available: memory, files, sql/);
@@ -108,11 +136,15 @@ describe('keepsync CLI', () => {
     const dir = project(contactsConfig());
     await keepsync(dir, 'run', '--once');
     const db = new Database(join(dir, '.keepsync/keepsync.db'));
-    db.prepare("INSERT OR REPLACE INTO cursors (pipeline, unit, cursor, updated_ms) VALUES ('contacts', 'all', '{broken', 0)").run();
+    db.prepare(
+      "INSERT OR REPLACE INTO cursors (pipeline, unit, cursor, updated_ms) VALUES ('contacts', 'all', '{broken', 0)",
+    ).run();
     db.close();
     const broken = await keepsync(dir, 'run', '--once');
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/cursor of pipeline contacts unit all is corrupt .*keepsync reset/);
+    expect(broken.stderr).toMatch(
+      /cursor of pipeline contacts unit all is corrupt .*keepsync reset/,
+    );
     expect(readdirSync(join(dir, 'out')).length).toBe(2);
     expect((await keepsync(dir, 'reset', 'contacts')).code).toBe(0);
     const fixed = await keepsync(dir, 'run', '--once', '--json');
