@@ -122,6 +122,13 @@ function reportRuns(results: readonly RunResult[], json: boolean | undefined): v
   }
 }
 
+function printRunLine(result: RunResult): void {
+  const { stats } = result;
+  process.stderr.write(
+    `${new Date().toISOString()} ${result.pipeline}/${result.unit} ${result.status}: ${stats.read} read, ${stats.created} created, ${stats.updated} updated, ${stats.unchanged} unchanged, ${stats.deleted} deleted, ${stats.failed} failed${result.error ? ` (${result.pausedReason ?? result.error})` : ''}\n`,
+  );
+}
+
 function exitCodeOf(results: readonly RunResult[]): number {
   if (results.some((result) => result.status === 'failed')) return EXIT.runFailed;
   if (results.some((result) => result.status === 'paused')) return EXIT.paused;

@@ -6,12 +6,19 @@ export interface ProgressReporter {
   stop(): void;
 }
 
+const LOG_EVERY_MS = 5_000;
+
+function describe(stats: Readonly<RunStats>): string {
+  return `${stats.read} read, ${stats.created} created, ${stats.updated} updated, ${stats.unchanged} unchanged, ${stats.failed} failed`;
+}
+
 /**
- * A live line per running unit on a terminal; nothing otherwise (the run summary and the
- * log lines say what happened).
+ * A live line per running unit on a terminal; otherwise a plain log line per unit at most
+ * every five seconds, so long runs in CI or under a supervisor still show progress.
  */
 export function createProgress(enabled: boolean): ProgressReporter {
-  if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+  if (!enabled) return { update() {}, stop() {} };
+  if (!process.stderr.isTTY) return plainLines();
   const bars = new cliProgress.MultiBar(
     {
       format:
@@ -36,5 +43,19 @@ export function createProgress(enabled: boolean): ProgressReporter {
     stop() {
       bars.stop();
     },
+  };
+}
+
+function plainLines(): ProgressReporter {
+  const lastLogged = new Map<string, number>();
+  return {
+    update({ pipeline, unit, stats }) {
+      const id = `${pipeline}/${unit}`;
+      const now = Date.now();
+      if (now - (lastLogged.get(id) ?? 0) < LOG_EVERY_MS) return;
+      lastLogged.set(id, now);
+      process.stderr.write(`${new Date(now).toISOString()} ${id}: ${describe(stats)}\n`);
+    },
+    stop() {},
   };
 }
