@@ -1,4 +1,5 @@
 import {
+  type DeadLetter,
   emptyStats,
   type Link,
   type RunRow,
@@ -10,6 +11,11 @@ import {
 
 /** A database row as both drivers return it (PostgreSQL BIGINTs arrive as strings). */
 export type Row = Record<string, unknown>;
+
+/** SQLite keeps JSON as text; PostgreSQL's JSONB columns arrive already parsed. */
+export function parseJsonColumn<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
 
 /** Shared by both stores: how a targeted request merges into a pending one. */
 export function mergeRequestedKeys(
@@ -58,10 +64,7 @@ export function toRun(row: Row): RunRow {
     status: row.status as RunStatus,
     startedAt: new Date(Number(row.started_ms)),
     finishedAt: row.finished_ms === null ? null : new Date(Number(row.finished_ms)),
-    stats: {
-      ...emptyStats(),
-      ...(typeof row.stats === 'string' ? JSON.parse(row.stats) : row.stats),
-    },
+    stats: { ...emptyStats(), ...parseJsonColumn<object>(row.stats) },
     error: (row.error as string | null) ?? null,
   };
 }
@@ -75,9 +78,22 @@ export function toUnit(row: Row): UnitState {
     pausedReason: (row.paused_reason as string | null) ?? null,
     syncRequested: Boolean(Number(row.sync_requested)),
     requestedKeys:
-      row.requested_keys === null ? null : (JSON.parse(row.requested_keys as string) as string[]),
+      row.requested_keys === null ? null : parseJsonColumn<string[]>(row.requested_keys),
     lastRunId: row.last_run_id === null ? null : Number(row.last_run_id),
     leaseOwner: (row.lease_owner as string | null) ?? null,
     leaseExpiresAt: row.lease_expires_ms === null ? null : new Date(Number(row.lease_expires_ms)),
+  };
+}
+
+export function toDeadLetter(row: Row): DeadLetter {
+  return {
+    pipeline: row.pipeline as string,
+    unit: row.unit as string,
+    key: row.key as string,
+    error: row.error as string,
+    record: (row.record as string | null) ?? null,
+    attempts: Number(row.attempts),
+    firstFailedAt: new Date(Number(row.first_failed_ms)),
+    lastFailedAt: new Date(Number(row.last_failed_ms)),
   };
 }

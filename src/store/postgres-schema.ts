@@ -1,0 +1,77 @@
+/**
+ * Versioned migrations of the PostgreSQL store, given the quoted schema name; version N here is
+ * version N of the SQLite store, so both backends describe their state with the same numbers.
+ * Each runs once, in order, in the opening transaction.
+ *
+ * Text identifiers use the "C" collation so keys sort by code point, as in SQLite, whatever
+ * the database's locale; timestamps are BIGINT milliseconds.
+ */
+export const postgresMigrations: readonly ((schema: string) => string)[] = [
+  (s) => `
+  CREATE TABLE ${s}.links (
+    pipeline TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    unit TEXT COLLATE "C" NOT NULL,
+    dest_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    source_updated_ms BIGINT,
+    seen_pass TEXT,
+    PRIMARY KEY (pipeline, key)
+  );
+  CREATE INDEX links_by_unit ON ${s}.links (pipeline, unit, seen_pass);
+
+  CREATE TABLE ${s}.cursors (
+    pipeline TEXT COLLATE "C" NOT NULL,
+    unit TEXT COLLATE "C" NOT NULL,
+    cursor TEXT,
+    pass_id TEXT,
+    updated_ms BIGINT NOT NULL,
+    PRIMARY KEY (pipeline, unit)
+  );
+
+  CREATE TABLE ${s}.runs (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pipeline TEXT COLLATE "C" NOT NULL,
+    unit TEXT COLLATE "C" NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_ms BIGINT NOT NULL,
+    finished_ms BIGINT,
+    stats JSONB NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX runs_by_unit ON ${s}.runs (pipeline, unit, id);
+
+  CREATE TABLE ${s}.dead_letters (
+    pipeline TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    unit TEXT COLLATE "C" NOT NULL,
+    error TEXT NOT NULL,
+    record TEXT,
+    attempts INTEGER NOT NULL,
+    first_failed_ms BIGINT NOT NULL,
+    last_failed_ms BIGINT NOT NULL,
+    PRIMARY KEY (pipeline, key)
+  );
+
+  CREATE TABLE ${s}.units (
+    pipeline TEXT COLLATE "C" NOT NULL,
+    unit TEXT COLLATE "C" NOT NULL,
+    next_run_ms BIGINT,
+    paused BOOLEAN NOT NULL DEFAULT FALSE,
+    paused_reason TEXT,
+    sync_requested BOOLEAN NOT NULL DEFAULT FALSE,
+    requested_keys JSONB,
+    last_run_id BIGINT,
+    lease_owner TEXT,
+    lease_expires_ms BIGINT,
+    PRIMARY KEY (pipeline, unit)
+  );
+
+  CREATE TABLE ${s}.secrets (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL
+  );
+  `,
+];
