@@ -1,0 +1,27 @@
+/** The SQL flavours the sql connector speaks. */
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** A value bound to a statement parameter. */
+export type SqlValue = string | number | bigint | boolean | null;
+
+export type SqlRow = { readonly [column: string]: unknown };
+
+export interface SqlStatement {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
+/**
+ * The small surface the sql connector needs from a database driver, so SQLite and
+ * PostgreSQL (or a test double) fit behind one contract. Placeholders follow the dialect:
+ * `?` for SQLite, `$1, $2, ...` for PostgreSQL.
+ */
+export interface SqlClient {
+  readonly dialect: SqlDialect;
+  /** Runs one statement on its own and returns its rows (none for statements without any). */
+  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** Runs the statements in order in one transaction: all of them take effect, or none. */
+  transaction(statements: readonly SqlStatement[]): Promise<void>;
+  /** Closes what the client opened itself; a database or pool passed in stays open. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+import type { Pool } from 'pg';
+import { KeepsyncError } from '../../model/index.js';
+import type { SqlClient, SqlRow } from './client.js';
+
+/**
+ * A SqlClient over a `pg` pool: one you pass in (left open by close()) or one made from a
+ * connection string (ended by close()). `pg` is an optional peer dependency, loaded on first
+ * use, so configs that never touch PostgreSQL do not need it installed.
+ */
+export function postgresClient(poolOrConnectionString: Pool | string): SqlClient {
+  const owned = typeof poolOrConnectionString === 'string';
+  let ready: Promise<Pool> | undefined;
+  let closed = false;
+
+  function pool(): Promise<Pool> {
+    ready ??=
+      typeof poolOrConnectionString === 'string'
+        ? createPool(poolOrConnectionString)
+        : Promise.resolve(poolOrConnectionString);
+    return ready;
+  }
+
+  return {
+    dialect: 'postgres',
+    async query(sql, params = []) {
+      const result = await (await pool()).query<SqlRow>(sql, params as unknown[]);
+      return result.rows;
+    },
+    async transaction(statements) {
+      const connection = await (await pool()).connect();
+      let broken: Error | undefined;
+      try {
+        await connection.query('BEGIN');
+        for (const { sql, params } of statements) await connection.query(sql, params as unknown[]);
+        await connection.query('COMMIT');
+      } catch (error) {
+        await connection.query('ROLLBACK').catch((rollbackError: Error) => {
+          // A connection that cannot roll back is dropped rather than handed to the next caller.
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
+    async close() {
+      if (!owned || closed || ready === undefined) return;
+      closed = true;
+      await (await ready).end();
+    },
+  };
+}
+
+async function createPool(connectionString: string): Promise<Pool> {
+  let PoolClass: typeof Pool;
+  try {
+    PoolClass = (await import('pg')).default.Pool;
+  } catch (error) {
+    throw new KeepsyncError(
+      'DEPENDENCY_MISSING',
+      'The sql connector needs the `pg` package to reach PostgreSQL. Install it: npm install pg',
+      { cause: error },
+    );
+  }
+  const pool = new PoolClass({ connectionString });
+  // An idle connection that drops (server restart) must not crash the process; the next
+  // query reports the failure instead.
+  pool.on('error', () => {});
+  return pool;
+}

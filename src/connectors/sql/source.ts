@@ -1,0 +1,266 @@
+import {
+  type Cursor,
+  KeepsyncError,
+  type NeutralValue,
+  type SyncRecord,
+} from '../../model/index.js';
+import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import type { SqlClient, SqlDialect, SqlRow } from './client.js';
+import { lookbackStart, parseSqlCursor, type SqlCursor } from './cursor.js';
+import { decodeValue } from './decode.js';
+import { cursorValueSql, Placeholders } from './dialect.js';
+import { checkIdentifier, parseTable, quoteIdentifier, type TableRef } from './identifiers.js';
+import { type ColumnTypes, readColumns } from './schema.js';
+import { parseTimestamp } from './timestamps.js';
+
+export interface SqlSourceOptions {
+  /** The database: `sqliteClient(...)` or `postgresClient(...)`. */
+  client: SqlClient;
+  /** `table` or `schema.table`; letters, digits and underscores only. */
+  table: string;
+  /** Column of the record key. @default 'key' */
+  keyColumn?: string;
+  /**
+   * Column that grows when a row changes (e.g. `updated_at`, or a version number). Reads go
+   * in (cursorColumn, keyColumn) order, so an index on both keeps them fast.
+   */
+  cursorColumn: string;
+  /** Field -> column to read. By default every column, each field named after its column. */
+  columns?: Readonly<Record<string, string>>;
+  /** A JSON column whose members become fields (as the sql destination's `jsonColumn` writes). */
+  jsonColumn?: string;
+  /** Column read as the record body. */
+  bodyColumn?: string;
+  /** Rows per page. @default 1000 */
+  pageSize?: number;
+  /**
+   * Each read starts this much before the cursor, to catch rows committed late with an older
+   * cursor value (long transactions, clock skew). Re-read rows cost nothing: unchanged
+   * records are skipped by hash. For a numeric cursor column it counts in the column's unit.
+   * @default 0
+   */
+  lookbackMs?: number;
+  /** Id of the one unit this source has. @default table */
+  unit?: string;
+  /** @default 'sql' */
+  name?: string;
+}
+
+interface Settings {
+  readonly client: SqlClient;
+  readonly dialect: SqlDialect;
+  readonly table: TableRef;
+  readonly key: string;
+  readonly cursor: string;
+  readonly columns: ReadonlyMap<string, string> | undefined;
+  readonly json: string | undefined;
+  readonly body: string | undefined;
+  readonly pageSize: number;
+  readonly lookbackMs: number;
+}
+
+/** Alias of the cursor value in result rows; no real column is expected to use it. */
+const CURSOR_ALIAS = 'keepsync_cursor_value';
+const KEYS_CHUNK = 500;
+
+/**
+ * Reads changed rows of a SQLite or PostgreSQL table (`incremental` mode) with a compound
+ * cursor (cursor column value, key): rows that share the last value are never skipped, even
+ * across a page edge or when added after the cursor was taken. Deleted rows are not seen.
+ */
+export function source(options: SqlSourceOptions): Source {
+  const settings = resolve(options);
+  const unit = options.unit ?? settings.table.label;
+  return {
+    name: options.name ?? 'sql',
+    mode: 'incremental',
+    units: () => [{ id: unit }],
+    read: (unitId, readOptions) => readTable(settings, unit, unitId, readOptions),
+  };
+}
+
+function resolve(options: SqlSourceOptions): Settings {
+  const pageSize = options.pageSize ?? 1000;
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected \`pageSize\` to be a positive integer, got ${pageSize}`,
+    );
+  }
+  const lookbackMs = options.lookbackMs ?? 0;
+  if (!Number.isFinite(lookbackMs) || lookbackMs < 0) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected \`lookbackMs\` to be a number of milliseconds >= 0, got ${lookbackMs}`,
+    );
+  }
+  let columns: Map<string, string> | undefined;
+  if (options.columns) {
+    columns = new Map();
+    for (const [field, column] of Object.entries(options.columns)) {
+      columns.set(
+        field,
+        checkIdentifier(column, `the column of field \`${field}\` in \`columns\``),
+      );
+    }
+  }
+  return {
+    client: options.client,
+    dialect: options.client.dialect,
+    table: parseTable(options.table),
+    key: checkIdentifier(options.keyColumn ?? 'key', '`keyColumn`'),
+    cursor: checkIdentifier(options.cursorColumn, '`cursorColumn`'),
+    columns,
+    json:
+      options.jsonColumn === undefined
+        ? undefined
+        : checkIdentifier(options.jsonColumn, '`jsonColumn`'),
+    body:
+      options.bodyColumn === undefined
+        ? undefined
+        : checkIdentifier(options.bodyColumn, '`bodyColumn`'),
+    pageSize,
+    lookbackMs,
+  };
+}
+
+async function* readTable(
+  settings: Settings,
+  unit: string,
+  unitId: string,
+  { cursor, keys, signal }: ReadOptions,
+): AsyncGenerator<SourcePage> {
+  const { client, table } = settings;
+  if (unitId !== unit) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `The sql source of table ${table.label} has no unit ${unitId}; its unit is ${unit}`,
+    );
+  }
+  const position = keys ? null : parseSqlCursor(cursor, table.label);
+  const types = await checkColumns(settings);
+  const toRecord = (row: SqlRow) => recordOf(settings, types, row);
+  const select = selectList(settings);
+  const key = quoteIdentifier(settings.key);
+
+  if (keys) {
+    // A targeted read leaves the cursor where it was.
+    for (let start = 0; start < keys.length; start += KEYS_CHUNK) {
+      signal?.throwIfAborted();
+      const params = new Placeholders(settings.dialect);
+      const list = keys.slice(start, start + KEYS_CHUNK).map((item) => params.add(item));
+      const rows = await client.query(
+        `SELECT ${select} FROM ${table.sql} WHERE ${key} IN (${list.join(', ')}) ORDER BY ${key}`,
+        params.values,
+      );
+      if (rows.length > 0) yield { records: rows.map(toRecord), cursor };
+    }
+    return;
+  }
+
+  const column = quoteIdentifier(settings.cursor);
+  let after: SqlCursor | null = position;
+  // The look-back applies to the first query of a read only; later pages follow the rows.
+  let from =
+    position && position.v !== null && settings.lookbackMs > 0
+      ? lookbackStart(position.v, settings.lookbackMs, table.label, settings.cursor)
+      : undefined;
+  for (;;) {
+    signal?.throwIfAborted();
+    const params = new Placeholders(settings.dialect);
+    let where = '';
+    if (from !== undefined) {
+      where = `WHERE ${column} >= ${params.add(from)}`;
+    } else if (after && after.v === null) {
+      where = `WHERE (${column} IS NULL AND ${key} > ${params.add(after.k)}) OR ${column} IS NOT NULL`;
+    } else if (after) {
+      const value = after.v;
+      where = `WHERE ${column} > ${params.add(value)} OR (${column} = ${params.add(value)} AND ${key} > ${params.add(after.k)})`;
+    }
+    const rows = await client.query(
+      `SELECT ${select} FROM ${table.sql} ${where} ORDER BY ${column} NULLS FIRST, ${key} LIMIT ${settings.pageSize}`,
+      params.values,
+    );
+    if (rows.length === 0) return;
+    const last = rows.at(-1)!;
+    after = { v: cursorValue(last[CURSOR_ALIAS], settings), k: String(last[settings.key]) };
+    from = undefined;
+    yield { records: rows.map(toRecord), cursor: { v: after.v, k: after.k } satisfies Cursor };
+    if (rows.length < settings.pageSize) return;
+  }
+}
+
+async function checkColumns(settings: Settings): Promise<ColumnTypes> {
+  const types = await readColumns(settings.client, settings.table);
+  if (types === null) {
+    throw new KeepsyncError('CONFIG_INVALID', `Table ${settings.table.label} does not exist`);
+  }
+  const needed = [
+    settings.key,
+    settings.cursor,
+    ...(settings.columns?.values() ?? []),
+    ...(settings.json ? [settings.json] : []),
+    ...(settings.body ? [settings.body] : []),
+  ];
+  for (const column of needed) {
+    if (!types.has(column)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `Table ${settings.table.label} has no column \`${column}\``,
+      );
+    }
+  }
+  return types;
+}
+
+function selectList(settings: Settings): string {
+  const cursor = `${cursorValueSql(settings.dialect, settings.cursor)} AS ${quoteIdentifier(CURSOR_ALIAS)}`;
+  if (!settings.columns) return `*, ${cursor}`;
+  const columns = new Set([settings.key, ...settings.columns.values()]);
+  if (settings.json) columns.add(settings.json);
+  if (settings.body) columns.add(settings.body);
+  return [...[...columns].map(quoteIdentifier), cursor].join(', ');
+}
+
+function cursorValue(value: unknown, settings: Settings): string | number | null {
+  if (value === null || typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'bigint') return value.toString();
+  throw new KeepsyncError(
+    'CONFIG_INVALID',
+    `The cursor column ${settings.table.label}.${settings.cursor} holds a value that cannot order rows: ${String(value)}`,
+  );
+}
+
+function recordOf(settings: Settings, types: ColumnTypes, row: SqlRow): SyncRecord {
+  const fields: Record<string, NeutralValue> = {};
+  if (settings.json) {
+    const stored = decodeValue(settings.dialect, 'json', row[settings.json]);
+    if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
+      Object.assign(fields, stored);
+    }
+  }
+  const decode = (column: string) => decodeValue(settings.dialect, types.get(column), row[column]);
+  if (settings.columns) {
+    for (const [field, column] of settings.columns) fields[field] = decode(column);
+  } else {
+    const skipped = new Set([settings.key, CURSOR_ALIAS, settings.json, settings.body]);
+    for (const column of Object.keys(row))
+      if (!skipped.has(column)) fields[column] = decode(column);
+  }
+  const body = settings.body ? row[settings.body] : undefined;
+  const rawCursor = row[settings.cursor];
+  const cursorText = row[CURSOR_ALIAS];
+  const updatedAt =
+    rawCursor instanceof Date
+      ? rawCursor
+      : typeof cursorText === 'string'
+        ? (parseTimestamp(cursorText) ?? undefined)
+        : undefined;
+  return {
+    key: String(row[settings.key]),
+    fields,
+    body: typeof body === 'string' ? body : undefined,
+    updatedAt,
+  };
+}

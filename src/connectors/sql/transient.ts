@@ -1,0 +1,32 @@
+/** Network failures of the connection itself. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock, lock timeout,
+ * shutdown or start-up in progress; classes 08 (connection) and 53 (resources) as a whole.
+ */
+const POSTGRES_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '57014']);
+
+/** Whether retrying the same statement later may succeed. */
+export function isTransientSqlError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+    if (NETWORK_CODES.has(code) || POSTGRES_CODES.has(code)) return true;
+    if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  // pg reports a dropped or unobtainable connection without a code.
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
+}

@@ -1,0 +1,164 @@
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as files from '../../../src/connectors/files/index.js';
+import { readPages, tempDir } from './helpers.js';
+
+async function writeRecords(dir: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    const name = `r${String(index).padStart(2, '0')}`;
+    await writeFile(join(dir, `${name}.yaml`), `key: ${name}\nfields:\n  n: ${index}\n`);
+  }
+}
+
+describe('files source', () => {
+  it('lists one unit and reads every file in name order, a page at a time', async () => {
+    const dir = await tempDir();
+    await writeRecords(dir, 5);
+    const source = files.source({ dir, pageSize: 2 });
+    expect(source.mode).toBe('full');
+    expect(await source.units()).toEqual([{ id: dir }]);
+    const pages = await readPages(source, dir);
+    expect(pages.map((page) => page.records.map((record) => record.key))).toEqual([
+      ['r00', 'r01'],
+      ['r02', 'r03'],
+      ['r04'],
+    ]);
+    expect(pages.map((page) => page.cursor)).toEqual(['r01.yaml', 'r03.yaml', 'r04.yaml']);
+    expect(pages[0]!.records[1]!.fields).toEqual({ n: 1 });
+  });
+
+  it('resumes after the file named by the cursor', async () => {
+    const dir = await tempDir();
+    await writeRecords(dir, 5);
+    const pages = await readPages(files.source({ dir, unit: 'notes', pageSize: 10 }), 'notes', {
+      cursor: 'r02.yaml',
+    });
+    expect(pages.flatMap((page) => page.records.map((record) => record.key))).toEqual([
+      'r03',
+      'r04',
+    ]);
+  });
+
+  it('reads YAML, YML and JSON files and skips hidden, temp, archived and other files', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.yaml'), 'key: a\nfields: {}\n');
+    await writeFile(join(dir, 'b.yml'), 'key: b\n');
+    await writeFile(join(dir, 'c.json'), '{"key": "c", "fields": {"n": 1}, "body": "text"}');
+    await writeFile(join(dir, '.d.yaml'), 'key: d\n');
+    await writeFile(join(dir, '.e.yaml.1a2b.tmp'), 'key: e\n');
+    await writeFile(join(dir, 'notes.md'), '# not a record');
+    await mkdir(join(dir, '.archive'));
+    await writeFile(join(dir, '.archive', 'f.yaml'), 'key: f\n');
+    const pages = await readPages(files.source({ dir }), dir);
+    expect(pages.flatMap((page) => page.records)).toMatchObject([
+      { key: 'a', fields: {} },
+      { key: 'b', fields: {} },
+      { key: 'c', fields: { n: 1 }, body: 'text' },
+    ]);
+    const jsonOnly = await readPages(files.source({ dir, format: 'json' }), dir);
+    expect(jsonOnly.flatMap((page) => page.records.map((record) => record.key))).toEqual(['c']);
+  });
+
+  it('returns only the requested keys on a targeted read', async () => {
+    const dir = await tempDir();
+    await writeRecords(dir, 5);
+    const pages = await readPages(files.source({ dir, pageSize: 2 }), dir, {
+      keys: ['r01', 'r04'],
+    });
+    expect(pages.flatMap((page) => page.records.map((record) => record.key))).toEqual([
+      'r01',
+      'r04',
+    ]);
+  });
+
+  it('takes updatedAt from the file when present, else from its modification time', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.yaml'), "key: a\nupdatedAt: '2024-03-04T05:06:07Z'\n");
+    await writeFile(join(dir, 'b.yaml'), 'key: b\n');
+    const mtime = new Date('2023-01-01T00:00:00Z');
+    await utimes(join(dir, 'b.yaml'), mtime, mtime);
+    const [page] = await readPages(files.source({ dir }), dir);
+    expect(page!.records.map((record) => record.updatedAt?.toISOString())).toEqual([
+      '2024-03-04T05:06:07.000Z',
+      '2023-01-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('names the file and the line of invalid YAML', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.yaml'), 'key: a\nfields:\n  n: 1\n  n: 2\nbody: text\n');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toMatchObject({
+      code: 'RECORD_INVALID',
+      message: expect.stringMatching(
+        new RegExp(`^${escapeRegExp(join(dir, 'a.yaml'))} line 4: .*unique`),
+      ),
+    });
+  });
+
+  it('names the file and the line of invalid JSON', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.json'), '{\n  "key": "a",\n  "fields": {\n    "n": 1,\n  }\n}\n');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toMatchObject({
+      code: 'RECORD_INVALID',
+      message: expect.stringMatching(new RegExp(`^${escapeRegExp(join(dir, 'a.json'))} line 5: `)),
+    });
+  });
+
+  it('names the file of a truncated JSON document at its last line', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.json'), '{\n  "key": "a",\n  "fields": {\n');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(
+      `${join(dir, 'a.json')} line 3: `,
+    );
+  });
+
+  it('names a file that has no key', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.yaml'), 'fields:\n  n: 1\n');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(
+      `${join(dir, 'a.yaml')} has no \`key\``,
+    );
+  });
+
+  it('refuses record values outside the fields mapping, naming the file and the entry', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.yaml'), 'key: a\ntitle: flat\n');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(
+      `${join(dir, 'a.yaml')}: unexpected top-level entry \`title\``,
+    );
+  });
+
+  it('refuses values that have no neutral form, naming the file and the field', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.yaml'), 'key: a\nfields:\n  ratio: .inf\n');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(/a\.yaml: field `ratio`/);
+  });
+
+  it('refuses a cursor that is not a file name', async () => {
+    const dir = await tempDir();
+    await writeRecords(dir, 1);
+    await expect(
+      readPages(files.source({ dir }), dir, { cursor: { offset: 3 } }),
+    ).rejects.toMatchObject({
+      code: 'CURSOR_INVALID',
+      message: expect.stringContaining(dir),
+    });
+  });
+
+  it('refuses to read a unit it does not have', async () => {
+    const dir = await tempDir();
+    await expect(readPages(files.source({ dir }), 'other')).rejects.toThrow(`its unit is ${dir}`);
+  });
+
+  it('reports a missing directory as a configuration error', async () => {
+    const dir = join(await tempDir(), 'missing');
+    await expect(readPages(files.source({ dir }), dir)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SqlClient } from '../../../src/connectors/sql/index.js';
+import * as sql from '../../../src/connectors/sql/index.js';
+import { create, openSession, readPages, run } from './helpers.js';
+import { describeSqlConnector } from './suite.js';
+
+const database = `keepsync_sql_${randomBytes(4).toString('hex')}`;
+let client: SqlClient;
+let pool: pg.Pool;
+
+async function admin(statement: string): Promise<void> {
+  const connection = new pg.Client({ connectionString: inject('pgUrl') });
+  await connection.connect();
+  try {
+    await connection.query(statement);
+  } finally {
+    await connection.end();
+  }
+}
+
+function databaseUrl(): string {
+  const url = new URL(inject('pgUrl'));
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE ${database}`);
+  pool = new pg.Pool({ connectionString: databaseUrl() });
+  client = sql.postgresClient(pool);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await pool?.end();
+  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+});
+
+describeSqlConnector('PostgreSQL', () => client);
+
+describe('sql connector on PostgreSQL only', () => {
+  it('connects from a connection string and ends its own pool on close', async () => {
+    const own = sql.postgresClient(databaseUrl());
+    expect(await own.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    await own.close();
+    await own.close();
+    await expect(own.query('SELECT 1')).rejects.toThrow();
+  });
+
+  it('creates typed columns, so values keep their types in the database', async () => {
+    const session = await openSession(
+      sql.destination({ client, table: 'typed', createTable: true, archivedColumn: 'archived' }),
+    );
+    await session.write([
+      create('a', {
+        n: 1.5,
+        on: true,
+        at: new Date('2024-01-01T00:00:00Z'),
+        tags: ['x'],
+        title: 't',
+      }),
+    ]);
+    const rows = await run(
+      client,
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed' ORDER BY column_name",
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.column_name, row.data_type]))).toEqual({
+      archived: 'boolean',
+      at: 'timestamp with time zone',
+      key: 'text',
+      n: 'double precision',
+      on: 'boolean',
+      tags: 'jsonb',
+      title: 'text',
+    });
+  });
+
+  it('writes a batch of a few thousand rows as multi-row statements in one transaction', async () => {
+    const session = await openSession(
+      sql.destination({ client, table: 'bulk', createTable: true }),
+    );
+    const ops = Array.from({ length: 7000 }, (_, index) =>
+      create(
+        `r${index}`,
+        Object.fromEntries(Array.from({ length: 10 }, (_, f) => [`f${f}`, index + f])),
+      ),
+    );
+    const results = await session.write(ops);
+    expect(results.every((result) => result.status === 'ok')).toBe(true);
+    expect(
+      await run(client, 'SELECT COUNT(*)::int AS count, SUM(f9)::int AS total FROM bulk'),
+    ).toEqual([{ count: 7000, total: (6999 * 7000) / 2 + 9 * 7000 }]);
+  });
+
+  it('writes into a table in another schema', async () => {
+    await run(client, 'CREATE SCHEMA IF NOT EXISTS crm');
+    await run(
+      client,
+      'CREATE TABLE crm.people (key TEXT PRIMARY KEY, name TEXT, updated_at TIMESTAMPTZ)',
+    );
+    const session = await openSession(sql.destination({ client, table: 'crm.people' }));
+    await session.write([
+      create('p1', { name: 'Ada', updated_at: new Date('2024-01-01T00:00:00Z') }),
+    ]);
+    const source = sql.source({ client, table: 'crm.people', cursorColumn: 'updated_at' });
+    const [page] = await readPages(source, 'crm.people');
+    expect(page!.records[0]).toMatchObject({ key: 'p1', fields: { name: 'Ada' } });
+  });
+
+  it('merges fields kept in a plain TEXT JSON column and reads them back', async () => {
+    await run(client, 'CREATE TABLE notes (key TEXT PRIMARY KEY, extra TEXT, version INTEGER)');
+    const session = await openSession(
+      sql.destination({ client, table: 'notes', jsonColumn: 'extra' }),
+    );
+    await session.write([create('a', { version: 1, colour: 'red', size: 2 })]);
+    await session.write([
+      {
+        kind: 'update',
+        key: 'a',
+        destId: 'a',
+        record: { key: 'a', fields: { version: 2, size: null } },
+      },
+    ]);
+    const source = sql.source({
+      client,
+      table: 'notes',
+      cursorColumn: 'version',
+      jsonColumn: 'extra',
+    });
+    const [page] = await readPages(source, 'notes');
+    expect(page!.records[0]!.fields).toEqual({ version: 2, colour: 'red', size: null });
+    expect(page!.cursor).toEqual({ v: '2', k: 'a' });
+  });
+
+  it('explains a key column without a unique constraint', async () => {
+    await run(client, 'CREATE TABLE loose (key TEXT, title TEXT)');
+    const session = await openSession(sql.destination({ client, table: 'loose' }));
+    const [result] = await session.write([create('a', { title: 'A' })]);
+    expect(result).toMatchObject({
+      status: 'rejected',
+      error: expect.stringContaining('give `key` a PRIMARY KEY or UNIQUE constraint'),
+    });
+  });
+});
