@@ -36,8 +36,8 @@ export function findConfigFile(explicit: string | undefined, cwd = process.cwd()
 /** Loads a TypeScript or JavaScript config without a build step. */
 export async function loadConfig(path: string): Promise<ResolvedConfig> {
   const jiti = createJiti(import.meta.url, {
+    // Re-read on every load; the transpile cache is keyed by content, so it stays fresh.
     moduleCache: false,
-    fsCache: false,
     // A config's `import 'keepsync'` gets this very copy, wherever the config file lives.
     alias: { keepsync: PACKAGE_ENTRY_DIR },
   });
@@ -52,7 +52,7 @@ export async function loadConfig(path: string): Promise<ResolvedConfig> {
 
 function explainLoadError(error: unknown, path: string): KeepsyncError {
   const message = (error as Error)?.message ?? String(error);
-  const connector = /keepsync\/connectors\/([\w-]+)/.exec(message)?.[1];
+  const connector = /connectors\/([\w-]+)/.exec(message)?.[1];
   if (connector && !CONNECTORS.includes(connector)) {
     return new KeepsyncError(
       'CONNECTOR_UNKNOWN',

@@ -38,7 +38,13 @@ export function createSecretBox(key: Uint8Array): SecretBox {
         throw new KeepsyncError('SECRET_INVALID', `Secret ${context} is not in a known format`);
       }
       const raw = Buffer.from(payload, 'base64');
-      const decipher = createDecipheriv(ALGORITHM, key, raw.subarray(0, IV_BYTES));
+      if (raw.byteLength < IV_BYTES + TAG_BYTES) {
+        throw new KeepsyncError('SECRET_INVALID', `Secret ${context} is truncated`);
+      }
+      // A fixed tag length: GCM would otherwise accept forgeable short tags.
+      const decipher = createDecipheriv(ALGORITHM, key, raw.subarray(0, IV_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       try {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
-import { mergeRequestedKeys, type Row, toLink, toRun, toUnit, unitColumns } from './rows.js';
+import { mergeRequestedKeys, type Row, toDeadLetter, toLink, toRun, toUnit, unitColumns } from './rows.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
 import { sqliteMigrations } from './sqlite-schema.js';
 import {
@@ -216,16 +216,7 @@ class SqliteStore implements Store {
          AND (@unit IS NULL OR unit = @unit) ORDER BY pipeline, unit, key`,
       )
       .all({ pipeline: filter.pipeline ?? null, unit: filter.unit ?? null }) as Row[];
-    return rows.map((row) => ({
-      pipeline: row.pipeline as string,
-      unit: row.unit as string,
-      key: row.key as string,
-      error: row.error as string,
-      record: (row.record as string | null) ?? null,
-      attempts: row.attempts as number,
-      firstFailedAt: new Date(row.first_failed_ms as number),
-      lastFailedAt: new Date(row.last_failed_ms as number),
-    }));
+    return rows.map(toDeadLetter);
   }
 
   async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {

@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 const main = join(import.meta.dirname, '../../src/cli/main.ts');
+// The projects live in temp folders, where `tsx` cannot be found by name.
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 interface CliResult {
   readonly code: number;
@@ -17,7 +21,7 @@ function keepsync(cwd: string, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', main, ...args],
+      ['--import', tsx, main, ...args],
       { cwd },
       (error, stdout, stderr) => {
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
@@ -125,7 +129,7 @@ describe('keepsync CLI', () => {
 
   it('names an unknown connector and lists the available ones', async () => {
     const dir = project(
-      `import * as nope from 'keepsync/connectors/nope';\nexport default { pipelines: [] };`,
+      `import * as nope from 'keepsync/connectors/nope';\nexport default { pipelines: [nope.source()] };`,
     );
     const result = await keepsync(dir, 'status');
     expect(result.code).toBe(2);
