@@ -1,13 +1,17 @@
+import type { Migration } from './migrations.js';
+
 /**
- * Versioned migrations of the PostgreSQL store, given the quoted schema name; version N here is
- * version N of the SQLite store, so both backends describe their state with the same numbers.
- * Each runs once, in order, in the opening transaction.
+ * Migrations of the PostgreSQL store, given the quoted schema name; each has the id of its
+ * SQLite twin, so both backends describe their state the same way. Each runs once, in order,
+ * in the opening transaction.
  *
  * Text identifiers use the "C" collation so keys sort by code point, as in SQLite, whatever
  * the database's locale; timestamps are BIGINT milliseconds.
  */
-export const postgresMigrations: readonly ((schema: string) => string)[] = [
-  (s) => `
+export const postgresMigrations: readonly Migration<(schema: string) => string>[] = [
+  {
+    id: '0001-core',
+    sql: (s) => `
   CREATE TABLE ${s}.links (
     pipeline TEXT COLLATE "C" NOT NULL,
     key TEXT COLLATE "C" NOT NULL,
@@ -74,4 +78,5 @@ export const postgresMigrations: readonly ((schema: string) => string)[] = [
     updated_ms BIGINT NOT NULL
   );
   `,
+  },
 ];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
+import { pendingMigrations } from './migrations.js';
 import { postgresMigrations } from './postgres-schema.js';
 import {
   mergeRequestedKeys,
@@ -130,23 +131,17 @@ async function migrate(pool: Pool, schemaName: string): Promise<void> {
     // Checked first: a user without CREATE on the database can still use a prepared schema.
     if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${schema}`);
     await client.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.keepsync_migrations (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${schema}.keepsync_migrations (id TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)`,
     );
-    const { rows } = await client.query<{ v: number | null }>(
-      `SELECT MAX(version) AS v FROM ${schema}.keepsync_migrations`,
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM ${schema}.keepsync_migrations`,
     );
-    const current = rows[0]?.v ?? 0;
-    if (current > postgresMigrations.length) {
-      throw new KeepsyncError(
-        'STORE_FAILED',
-        `The store is at schema version ${current}, newer than this keepsync (${postgresMigrations.length}); upgrade keepsync`,
-      );
-    }
-    for (let version = current + 1; version <= postgresMigrations.length; version++) {
-      await client.query(postgresMigrations[version - 1]!(schema));
+    const applied = new Set(rows.map((row) => row.id));
+    for (const migration of pendingMigrations(postgresMigrations, applied)) {
+      await client.query(migration.sql(schema));
       await client.query(
-        `INSERT INTO ${schema}.keepsync_migrations (version, applied_ms) VALUES ($1, $2)`,
-        [version, Date.now()],
+        `INSERT INTO ${schema}.keepsync_migrations (id, applied_ms) VALUES ($1, $2)`,
+        [migration.id, Date.now()],
       );
     }
   });

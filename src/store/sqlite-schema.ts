@@ -1,6 +1,10 @@
-/** Versioned migrations of the SQLite store; each runs once, in order, in a transaction. */
-export const sqliteMigrations: readonly string[] = [
-  `
+import type { Migration } from './migrations.js';
+
+/** Migrations of the SQLite store; each runs once, in order, in a transaction. */
+export const sqliteMigrations: readonly Migration<string>[] = [
+  {
+    id: '0001-core',
+    sql: `
   CREATE TABLE links (
     pipeline TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -67,4 +71,5 @@ export const sqliteMigrations: readonly string[] = [
     updated_ms INTEGER NOT NULL
   );
   `,
+  },
 ];

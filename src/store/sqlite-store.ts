@@ -1,7 +1,16 @@
 import Database from 'better-sqlite3';
 import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
-import { mergeRequestedKeys, type Row, toDeadLetter, toLink, toRun, toUnit, unitColumns } from './rows.js';
+import { pendingMigrations } from './migrations.js';
+import {
+  mergeRequestedKeys,
+  type Row,
+  toDeadLetter,
+  toLink,
+  toRun,
+  toUnit,
+  unitColumns,
+} from './rows.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
 import { sqliteMigrations } from './sqlite-schema.js';
 import {
@@ -46,25 +55,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 
 function migrate(db: Database.Database): void {
   db.exec(
-    'CREATE TABLE IF NOT EXISTS keepsync_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS keepsync_migrations (id TEXT PRIMARY KEY, applied_ms INTEGER NOT NULL)',
   );
   const apply = db.transaction(() => {
-    const row = db.prepare('SELECT MAX(version) AS v FROM keepsync_migrations').get() as {
-      v: number | null;
-    };
-    const current = row.v ?? 0;
-    if (current > sqliteMigrations.length) {
-      throw new KeepsyncError(
-        'STORE_FAILED',
-        `The store is at schema version ${current}, newer than this keepsync (${sqliteMigrations.length}); upgrade keepsync`,
-      );
-    }
-    for (let version = current + 1; version <= sqliteMigrations.length; version++) {
-      db.exec(sqliteMigrations[version - 1]!);
-      db.prepare('INSERT INTO keepsync_migrations (version, applied_ms) VALUES (?, ?)').run(
-        version,
-        Date.now(),
-      );
+    const rows = db.prepare('SELECT id FROM keepsync_migrations').all() as Array<{ id: string }>;
+    const insert = db.prepare('INSERT INTO keepsync_migrations (id, applied_ms) VALUES (?, ?)');
+    for (const migration of pendingMigrations(
+      sqliteMigrations,
+      new Set(rows.map((row) => row.id)),
+    )) {
+      db.exec(migration.sql);
+      insert.run(migration.id, Date.now());
     }
   });
   apply.immediate();

@@ -774,10 +774,19 @@ export function describeStoreConformance(
 
         expect((await again.getLinks(p, ['survivor'])).has('survivor')).toBe(true);
         expect(await andAgain.getCursor(p, 'u')).toEqual({ cursor: 5, passId: null });
-        const versions = await sql('SELECT version FROM keepsync_migrations ORDER BY version');
-        expect(versions.map((row) => Number(row.version))).toEqual(
-          sqliteMigrations.map((_, index) => index + 1),
+        const applied = await sql('SELECT id FROM keepsync_migrations ORDER BY id');
+        expect(applied.map((row) => row.id)).toEqual(
+          sqliteMigrations.map((migration) => migration.id).sort(),
         );
+      });
+      it('refuses a store migrated by a newer keepsync, naming the unknown migration', async () => {
+        await sql(
+          "INSERT INTO keepsync_migrations (id, applied_ms) VALUES ('9999-from-the-future', 0)",
+        );
+        await expect(openStore()).rejects.toThrow(
+          /does not know \(9999-from-the-future\); upgrade keepsync/,
+        );
+        await sql("DELETE FROM keepsync_migrations WHERE id = '9999-from-the-future'");
       });
     });
 
