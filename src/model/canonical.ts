@@ -9,59 +9,126 @@ import { RecordError } from './errors.js';
  * (functions, symbols, bigints, non-finite numbers, class instances, cycles).
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '', new Set());
+  try {
+    return write(value, 0);
+  } catch (error) {
+    if (error !== UNSERIALISABLE) throw error;
+    // The fast pass keeps no paths; find the culprit again, naming where it is.
+    throw explain(value, '', new Set());
+  }
 }
 
-function write(value: unknown, path: string, ancestors: Set<object>): string {
+/** Deep enough for any real record; deeper is treated as a cycle. */
+const MAX_DEPTH = 200;
+const UNSERIALISABLE = Symbol('unserialisable');
+/** Field names repeat across records; quoting each once saves work on the hot path. */
+const quotedNames = new Map<string, string>();
+const MAX_QUOTED_NAMES = 10_000;
+
+function quoteName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(name)}:`;
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
+function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw unserialisable(path, String(value));
+      if (!Number.isFinite(value)) throw UNSERIALISABLE;
       return JSON.stringify(value);
     case 'undefined':
       return 'null';
     case 'object':
       break;
     default:
-      throw unserialisable(path, `a ${typeof value}`);
+      throw UNSERIALISABLE;
   }
   if (value === null) return 'null';
+  if (depth > MAX_DEPTH) throw UNSERIALISABLE;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw unserialisable(path, 'an invalid Date');
-    return JSON.stringify(value.toISOString());
+    const time = value.getTime();
+    if (Number.isNaN(time)) throw UNSERIALISABLE;
+    return `"${value.toISOString()}"`;
   }
-  if (ancestors.has(value)) throw unserialisable(path, 'a circular reference');
-  ancestors.add(value);
-  try {
-    if (Array.isArray(value)) {
-      const parts = value.map((item, index) => write(item, `${path}[${index}]`, ancestors));
-      return `[${parts.join(',')}]`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) text += ',';
+      text += write(value[index], depth + 1);
     }
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      throw unserialisable(
-        path,
-        `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`,
-      );
-    }
-    const entries = Object.keys(value)
-      .filter((name) => (value as Record<string, unknown>)[name] !== undefined)
-      .sort()
-      .map(
-        (name) =>
-          `${JSON.stringify(name)}:${write((value as Record<string, unknown>)[name], join(path, name), ancestors)}`,
-      );
-    return `{${entries.join(',')}}`;
-  } finally {
-    ancestors.delete(value);
+    return `${text}]`;
   }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw UNSERIALISABLE;
+  const object = value as Record<string, unknown>;
+  const names = Object.keys(object).sort();
+  let text = '{';
+  let first = true;
+  for (const name of names) {
+    const member = object[name];
+    if (member === undefined) continue;
+    if (!first) text += ',';
+    first = false;
+    text += quoteName(name) + write(member, depth + 1);
+  }
+  return `${text}}`;
 }
 
-function join(path: string, name: string): string {
-  return path === '' ? name : `${path}.${name}`;
+/** The slow pass: the same walk, with paths, returning the error for the first culprit. */
+function explain(value: unknown, path: string, ancestors: Set<object>): RecordError {
+  const problem = describeProblem(value, ancestors);
+  if (problem) return unserialisable(path, problem);
+  if (typeof value !== 'object' || value === null || value instanceof Date) {
+    return unserialisable(path, 'not serialisable');
+  }
+  ancestors.add(value);
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((item, index) => [`${path}[${index}]`, item])
+    : Object.keys(value)
+        .sort()
+        .map((name) => [
+          path === '' ? name : `${path}.${name}`,
+          (value as Record<string, unknown>)[name],
+        ]);
+  for (const [childPath, child] of entries) {
+    try {
+      write(child, 0);
+    } catch {
+      return explain(child, childPath, ancestors);
+    }
+  }
+  return unserialisable(path, 'nested too deeply');
+}
+
+function describeProblem(value: unknown, ancestors: Set<object>): string | null {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? null : String(value);
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return null;
+    case 'object':
+      break;
+    default:
+      return `a ${typeof value}`;
+  }
+  if (value === null) return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : null;
+  if (ancestors.has(value)) return 'a circular reference';
+  if (Array.isArray(value)) return null;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`;
+  }
+  return null;
 }
 
 function unserialisable(path: string, what: string): RecordError {

@@ -79,6 +79,7 @@ function renameFields(record: SyncRecord, map: Readonly<Record<string, string>>)
 }
 
 export function omit(fields: Fields, names: readonly string[]): Fields {
+  if (names.length === 0) return fields;
   const kept: Record<string, NeutralValue | undefined> = { ...fields };
   for (const name of names) delete kept[name];
   return kept;

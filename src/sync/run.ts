@@ -168,8 +168,10 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
   const targeted = options.keys !== undefined;
   const wanted = targeted ? new Set(options.keys) : null;
   const full = pipeline.source.mode === 'full' && !targeted;
+  // Marking every record seen costs a write each; only a pipeline that acts on deletes needs it.
+  const tracksPass = full && pipeline.deletes !== 'ignore';
   const saved: CursorState | null = targeted ? null : await store.getCursor(pipeline.name, unit);
-  const passId = full ? (saved?.passId ?? randomUUID()) : undefined;
+  const passId = tracksPass ? (saved?.passId ?? randomUUID()) : undefined;
   let cursor = saved?.cursor ?? null;
 
   const pages = pipeline.source.read(unit, {
@@ -196,8 +198,8 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
   }
   if (!completed || targeted) return;
 
-  if (full && passId) {
-    if (pipeline.deletes !== 'ignore') await removeMissing(options, context, passId);
+  if (full) {
+    if (passId) await removeMissing(options, context, passId);
     // A complete full pass starts over next time.
     await store.commitPage({
       pipeline: pipeline.name,
