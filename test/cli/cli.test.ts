@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,29 @@ describe('keepsync CLI', () => {
       unchanged: 2,
     });
     expect((await keepsync(dir, 'init')).stderr).toMatch(/already exists; pass --force/);
+  });
+
+  it('runs the demo that `npm start` runs: 5,000 rows into SQLite, then nothing to write', async () => {
+    const dir = project();
+    copyFileSync(
+      join(import.meta.dirname, '../../examples/demo/keepsync.config.ts'),
+      join(dir, 'keepsync.config.ts'),
+    );
+    const first = await keepsync(dir, 'run', '--once', '--json');
+    expect(JSON.parse(first.stdout)[0]).toMatchObject({
+      pipeline: 'repos',
+      stats: { created: 5000 },
+    });
+    const db = new Database(join(dir, 'demo.db'), { readonly: true });
+    const row = db.prepare('SELECT COUNT(*) AS n FROM repos').get() as { n: number };
+    db.close();
+    expect(row.n).toBe(5000);
+    const second = await keepsync(dir, 'run', '--once', '--json');
+    expect(JSON.parse(second.stdout)[0].stats).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: 5000,
+    });
   });
 
   it('prints a status table, and --json for scripts', async () => {
