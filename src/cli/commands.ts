@@ -59,6 +59,7 @@ export async function runCommand(
       logger,
       ...config.engine,
       onProgress: progress.update,
+      onRunFinished: options.once || options.json ? undefined : printRunLine,
     });
     const stop = () => void engine.shutdown();
     process.once('SIGINT', stop);

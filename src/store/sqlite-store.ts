@@ -351,10 +351,12 @@ class SqliteStore implements Store {
 
 function prepare(db: Database.Database) {
   return {
-    getLinks: db.prepare(
-      `SELECT key, dest_id, hash, source_updated_ms FROM links
+    getLinks: db
+      .prepare(
+        `SELECT key, dest_id, hash, source_updated_ms FROM links
        WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))`,
-    ).raw(true),
+      )
+      .raw(true),
     countLinks: db.prepare('SELECT COUNT(*) AS n FROM links WHERE pipeline = ?'),
     countUnitLinks: db.prepare('SELECT COUNT(*) AS n FROM links WHERE pipeline = ? AND unit = ?'),
     unseenLinks: db.prepare(

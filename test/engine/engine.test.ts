@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as memory from '../../src/connectors/memory/index.js';
-import { Engine, listStatus, pauseUnits, requestSync, resetPipeline, resumeUnits } from '../../src/engine/index.js';
+import {
+  Engine,
+  listStatus,
+  pauseUnits,
+  requestSync,
+  resetPipeline,
+  resumeUnits,
+} from '../../src/engine/index.js';
 import type { SyncRecord } from '../../src/model/index.js';
 import { openSqliteStore, type Store } from '../../src/store/index.js';
 import { definePipeline, type Source } from '../../src/sync/index.js';
@@ -80,7 +87,9 @@ describe('embedded engine', () => {
     });
     const engine = await Engine.create({ store, pipelines: [pipeline], owner: 'alive' });
     expect(await engine.runOnce()).toHaveLength(0);
-    expect(await store.acquireLease('p', 'u', 'alive', 1000, new Date(now.getTime() + 1500))).toBe(true);
+    expect(await store.acquireLease('p', 'u', 'alive', 1000, new Date(now.getTime() + 1500))).toBe(
+      true,
+    );
   });
 
   it('runs due units on their interval and records next run and last stats', async () => {
@@ -103,11 +112,18 @@ describe('embedded engine', () => {
   it('skips paused units, and resume makes them run at once', async () => {
     const store = fileStore(tempDb());
     const destination = memory.destination();
-    const pipeline = definePipeline({ name: 'p', source: memory.source({ units: { u: makeRecords(4) } }), destination });
+    const pipeline = definePipeline({
+      name: 'p',
+      source: memory.source({ units: { u: makeRecords(4) } }),
+      destination,
+    });
     const engine = await Engine.create({ store, pipelines: [pipeline], pollIntervalMs: 20 });
     await pauseUnits(store, 'p', undefined, 'maintenance');
     expect(await engine.runOnce()).toEqual([]);
-    expect((await listStatus(store))[0]).toMatchObject({ paused: true, pausedReason: 'maintenance' });
+    expect((await listStatus(store))[0]).toMatchObject({
+      paused: true,
+      pausedReason: 'maintenance',
+    });
     await store.updateUnit('p', 'u', { nextRunAt: new Date(Date.now() + 3_600_000) });
     await resumeUnits(store, 'p');
     await engine.runUntil(waitFor(async () => destination.byKey().size === 4));
@@ -120,7 +136,11 @@ describe('embedded engine', () => {
     const destination = memory.destination({
       fault: () => (revoked ? { status: 'auth', error: '401 unauthorized' } : undefined),
     });
-    const pipeline = definePipeline({ name: 'p', source: memory.source({ units: { u: makeRecords(2) } }), destination });
+    const pipeline = definePipeline({
+      name: 'p',
+      source: memory.source({ units: { u: makeRecords(2) } }),
+      destination,
+    });
     const engine = await Engine.create({ store, pipelines: [pipeline] });
     const [result] = await engine.runOnce();
     expect(result?.status).toBe('paused');
@@ -147,8 +167,12 @@ describe('embedded engine', () => {
     data = data.map((record) => ({ ...record, fields: { ...record.fields, title: 'edited' } }));
     await requestSync(store, 'p', undefined, ['r1']);
     await requestSync(store, 'p', undefined, ['r2']);
-    await engine.runUntil(waitFor(async () => (await store.getUnit('p', 'u'))?.syncRequested === false));
-    const titles = [...destination.byKey().values()].filter((o) => o.fields.title === 'edited').map((o) => o.key);
+    await engine.runUntil(
+      waitFor(async () => (await store.getUnit('p', 'u'))?.syncRequested === false),
+    );
+    const titles = [...destination.byKey().values()]
+      .filter((o) => o.fields.title === 'edited')
+      .map((o) => o.key);
     expect(titles.sort()).toEqual(['r1', 'r2']);
     const [status] = await listStatus(store);
     expect(status?.lastRun?.trigger).toBe('keys');
@@ -157,7 +181,11 @@ describe('embedded engine', () => {
   it('shuts down gracefully: the page in flight is committed and the next run resumes after it', async () => {
     const store = fileStore(tempDb());
     const destination = memory.destination();
-    const pipeline = definePipeline({ name: 'p', source: slowSource(makeRecords(100), 10, 30), destination });
+    const pipeline = definePipeline({
+      name: 'p',
+      source: slowSource(makeRecords(100), 10, 30),
+      destination,
+    });
     const engine = await Engine.create({ store, pipelines: [pipeline], pollIntervalMs: 10 });
     const running = engine.run();
     await waitFor(async () => destination.byKey().size >= 20);
