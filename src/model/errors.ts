@@ -13,7 +13,9 @@ export type KeepsyncErrorCode =
   | 'NOT_FOUND'
   | 'STORE_FAILED'
   | 'SECRET_INVALID'
-  | 'HLC_INVALID';
+  | 'HLC_INVALID'
+  | 'DEPENDENCY_CYCLE'
+  | 'ORIGIN_FAILED';
 
 const brand = Symbol.for('keepsync.error');
 

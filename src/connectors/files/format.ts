@@ -42,6 +42,19 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
   });
 }
 
+/**
+ * Any JSON value as stable text, every mapping sorted by name as in record files, so the same
+ * value always gives the same bytes.
+ */
+export function serializeSortedValue(value: JsonValue, format: FileFormat): string {
+  if (format === 'json') return `${sortedJson(value, '')}\n`;
+  return stringify(sortedYaml(value), {
+    lineWidth: 0,
+    minContentWidth: 0,
+    aliasDuplicateObjects: false,
+  });
+}
+
 /** Parses and checks a record file; errors name the file and, for syntax errors, the line. */
 export function parseRecordFile(text: string, format: FileFormat, file: string): RecordFileContent {
   return toContent(parseText(text, format, file), file);
@@ -61,7 +74,8 @@ export function plainFields(key: string, fields: Fields): FileFields {
   }
 }
 
-function parseText(text: string, format: FileFormat, file: string): unknown {
+/** Parses one JSON or YAML document; a syntax error names the file and the line. */
+export function parseText(text: string, format: FileFormat, file: string): unknown {
   if (format === 'json') {
     try {
       return JSON.parse(text);

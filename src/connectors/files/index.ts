@@ -1,4 +1,10 @@
 export { destination, type FilesDestinationOptions } from './destination.js';
-export type { FileFields, RecordFileContent } from './format.js';
-export { type FileFormat, fileNameForKey } from './naming.js';
+export { syncDirectory, writeFileAtomic } from './atomic-write.js';
+export {
+  type FileFields,
+  parseText,
+  type RecordFileContent,
+  serializeSortedValue,
+} from './format.js';
+export { extensionOf, type FileFormat, fileNameForKey, formatOfFile } from './naming.js';
 export { type FilesSourceOptions, source } from './source.js';
