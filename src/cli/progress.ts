@@ -1,8 +1,9 @@
 import cliProgress from 'cli-progress';
 import type { RunStats } from '../store/index.js';
+import type { RunProgress } from '../sync/index.js';
 
 export interface ProgressReporter {
-  update(progress: { pipeline: string; unit: string; stats: Readonly<RunStats> }): void;
+  update(progress: RunProgress): void;
   stop(): void;
 }
 
@@ -13,8 +14,9 @@ function describe(stats: Readonly<RunStats>): string {
 }
 
 /**
- * A live line per running unit on a terminal; otherwise a plain log line per unit at most
- * every five seconds, so long runs in CI or under a supervisor still show progress.
+ * A progress bar per running unit on a terminal (a bar when the source says how many records
+ * it will read, a live count otherwise); elsewhere a plain log line per unit at most every
+ * five seconds, so long runs in CI or under a supervisor still show progress.
  */
 export function createProgress(enabled: boolean): ProgressReporter {
   if (!enabled) return { update() {}, stop() {} };
@@ -22,7 +24,7 @@ export function createProgress(enabled: boolean): ProgressReporter {
   const bars = new cliProgress.MultiBar(
     {
       format:
-        ' {unit} | {read} read | {created} created | {updated} updated | {unchanged} unchanged | {failed} failed',
+        ' {unit} {bar} {percentage}% | {read}/{expected} read | {created}+ {updated}~ {unchanged}= {failed}! | eta {eta_formatted}',
       hideCursor: true,
       clearOnComplete: false,
       stream: process.stderr,
@@ -31,14 +33,16 @@ export function createProgress(enabled: boolean): ProgressReporter {
   );
   const lines = new Map<string, cliProgress.SingleBar>();
   return {
-    update({ pipeline, unit, stats }) {
+    update({ pipeline, unit, stats, expectedTotal }) {
       const id = `${pipeline}/${unit}`;
+      const total = Math.max(expectedTotal ?? stats.read, stats.read, 1);
       let line = lines.get(id);
       if (!line) {
-        line = bars.create(0, 0, { unit: id });
+        line = bars.create(total, 0, { unit: id });
         lines.set(id, line);
       }
-      line.update(0, { unit: id, ...stats });
+      line.setTotal(total);
+      line.update(stats.read, { unit: id, expected: expectedTotal ?? '?', ...stats });
     },
     stop() {
       bars.stop();
@@ -49,12 +53,15 @@ export function createProgress(enabled: boolean): ProgressReporter {
 function plainLines(): ProgressReporter {
   const lastLogged = new Map<string, number>();
   return {
-    update({ pipeline, unit, stats }) {
+    update({ pipeline, unit, stats, expectedTotal }) {
       const id = `${pipeline}/${unit}`;
       const now = Date.now();
       if (now - (lastLogged.get(id) ?? 0) < LOG_EVERY_MS) return;
       lastLogged.set(id, now);
-      process.stderr.write(`${new Date(now).toISOString()} ${id}: ${describe(stats)}\n`);
+      const of = expectedTotal === undefined ? '' : ` of ${expectedTotal}`;
+      process.stderr.write(
+        `${new Date(now).toISOString()} ${id}: ${describe(stats).replace(' read', `${of} read`)}\n`,
+      );
     },
     stop() {},
   };

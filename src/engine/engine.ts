@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { describeError } from '../model/index.js';
-import type { RunStats, Store, UnitState } from '../store/index.js';
+import type { Store, UnitState } from '../store/index.js';
 import {
   type Logger,
   type Pipeline,
+  type RunProgress,
   type RunResult,
   runPipeline,
   silentLogger,
@@ -24,9 +25,7 @@ export interface EngineOptions {
   /** Units run at the same time. @default 4 */
   concurrency?: number | undefined;
   logger?: Logger | undefined;
-  onProgress?:
-    | ((progress: { pipeline: string; unit: string; stats: Readonly<RunStats> }) => void)
-    | undefined;
+  onProgress?: ((progress: RunProgress) => void) | undefined;
   onRunFinished?: ((result: RunResult) => void) | undefined;
 }
 

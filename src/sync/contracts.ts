@@ -29,6 +29,8 @@ export interface SourcePage {
   readonly records: readonly SyncRecord[];
   /** Resume point after this page. */
   readonly cursor: Cursor;
+  /** How many records this read yields in all, when the source knows (for progress bars). */
+  readonly expectedTotal?: number | undefined;
 }
 
 /**

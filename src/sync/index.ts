@@ -26,6 +26,7 @@ export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
 export {
   REAUTHORIZE,
   type RunOptions,
+  type RunProgress,
   type RunResult,
   retryDeadLetters,
   runPipeline,

@@ -31,10 +31,16 @@ export interface RunOptions {
   /** Stops after the page in flight is committed. */
   signal?: AbortSignal | undefined;
   /** Called after every committed page. */
-  onProgress?:
-    | ((progress: { pipeline: string; unit: string; stats: Readonly<RunStats> }) => void)
-    | undefined;
+  onProgress?: ((progress: RunProgress) => void) | undefined;
   logger?: Logger | undefined;
+}
+
+export interface RunProgress {
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly stats: Readonly<RunStats>;
+  /** Records this run reads in all, when the source says (read + still to read). */
+  readonly expectedTotal: number | undefined;
 }
 
 export interface RunResult {
@@ -181,7 +187,10 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
     telemetry: context.telemetry,
   });
   let completed = true;
+  let expectedTotal: number | undefined;
   for await (const page of pages) {
+    // The source counts from where this run resumed; so does `read`.
+    expectedTotal ??= page.expectedTotal;
     context.stats.read += page.records.length;
     let records = await routePage(page.records, pipeline.route, { pipeline: pipeline.name, unit });
     if (wanted) records = records.filter((record) => wanted.has(record.key));
@@ -190,7 +199,7 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
       cursor: targeted ? undefined : { cursor, passId: passId ?? null },
       passId,
     });
-    options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats });
+    options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
     if (signal?.aborted) {
       completed = false;
       break;

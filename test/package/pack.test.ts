@@ -17,7 +17,7 @@ function installPackedCopy(): string {
       encoding: 'utf8',
     },
   );
-  const [{ filename }] = JSON.parse(output) as Array<{ filename: string }>;
+  const [{ filename }] = JSON.parse(output) as [{ filename: string }];
   const modules = join(project, 'node_modules');
   mkdirSync(join(modules, 'keepsync'), { recursive: true });
   execFileSync('tar', [
@@ -66,7 +66,7 @@ describe('the published package', () => {
       cwd: root,
       encoding: 'utf8',
     });
-    const [{ files }] = JSON.parse(output) as Array<{ files: Array<{ path: string }> }>;
+    const [{ files }] = JSON.parse(output) as [{ files: Array<{ path: string }> }];
     const paths = files.map((file) => file.path);
     expect(paths).toContain('dist/index.js');
     expect(

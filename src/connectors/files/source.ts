@@ -73,7 +73,7 @@ async function* readDirectory(
       const kept = records.filter((record) => wanted.has(record.key));
       if (kept.length > 0) yield { records: kept, cursor };
     } else {
-      yield { records, cursor: pageNames.at(-1)! };
+      yield { records, cursor: pageNames.at(-1)!, expectedTotal: names.length };
     }
   }
 }

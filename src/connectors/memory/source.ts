@@ -53,10 +53,11 @@ async function* readUnit(
   const wanted = keys ? new Set(keys) : null;
   const records = wanted ? all.filter((record) => wanted.has(record.key)) : all;
   let offset = typeof cursor === 'number' && !wanted ? cursor : 0;
+  const expectedTotal = Math.max(0, records.length - offset);
   while (offset < records.length) {
     const page = records.slice(offset, offset + pageSize);
     offset += page.length;
-    yield { records: page, cursor: offset };
+    yield { records: page, cursor: offset, expectedTotal };
   }
 }
 
@@ -66,7 +67,7 @@ function* generate(unit: GeneratedUnit, start: number, pageSize: number): Genera
     const records: SyncRecord[] = [];
     for (let index = offset; index < end; index++) records.push(unit.record(index));
     offset = end;
-    yield { records, cursor: offset };
+    yield { records, cursor: offset, expectedTotal: unit.count - start };
   }
 }
 
