@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   describeError,
   isAuthError,
@@ -200,6 +201,9 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
       passId,
     });
     options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
+    // In-memory sources and SQLite resolve without I/O; without this, signals and lease
+    // renewal timers would wait for the whole run.
+    await yieldToEventLoop();
     if (signal?.aborted) {
       completed = false;
       break;

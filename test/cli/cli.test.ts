@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -195,4 +195,59 @@ describe('keepsync CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/No pipeline named nope \(known: contacts\)/);
   });
+
+  it('stops on SIGTERM after committing the page in flight, so nothing read is lost', async () => {
+    const dir = project(`
+import { defineConfig } from 'keepsync';
+import * as memory from 'keepsync/connectors/memory';
+import * as sql from 'keepsync/connectors/sql';
+export default defineConfig({
+  pipelines: [{
+    name: 'big',
+    source: memory.source({ units: { all: { count: 5_000_000, record: (i) => ({ key: 'k' + i, fields: { i } }) } }, pageSize: 100 }),
+    destination: sql.destination({ client: sql.sqliteClient('dest.db'), table: 'rows', createTable: true }),
+  }],
 });
+`);
+    const child = spawn(process.execPath, ['--import', tsx, main, 'run'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const state = join(dir, '.keepsync/keepsync.db');
+    await waitUntil(() => {
+      try {
+        const db = new Database(state, { readonly: true, fileMustExist: true });
+        try {
+          return db.prepare('SELECT 1 FROM cursors').get() !== undefined;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return false;
+      }
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const db = new Database(state, { readonly: true });
+    const cursor = JSON.parse(
+      (db.prepare('SELECT cursor FROM cursors').get() as { cursor: string }).cursor,
+    );
+    const run = db.prepare('SELECT status FROM runs ORDER BY id DESC').get() as { status: string };
+    db.close();
+    const dest = new Database(join(dir, 'dest.db'), { readonly: true });
+    const written = (dest.prepare('SELECT COUNT(*) AS n FROM rows').get() as { n: number }).n;
+    dest.close();
+    expect(run.status).toBe('aborted');
+    expect(cursor).toBe(written);
+    expect(written).toBeLessThan(5_000_000);
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
