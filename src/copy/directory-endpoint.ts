@@ -1,0 +1,202 @@
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import {
+  type FileFormat,
+  fileNameForKey,
+  formatOfFile,
+  parseText,
+  syncDirectory,
+  writeFileAtomic,
+} from '../connectors/files/index.js';
+import { type JsonValue, KeepsyncError, RecordError } from '../model/index.js';
+import { expandDocument } from './documents.js';
+import type { CopyEndpoint, CopyFailure, ReadContext, TargetSession } from './endpoint.js';
+import { runPool } from './pool.js';
+import { contentHash, type Resource } from './resource.js';
+import { resourceFileText } from './serialize.js';
+
+/** Files read or written at once: enough to overlap I/O, well below descriptor limits. */
+const FILE_CONCURRENCY = 16;
+
+/**
+ * A directory tree with one file per resource, `<type>/<id>.yaml` (or `.json`): small files
+ * with sorted keys, so version control shows each change as a small diff. Every `.yaml`,
+ * `.yml` and `.json` file below the directory is read; files starting with `.` are not.
+ */
+export function directoryEndpoint(dir: string, format: FileFormat = 'yaml'): CopyEndpoint {
+  const pathOf = (resource: Resource) =>
+    join(typeDirectory(resource.type), fileNameForKey(resource.id, format));
+  return {
+    label: dir,
+    ordered: false,
+    async *read(context) {
+      if (!(await isDirectory(dir))) {
+        throw new KeepsyncError('NOT_FOUND', `The origin directory ${dir} does not exist`);
+      }
+      for await (const { resources } of readTree(dir, context)) yield* resources;
+    },
+    async open(context) {
+      const existing = new Map<string, string>();
+      const paths = new Map<string, string>();
+      if (await isDirectory(dir)) {
+        for await (const { path, resources } of readTree(dir, context)) {
+          if (resources.length !== 1) {
+            throw new RecordError(
+              `${join(dir, path)} holds ${resources.length} resources; a directory destination keeps one resource per file`,
+              {},
+            );
+          }
+          const resource = resources[0]!;
+          const other = paths.get(resource.key);
+          if (other !== undefined) {
+            throw new RecordError(
+              `${join(dir, other)} and ${join(dir, path)} both hold ${resource.key}; remove one`,
+              { key: resource.key },
+            );
+          }
+          paths.set(resource.key, path);
+          existing.set(resource.key, `${contentHash(resource.text)} ${path}`);
+        }
+      } else if (await exists(dir)) {
+        throw new KeepsyncError('CONFIG_INVALID', `${dir} is not a directory`);
+      }
+      return createSession(dir, format, existing, paths, pathOf);
+    },
+  };
+}
+
+function createSession(
+  dir: string,
+  format: FileFormat,
+  existing: ReadonlyMap<string, string>,
+  paths: ReadonlyMap<string, string>,
+  pathOf: (resource: Resource) => string,
+): TargetSession {
+  return {
+    existing,
+    fingerprint: (resource) => `${contentHash(resource.text)} ${pathOf(resource)}`,
+    async apply(plan, context) {
+      const failures: CopyFailure[] = [];
+      const touched = new Set<string>();
+      const changes = plan.layers.flat();
+      await runPool(
+        changes,
+        FILE_CONCURRENCY,
+        async ({ resource }) => {
+          const path = pathOf(resource);
+          try {
+            await mkdir(join(dir, dirname(path)), { recursive: true });
+            await writeFileAtomic(join(dir, path), resourceFileText(resource.text, format));
+            touched.add(dirname(path));
+            const previous = paths.get(resource.key);
+            // Stored under another name (another format, or placed by hand): one copy is kept.
+            if (previous !== undefined && previous !== path)
+              await removeFile(dir, previous, touched);
+          } catch (error) {
+            failures.push({
+              key: resource.key,
+              error: `${join(dir, path)}: ${(error as Error).message}`,
+            });
+          }
+          context.onProgress();
+        },
+        context.signal,
+      );
+      await runPool(
+        plan.deletes,
+        FILE_CONCURRENCY,
+        async (key) => {
+          const path = paths.get(key)!;
+          try {
+            await removeFile(dir, path, touched);
+          } catch (error) {
+            failures.push({ key, error: `${join(dir, path)}: ${(error as Error).message}` });
+          }
+          context.onProgress();
+        },
+        context.signal,
+      );
+      for (const sub of touched) await syncDirectory(join(dir, sub));
+      return failures;
+    },
+  };
+}
+
+async function removeFile(dir: string, path: string, touched: Set<string>): Promise<void> {
+  await rm(join(dir, path), { force: true });
+  touched.add(dirname(path));
+  // A type directory left empty goes too; one still holding files stays.
+  if (dirname(path) !== '.') await rmdir(join(dir, dirname(path))).catch(() => undefined);
+}
+
+/** The directory of a type: its name, with characters unsafe in file names encoded. */
+function typeDirectory(type: string): string {
+  const name = fileNameForKey(type, 'json');
+  return name.slice(0, -'.json'.length);
+}
+
+interface TreeFile {
+  /** Relative to the tree's root. */
+  readonly path: string;
+  readonly resources: Resource[];
+}
+
+/** Every record file below `root`, in path order, a few read at once. */
+async function* readTree(root: string, context: ReadContext): AsyncGenerator<TreeFile> {
+  const files = await listFiles(root);
+  for (let start = 0; start < files.length; start += FILE_CONCURRENCY) {
+    context.signal?.throwIfAborted();
+    const batch = files.slice(start, start + FILE_CONCURRENCY);
+    yield* await Promise.all(
+      batch.map(async (path) => {
+        const full = join(root, path);
+        const value = parseText(
+          await readFile(full, 'utf8'),
+          formatOfFile(path)!,
+          full,
+        ) as JsonValue;
+        return {
+          path,
+          resources: expandDocument({ value, where: full }, context.schema, { strict: true }),
+        };
+      }),
+    );
+  }
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (formatOfFile(entry.name) !== null) found.push(relative(root, full));
+    }
+  };
+  await walk(root);
+  return found.sort((a, b) => (a.split(sep).join('/') < b.split(sep).join('/') ? -1 : 1));
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

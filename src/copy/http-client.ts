@@ -1,0 +1,106 @@
+import { describeError } from '../model/index.js';
+import {
+  parseRetryAfter,
+  RateLimiter,
+  RetryableError,
+  type RetryOptions,
+  withRetry,
+} from '../net/index.js';
+
+export interface HttpClientOptions {
+  /** Extra request headers, e.g. `Authorization`. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** Requests in flight at once. @default 8 */
+  concurrency?: number | undefined;
+  /** Retries of connection errors, 5xx and 429. @default { retries: 5 } */
+  retry?: Pick<RetryOptions, 'retries' | 'minDelayMs' | 'maxDelayMs'> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Sends requests through one limiter (concurrency, and a pause of everything on Retry-After)
+ * and retries connection errors, 5xx and 429. Only idempotent requests go through it.
+ */
+export class HttpClient {
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #limiter: RateLimiter;
+  readonly #retry: HttpClientOptions['retry'];
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.#headers = options.headers ?? {};
+    this.#limiter = new RateLimiter({ concurrency: options.concurrency ?? 8 });
+    this.#retry = options.retry;
+    this.#signal = options.signal;
+  }
+
+  /** The response of the last attempt; statuses other than 5xx/429 are the caller's to judge. */
+  request(
+    method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS',
+    url: string,
+    init: { body?: string; contentType?: string; accept?: string } = {},
+  ): Promise<HttpResponse> {
+    return withRetry(
+      () => this.#limiter.schedule(() => this.#once(method, url, init), { signal: this.#signal }),
+      {
+        retries: 5,
+        ...this.#retry,
+        signal: this.#signal,
+        limiter: this.#limiter,
+      },
+    );
+  }
+
+  async #once(
+    method: string,
+    url: string,
+    init: { body?: string; contentType?: string; accept?: string },
+  ): Promise<HttpResponse> {
+    const headers: Record<string, string> = { ...this.#headers };
+    if (init.accept) headers.accept = init.accept;
+    if (init.contentType) headers['content-type'] = init.contentType;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        ...(this.#signal ? { signal: this.#signal } : {}),
+      });
+    } catch (error) {
+      if (this.#signal?.aborted) throw error;
+      // fetch reports refused and reset connections as a TypeError with the cause inside.
+      throw new RetryableError(`${method} ${url} failed: ${connectionProblem(error)}`, {
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    if (RETRY_STATUSES.has(response.status)) {
+      throw new RetryableError(`${method} ${url} answered ${response.status}${snippet(text)}`, {
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      });
+    }
+    return { status: response.status, headers: response.headers, text };
+  }
+}
+
+function connectionProblem(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : describeError(cause ?? error);
+}
+
+/** The start of a response body, for error messages. */
+export function snippet(text: string): string {
+  const trimmed = text.trim().replace(/\s+/g, ' ');
+  if (trimmed === '') return '';
+  return `: ${trimmed.length > 200 ? `${trimmed.slice(0, 200)}…` : trimmed}`;
+}

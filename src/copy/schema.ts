@@ -1,0 +1,203 @@
+import { canonicalJson, describeError, type JsonValue, RecordError } from '../model/index.js';
+import { isJsonObject, type JsonObject, type Resource, resourceKey } from './resource.js';
+
+/** How id, type, uri and links are found in a document. */
+export type SchemaName = 'hal' | 'simple';
+
+export interface Link {
+  readonly rel: string;
+  readonly href: string;
+}
+
+export interface Schema {
+  readonly name: SchemaName;
+  /** A resource has an id; anything else (a page, an index) only carries resources and links. */
+  isResource(doc: JsonObject): boolean;
+  identify(doc: JsonObject, where: string): { id: string; type: string; uri: string | undefined };
+  links(doc: JsonObject): Link[];
+  /** Documents carried inside this one: HAL `_embedded`, or an `items` list. */
+  embedded(doc: JsonObject): JsonValue[];
+  /** A copy with every href (and the uri) passed through `rewrite`. */
+  mapHrefs(doc: JsonObject, rewrite: (href: string) => string): JsonObject;
+}
+
+/** Relations that navigate rather than refer: never a dependency, never a plain follow. */
+export const NAVIGATION_RELATIONS: ReadonlySet<string> = new Set([
+  'self',
+  'next',
+  'prev',
+  'previous',
+  'first',
+  'last',
+]);
+
+/**
+ * A link is a dependency unless it navigates or points down to a child (`child:*`, the
+ * microcosm convention); a resource is written after the resources it depends on.
+ */
+export function isDependency(rel: string): boolean {
+  return !NAVIGATION_RELATIONS.has(rel) && !rel.startsWith('child:');
+}
+
+export function schemaFor(name: SchemaName): Schema {
+  return name === 'hal' ? hal : simple;
+}
+
+/** Validates a document as a resource and puts it in its travelling form. */
+export function toResource(doc: JsonObject, schema: Schema, where: string): Resource {
+  const { id, type, uri } = schema.identify(doc, where);
+  let text: string;
+  try {
+    text = canonicalJson(doc);
+  } catch (error) {
+    throw new RecordError(`${where}: ${describeError(error)}`, { key: resourceKey(type, id) });
+  }
+  const dependsOn = schema
+    .links(doc)
+    .filter((link) => isDependency(link.rel))
+    .map((link) => link.href);
+  return { key: resourceKey(type, id), type, id, uri, dependsOn, text, where };
+}
+
+function readId(doc: JsonObject): string | undefined {
+  const id = doc.id;
+  if (typeof id === 'string' && id.trim() !== '') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return undefined;
+}
+
+function requireId(doc: JsonObject, where: string): string {
+  const id = readId(doc);
+  if (id === undefined) {
+    const got = doc.id === undefined ? 'none' : JSON.stringify(doc.id);
+    throw new RecordError(
+      `${where}: a resource needs an \`id\` (a string or a number), got ${got}`,
+      {
+        field: 'id',
+      },
+    );
+  }
+  return id;
+}
+
+/** Path segments of a uri, without query, fragment or empty segments. */
+function pathSegments(uri: string): string[] {
+  const path = new URL(uri, 'http://base.invalid').pathname;
+  return path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    });
+}
+
+function halLinks(doc: JsonObject): Link[] {
+  const links = doc._links;
+  if (!isJsonObject(links)) return [];
+  const found: Link[] = [];
+  for (const [rel, value] of Object.entries(links)) {
+    for (const link of Array.isArray(value) ? value : [value]) {
+      if (isJsonObject(link) && typeof link.href === 'string' && link.templated !== true) {
+        found.push({ rel, href: link.href });
+      }
+    }
+  }
+  return found;
+}
+
+function listOf(value: JsonValue | undefined): JsonValue[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? [...(value as JsonValue[])] : [value];
+}
+
+/** HAL: the uri is `_links.self.href`; the type is the path segment before the id's. */
+const hal: Schema = {
+  name: 'hal',
+  isResource: (doc) => readId(doc) !== undefined,
+  identify(doc, where) {
+    const id = requireId(doc, where);
+    const uri = halLinks(doc).find((link) => link.rel === 'self')?.href;
+    if (uri === undefined) {
+      throw new RecordError(
+        `${where}: resource ${id} has no \`_links.self.href\`, so its type cannot be derived (use --simple for documents with \`type\` and \`uri\` fields)`,
+        { field: '_links.self.href' },
+      );
+    }
+    const segments = pathSegments(uri);
+    const type = segments.at(-2);
+    if (type === undefined) {
+      throw new RecordError(
+        `${where}: resource ${id} has the self link ${JSON.stringify(uri)}, which has no collection segment to name its type (expected like /users/${id})`,
+        { field: '_links.self.href' },
+      );
+    }
+    return { id, type, uri };
+  },
+  links: halLinks,
+  embedded(doc) {
+    const items = listOf(doc.items);
+    const embedded = doc._embedded;
+    if (isJsonObject(embedded)) {
+      for (const value of Object.values(embedded)) items.push(...listOf(value));
+    }
+    return items;
+  },
+  mapHrefs(doc, rewrite) {
+    const links = doc._links;
+    if (!isJsonObject(links)) return doc;
+    const mapLink = (link: JsonValue): JsonValue =>
+      isJsonObject(link) && typeof link.href === 'string' && link.templated !== true
+        ? { ...link, href: rewrite(link.href) }
+        : link;
+    const mapped: Record<string, JsonValue> = {};
+    for (const [rel, value] of Object.entries(links)) {
+      mapped[rel] = Array.isArray(value) ? (value as JsonValue[]).map(mapLink) : mapLink(value);
+    }
+    return { ...doc, _links: mapped };
+  },
+};
+
+/** Simple: `id`, `type` and an optional `uri` field; links as `links: [{rel, href}]`. */
+const simple: Schema = {
+  name: 'simple',
+  isResource: (doc) => readId(doc) !== undefined,
+  identify(doc, where) {
+    const id = requireId(doc, where);
+    const type = doc.type;
+    if (typeof type !== 'string' || type.trim() === '') {
+      throw new RecordError(`${where}: resource ${id} needs a \`type\` string (simple schema)`, {
+        field: 'type',
+      });
+    }
+    if (doc.uri !== undefined && typeof doc.uri !== 'string') {
+      throw new RecordError(`${where}: resource ${type}/${id} has a \`uri\` that is not a string`, {
+        field: 'uri',
+      });
+    }
+    return { id, type, uri: doc.uri };
+  },
+  links(doc) {
+    return listOf(doc.links).flatMap((link) =>
+      isJsonObject(link) && typeof link.rel === 'string' && typeof link.href === 'string'
+        ? [{ rel: link.rel, href: link.href }]
+        : [],
+    );
+  },
+  embedded: (doc) => [...listOf(doc.items), ...listOf(doc.embedded)],
+  mapHrefs(doc, rewrite) {
+    const mapped: Record<string, JsonValue> = { ...doc };
+    if (typeof doc.uri === 'string') mapped.uri = rewrite(doc.uri);
+    if (Array.isArray(doc.links)) {
+      mapped.links = (doc.links as JsonValue[]).map((link) =>
+        isJsonObject(link) && typeof link.href === 'string'
+          ? { ...link, href: rewrite(link.href) }
+          : link,
+      );
+    }
+    return mapped;
+  },
+};
