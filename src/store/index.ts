@@ -1,3 +1,4 @@
+export { type StoreHandle, storeHandle } from './handle.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export {

@@ -79,4 +79,50 @@ export const postgresMigrations: readonly Migration<(schema: string) => string>[
   );
   `,
   },
+  {
+    id: 'twoway-sync',
+    sql: (s) => `
+  CREATE TABLE ${s}.twoway_pairs (
+    task TEXT COLLATE "C" NOT NULL,
+    id TEXT COLLATE "C" NOT NULL,
+    left_key TEXT COLLATE "C",
+    right_key TEXT COLLATE "C",
+    base JSONB NOT NULL,
+    left_seen JSONB,
+    right_seen JSONB,
+    pending TEXT,
+    updated_ms BIGINT NOT NULL,
+    PRIMARY KEY (task, id)
+  );
+  CREATE UNIQUE INDEX twoway_pairs_left ON ${s}.twoway_pairs (task, left_key);
+  CREATE UNIQUE INDEX twoway_pairs_right ON ${s}.twoway_pairs (task, right_key);
+
+  CREATE TABLE ${s}.twoway_cursors (
+    task TEXT COLLATE "C" NOT NULL,
+    side TEXT NOT NULL,
+    cursor TEXT,
+    updated_ms BIGINT NOT NULL,
+    PRIMARY KEY (task, side)
+  );
+
+  CREATE TABLE ${s}.twoway_conflicts (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    task TEXT COLLATE "C" NOT NULL,
+    pair_id TEXT COLLATE "C" NOT NULL,
+    left_key TEXT,
+    right_key TEXT,
+    field TEXT NOT NULL,
+    left_value JSONB,
+    right_value JSONB,
+    base_value JSONB,
+    detected_ms BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    decision JSONB,
+    decided_ms BIGINT
+  );
+  CREATE UNIQUE INDEX twoway_conflicts_live ON ${s}.twoway_conflicts (task, pair_id, field)
+    WHERE state IN ('open', 'decided');
+  CREATE INDEX twoway_conflicts_by_state ON ${s}.twoway_conflicts (state, task);
+  `,
+  },
 ];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
+import { STORE_HANDLE, type StoreHandle } from './handle.js';
 import { pendingMigrations } from './migrations.js';
 import { postgresMigrations } from './postgres-schema.js';
 import {
@@ -185,10 +186,12 @@ class PostgresStore implements Store {
   readonly #box: SecretBox | null;
   /** Quoted, schema-qualified table names. */
   readonly #t: Record<'links' | 'cursors' | 'runs' | 'deadLetters' | 'units' | 'secrets', string>;
+  readonly [STORE_HANDLE]: StoreHandle;
   #closed = false;
 
   constructor(pool: Pool, ownsPool: boolean, schema: string, box: SecretBox | null) {
     this.#pool = pool;
+    this[STORE_HANDLE] = { dialect: 'postgres', pool, schema };
     this.#ownsPool = ownsPool;
     this.#box = box;
     this.#t = {

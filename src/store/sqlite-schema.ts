@@ -72,4 +72,50 @@ export const sqliteMigrations: readonly Migration<string>[] = [
   );
   `,
   },
+  {
+    id: 'twoway-sync',
+    sql: `
+  CREATE TABLE twoway_pairs (
+    task TEXT NOT NULL,
+    id TEXT NOT NULL,
+    left_key TEXT,
+    right_key TEXT,
+    base TEXT NOT NULL,
+    left_seen TEXT,
+    right_seen TEXT,
+    pending TEXT,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (task, id)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX twoway_pairs_left ON twoway_pairs (task, left_key);
+  CREATE UNIQUE INDEX twoway_pairs_right ON twoway_pairs (task, right_key);
+
+  CREATE TABLE twoway_cursors (
+    task TEXT NOT NULL,
+    side TEXT NOT NULL,
+    cursor TEXT,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (task, side)
+  );
+
+  CREATE TABLE twoway_conflicts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL,
+    pair_id TEXT NOT NULL,
+    left_key TEXT,
+    right_key TEXT,
+    field TEXT NOT NULL,
+    left_value TEXT,
+    right_value TEXT,
+    base_value TEXT,
+    detected_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    decision TEXT,
+    decided_ms INTEGER
+  );
+  CREATE UNIQUE INDEX twoway_conflicts_live ON twoway_conflicts (task, pair_id, field)
+    WHERE state IN ('open', 'decided');
+  CREATE INDEX twoway_conflicts_by_state ON twoway_conflicts (state, task);
+  `,
+  },
 ];

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
+import { STORE_HANDLE, type StoreHandle } from './handle.js';
 import { pendingMigrations } from './migrations.js';
 import {
   mergeRequestedKeys,
@@ -77,9 +78,11 @@ class SqliteStore implements Store {
   readonly #box: SecretBox | null;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #commit: Database.Transaction<(commit: PageCommit) => void>;
+  readonly [STORE_HANDLE]: StoreHandle;
 
   constructor(db: Database.Database, box: SecretBox | null) {
     this.#db = db;
+    this[STORE_HANDLE] = { dialect: 'sqlite', db };
     this.#box = box;
     this.#statements = prepare(db);
     const s = this.#statements;

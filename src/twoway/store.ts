@@ -1,0 +1,90 @@
+import { type Cursor, KeepsyncError } from '../model/index.js';
+import { type RunStats, type Store, storeHandle } from '../store/index.js';
+import { openPostgresTwoWayStore } from './postgres-store.js';
+import { openSqliteTwoWayStore } from './sqlite-store.js';
+import type {
+  ConflictDecision,
+  ConflictRow,
+  ConflictState,
+  ConflictWrite,
+  PairState,
+  Side,
+} from './types.js';
+
+/** Everything one batch of a two-way run changes, committed in ONE transaction. */
+export interface TwoWayCommit {
+  readonly task: string;
+  /** Pairs to insert or replace (by id). */
+  readonly pairs: readonly PairState[];
+  readonly removedPairs: readonly string[];
+  /** Open conflicts to record, or refresh (same pair and field) with newer values. */
+  readonly conflicts: readonly ConflictWrite[];
+  /** Conflict ids settled (applied, or converged on their own). */
+  readonly resolvedConflicts: readonly number[];
+  /** Cursors to move, only with the run's last batch. */
+  readonly cursors?: Partial<Record<Side, Cursor>> | undefined;
+  /** The run's stats so far, kept on its run row. */
+  readonly run?: { readonly id: number; readonly stats: RunStats } | undefined;
+}
+
+export interface ConflictFilter {
+  task?: string | undefined;
+  /** @default ['open', 'decided'] */
+  states?: readonly ConflictState[] | undefined;
+}
+
+/**
+ * The two-way task state: linked pairs with their base snapshots, per-side cursors, and the
+ * conflicts table. Lives in the same database as the keepsync store it is opened on.
+ */
+export interface TwoWayStore {
+  loadPairs(task: string): Promise<PairState[]>;
+  countPairs(task: string): Promise<number>;
+  getCursors(task: string): Promise<Record<Side, Cursor>>;
+  commit(commit: TwoWayCommit): Promise<void>;
+  listConflicts(filter?: ConflictFilter): Promise<ConflictRow[]>;
+  getConflict(id: number): Promise<ConflictRow | null>;
+  /**
+   * Records a person's decision on an open conflict; the task's next run applies it.
+   * Throws NOT_FOUND for an unknown id and CONFIG_INVALID for one no longer open.
+   */
+  decideConflict(id: number, decision: ConflictDecision): Promise<ConflictRow>;
+  /** Forgets a task's pairs, cursors and conflicts (its next run is an initial sync). */
+  resetTask(task: string): Promise<void>;
+}
+
+const stores = new WeakMap<Store, TwoWayStore>();
+
+/** The two-way state of an open keepsync store (SQLite or PostgreSQL), sharing its database. */
+export function twoWayStore(store: Store): TwoWayStore {
+  let found = stores.get(store);
+  if (!found) {
+    const handle = storeHandle(store);
+    found =
+      handle.dialect === 'sqlite'
+        ? openSqliteTwoWayStore(handle.db)
+        : openPostgresTwoWayStore(handle.pool, handle.schema);
+    stores.set(store, found);
+  }
+  return found;
+}
+
+export function checkDecision(decision: ConflictDecision): ConflictDecision {
+  const take = (decision as { take?: unknown })?.take;
+  if (take === 'left' || take === 'right') return { take };
+  if (take === 'value' && 'value' in decision && decision.value !== undefined) {
+    return { take, value: decision.value };
+  }
+  throw new KeepsyncError(
+    'CONFIG_INVALID',
+    `Expected a decision of { take: 'left' }, { take: 'right' } or { take: 'value', value }, got ${JSON.stringify(decision)}`,
+  );
+}
+
+export function notOpen(row: ConflictRow | null, id: number): KeepsyncError {
+  if (!row) return new KeepsyncError('NOT_FOUND', `No conflict with id ${id}`);
+  return new KeepsyncError(
+    'CONFIG_INVALID',
+    `Conflict ${id} (task ${row.task}, field ${row.field}) is ${row.state}; only open conflicts can be decided`,
+  );
+}
