@@ -1,0 +1,352 @@
+import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+
+export interface FakeCustomField {
+  gid: string;
+  name: string;
+  resource_subtype: 'text' | 'number' | 'enum' | 'multi_enum' | 'date';
+  enum_options?: Array<{ gid: string; name: string; enabled: boolean }>;
+}
+
+export interface FakeTask {
+  gid: string;
+  name: string;
+  notes: string;
+  completed: boolean;
+  due_on: string | null;
+  projects: string[];
+  external: { gid?: string; data?: string } | null;
+  /** custom field gid -> stored value (text, number, enum option gid, gids, {date}). */
+  values: Map<string, unknown>;
+  modified_at: string;
+}
+
+export interface FakeAsanaOptions {
+  /** Personal access tokens that authenticate. @default ['pat_test'] */
+  tokens?: readonly string[];
+  /** Asana's free plan allows 150 requests/minute per token. */
+  rateLimit?: RateLimit;
+}
+
+const BASE = '/api/1.0';
+
+/** Asana's error body: `{ errors: [{ message, help }] }`. */
+function asanaError(status: number, _code: string, message: string): unknown {
+  const text =
+    status === 401
+      ? 'Not Authorized'
+      : status === 429
+        ? 'You have made too many requests recently. Please, be chill.'
+        : message;
+  return {
+    errors: [
+      {
+        message: text,
+        help: 'For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors',
+      },
+    ],
+  };
+}
+
+function fail(status: number, message: string): FakeResponse {
+  return { status, body: asanaError(status, '', message) };
+}
+
+/**
+ * A fake of the Asana REST API (1.0) for what the asana connector uses: project tasks with
+ * limit/offset pagination and opt_fields, task create/update/delete with custom fields and
+ * `external` data, `external:<gid>` addressing, and a project's custom field settings.
+ */
+export class FakeAsana {
+  readonly server: FakeServer;
+  readonly tasks = new Map<string, FakeTask>();
+  readonly fields = new Map<string, FakeCustomField>();
+  readonly #projects = new Map<string, string[]>();
+  readonly #tokens: Set<string>;
+  #nextGid = 1_200_000_000_000_000;
+
+  constructor(options: FakeAsanaOptions = {}) {
+    this.#tokens = new Set(options.tokens ?? ['pat_test']);
+    this.server = new FakeServer({
+      name: 'Asana',
+      errorBody: asanaError,
+      rateLimit: options.rateLimit,
+      isValidToken: (token) => token !== undefined && this.#tokens.has(token),
+    });
+    this.server
+      .route('GET', `${BASE}/projects/:gid/tasks`, (request) => this.#listTasks(request))
+      .route('GET', `${BASE}/projects/:gid/custom_field_settings`, ({ params }) => {
+        const fields = this.#projects.get(params.gid!);
+        if (!fields) return fail(404, `project: Unknown object: ${params.gid}`);
+        return {
+          status: 200,
+          body: {
+            data: fields.map((gid) => ({
+              gid: `cfs_${gid}`,
+              resource_type: 'custom_field_setting',
+              is_important: false,
+              custom_field: { resource_type: 'custom_field', ...this.fields.get(gid) },
+            })),
+            next_page: null,
+          },
+        };
+      })
+      .route('POST', `${BASE}/tasks`, (request) => this.#createTask(request))
+      .route('GET', `${BASE}/tasks/:gid`, ({ params }) => {
+        const task = this.#find(params.gid!);
+        return task
+          ? { status: 200, body: { data: this.#json(task, null) } }
+          : this.#unknown(params.gid!);
+      })
+      .route('PUT', `${BASE}/tasks/:gid`, (request) => this.#updateTask(request))
+      .route('DELETE', `${BASE}/tasks/:gid`, ({ params }) => {
+        const task = this.#find(params.gid!);
+        if (!task) return this.#unknown(params.gid!);
+        this.tasks.delete(task.gid);
+        return { status: 200, body: { data: {} } };
+      });
+  }
+
+  async start(): Promise<this> {
+    await this.server.start();
+    return this;
+  }
+
+  /** The SDK's base path: `<url>/api/1.0`. */
+  get basePath(): string {
+    return `${this.server.url}${BASE}`;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  revokeToken(token: string): void {
+    this.#tokens.delete(token);
+  }
+
+  /** Creates a project with these custom fields; returns the project gid. */
+  createProject(fields: Array<Omit<FakeCustomField, 'gid'>>): string {
+    const project = this.#gid();
+    const gids: string[] = [];
+    for (const field of fields) {
+      const gid = this.#gid();
+      this.fields.set(gid, {
+        ...field,
+        gid,
+        ...(field.enum_options
+          ? { enum_options: field.enum_options.map((option) => ({ ...option, gid: this.#gid() })) }
+          : {}),
+      });
+      gids.push(gid);
+    }
+    this.#projects.set(project, gids);
+    return project;
+  }
+
+  tasksOf(project: string): FakeTask[] {
+    return [...this.tasks.values()].filter((task) => task.projects.includes(project));
+  }
+
+  /** A task's custom field value by field name, for assertions. */
+  valueOf(task: FakeTask, fieldName: string): unknown {
+    const field = [...this.fields.values()].find((candidate) => candidate.name === fieldName);
+    return field ? task.values.get(field.gid) : undefined;
+  }
+
+  #gid(): string {
+    return String(this.#nextGid++);
+  }
+
+  #find(gid: string): FakeTask | undefined {
+    if (gid.startsWith('external:')) {
+      const external = gid.slice('external:'.length);
+      return [...this.tasks.values()].find((task) => task.external?.gid === external);
+    }
+    return this.tasks.get(gid);
+  }
+
+  #unknown(gid: string): FakeResponse {
+    return fail(404, `task: Unknown object: ${gid}`);
+  }
+
+  #listTasks({ params, query }: FakeRequest): FakeResponse {
+    const project = params.gid!;
+    if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
+    const limit = query.get('limit') === null ? undefined : Number(query.get('limit'));
+    if (limit !== undefined && (limit < 1 || limit > 100)) {
+      return fail(400, 'limit: Value must be between 1 and 100');
+    }
+    const all = this.tasksOf(project).sort((a, b) => (a.gid < b.gid ? -1 : 1));
+    const offset = query.get('offset');
+    let start = 0;
+    if (offset !== null) {
+      const decoded = Number(Buffer.from(offset, 'base64url').toString('utf8').split(':')[1]);
+      if (!Number.isInteger(decoded)) return fail(400, 'offset: Your pagination token is invalid.');
+      start = decoded;
+    }
+    const optFields = (query.get('opt_fields') ?? '').split(',').filter(Boolean);
+    const size = limit ?? all.length;
+    const slice = all.slice(start, start + size);
+    const more = start + size < all.length;
+    const nextOffset = Buffer.from(`page:${start + size}`).toString('base64url');
+    return {
+      status: 200,
+      body: {
+        data: slice.map((task) => this.#json(task, optFields)),
+        next_page: more
+          ? {
+              offset: nextOffset,
+              path: `/projects/${project}/tasks?limit=${size}&offset=${nextOffset}`,
+              uri: `${this.basePath}/projects/${project}/tasks?limit=${size}&offset=${nextOffset}`,
+            }
+          : null,
+      },
+    };
+  }
+
+  /** Compact form (gid, name) plus the opt_fields asked for; `null` = the full task. */
+  #json(task: FakeTask, optFields: readonly string[] | null): Record<string, unknown> {
+    const full: Record<string, unknown> = {
+      gid: task.gid,
+      resource_type: 'task',
+      resource_subtype: 'default_task',
+      name: task.name,
+      notes: task.notes,
+      completed: task.completed,
+      due_on: task.due_on,
+      modified_at: task.modified_at,
+      projects: task.projects.map((gid) => ({ gid, resource_type: 'project' })),
+      custom_fields: [...task.values.entries()].map(([gid, value]) => this.#fieldJson(gid, value)),
+      ...(task.external ? { external: task.external } : {}),
+    };
+    if (optFields === null) return full;
+    const picked: Record<string, unknown> = {
+      gid: task.gid,
+      resource_type: 'task',
+      name: task.name,
+    };
+    for (const field of optFields) {
+      const top = field.split('.')[0]!;
+      if (top in full) picked[top] = full[top];
+    }
+    return picked;
+  }
+
+  #fieldJson(gid: string, value: unknown): Record<string, unknown> {
+    const field = this.fields.get(gid)!;
+    const json: Record<string, unknown> = {
+      gid,
+      name: field.name,
+      resource_subtype: field.resource_subtype,
+      type: field.resource_subtype,
+    };
+    if (field.resource_subtype === 'text') json.text_value = value;
+    if (field.resource_subtype === 'number') json.number_value = value;
+    if (field.resource_subtype === 'date') json.date_value = value;
+    if (field.resource_subtype === 'enum') {
+      json.enum_value = field.enum_options?.find((option) => option.gid === value) ?? null;
+    }
+    if (field.resource_subtype === 'multi_enum') {
+      json.multi_enum_values = (field.enum_options ?? []).filter((option) =>
+        (value as string[]).includes(option.gid),
+      );
+    }
+    return json;
+  }
+
+  #createTask({ body }: FakeRequest): FakeResponse {
+    const data = (body as { data?: Record<string, unknown> })?.data;
+    if (!data) return fail(400, 'data: Missing input');
+    const projects = (data.projects as string[] | undefined) ?? [];
+    if (projects.length === 0 && data.workspace === undefined) {
+      return fail(400, 'workspace: Missing input');
+    }
+    for (const project of projects) {
+      if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
+    }
+    const external = data.external as FakeTask['external'] | undefined;
+    if (external?.gid && this.#find(`external:${external.gid}`)) {
+      return fail(400, `external.gid: Duplicate external gid ${external.gid}`);
+    }
+    const task: FakeTask = {
+      gid: this.#gid(),
+      name: '',
+      notes: '',
+      completed: false,
+      due_on: null,
+      projects,
+      external: external ?? null,
+      values: new Map(),
+      modified_at: new Date().toISOString(),
+    };
+    const problem = this.#apply(task, data, projects);
+    if (problem) return fail(400, problem);
+    this.tasks.set(task.gid, task);
+    return { status: 201, body: { data: this.#json(task, null) } };
+  }
+
+  #updateTask({ params, body }: FakeRequest): FakeResponse {
+    const task = this.#find(params.gid!);
+    if (!task) return this.#unknown(params.gid!);
+    const data = (body as { data?: Record<string, unknown> })?.data;
+    if (!data) return fail(400, 'data: Missing input');
+    const problem = this.#apply(task, data, task.projects);
+    if (problem) return fail(400, problem);
+    task.modified_at = new Date().toISOString();
+    return { status: 200, body: { data: this.#json(task, null) } };
+  }
+
+  /** Applies writable fields; returns an error message for a bad value. */
+  #apply(task: FakeTask, data: Record<string, unknown>, projects: string[]): string | null {
+    if (typeof data.name === 'string') task.name = data.name;
+    if (typeof data.notes === 'string') {
+      if (data.notes.length > 65_535) return 'notes: Text is too long';
+      task.notes = data.notes;
+    }
+    if (typeof data.completed === 'boolean') task.completed = data.completed;
+    if (data.due_on !== undefined) {
+      if (data.due_on !== null && !/^\d{4}-\d{2}-\d{2}$/.test(String(data.due_on))) {
+        return `due_on: Invalid date: ${String(data.due_on)}`;
+      }
+      task.due_on = data.due_on as string | null;
+    }
+    if (data.external !== undefined) task.external = data.external as FakeTask['external'];
+    const allowed = new Set(projects.flatMap((project) => this.#projects.get(project) ?? []));
+    for (const [gid, value] of Object.entries((data.custom_fields as object) ?? {})) {
+      const field = this.fields.get(gid);
+      if (!field || !allowed.has(gid)) {
+        return `custom_fields: Custom field with ID ${gid} is not on given object`;
+      }
+      const problem = checkFieldValue(field, value);
+      if (problem) return problem;
+      task.values.set(gid, value);
+    }
+    return null;
+  }
+}
+
+function checkFieldValue(field: FakeCustomField, value: unknown): string | null {
+  if (value === null) return null;
+  const bad = `custom_fields: Invalid value for ${field.resource_subtype} custom field ${field.gid}`;
+  switch (field.resource_subtype) {
+    case 'text':
+      return typeof value === 'string' ? null : bad;
+    case 'number':
+      return typeof value === 'number' ? null : bad;
+    case 'date':
+      return typeof value === 'object' &&
+        typeof (value as { date?: unknown }).date === 'string' &&
+        /^\d{4}-\d{2}-\d{2}$/.test((value as { date: string }).date)
+        ? null
+        : bad;
+    case 'enum':
+      return field.enum_options?.some((option) => option.gid === value)
+        ? null
+        : `custom_fields: Enum option ${String(value)} is not valid for custom field ${field.gid}`;
+    case 'multi_enum':
+      return Array.isArray(value) &&
+        value.every((gid) => field.enum_options?.some((option) => option.gid === gid))
+        ? null
+        : bad;
+  }
+}

@@ -1,0 +1,273 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+
+/** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
+export interface FakeRepo {
+  id: number;
+  name: string;
+  owner: string;
+  description: string | null;
+  language: string | null;
+  stargazers_count: number;
+  forks_count: number;
+  open_issues_count: number;
+  topics: string[];
+  archived: boolean;
+  fork: boolean;
+  visibility: 'public' | 'private' | 'internal';
+  default_branch: string;
+  created_at: string;
+  updated_at: string;
+  pushed_at: string | null;
+  license: { spdx_id: string } | null;
+  readme?: string;
+}
+
+export interface FakeGitHubOptions {
+  /** Tokens that authenticate (a personal access token, or installation tokens it mints). */
+  tokens?: readonly string[];
+  rateLimit?: RateLimit;
+  /** A GitHub App: its id, public key (PEM) and installation, for installation-token auth. */
+  app?: { appId: number; publicKeyPem: string; installationId: number };
+}
+
+const DOCS = 'https://docs.github.com/rest';
+
+/** GitHub's error body: `{ message, documentation_url, status }`. */
+function githubError(status: number, _code: string, message: string): unknown {
+  const text =
+    status === 401 ? 'Bad credentials' : status === 404 ? 'Not Found' : message || 'Server Error';
+  return { message: text, documentation_url: DOCS, status: String(status) };
+}
+
+/**
+ * A fake of the GitHub REST API (v2022-11-28) for the calls the github source makes: org
+ * repository listings with page/per_page and Link headers, single repositories, READMEs,
+ * latest releases, and GitHub App installation tokens. Over-limit requests get GitHub's
+ * secondary-rate-limit answer: 403 with Retry-After.
+ */
+export class FakeGitHub {
+  readonly server: FakeServer;
+  readonly repos = new Map<number, FakeRepo>();
+  readonly #tokens: Set<string>;
+  #minted = 0;
+
+  constructor(options: FakeGitHubOptions = {}) {
+    this.#tokens = new Set(options.tokens ?? ['ghp_test']);
+    this.server = new FakeServer({
+      name: 'GitHub',
+      errorBody: githubError,
+      rateLimit: options.rateLimit,
+      rateLimited: {
+        status: 403,
+        code: 'secondary_rate_limit',
+        message:
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      },
+      publicPaths: [/^\/app\/installations\/\d+\/access_tokens$/],
+      isValidToken: (token) => token !== undefined && this.#tokens.has(token),
+    });
+    const app = options.app;
+    this.server
+      .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
+      .route('GET', '/repos/:owner/:repo', ({ params }) => {
+        const repo = this.#find(params.owner!, params.repo!);
+        return repo ? { status: 200, body: this.toJson(repo) } : notFound();
+      })
+      .route('GET', '/repos/:owner/:repo/readme', ({ params }) => {
+        const repo = this.#find(params.owner!, params.repo!);
+        if (!repo?.readme) return notFound();
+        return {
+          status: 200,
+          body: {
+            type: 'file',
+            encoding: 'base64',
+            name: 'README.md',
+            path: 'README.md',
+            content: Buffer.from(repo.readme).toString('base64'),
+          },
+        };
+      })
+      .route('GET', '/repos/:owner/:repo/releases/latest', ({ params }) => {
+        const repo = this.#find(params.owner!, params.repo!);
+        if (!repo) return notFound();
+        return { status: 200, body: { tag_name: `v${repo.id % 10}.0.0`, name: 'Latest' } };
+      })
+      .route('POST', '/app/installations/:id/access_tokens', (request) => {
+        if (!app || Number(request.params.id) !== app.installationId) return notFound();
+        if (!verifyAppJwt(request, app.appId, app.publicKeyPem)) {
+          return {
+            status: 401,
+            body: {
+              message: 'A JSON web token could not be decoded',
+              documentation_url: DOCS,
+              status: '401',
+            },
+          };
+        }
+        const token = `ghs_installation_${++this.#minted}`;
+        this.#tokens.add(token);
+        return {
+          status: 201,
+          body: {
+            token,
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            permissions: { metadata: 'read' },
+            repository_selection: 'all',
+          },
+        };
+      });
+  }
+
+  async start(): Promise<this> {
+    await this.server.start();
+    return this;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  revokeToken(token: string): void {
+    this.#tokens.delete(token);
+  }
+
+  /** Adds `count` repositories to an org, with ids from `firstId` and distinct update times. */
+  seedOrg(org: string, count: number, firstId = 1_000): FakeRepo[] {
+    const base = Date.UTC(2026, 0, 1);
+    const made: FakeRepo[] = [];
+    for (let index = 0; index < count; index++) {
+      const id = firstId + index;
+      const at = new Date(base + index * 60_000).toISOString().replace('.000Z', 'Z');
+      const repo: FakeRepo = {
+        id,
+        name: `repo-${index}`,
+        owner: org,
+        description: index % 7 === 0 ? null : `Repository number ${index}`,
+        language: ['TypeScript', 'Go', 'Rust', 'Python'][index % 4]!,
+        stargazers_count: (index * 37) % 1000,
+        forks_count: index % 13,
+        open_issues_count: index % 5,
+        topics: index % 3 === 0 ? ['sync', 'tools'] : ['tools'],
+        archived: index % 25 === 0,
+        fork: false,
+        visibility: 'public',
+        default_branch: 'main',
+        created_at: at,
+        updated_at: at,
+        pushed_at: at,
+        license: index % 2 === 0 ? { spdx_id: 'MIT' } : null,
+        readme: `# repo-${index}\n\nThe README of repo ${index}.`,
+      };
+      this.repos.set(id, repo);
+      made.push(repo);
+    }
+    return made;
+  }
+
+  /** Changes a repository as a push or an edit would: its update time moves to `at`. */
+  touch(id: number, patch: Partial<FakeRepo>, at: Date): void {
+    const repo = this.repos.get(id);
+    if (!repo) throw new Error(`no repo ${id}`);
+    Object.assign(repo, patch, { updated_at: at.toISOString().replace('.000Z', 'Z') });
+  }
+
+  toJson(repo: FakeRepo): Record<string, unknown> {
+    const fullName = `${repo.owner}/${repo.name}`;
+    const { readme: _readme, owner, license, ...fields } = repo;
+    return {
+      ...fields,
+      node_id: Buffer.from(`R_${repo.id}`).toString('base64'),
+      full_name: fullName,
+      private: repo.visibility !== 'public',
+      owner: { login: owner, id: 1, type: 'Organization' },
+      html_url: `https://github.com/${fullName}`,
+      url: `${this.url}/repos/${fullName}`,
+      watchers_count: repo.stargazers_count,
+      open_issues: repo.open_issues_count,
+      forks: repo.forks_count,
+      watchers: repo.stargazers_count,
+      license: license ? { key: license.spdx_id.toLowerCase(), spdx_id: license.spdx_id } : null,
+    };
+  }
+
+  #find(owner: string, name: string): FakeRepo | undefined {
+    for (const repo of this.repos.values()) {
+      if (repo.owner.toLowerCase() === owner.toLowerCase() && repo.name === name) return repo;
+    }
+    return undefined;
+  }
+
+  #listOrgRepos({ params, query }: FakeRequest): FakeResponse {
+    const org = params.org!;
+    const all = [...this.repos.values()].filter(
+      (repo) => repo.owner.toLowerCase() === org.toLowerCase(),
+    );
+    if (all.length === 0) return notFound();
+    const type = query.get('type') ?? 'all';
+    const sort = query.get('sort') ?? 'created';
+    const direction = query.get('direction') ?? (sort === 'full_name' ? 'asc' : 'desc');
+    const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
+    const page = Math.max(1, Number(query.get('page') ?? 1));
+    const selected = all.filter((repo) =>
+      type === 'all' ? true : type === 'forks' ? repo.fork : repo.visibility === type,
+    );
+    const keyOf = (repo: FakeRepo): string =>
+      sort === 'full_name'
+        ? repo.name.toLowerCase()
+        : sort === 'updated'
+          ? repo.updated_at
+          : sort === 'pushed'
+            ? (repo.pushed_at ?? '')
+            : repo.created_at;
+    selected.sort((a, b) => {
+      const order = keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a.id - b.id;
+      return direction === 'asc' ? order : -order;
+    });
+    const last = Math.max(1, Math.ceil(selected.length / perPage));
+    const slice = selected.slice((page - 1) * perPage, page * perPage);
+    const link = (n: number, rel: string) =>
+      `<${this.url}/orgs/${org}/repos?${new URLSearchParams({
+        ...Object.fromEntries(query),
+        page: String(n),
+      })}>; rel="${rel}"`;
+    const links: string[] = [];
+    if (page > 1) links.push(link(page - 1, 'prev'), link(1, 'first'));
+    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    return {
+      status: 200,
+      body: slice.map((repo) => this.toJson(repo)),
+      headers: links.length > 0 ? { link: links.join(', ') } : {},
+    };
+  }
+}
+
+function notFound(): FakeResponse {
+  return { status: 404, body: githubError(404, 'not_found', 'Not Found') };
+}
+
+/** Checks an app JWT (RS256) the way GitHub does: signature, issuer, and a live time window. */
+function verifyAppJwt(request: FakeRequest, appId: number, publicKeyPem: string): boolean {
+  const token = request.token;
+  if (!token) return false;
+  const [header, payload, signature] = token.split('.');
+  if (!header || !payload || !signature) return false;
+  const valid = verify(
+    'RSA-SHA256',
+    Buffer.from(`${header}.${payload}`),
+    createPublicKey(publicKeyPem),
+    Buffer.from(signature, 'base64url'),
+  );
+  if (!valid) return false;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+    iss: number | string;
+    exp: number;
+    iat: number;
+  };
+  const now = Math.floor(Date.now() / 1000);
+  return String(claims.iss) === String(appId) && claims.exp > now && claims.iat <= now + 60;
+}

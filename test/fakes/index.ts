@@ -1,0 +1,14 @@
+export { FakeAsana, type FakeAsanaOptions, type FakeCustomField, type FakeTask } from './asana.js';
+export {
+  type ErrorBody,
+  type FakeHandler,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type FakeServerOptions,
+  type Fault,
+  type RateLimit,
+  type SeenRequest,
+} from './fake-server.js';
+export { FakeGitHub, type FakeGitHubOptions, type FakeRepo } from './github.js';
+export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
