@@ -54,9 +54,9 @@ export class HalServer {
     this.#options = options;
   }
 
-  static async start(options: HalServerOptions = {}): Promise<HalServer> {
+  static async start(options: HalServerOptions = {}, port = 0): Promise<HalServer> {
     const server = new HalServer(options);
-    await new Promise<void>((resolve) => server.#server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.#server.listen(port, '127.0.0.1', resolve));
     server.url = `http://127.0.0.1:${(server.#server.address() as AddressInfo).port}`;
     return server;
   }
@@ -80,7 +80,7 @@ export class HalServer {
     return this.log.filter((entry) => entry.method === method);
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', this.url);
     const method = request.method ?? 'GET';
     this.log.push({
@@ -134,7 +134,7 @@ export class HalServer {
     }
   }
 
-  #get(url: URL, segments: string[], response: ServerResponse): void {
+  #get(url: URL, segments: string[], response: ServerResponse): boolean {
     if (segments.length === 1 && segments[0] === 'api') {
       const types = [...new Set([...this.docs.keys()].map((path) => path.split('/')[2]!))].sort();
       const links: Record<string, { href: string }> = { self: { href: `${this.url}/api` } };
@@ -177,7 +177,7 @@ export class HalServer {
     return send(response, 404, { message: `no ${url.pathname}` });
   }
 
-  #put(path: string, body: string, response: ServerResponse): void {
+  #put(path: string, body: string, response: ServerResponse): boolean {
     let doc: Doc;
     try {
       doc = JSON.parse(body) as Doc;
@@ -189,17 +189,17 @@ export class HalServer {
     if (typeof doc.reject === 'string') return send(response, 422, { message: doc.reject });
     const existed = this.docs.has(path);
     this.docs.set(path, doc);
-    send(response, existed ? 200 : 201, this.#absolute(doc));
+    return send(response, existed ? 200 : 201, this.#absolute(doc));
   }
 
-  #delete(path: string, response: ServerResponse): void {
+  #delete(path: string, response: ServerResponse): boolean {
     if (!this.docs.has(path)) return send(response, 404, { message: `no ${path}` });
     const linking = [...this.docs].find(
       ([other, doc]) => other !== path && dependencies(doc).includes(path),
     );
     if (linking) return send(response, 409, { message: `${linking[0]} still links to ${path}` });
     this.docs.delete(path);
-    send(response, 204);
+    return send(response, 204);
   }
 
   #missingLinks(doc: Doc): string | undefined {
@@ -237,9 +237,14 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-function send(response: ServerResponse, status: number, body?: unknown): void {
+/** Always true, so handlers can `return send(...)`. */
+function send(response: ServerResponse, status: number, body?: unknown): true {
   response.statusCode = status;
-  if (body === undefined) return void response.end();
+  if (body === undefined) {
+    response.end();
+    return true;
+  }
   response.setHeader('content-type', 'application/hal+json; charset=utf-8');
   response.end(JSON.stringify(body));
+  return true;
 }

@@ -12,7 +12,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { type CopyOrigin, parseEndpoint, schemaFor } from '../../src/copy/index.js';
 
-export type Doc = Record<string, unknown> & { _links: Record<string, { href: string }> };
+export type Doc = Record<string, unknown> & {
+  _links: { self: { href: string } } & Record<string, { href: string }>;
+};
 
 /** Three users and three posts; each post links to its author, so posts go after users. */
 export function fixture(): Doc[] {
