@@ -20,6 +20,11 @@ export interface SideFromOptions {
   unit?: string | undefined;
   /** Every live key, for an incremental source that cannot report deletions. */
   listKeys?: ((signal?: AbortSignal) => Promise<Iterable<string>>) | undefined;
+  /**
+   * `full` reads everything on every run (so a missing object was deleted) even from an
+   * incremental source. @default the source's mode
+   */
+  mode?: 'full' | 'incremental' | undefined;
   /** @default the source's name */
   name?: string | undefined;
   /** Names the task in the destination's session context. @default 'twoway' */
@@ -37,6 +42,7 @@ const silentTelemetry: ConnectorTelemetry = { retried() {}, waitedForRateLimit()
 export function sideFrom(options: SideFromOptions): TwoWaySide {
   const { source, destination } = options;
   let unit: string | undefined = options.unit;
+  const mode = options.mode ?? source.mode;
   async function unitId(): Promise<string> {
     if (unit !== undefined) return unit;
     const units = await source.units();
@@ -51,12 +57,13 @@ export function sideFrom(options: SideFromOptions): TwoWaySide {
   }
   return {
     name: options.name ?? source.name,
-    mode: source.mode,
+    mode,
     async *read({ cursor, signal }) {
       const id = await unitId();
-      yield* source.read(id, { cursor, signal, telemetry: silentTelemetry });
+      const from = mode === 'full' ? null : cursor;
+      yield* source.read(id, { cursor: from, signal, telemetry: silentTelemetry });
     },
-    listKeys: options.listKeys,
+    listKeys: mode === 'incremental' ? options.listKeys : undefined,
     async write(writes, signal) {
       const session = await destination.open({
         pipeline: options.context ?? 'twoway',

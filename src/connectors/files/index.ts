@@ -1,5 +1,5 @@
-export { destination, type FilesDestinationOptions } from './destination.js';
 export { syncDirectory, writeFileAtomic } from './atomic-write.js';
+export { destination, type FilesDestinationOptions } from './destination.js';
 export {
   type FileFields,
   parseText,
@@ -8,3 +8,4 @@ export {
 } from './format.js';
 export { extensionOf, type FileFormat, fileNameForKey, formatOfFile } from './naming.js';
 export { type FilesSourceOptions, source } from './source.js';
+export { type FilesTwoWayOptions, twoWaySide } from './two-way.js';
