@@ -92,8 +92,9 @@ export async function copyResources(options: CopyOptions): Promise<CopySummary> 
     signal: options.signal,
     warn: options.onWarning ?? (() => {}),
   };
-  const session = await target.open(context);
+  // Origins first: bad input is reported before the destination is even looked at.
   const staged = await readAll(origins, context, options.onProgress);
+  const session = await target.open(context);
 
   const creates: CopyChange[] = [];
   const updates: CopyChange[] = [];
