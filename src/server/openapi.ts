@@ -1,0 +1,263 @@
+const error = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const errors = {
+  '400': {
+    description: 'Bad input',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  '401': {
+    description: 'Missing, invalid or expired token',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  '403': {
+    description: 'Not authorized for a collection',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+} as const;
+
+const hlc = {
+  type: 'string',
+  pattern: '^\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}$',
+  example: '001778000000000-000000-n1a2b3c',
+} as const;
+const resync = {
+  type: 'object',
+  required: ['full_resync_required', 'collections'],
+  properties: {
+    full_resync_required: { const: true },
+    collections: { type: 'array', items: { type: 'string' } },
+    reason: { type: 'string', enum: ['retention', 'unknown_cursor'] },
+  },
+} as const;
+
+/** OpenAPI 3.1 description of the HTTP endpoints (the WebSocket is described in the README). */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'keepsync offline-first sync server',
+    version: '1',
+    description:
+      'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings. Live changes: WebSocket `/sync/stream`.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    schemas: {
+      Error: error,
+      Hlc: hlc,
+      Change: {
+        type: 'object',
+        required: ['collection', 'operation', 'doc_id'],
+        properties: {
+          id: { type: 'string', description: 'Client change id; the idempotency key of retries' },
+          collection: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+          operation: { type: 'string', enum: ['upsert', 'delete'] },
+          doc_id: { type: 'string' },
+          data: { type: ['object', 'null'], description: 'Required for upsert' },
+          parent_version: { oneOf: [{ $ref: '#/components/schemas/Hlc' }, { type: 'null' }] },
+          hlc: {
+            $ref: '#/components/schemas/Hlc',
+            description: "The client's HLC of the edit (LWW)",
+          },
+        },
+      },
+      ChangeResult: {
+        type: 'object',
+        required: ['doc_id', 'collection', 'status'],
+        properties: {
+          doc_id: { type: 'string' },
+          collection: { type: 'string' },
+          status: { type: 'string', enum: ['accepted', 'conflict_resolved', 'rejected'] },
+          new_version: { $ref: '#/components/schemas/Hlc' },
+          code: { type: 'string' },
+          error: { type: 'string' },
+          document: {
+            type: 'object',
+            properties: {
+              data: { type: ['object', 'null'] },
+              deleted: { type: 'boolean' },
+              version: { $ref: '#/components/schemas/Hlc' },
+            },
+          },
+          replayed: { type: 'boolean' },
+        },
+      },
+      OplogChange: {
+        type: 'object',
+        required: ['seq', 'version', 'collection', 'doc_id', 'operation', 'data'],
+        properties: {
+          seq: { type: 'integer' },
+          version: { $ref: '#/components/schemas/Hlc' },
+          collection: { type: 'string' },
+          doc_id: { type: 'string' },
+          operation: { type: 'string', enum: ['upsert', 'delete'] },
+          data: { type: ['object', 'null'] },
+          client_id: { type: ['string', 'null'] },
+        },
+      },
+      FullResyncRequired: resync,
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/sync/push': {
+      post: {
+        summary: 'Push client changes',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['client_id', 'changes'],
+                properties: {
+                  client_id: { type: 'string' },
+                  changes: { type: 'array', items: { $ref: '#/components/schemas/Change' } },
+                  atomic: { type: 'boolean', description: 'All or nothing' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'One result per change, in order',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    results: {
+                      type: 'array',
+                      items: { $ref: '#/components/schemas/ChangeResult' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+          '413': {
+            description: 'Body or batch too large',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        },
+      },
+    },
+    '/sync/pull': {
+      get: {
+        summary: 'Changes after a cursor',
+        parameters: [
+          {
+            name: 'since',
+            in: 'query',
+            schema: { type: 'string' },
+            description: '`last_seq` of the previous pull (or an HLC version)',
+          },
+          {
+            name: 'collections',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'Comma-separated',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Changes, or a full resync instruction',
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    {
+                      type: 'object',
+                      required: ['changes', 'last_seq'],
+                      properties: {
+                        changes: {
+                          type: 'array',
+                          items: { $ref: '#/components/schemas/OplogChange' },
+                        },
+                        last_seq: { type: 'string' },
+                        has_more: { type: 'boolean' },
+                      },
+                    },
+                    { $ref: '#/components/schemas/FullResyncRequired' },
+                  ],
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/sync/full': {
+      get: {
+        summary: 'Every document (tombstones included) as NDJSON, from one consistent snapshot',
+        parameters: [
+          {
+            name: 'collections',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'Comma-separated (default: all allowed)',
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'X-Sync-Cursor of the previous page',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 100000 },
+            description: 'Page size; omit for everything in one stream',
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'One JSON document per line: {collection, doc_id, version, deleted, data}; gzip when asked',
+            headers: {
+              'X-Sync-LastSeq': {
+                schema: { type: 'string' },
+                description: 'Pull from here afterwards',
+              },
+              'X-Sync-Cursor': {
+                schema: { type: 'string' },
+                description: 'Present when more pages remain',
+              },
+            },
+            content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        security: [],
+        responses: {
+          '200': {
+            description: 'Text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalJson, type Hlc, isHlc, parseHlc } from '../model/index.js';
+import { ConflictRejection, SyncHttpError } from './errors.js';
+import type {
+  CollectionOptions,
+  ConflictResolver,
+  DeletePolicy,
+  ResolverDecision,
+  SyncUser,
+} from './options.js';
+import type { ChangeResult, Decide, Decision, StoreChange, StoredDocument } from './store/types.js';
+
+export const COLLECTION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const PULL_LIMIT_DEFAULT = 500;
+export const PULL_LIMIT_MAX = 1000;
+export const FULL_LIMIT_MAX = 100_000;
+
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL characters' });
+
+const hlcText = z
+  .string()
+  .refine(isHlc, { message: 'must be an HLC version like 001700000000000-000000-node' });
+
+export const changeSchema = z
+  .object({
+    /** A client-chosen id, unique per client: the idempotency key of a retried push. */
+    id: text(200).optional(),
+    collection: z.string().regex(COLLECTION_PATTERN, {
+      message: "must be 1-64 letters, digits, '_', '.' or '-'",
+    }),
+    operation: z.enum(['upsert', 'delete']),
+    doc_id: z.union([text(512), z.number().int()]).transform(String),
+    data: z.record(z.string(), z.unknown()).nullable().optional(),
+    parent_version: hlcText.nullable().optional(),
+    /** The client's HLC of the edit, for last-writer-wins across devices. */
+    hlc: hlcText.optional(),
+  })
+  .superRefine((change, context) => {
+    if (change.operation === 'upsert' && (change.data === undefined || change.data === null)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['data'],
+        message: 'is required for an upsert (an object)',
+      });
+    }
+  });
+
+export const pushSchema = z.object({
+  client_id: text(200),
+  changes: z.array(changeSchema),
+  atomic: z.boolean().optional(),
+});
+
+export type WireChange = z.output<typeof changeSchema>;
+export type PushBody = z.output<typeof pushSchema>;
+
+/** "changes[3].operation: Invalid option..." — names the culprit. */
+export function describeZodError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'The request body is invalid';
+  const path = issue.path
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`,
+    )
+    .join('');
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
+  return `${path ? `\`${path}\` ` : ''}${issue.message}${more}`;
+}
+
+/** A push change as the store and the decider see it. */
+export interface PreparedChange extends StoreChange {
+  readonly wire: WireChange;
+  /** JSON text of `data` (null for deletes). */
+  readonly dataText: string | null;
+}
+
+/**
+ * The idempotency key of a change: the client's change id, or else a digest of what the change
+ * says (document, parent version, operation, data), so only a true repeat is collapsed.
+ */
+export function idempotencyKey(change: WireChange, dataText: string | null): string {
+  if (change.id !== undefined) return `id:${change.id}`;
+  const digest = createHash('sha256')
+    .update(
+      canonicalJson([
+        change.collection,
+        change.doc_id,
+        change.parent_version ?? null,
+        change.operation,
+        change.operation === 'upsert' ? JSON.parse(dataText ?? 'null') : null,
+      ]),
+    )
+    .digest('base64url');
+  return `h:${digest}`;
+}
+
+export function prepareChange(change: WireChange): PreparedChange {
+  const dataText = change.operation === 'upsert' ? JSON.stringify(change.data ?? {}) : null;
+  return {
+    collection: change.collection,
+    docId: change.doc_id,
+    idempotencyKey: idempotencyKey(change, dataText),
+    wire: change,
+    dataText,
+  };
+}
+
+/** Last-writer-wins by HLC: the later edit wins; equal versions keep what is stored. */
+export const lastWriterWins: ConflictResolver = ({ current, incoming }) =>
+  incoming.version > current.version ? { action: 'accept' } : { action: 'keep' };
+
+export interface DeciderOptions {
+  readonly hlc: Hlc;
+  readonly user: SyncUser;
+  readonly collectionOptions: (collection: string) => CollectionOptions;
+  readonly defaultResolver: ConflictResolver;
+  readonly defaultDeletePolicy: DeletePolicy;
+  /** Called once per detected conflict. */
+  readonly onConflict: (collection: string) => void;
+  readonly onResolverError: (error: unknown, collection: string, docId: string) => void;
+  /** Server-side writes without a parent version overwrite whatever is stored. */
+  readonly force?: boolean;
+}
+
+function parseData(text: string | null): Record<string, unknown> | null {
+  return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
+}
+
+/**
+ * The conflict engine: runs inside the store transaction for each change. Fast path when the
+ * parent version matches; otherwise the delete policy and then the collection's resolver decide.
+ */
+export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
+  const { hlc } = options;
+  return function decide(change, current): Decision {
+    const wire = change.wire;
+    const base = { doc_id: change.docId, collection: change.collection };
+    const write = (
+      operation: 'upsert' | 'delete',
+      data: string | null,
+      status: 'accepted' | 'conflict_resolved',
+      document?: ChangeResult['document'],
+    ): Decision => {
+      const version = hlc.tick();
+      return {
+        kind: 'write',
+        operation,
+        data: operation === 'delete' ? null : data,
+        version,
+        changeId: wire.id ?? null,
+        result: { ...base, status, new_version: version, ...(document ? { document } : {}) },
+      };
+    };
+    const reject = (code: string, message: string): Decision => ({
+      kind: 'reject',
+      result: { ...base, status: 'rejected', code, error: message },
+    });
+    const keep = (stored: StoredDocument, status: 'accepted' | 'conflict_resolved'): Decision => ({
+      kind: 'keep',
+      result: {
+        ...base,
+        status,
+        new_version: stored.version,
+        document: {
+          data: parseData(stored.data),
+          deleted: stored.deleted,
+          version: stored.version,
+        },
+      },
+    });
+
+    // Merge the client's clock first, so every version issued from here on is later than it.
+    let incomingVersion: string | null = null;
+    if (wire.hlc !== undefined) {
+      try {
+        hlc.receive(wire.hlc);
+        incomingVersion = wire.hlc;
+      } catch (error) {
+        return reject('HLC_DRIFT', error instanceof Error ? error.message : String(error));
+      }
+    }
+
+    const parent = wire.parent_version ?? null;
+    const forced = options.force === true && wire.parent_version === undefined;
+    if (current === null || forced || parent === current.version) {
+      if (current?.deleted && wire.operation === 'delete') return keep(current, 'accepted');
+      return write(wire.operation, change.dataText, 'accepted');
+    }
+
+    // A conflict: the client edited a version that is no longer the stored one.
+    options.onConflict(change.collection);
+    const settings = options.collectionOptions(change.collection);
+    const policy = settings.deletePolicy ?? options.defaultDeletePolicy;
+    if (current.deleted) {
+      if (wire.operation === 'delete') return keep(current, 'accepted');
+      if (policy === 'reject_update') {
+        return reject(
+          'DOCUMENT_DELETED',
+          `${change.collection}/${change.docId} was deleted (version ${current.version}); the update is refused`,
+        );
+      }
+      if (policy === 'delete_wins') return keep(current, 'conflict_resolved');
+      return write('upsert', change.dataText, 'conflict_resolved');
+    }
+    if (wire.operation === 'delete' && policy === 'delete_wins') {
+      return write('delete', null, 'conflict_resolved');
+    }
+
+    const resolver = settings.resolver ?? options.defaultResolver;
+    let decision: ResolverDecision;
+    try {
+      decision = resolver({
+        collection: change.collection,
+        docId: change.docId,
+        user: options.user,
+        current: { data: parseData(current.data), version: current.version, deleted: false },
+        incoming: {
+          operation: wire.operation,
+          data: (wire.data as Record<string, unknown> | null | undefined) ?? null,
+          parentVersion: parent,
+          version: incomingVersion ?? hlc.tick(),
+        },
+      });
+    } catch (error) {
+      if (error instanceof ConflictRejection) return reject(error.code, error.message);
+      options.onResolverError(error, change.collection, change.docId);
+      return reject('RESOLVER_FAILED', 'The conflict resolver failed; the change was not applied');
+    }
+    switch (decision.action) {
+      case 'accept':
+        return write(wire.operation, change.dataText, 'conflict_resolved');
+      case 'keep':
+        return keep(current, 'conflict_resolved');
+      case 'delete': {
+        const decided = write('delete', null, 'conflict_resolved');
+        if (decided.kind !== 'write') return decided;
+        return {
+          ...decided,
+          result: {
+            ...decided.result,
+            document: { data: null, deleted: true, version: decided.version },
+          },
+        };
+      }
+      case 'merge': {
+        const text = JSON.stringify(decision.data);
+        const decided = write('upsert', text, 'conflict_resolved');
+        if (decided.kind !== 'write') return decided;
+        return {
+          ...decided,
+          result: {
+            ...decided.result,
+            document: { data: decision.data, deleted: false, version: decided.version },
+          },
+        };
+      }
+      case 'reject':
+        return reject(
+          decision.code ?? 'CONFLICT_REJECTED',
+          decision.reason ?? 'The change was rejected',
+        );
+      default:
+        options.onResolverError(
+          new Error(`unknown resolver action ${JSON.stringify(decision)}`),
+          change.collection,
+          change.docId,
+        );
+        return reject(
+          'RESOLVER_FAILED',
+          'The conflict resolver failed; the change was not applied',
+        );
+    }
+  };
+}
+
+export interface SinceCursor {
+  /** The oplog seq to read after. */
+  readonly seq: number;
+  /** Set when `since` was an HLC version (PRD compatibility): resolved against the oplog. */
+  readonly version: string | null;
+}
+
+/**
+ * `since` is the `last_seq` cursor the server handed out (decimal digits) or, for clients of
+ * the PRD's contract, the HLC version of the last change applied.
+ */
+export function parseSince(text: string | undefined | null): SinceCursor {
+  if (text === undefined || text === null || text === '' || text === '0') {
+    return { seq: 0, version: null };
+  }
+  if (/^\d{1,15}$/.test(text)) return { seq: Number(text), version: null };
+  if (isHlc(text)) return { seq: 0, version: text };
+  throw new SyncHttpError(
+    400,
+    'SINCE_INVALID',
+    `Expected \`since\` to be a last_seq cursor (digits) or an HLC version like 001700000000000-000000-node, got ${JSON.stringify(text.slice(0, 80))}`,
+  );
+}
+
+export function hlcWallMs(version: string): number {
+  return parseHlc(version).wallMs;
+}
+
+export function parseLimit(text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d{1,9}$/.test(text)) {
+    throw new SyncHttpError(
+      400,
+      'LIMIT_INVALID',
+      `Expected \`limit\` to be a whole number from 1 to ${max}, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  const value = Number(text);
+  if (value < 1 || value > max) {
+    throw new SyncHttpError(
+      400,
+      'LIMIT_INVALID',
+      `Expected \`limit\` to be at most ${max} (and at least 1), got ${value}`,
+    );
+  }
+  return value;
+}

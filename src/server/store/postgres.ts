@@ -1,0 +1,553 @@
+import { createHash } from 'node:crypto';
+import { KeepsyncError } from '../../model/index.js';
+import { docKey, planBatch } from './plan.js';
+import type {
+  ApplyBatchInput,
+  ApplyBatchOutcome,
+  ChangeResult,
+  Decide,
+  DocumentSnapshot,
+  DocumentStore,
+  OplogEntry,
+  PullPage,
+  PullQuery,
+  RetentionState,
+  SnapshotQuery,
+  StoreChange,
+  StoredDocument,
+} from './types.js';
+
+// Types only, erased from the build: `pg` is an optional peer loaded on demand.
+type Pg = typeof import('pg').default;
+type Pool = import('pg').Pool;
+type PoolClient = import('pg').PoolClient;
+type Client = import('pg').Client;
+
+export interface PostgresDocumentStoreOptions {
+  /** Give this or `pool`. */
+  connectionString?: string | undefined;
+  /** An application pool; borrowed, never ended. */
+  pool?: Pool | undefined;
+  /**
+   * The schema holding the sync tables, created when missing.
+   * @default 'keepsync'
+   */
+  schema?: string | undefined;
+}
+
+const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+async function loadPg(): Promise<Pg> {
+  try {
+    return (await import('pg')).default;
+  } catch (error) {
+    throw new KeepsyncError(
+      'DEPENDENCY_MISSING',
+      'Install the `pg` package to use the PostgreSQL sync store: npm install pg',
+      { cause: error },
+    );
+  }
+}
+
+function lockKey(text: string): string {
+  return createHash('sha256').update(text).digest().readBigInt64BE(0).toString();
+}
+
+function ddl(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.sync_documents (
+  scope TEXT COLLATE "C" NOT NULL,
+  collection TEXT COLLATE "C" NOT NULL,
+  doc_id TEXT COLLATE "C" NOT NULL,
+  data TEXT,
+  version TEXT COLLATE "C" NOT NULL,
+  deleted BOOLEAN NOT NULL DEFAULT FALSE,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (scope, collection, doc_id)
+);
+CREATE TABLE IF NOT EXISTS ${s}.sync_oplog (
+  seq BIGSERIAL PRIMARY KEY,
+  scope TEXT COLLATE "C" NOT NULL,
+  collection TEXT COLLATE "C" NOT NULL,
+  doc_id TEXT COLLATE "C" NOT NULL,
+  op TEXT NOT NULL,
+  version TEXT COLLATE "C" NOT NULL,
+  data TEXT,
+  client_id TEXT,
+  change_id TEXT,
+  created_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON ${s}.sync_oplog (scope, seq);
+CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON ${s}.sync_oplog (scope, version);
+CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON ${s}.sync_oplog (created_ms);
+CREATE TABLE IF NOT EXISTS ${s}.sync_idempotency (
+  scope TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (scope, client_id, key)
+);
+CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON ${s}.sync_idempotency (created_ms);
+CREATE TABLE IF NOT EXISTS ${s}.sync_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+`;
+}
+
+type Row = Record<string, unknown>;
+
+function toDocument(row: Row): StoredDocument {
+  return {
+    scope: row.scope as string,
+    collection: row.collection as string,
+    docId: row.doc_id as string,
+    data: (row.data as string | null) ?? null,
+    version: row.version as string,
+    deleted: row.deleted === true,
+    updatedMs: Number(row.updated_ms),
+  };
+}
+
+function toEntry(row: Row): OplogEntry {
+  return {
+    seq: Number(row.seq),
+    scope: row.scope as string,
+    collection: row.collection as string,
+    docId: row.doc_id as string,
+    operation: row.op as 'upsert' | 'delete',
+    version: row.version as string,
+    data: (row.data as string | null) ?? null,
+    clientId: (row.client_id as string | null) ?? null,
+    changeId: (row.change_id as string | null) ?? null,
+    createdMs: Number(row.created_ms),
+  };
+}
+
+/**
+ * The shared document store: the same contract on PostgreSQL, for several server processes.
+ * Writers lock the documents they touch, then take one store-wide lock just before appending
+ * to the oplog and hold it to commit, so oplog seqs become visible strictly in order and a
+ * reader's `seq > since` never skips a later-committing entry. Commits are announced with
+ * NOTIFY (scope and seq only); listeners read the oplog themselves.
+ */
+export async function openPostgresDocumentStore(
+  options: PostgresDocumentStoreOptions,
+): Promise<DocumentStore> {
+  const schemaName = options.schema ?? 'keepsync';
+  if (!SCHEMA_PATTERN.test(schemaName)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected \`schema\` to be 1-63 letters, digits or '_' not starting with a digit, got ${JSON.stringify(schemaName)}`,
+    );
+  }
+  if ((options.pool === undefined) === (options.connectionString === undefined)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      'Expected exactly one of `connectionString` and `pool` for the PostgreSQL sync store',
+    );
+  }
+  const pg = await loadPg();
+  let pool = options.pool;
+  const ownsPool = pool === undefined;
+  if (pool === undefined) {
+    pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    pool.on('error', () => {});
+  }
+  const schema = `"${schemaName}"`;
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [
+        lockKey(`keepsync:sync-migrate:${schemaName}`),
+      ]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(ddl(schema));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    if (ownsPool) await pool.end();
+    throw error;
+  }
+  return new PostgresDocumentStore(pg, pool, ownsPool, schemaName);
+}
+
+class PostgresDocumentStore implements DocumentStore {
+  readonly dialect = 'postgres' as const;
+  readonly #pg: Pg;
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #s: string;
+  readonly #channel: string;
+  readonly #oplogLock: string;
+  readonly #listeners = new Set<Client>();
+  #closed = false;
+
+  constructor(pg: Pg, pool: Pool, ownsPool: boolean, schemaName: string) {
+    this.#pg = pg;
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#s = `"${schemaName}"`;
+    this.#channel = `keepsync_sync_${schemaName}`.slice(0, 63);
+    this.#oplogLock = lockKey(`keepsync:sync-oplog:${schemaName}`);
+  }
+
+  async applyBatch<C extends StoreChange>(
+    input: ApplyBatchInput<C>,
+    decide: Decide<C>,
+  ): Promise<ApplyBatchOutcome> {
+    const s = this.#s;
+    return this.#transaction(async (client) => {
+      const collections = input.changes.map((change) => change.collection);
+      const docIds = input.changes.map((change) => change.docId);
+      const lockKeys = [
+        ...new Set(
+          input.changes.map(
+            (change) => `${input.scope}\u001f${change.collection}\u001f${change.docId}`,
+          ),
+        ),
+      ];
+      // Per-document locks (sorted, so two batches never deadlock) also cover documents that
+      // do not exist yet, which row locks cannot.
+      await client.query(
+        `SELECT pg_advisory_xact_lock(h) FROM (
+           SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1
+         ) AS keys`,
+        [lockKeys],
+      );
+      const docs = await client.query(
+        `SELECT d.* FROM ${s}.sync_documents d
+         JOIN unnest($2::text[], $3::text[]) AS w(collection, doc_id)
+           ON d.collection = w.collection AND d.doc_id = w.doc_id
+         WHERE d.scope = $1`,
+        [input.scope, collections, docIds],
+      );
+      const current = new Map<string, StoredDocument | null>();
+      for (const row of docs.rows) {
+        const doc = toDocument(row);
+        current.set(docKey(doc.collection, doc.docId), doc);
+      }
+      const keys = input.changes
+        .map((change) => change.idempotencyKey)
+        .filter((key): key is string => key !== null);
+      const replays = new Map<string, ChangeResult>();
+      if (keys.length > 0) {
+        const found = await client.query(
+          `SELECT key, result FROM ${s}.sync_idempotency
+           WHERE scope = $1 AND client_id = $2 AND key = ANY($3::text[])`,
+          [input.scope, input.clientId, keys],
+        );
+        for (const row of found.rows) replays.set(row.key, JSON.parse(row.result));
+      }
+      const plan = planBatch(input, current, replays, decide, Date.now());
+      if (plan.abortedAt >= 0) {
+        return {
+          rollback: true,
+          value: { results: plan.results, abortedAt: plan.abortedAt, lastSeq: null },
+        };
+      }
+      const docsOut = [...plan.documents.values()];
+      if (docsOut.length > 0) {
+        await client.query(
+          `INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, deleted, updated_ms)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::bigint[])
+           ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
+             data = excluded.data, version = excluded.version, deleted = excluded.deleted,
+             updated_ms = excluded.updated_ms`,
+          [
+            input.scope,
+            docsOut.map((doc) => doc.collection),
+            docsOut.map((doc) => doc.docId),
+            docsOut.map((doc) => doc.data),
+            docsOut.map((doc) => doc.version),
+            docsOut.map((doc) => doc.deleted),
+            docsOut.map((doc) => doc.updatedMs),
+          ],
+        );
+      }
+      let lastSeq: number | null = null;
+      if (plan.oplog.length > 0) {
+        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
+        const appended = await client.query(
+          `INSERT INTO ${s}.sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms)
+           SELECT $1, c, d, o, v, da, ci, ch, cr
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+             WITH ORDINALITY AS t(c, d, o, v, da, ci, ch, cr, n)
+           ORDER BY n
+           RETURNING seq`,
+          [
+            input.scope,
+            plan.oplog.map((entry) => entry.collection),
+            plan.oplog.map((entry) => entry.docId),
+            plan.oplog.map((entry) => entry.operation),
+            plan.oplog.map((entry) => entry.version),
+            plan.oplog.map((entry) => entry.data),
+            plan.oplog.map((entry) => entry.clientId),
+            plan.oplog.map((entry) => entry.changeId),
+            plan.oplog.map((entry) => entry.createdMs),
+          ],
+        );
+        for (const row of appended.rows) {
+          const seq = Number(row.seq);
+          if (lastSeq === null || seq > lastSeq) lastSeq = seq;
+        }
+        await client.query('SELECT pg_notify($1, $2)', [
+          this.#channel,
+          JSON.stringify({ s: input.scope, q: lastSeq }),
+        ]);
+      }
+      if (plan.idempotency.length > 0) {
+        const now = Date.now();
+        await client.query(
+          `INSERT INTO ${s}.sync_idempotency (scope, client_id, key, result, created_ms)
+           SELECT $1, $2, k, r, $5 FROM unnest($3::text[], $4::text[]) AS t(k, r)
+           ON CONFLICT DO NOTHING`,
+          [
+            input.scope,
+            input.clientId,
+            plan.idempotency.map((entry) => entry.key),
+            plan.idempotency.map((entry) => JSON.stringify(entry.result)),
+            now,
+          ],
+        );
+      }
+      return { rollback: false, value: { results: plan.results, abortedAt: -1, lastSeq } };
+    });
+  }
+
+  async pull(query: PullQuery): Promise<PullPage> {
+    const s = this.#s;
+    const top = await this.maxSeq();
+    const params: unknown[] = [query.scope, query.afterSeq, top, query.limit];
+    let filter = '';
+    if (query.collections) {
+      params.push(query.collections);
+      filter = 'AND collection = ANY($5::text[])';
+    }
+    const { rows } = await this.#pool.query(
+      `SELECT * FROM ${s}.sync_oplog WHERE scope = $1 AND seq > $2 AND seq <= $3 ${filter}
+       ORDER BY seq LIMIT $4`,
+      params,
+    );
+    const entries = rows.map(toEntry);
+    const full = entries.length === query.limit;
+    const lastSeq = full ? entries[entries.length - 1]!.seq : Math.max(top, query.afterSeq);
+    return { entries, lastSeq, hasMore: full && lastSeq < top };
+  }
+
+  async seqAtVersion(scope: string, version: string): Promise<number> {
+    const { rows } = await this.#pool.query(
+      `SELECT MAX(seq) AS seq FROM ${this.#s}.sync_oplog WHERE scope = $1 AND version <= $2`,
+      [scope, version],
+    );
+    return rows[0].seq === null ? 0 : Number(rows[0].seq);
+  }
+
+  async maxSeq(): Promise<number> {
+    const { rows } = await this.#pool.query(
+      `SELECT GREATEST(
+         COALESCE((SELECT MAX(seq) FROM ${this.#s}.sync_oplog), 0),
+         COALESCE((SELECT value FROM ${this.#s}.sync_meta WHERE key = 'pruned_through_seq'), 0)
+       ) AS seq`,
+    );
+    return Number(rows[0].seq);
+  }
+
+  async getDocument(scope: string, collection: string, docId: string) {
+    const { rows } = await this.#pool.query(
+      `SELECT * FROM ${this.#s}.sync_documents WHERE scope = $1 AND collection = $2 AND doc_id = $3`,
+      [scope, collection, docId],
+    );
+    return rows[0] ? toDocument(rows[0]) : null;
+  }
+
+  async openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot> {
+    const s = this.#s;
+    const client = await this.#pool.connect();
+    let released = false;
+    const close = async () => {
+      if (released) return;
+      released = true;
+      let broken: Error | undefined;
+      try {
+        await client.query('ROLLBACK');
+      } catch (error) {
+        broken = error as Error;
+      }
+      client.release(broken);
+    };
+    try {
+      // One REPEATABLE READ transaction: every page reads the same committed state.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const top = await client.query(
+        `SELECT GREATEST(
+           COALESCE((SELECT MAX(seq) FROM ${s}.sync_oplog), 0),
+           COALESCE((SELECT value FROM ${s}.sync_meta WHERE key = 'pruned_through_seq'), 0)
+         ) AS seq`,
+      );
+      const lastSeq = Number(top.rows[0].seq);
+      const params: unknown[] = [query.scope, query.collections];
+      let where = 'scope = $1 AND collection = ANY($2::text[])';
+      if (query.after) {
+        params.push(query.after.collection, query.after.docId);
+        where += ' AND (collection, doc_id) > ($3, $4)';
+      }
+      let next: { collection: string; docId: string } | null = null;
+      if (query.limit !== null) {
+        const probe = await client.query(
+          `SELECT collection, doc_id FROM ${s}.sync_documents WHERE ${where}
+           ORDER BY collection, doc_id LIMIT 2 OFFSET ${query.limit - 1}`,
+          params,
+        );
+        if (probe.rows.length === 2) {
+          next = { collection: probe.rows[0].collection, docId: probe.rows[0].doc_id };
+        }
+      }
+      await client.query(
+        `DECLARE sync_full NO SCROLL CURSOR FOR
+         SELECT scope, collection, doc_id, data, version, deleted, updated_ms FROM ${s}.sync_documents
+         WHERE ${where} ORDER BY collection, doc_id ${query.limit !== null ? `LIMIT ${query.limit}` : ''}`,
+        params,
+      );
+      const pageSize = query.pageSize ?? 1000;
+      return {
+        lastSeq,
+        next,
+        async *pages() {
+          while (true) {
+            const { rows } = await client.query(`FETCH ${pageSize} FROM sync_full`);
+            if (rows.length === 0) return;
+            yield rows.map(toDocument);
+            if (rows.length < pageSize) return;
+          }
+        },
+        close,
+      };
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
+  async retention(): Promise<RetentionState> {
+    const { rows } = await this.#pool.query(`SELECT key, value FROM ${this.#s}.sync_meta`);
+    const map = new Map(rows.map((row) => [row.key as string, Number(row.value)]));
+    return {
+      prunedThroughSeq: map.get('pruned_through_seq') ?? 0,
+      prunedBeforeMs: map.get('pruned_before_ms') ?? 0,
+    };
+  }
+
+  async prune(beforeMs: number): Promise<{ removed: number; state: RetentionState }> {
+    const s = this.#s;
+    const removed = await this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
+      const top = await client.query(
+        `SELECT MAX(seq) AS seq FROM ${s}.sync_oplog WHERE created_ms < $1`,
+        [beforeMs],
+      );
+      let count = 0;
+      const upsert = `INSERT INTO ${s}.sync_meta (key, value) VALUES ($1, $2)
+        ON CONFLICT (key) DO UPDATE SET value = GREATEST(${s}.sync_meta.value, excluded.value)`;
+      if (top.rows[0].seq !== null) {
+        const seq = Number(top.rows[0].seq);
+        count =
+          (await client.query(`DELETE FROM ${s}.sync_oplog WHERE seq <= $1`, [seq])).rowCount ?? 0;
+        await client.query(upsert, ['pruned_through_seq', seq]);
+      }
+      await client.query(upsert, ['pruned_before_ms', beforeMs]);
+      await client.query(`DELETE FROM ${s}.sync_idempotency WHERE created_ms < $1`, [beforeMs]);
+      return { rollback: false, value: count };
+    });
+    return { removed, state: await this.retention() };
+  }
+
+  async countOplog(): Promise<number> {
+    const { rows } = await this.#pool.query(
+      `SELECT COUNT(*)::bigint AS n FROM ${this.#s}.sync_oplog`,
+    );
+    return Number(rows[0].n);
+  }
+
+  async listen(
+    onCommit: (scope: string | null, seq: number) => void,
+  ): Promise<() => Promise<void>> {
+    let stopped = false;
+    let client: Client | null = null;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const next = new this.#pg.Client(
+        (this.#pool as unknown as { options: import('pg').ClientConfig }).options,
+      );
+      next.on('notification', (message) => {
+        try {
+          const payload = JSON.parse(message.payload ?? '{}') as { s?: string; q?: number };
+          if (typeof payload.s === 'string') onCommit(payload.s, Number(payload.q ?? 0));
+        } catch {}
+      });
+      const reconnect = () => {
+        if (stopped || client !== next) return;
+        client = null;
+        this.#listeners.delete(next);
+        next.end().catch(() => {});
+        retry = setTimeout(() => {
+          connect().catch(() => reconnect());
+        }, 1000);
+      };
+      next.on('error', reconnect);
+      next.on('end', reconnect);
+      client = next;
+      this.#listeners.add(next);
+      await next.connect();
+      await next.query(`LISTEN "${this.#channel}"`);
+      // Anything committed while we were not listening: let every reader look again.
+      onCommit(null, 0);
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      const current = client;
+      client = null;
+      if (current) {
+        this.#listeners.delete(current);
+        await current.end().catch(() => {});
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const client of this.#listeners) await client.end().catch(() => {});
+    this.#listeners.clear();
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  async #transaction<T>(
+    work: (client: PoolClient) => Promise<{ rollback: boolean; value: T }>,
+  ): Promise<T> {
+    if (this.#closed) throw new KeepsyncError('STORE_FAILED', 'The sync store is closed');
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const outcome = await work(client);
+      await client.query(outcome.rollback ? 'ROLLBACK' : 'COMMIT');
+      return outcome.value;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

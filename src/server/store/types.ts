@@ -1,0 +1,189 @@
+/**
+ * The offline server's own narrow storage contract: documents, an append-only oplog and push
+ * idempotency records. SQLite (embedded default) and PostgreSQL implement it; one conformance
+ * suite runs against both.
+ */
+
+/** One document as stored: its latest state, or a tombstone when `deleted`. */
+export interface StoredDocument {
+  readonly scope: string;
+  readonly collection: string;
+  readonly docId: string;
+  /** The document's JSON as text (`null` for tombstones). */
+  readonly data: string | null;
+  /** HLC of the latest write. */
+  readonly version: string;
+  readonly deleted: boolean;
+  readonly updatedMs: number;
+}
+
+/** One append-only oplog entry; `seq` grows in commit order within one store. */
+export interface OplogEntry {
+  readonly seq: number;
+  readonly scope: string;
+  readonly collection: string;
+  readonly docId: string;
+  readonly operation: 'upsert' | 'delete';
+  readonly version: string;
+  /** JSON text of the document after the change, `null` for deletes. */
+  readonly data: string | null;
+  readonly clientId: string | null;
+  readonly changeId: string | null;
+  readonly createdMs: number;
+}
+
+/** A change as the store sees it: validated, scoped, with its idempotency key. */
+export interface StoreChange {
+  readonly collection: string;
+  readonly docId: string;
+  /** Unique per (scope, client): a retry with the same key returns the stored result. */
+  readonly idempotencyKey: string | null;
+}
+
+/** What the protocol layer decided for one change, given the document's current state. */
+export type Decision =
+  | {
+      readonly kind: 'write';
+      readonly operation: 'upsert' | 'delete';
+      /** JSON text, `null` for deletes. */
+      readonly data: string | null;
+      readonly version: string;
+      readonly changeId: string | null;
+      /** The wire result stored for idempotent retries and returned to the client. */
+      readonly result: ChangeResult;
+    }
+  /** Nothing is written (the stored state wins); the result is still recorded. */
+  | { readonly kind: 'keep'; readonly result: ChangeResult }
+  | { readonly kind: 'reject'; readonly result: ChangeResult };
+
+/** The per-change answer of a push, as it travels on the wire. */
+export interface ChangeResult {
+  readonly doc_id: string;
+  readonly collection: string;
+  readonly status: 'accepted' | 'conflict_resolved' | 'rejected';
+  readonly new_version?: string | undefined;
+  /** A machine-readable reason for a rejection. */
+  readonly code?: string | undefined;
+  /** A readable reason for a rejection. */
+  readonly error?: string | undefined;
+  /** The state that won when it differs from what the client sent (resolved conflicts). */
+  readonly document?:
+    | { readonly data: unknown; readonly deleted: boolean; readonly version: string }
+    | undefined;
+  /** True when this is the stored answer to an earlier identical push. */
+  readonly replayed?: boolean | undefined;
+}
+
+export type Decide<C extends StoreChange = StoreChange> = (
+  change: C,
+  current: StoredDocument | null,
+) => Decision;
+
+export interface ApplyBatchInput<C extends StoreChange = StoreChange> {
+  readonly scope: string;
+  readonly clientId: string;
+  readonly changes: readonly C[];
+  /** All or nothing: the first rejection rolls the whole batch back. */
+  readonly atomic: boolean;
+}
+
+export interface ApplyBatchOutcome {
+  /** One per change, in order. A replayed idempotent result has `replayed: true`. */
+  readonly results: ChangeResult[];
+  /** Index of the rejection that rolled an atomic batch back, or -1. */
+  readonly abortedAt: number;
+  /** Highest seq appended by this batch, or null when nothing was written. */
+  readonly lastSeq: number | null;
+}
+
+export interface PullQuery {
+  readonly scope: string;
+  /** Exclusive. */
+  readonly afterSeq: number;
+  /** `null` means every collection. */
+  readonly collections: readonly string[] | null;
+  readonly limit: number;
+}
+
+export interface PullPage {
+  readonly entries: OplogEntry[];
+  /**
+   * The cursor to continue from: the last entry's seq when the page is full, otherwise the
+   * store's highest committed seq (so a client skips past other scopes' entries).
+   */
+  readonly lastSeq: number;
+  readonly hasMore: boolean;
+}
+
+/** Keyset position inside a full export. */
+export interface DocumentKey {
+  readonly collection: string;
+  readonly docId: string;
+}
+
+export interface SnapshotQuery {
+  readonly scope: string;
+  readonly collections: readonly string[];
+  /** Exclusive start. */
+  readonly after: DocumentKey | null;
+  /** Stop after this many documents; `null` = all. */
+  readonly limit: number | null;
+  /** Rows read from the database at a time. @default 1000 */
+  readonly pageSize?: number;
+}
+
+/**
+ * A consistent read-only view of the documents: everything committed before it opened and
+ * nothing after, however long it is read. Always `close()` it.
+ */
+export interface DocumentSnapshot {
+  /** The highest oplog seq included in this snapshot. */
+  readonly lastSeq: number;
+  /**
+   * When documents remain after `limit`: the key of the last document of this page, to start
+   * the next one from (known up front, for the cursor header). Otherwise null.
+   */
+  readonly next: DocumentKey | null;
+  /** Pages of documents in (collection, doc_id) order. */
+  pages(): AsyncIterable<StoredDocument[]>;
+  close(): Promise<void>;
+}
+
+export interface RetentionState {
+  /** Entries with seq <= this have been pruned (0 = none). */
+  readonly prunedThroughSeq: number;
+  /** Entries created before this time have been pruned (0 = none). */
+  readonly prunedBeforeMs: number;
+}
+
+export interface DocumentStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Applies a push batch in ONE transaction: each written change with its oplog entry and its
+   * idempotency record. `decide` runs inside the transaction, once per change, in order, with
+   * the document's state including earlier changes of the same batch.
+   */
+  applyBatch<C extends StoreChange>(
+    input: ApplyBatchInput<C>,
+    decide: Decide<C>,
+  ): Promise<ApplyBatchOutcome>;
+  pull(query: PullQuery): Promise<PullPage>;
+  /** The seq of the newest entry of `scope` whose version is <= `version`, or 0. */
+  seqAtVersion(scope: string, version: string): Promise<number>;
+  /** Highest committed seq (including pruned ones). */
+  maxSeq(): Promise<number>;
+  getDocument(scope: string, collection: string, docId: string): Promise<StoredDocument | null>;
+  openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot>;
+  retention(): Promise<RetentionState>;
+  /** Deletes oplog entries and idempotency records created before `beforeMs`. */
+  prune(beforeMs: number): Promise<{ removed: number; state: RetentionState }>;
+  countOplog(): Promise<number>;
+  /**
+   * Calls `onCommit(scope, seq)` for changes committed by ANY process on this store where the
+   * backend can tell (PostgreSQL LISTEN/NOTIFY); returns a stop function. Backends without
+   * cross-process notifications leave it out and the server polls instead. A `null` scope
+   * means "anything may have changed" (after a reconnect).
+   */
+  listen?(onCommit: (scope: string | null, seq: number) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
