@@ -17,7 +17,7 @@ export interface FakeRequest {
   readonly params: Readonly<Record<string, string>>;
   /** Parsed JSON body, or the form fields of an urlencoded body; undefined when empty. */
   readonly body: unknown;
-  /** The bearer token, if any. */
+  /** The bearer token (or GitHub's `token` scheme), if any. */
   readonly token: string | undefined;
 }
 
@@ -172,7 +172,8 @@ export class FakeServer {
       headers: incoming.headers,
       params: {},
       body: parseBody(raw, incoming.headers['content-type']),
-      token: authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined,
+      // `Bearer` (any case) as most APIs use, or GitHub's older `token` scheme.
+      token: /^(?:bearer|token)\s+(.+)$/i.exec(authorization ?? '')?.[1],
     };
     const send = (answer: FakeResponse) => {
       this.requests.push({ method, path: url.pathname, status: answer.status });

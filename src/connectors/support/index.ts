@@ -1,0 +1,2 @@
+export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-status.js';
+export { importPeer } from './peer.js';
