@@ -10,6 +10,9 @@ import {
   statusCommand,
   triggerCommand,
 } from './commands.js';
+import { registerConflictsCommand } from './conflicts-command.js';
+import { registerCopyCommand } from './copy-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 /** The `keepsync` command line; each action resolves to an exit code. */
 export function createProgram(setExitCode: (code: number) => void): Command {
@@ -106,6 +109,12 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .action(
       act((options: { pipeline?: string }) => deadLettersRetryCommand({ ...global(), ...options })),
     );
+
+  registerCopyCommand(program, setExitCode);
+
+  registerServeCommand(program, setExitCode);
+
+  registerConflictsCommand(program, setExitCode);
 
   return program;
 }
