@@ -12,3 +12,4 @@ export {
 } from './net/index.js';
 export * from './store/index.js';
 export * from './sync/index.js';
+export * from './twoway/index.js';

@@ -48,14 +48,18 @@ export async function runCommand(
   options: GlobalOptions & { once?: boolean },
 ): Promise<number> {
   return withContext(options, async ({ config, store, logger }) => {
-    for (const name of names) findPipeline(config.pipelines, name);
+    for (const name of names) findPipeline(scheduled(config), name);
     const pipelines = names.length
       ? config.pipelines.filter((pipeline) => names.includes(pipeline.name))
       : config.pipelines;
+    const tasks = names.length
+      ? config.twoWay.filter((task) => names.includes(task.name))
+      : config.twoWay;
     const progress = createProgress(!options.json);
     const engine = await Engine.create({
       store,
       pipelines,
+      tasks,
       logger,
       ...config.engine,
       onProgress: progress.update,
@@ -72,7 +76,7 @@ export async function runCommand(
         return exitCodeOf(results);
       }
       process.stderr.write(
-        `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s); Ctrl-C stops\n`,
+        `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s) and ${tasks.length} two-way task(s); Ctrl-C stops\n`,
       );
       await engine.run();
       progress.stop();
@@ -139,7 +143,7 @@ function exitCodeOf(results: readonly RunResult[]): number {
 
 export async function statusCommand(options: GlobalOptions): Promise<number> {
   return withContext(options, async ({ config, store }) => {
-    await registerUnits(store, config.pipelines);
+    await registerUnits(store, scheduled(config));
     const rows = await listStatus(store);
     if (options.json) {
       printJson(rows);
@@ -179,8 +183,8 @@ export async function triggerCommand(
   options: GlobalOptions & { unit?: string; keys?: string },
 ): Promise<number> {
   return withContext(options, async ({ config, store }) => {
-    findPipeline(config.pipelines, pipeline);
-    await registerUnits(store, config.pipelines);
+    findPipeline(scheduled(config), pipeline);
+    await registerUnits(store, scheduled(config));
     const keys = options.keys
       ? options.keys
           .split(',')
@@ -202,7 +206,7 @@ export async function pauseCommand(
   options: GlobalOptions & { unit?: string; reason?: string },
 ): Promise<number> {
   return withContext(options, async ({ config, store }) => {
-    findPipeline(config.pipelines, pipeline);
+    findPipeline(scheduled(config), pipeline);
     const units = await pauseUnits(
       store,
       pipeline,
@@ -223,7 +227,7 @@ export async function resumeCommand(
   options: GlobalOptions & { unit?: string },
 ): Promise<number> {
   return withContext(options, async ({ config, store }) => {
-    findPipeline(config.pipelines, pipeline);
+    findPipeline(scheduled(config), pipeline);
     const units = await resumeUnits(store, pipeline, options.unit);
     say(
       options,
@@ -288,6 +292,11 @@ export async function deadLettersRetryCommand(
     reportRuns(results, options.json);
     return exitCodeOf(results);
   });
+}
+
+/** Everything the engine schedules: pipelines and two-way tasks (names are unique across both). */
+function scheduled(config: CliContext['config']) {
+  return [...config.pipelines, ...config.twoWay];
 }
 
 function say(options: GlobalOptions, json: unknown, text: string): void {

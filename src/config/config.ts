@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KeepsyncError } from '../model/index.js';
 import { definePipeline, type Pipeline, type PipelineOptions } from '../sync/index.js';
+import { defineTwoWay, type TwoWayOptions, type TwoWayTask } from '../twoway/index.js';
 
 export interface StoreConfig {
   /** Path of the SQLite file (the embedded default). @default '.keepsync/keepsync.db' */
@@ -22,12 +23,15 @@ export interface KeepsyncConfig {
   store?: StoreConfig | undefined;
   engine?: EngineConfig | undefined;
   pipelines: readonly PipelineOptions[];
+  /** Two-way tasks: two systems kept merged field by field; `keepsync run` runs them too. */
+  twoWay?: readonly TwoWayOptions[] | undefined;
 }
 
 export interface ResolvedConfig {
   readonly store: StoreConfig;
   readonly engine: EngineConfig;
   readonly pipelines: readonly Pipeline[];
+  readonly twoWay: readonly TwoWayTask[];
 }
 
 /** Types a `keepsync.config.ts`; checking happens when keepsync loads it. */
@@ -54,6 +58,7 @@ const configSchema = z
       .strict()
       .optional(),
     pipelines: z.array(z.object({ name: z.string() }).passthrough()),
+    twoWay: z.array(z.object({ name: z.string() }).passthrough()).optional(),
   })
   .strict();
 
@@ -85,19 +90,31 @@ export function resolveConfig(value: unknown, origin: string): ResolvedConfig {
       );
     }
   });
-  const seen = new Set<string>();
-  for (const pipeline of pipelines) {
-    if (seen.has(pipeline.name)) {
+  const twoWay = (config.twoWay ?? []).map((options, index) => {
+    try {
+      return defineTwoWay(options);
+    } catch (error) {
       throw new KeepsyncError(
         'CONFIG_INVALID',
-        `${origin}: two pipelines are named ${pipeline.name}`,
+        `${origin} twoWay[${index}]: ${(error as Error).message}`,
+        { cause: error },
       );
     }
-    seen.add(pipeline.name);
+  });
+  const seen = new Set<string>();
+  for (const { name } of [...pipelines, ...twoWay]) {
+    if (seen.has(name)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `${origin}: two pipelines or two-way tasks are named ${name}`,
+      );
+    }
+    seen.add(name);
   }
   return {
     store: config.store ?? { sqlite: '.keepsync/keepsync.db' },
     engine: config.engine ?? {},
     pipelines,
+    twoWay,
   };
 }

@@ -1,22 +1,28 @@
 import { KeepsyncError } from '../model/index.js';
 import type { RunRow, Store, UnitState } from '../store/index.js';
 import type { Pipeline } from '../sync/index.js';
+import { isRunnableTask, type RunnableTask } from './runnable.js';
 import { nextRunAfter } from './schedule.js';
 
-/** Registers every unit of every pipeline in the store (new units run at once). */
+/** Registers every unit of every pipeline or task in the store (new units run at once). */
 export async function registerUnits(
   store: Store,
-  pipelines: readonly Pipeline[],
+  pipelines: ReadonlyArray<Pipeline | RunnableTask>,
   now = new Date(),
 ): Promise<void> {
   for (const pipeline of pipelines) {
-    for (const unit of await pipeline.source.units()) {
+    const units = isRunnableTask(pipeline) ? pipeline.units() : pipeline.source.units();
+    for (const unit of await units) {
       await store.ensureUnit(pipeline.name, unit.id, now);
     }
   }
 }
 
-export function findPipeline(pipelines: readonly Pipeline[], name: string): Pipeline {
+/** A pipeline (or two-way task) by name; the error lists the known names. */
+export function findPipeline<T extends { readonly name: string } = Pipeline>(
+  pipelines: readonly T[],
+  name: string,
+): T {
   const pipeline = pipelines.find((candidate) => candidate.name === name);
   if (!pipeline) {
     const known = pipelines.map((candidate) => candidate.name).join(', ') || 'none';

@@ -7,15 +7,17 @@ import {
   type Pipeline,
   type RunProgress,
   type RunResult,
-  runPipeline,
   silentLogger,
 } from '../sync/index.js';
 import { registerUnits } from './control.js';
+import { pipelineTask, type RunnableTask } from './runnable.js';
 import { nextRunAfter, retryAfterFailure, validateSchedule } from './schedule.js';
 
 export interface EngineOptions {
   store: Store;
   pipelines: readonly Pipeline[];
+  /** Other scheduled work, e.g. two-way tasks (`twoWayRunnable`); names share one space. */
+  tasks?: readonly RunnableTask[] | undefined;
   /** Identifies this process in leases. @default host:pid:random */
   owner?: string | undefined;
   /** A lease not renewed for this long can be taken by another engine. @default 60_000 */
@@ -38,7 +40,7 @@ export type EngineState = 'ready' | 'running' | 'stopping' | 'stopped';
 export class Engine {
   readonly owner: string;
   readonly #store: Store;
-  readonly #pipelines: ReadonlyMap<string, Pipeline>;
+  readonly #pipelines: ReadonlyMap<string, RunnableTask>;
   readonly #leaseTtlMs: number;
   readonly #pollIntervalMs: number;
   readonly #concurrency: number;
@@ -53,7 +55,7 @@ export class Engine {
   private constructor(options: EngineOptions) {
     this.#options = options;
     this.#store = options.store;
-    this.#pipelines = new Map(options.pipelines.map((pipeline) => [pipeline.name, pipeline]));
+    this.#pipelines = new Map(allTasks(options).map((task) => [task.name, task]));
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -63,8 +65,9 @@ export class Engine {
 
   /** Validates schedules and registers every unit in the store. */
   static async create(options: EngineOptions): Promise<Engine> {
-    for (const pipeline of options.pipelines) validateSchedule(pipeline);
-    await registerUnits(options.store, options.pipelines);
+    const tasks = allTasks(options);
+    for (const task of tasks) validateSchedule(task);
+    await registerUnits(options.store, tasks);
     return new Engine(options);
   }
 
@@ -182,9 +185,8 @@ export class Engine {
           requestedKeys: null,
         });
       }
-      const result = await runPipeline({
+      const result = await pipeline.run({
         store,
-        pipeline,
         unit: state.unit,
         trigger: keys ? 'keys' : fresh.syncRequested ? 'manual' : 'schedule',
         keys: keys ?? undefined,
@@ -201,7 +203,7 @@ export class Engine {
     }
   }
 
-  async #afterRun(pipeline: Pipeline, result: RunResult, targeted: boolean): Promise<void> {
+  async #afterRun(pipeline: RunnableTask, result: RunResult, targeted: boolean): Promise<void> {
     const id = unitId(result.pipeline, result.unit);
     const now = new Date();
     const failures = result.status === 'failed' ? (this.#failures.get(id) ?? 0) + 1 : 0;
@@ -246,6 +248,10 @@ export class Engine {
       this.#wake = done;
     });
   }
+}
+
+function allTasks(options: EngineOptions): RunnableTask[] {
+  return [...options.pipelines.map(pipelineTask), ...(options.tasks ?? [])];
 }
 
 function unitId(pipeline: string, unit: string): string {

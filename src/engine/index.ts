@@ -9,4 +9,10 @@ export {
   type UnitStatus,
 } from './control.js';
 export { Engine, type EngineOptions, type EngineState } from './engine.js';
-export { nextRunAfter } from './schedule.js';
+export {
+  isRunnableTask,
+  pipelineTask,
+  type RunnableTask,
+  type TaskRunOptions,
+} from './runnable.js';
+export { nextRunAfter, type Scheduled } from './schedule.js';

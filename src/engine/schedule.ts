@@ -1,11 +1,17 @@
 import { Cron } from 'croner';
 import { KeepsyncError } from '../model/index.js';
-import type { Pipeline } from '../sync/index.js';
+import type { ScheduleOptions } from '../sync/index.js';
+
+/** Anything scheduled: a pipeline or another runnable task. */
+export interface Scheduled {
+  readonly name: string;
+  readonly schedule: ScheduleOptions;
+}
 
 export const DEFAULT_INTERVAL_MS = 30 * 60_000;
 
 /** When a unit of this pipeline runs next, counted from `from`. */
-export function nextRunAfter(pipeline: Pipeline, from: Date): Date {
+export function nextRunAfter(pipeline: Scheduled, from: Date): Date {
   const { cron, everyMs } = pipeline.schedule;
   if (cron) {
     const next = parseCron(cron, pipeline.name).nextRun(from);
@@ -22,7 +28,7 @@ export function nextRunAfter(pipeline: Pipeline, from: Date): Date {
 
 /** After a failed run: retry sooner than the schedule, backing off 5 s, 10 s, 20 s... */
 export function retryAfterFailure(
-  pipeline: Pipeline,
+  pipeline: Scheduled,
   from: Date,
   consecutiveFailures: number,
 ): Date {
@@ -31,7 +37,7 @@ export function retryAfterFailure(
   return new Date(Math.min(scheduled.getTime(), from.getTime() + backoffMs));
 }
 
-export function validateSchedule(pipeline: Pipeline): void {
+export function validateSchedule(pipeline: Scheduled): void {
   if (pipeline.schedule.cron) parseCron(pipeline.schedule.cron, pipeline.name);
 }
 

@@ -1,7 +1,6 @@
 import type { Store } from '../store/index.js';
-import { TWO_WAY_UNIT } from './run.js';
 import { type ConflictFilter, twoWayStore } from './store.js';
-import type { ConflictDecision, ConflictRow } from './types.js';
+import { type ConflictDecision, type ConflictRow, TWO_WAY_UNIT } from './types.js';
 
 /** Conflicts waiting for a person (and, on request, decided or resolved ones). */
 export function listConflicts(store: Store, filter: ConflictFilter = {}): Promise<ConflictRow[]> {

@@ -1,6 +1,8 @@
+import type { RunnableTask } from '../engine/index.js';
 import { KeepsyncError, type NeutralValue, type SyncRecord } from '../model/index.js';
 import type { ScheduleOptions } from '../sync/index.js';
-import type { FieldValues, Side, TwoWaySide } from './types.js';
+import { runTwoWay, type TwoWayRunResult } from './run.js';
+import { type FieldValues, type Side, TWO_WAY_UNIT, type TwoWaySide } from './types.js';
 
 /** One mapped field: the right field's name, or the name with converters per direction. */
 export type FieldMapping =
@@ -114,7 +116,11 @@ export interface ResolvedField {
   readonly toLeft: (value: NeutralValue) => NeutralValue;
 }
 
-export interface TwoWayTask {
+/**
+ * A checked two-way task. It is a RunnableTask, so the embedded engine schedules it like a
+ * pipeline (`Engine.create({ tasks: [task] })`), with one unit, `pairs`.
+ */
+export interface TwoWayTask extends RunnableTask {
   readonly kind: 'twoway';
   readonly name: string;
   readonly left: TwoWaySide;
@@ -134,6 +140,7 @@ export interface TwoWayTask {
   readonly deleteGuard: { readonly maxShare: number; readonly minPairs: number };
   readonly batchSize: number;
   readonly schedule: ScheduleOptions;
+  run(options: Parameters<RunnableTask['run']>[0]): Promise<TwoWayRunResult>;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -214,7 +221,7 @@ export function defineTwoWay(options: TwoWayOptions): TwoWayTask {
   if (everyMs !== undefined && !(Number.isFinite(everyMs) && everyMs >= 1000)) {
     throw fail(`\`schedule.everyMs\` to be at least 1000, got ${everyMs}`);
   }
-  return {
+  const task: TwoWayTask = {
     kind: 'twoway',
     name: options.name,
     left: options.left,
@@ -234,5 +241,16 @@ export function defineTwoWay(options: TwoWayOptions): TwoWayTask {
     deleteGuard: { maxShare, minPairs: options.deleteGuard?.minPairs ?? 10 },
     batchSize,
     schedule: options.schedule ?? {},
+    units: () => [{ id: TWO_WAY_UNIT }],
+    run: (run) =>
+      runTwoWay({
+        store: run.store,
+        task,
+        trigger: run.trigger,
+        signal: run.signal,
+        logger: run.logger,
+        onProgress: run.onProgress,
+      }),
   };
+  return task;
 }

@@ -13,7 +13,7 @@ export {
   type TwoWayTask,
 } from './define.js';
 export { type PairAction, type Plan, type PlanInput, planTwoWay, type SideRead } from './plan.js';
-export { runTwoWay, TWO_WAY_UNIT, type TwoWayRunOptions, type TwoWayRunResult } from './run.js';
+export { runTwoWay, type TwoWayRunOptions, type TwoWayRunResult } from './run.js';
 export { type SideFromOptions, sideFrom } from './side.js';
 export { type ConflictFilter, type TwoWayCommit, type TwoWayStore, twoWayStore } from './store.js';
 export {
@@ -30,6 +30,7 @@ export {
   type SideSnapshot,
   type SideWrite,
   type SideWriteResult,
+  TWO_WAY_UNIT,
   type TwoWayReport,
   type TwoWaySide,
 } from './types.js';

@@ -13,7 +13,13 @@ import {
   type RunTrigger,
   type Store,
 } from '../store/index.js';
-import { type Logger, REAUTHORIZE, type RunResult, silentLogger } from '../sync/index.js';
+import {
+  type Logger,
+  REAUTHORIZE,
+  type RunProgress,
+  type RunResult,
+  silentLogger,
+} from '../sync/index.js';
 import type { TwoWayTask } from './define.js';
 import { type PairAction, planTwoWay, type SideRead } from './plan.js';
 import { type TwoWayCommit, twoWayStore } from './store.js';
@@ -24,12 +30,10 @@ import {
   type Side,
   type SideWrite,
   type SideWriteResult,
+  TWO_WAY_UNIT,
   type TwoWayReport,
   type TwoWaySide,
 } from './types.js';
-
-/** The unit name a two-way task has in the engine's status rows and runs. */
-export const TWO_WAY_UNIT = 'pairs';
 
 export interface TwoWayRunOptions {
   store: Store;
@@ -40,9 +44,7 @@ export interface TwoWayRunOptions {
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;
   /** Called after every committed batch. */
-  onProgress?:
-    | ((progress: { pipeline: string; unit: string; stats: Readonly<RunStats> }) => void)
-    | undefined;
+  onProgress?: ((progress: RunProgress) => void) | undefined;
 }
 
 export interface TwoWayRunResult extends RunResult {
@@ -110,7 +112,12 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
         stats,
         cursors: last ? newCursors : undefined,
       });
-      options.onProgress?.({ pipeline: task.name, unit: TWO_WAY_UNIT, stats: stats() });
+      options.onProgress?.({
+        pipeline: task.name,
+        unit: TWO_WAY_UNIT,
+        stats: stats(),
+        expectedTotal: undefined,
+      });
     }
     if (aborted) {
       status = 'aborted';

@@ -1,5 +1,8 @@
 import type { Cursor, Fields, NeutralValue, SyncRecord } from '../model/index.js';
 
+/** The one unit a two-way task has in the engine's status rows and runs. */
+export const TWO_WAY_UNIT = 'pairs';
+
 /** Which of the two systems of a two-way task. */
 export type Side = 'left' | 'right';
 

@@ -1,0 +1,47 @@
+import type { RunTrigger, Store } from '../store/index.js';
+import {
+  type Logger,
+  type Pipeline,
+  type RunProgress,
+  type RunResult,
+  runPipeline,
+  type ScheduleOptions,
+  type SourceUnit,
+} from '../sync/index.js';
+
+export interface TaskRunOptions {
+  readonly store: Store;
+  readonly unit: string;
+  readonly trigger: RunTrigger;
+  /** A targeted run (sync-now for named keys); tasks without keys may run in full. */
+  readonly keys?: readonly string[] | undefined;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly onProgress?: ((progress: RunProgress) => void) | undefined;
+}
+
+/**
+ * What the embedded engine schedules: anything with a name, a schedule, units and a run of
+ * one unit that records itself in the store's runs. Pipelines are one kind; two-way tasks
+ * (`twoWayRunnable`) another. Each (name, unit) gets its status row, lease and schedule.
+ */
+export interface RunnableTask {
+  readonly name: string;
+  readonly schedule: ScheduleOptions;
+  units(): readonly SourceUnit[] | Promise<readonly SourceUnit[]>;
+  run(options: TaskRunOptions): Promise<RunResult>;
+}
+
+/** A pipeline as a runnable task: its source's units, each run by runPipeline. */
+export function pipelineTask(pipeline: Pipeline): RunnableTask {
+  return {
+    name: pipeline.name,
+    schedule: pipeline.schedule,
+    units: () => pipeline.source.units(),
+    run: (options) => runPipeline({ ...options, pipeline }),
+  };
+}
+
+export function isRunnableTask(value: Pipeline | RunnableTask): value is RunnableTask {
+  return typeof (value as RunnableTask).run === 'function';
+}
