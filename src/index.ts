@@ -1,4 +1,5 @@
 export * from './config/index.js';
+export * from './copy/index.js';
 export * from './engine/index.js';
 export * from './model/index.js';
 export {

@@ -7,13 +7,13 @@ import type {
   CopyFailure,
   CopyOrigin,
   CopyPlan,
+  CopyReadContext,
   CopyTarget,
-  ReadContext,
 } from './endpoint.js';
 import type { HttpEndpointOptions } from './http-endpoint.js';
 import { parseEndpoint } from './parse-endpoint.js';
-import { compareResources, type Resource } from './resource.js';
-import { type SchemaName, schemaFor } from './schema.js';
+import { type CopyResource, compareResources } from './resource.js';
+import { type ResourceSchemaName, resourceSchema } from './schema.js';
 import { orderByDependencies } from './toposort.js';
 
 export interface CopyOptions {
@@ -21,7 +21,7 @@ export interface CopyOptions {
   origins: ReadonlyArray<string | CopyOrigin>;
   destination: string | CopyTarget;
   /** How id, type and uri are found in a document. @default 'hal' */
-  schema?: SchemaName | undefined;
+  schema?: ResourceSchemaName | undefined;
   /** Format of a directory or stdout destination. @default 'yaml' */
   format?: FileFormat | undefined;
   /** Options of every HTTP endpoint: headers, follow, maxDepth, concurrency, batchSize, retry. */
@@ -87,8 +87,8 @@ export async function copyResources(options: CopyOptions): Promise<CopySummary> 
   }
   checkEndpoints(origins, target, options.remove ?? false);
 
-  const context: ReadContext = {
-    schema: schemaFor(options.schema ?? 'hal'),
+  const context: CopyReadContext = {
+    schema: resourceSchema(options.schema ?? 'hal'),
     signal: options.signal,
     warn: options.onWarning ?? (() => {}),
   };
@@ -146,10 +146,10 @@ export async function copyResources(options: CopyOptions): Promise<CopySummary> 
  */
 async function readAll(
   origins: readonly CopyOrigin[],
-  context: ReadContext,
+  context: CopyReadContext,
   onProgress: CopyOptions['onProgress'],
-): Promise<Map<string, Resource>> {
-  const staged = new Map<string, Resource>();
+): Promise<Map<string, CopyResource>> {
+  const staged = new Map<string, CopyResource>();
   for (const origin of origins) {
     for await (const resource of origin.read(context)) {
       const earlier = staged.get(resource.key);

@@ -11,9 +11,9 @@ import {
 } from '../connectors/files/index.js';
 import { type JsonValue, KeepsyncError, RecordError } from '../model/index.js';
 import { expandDocument } from './documents.js';
-import type { CopyEndpoint, CopyFailure, ReadContext, TargetSession } from './endpoint.js';
+import type { CopyEndpoint, CopyFailure, CopyReadContext, CopyTargetSession } from './endpoint.js';
 import { runPool } from './pool.js';
-import { contentHash, type Resource } from './resource.js';
+import { type CopyResource, contentHash } from './resource.js';
 import { resourceFileText } from './serialize.js';
 
 /** Files read or written at once: enough to overlap I/O, well below descriptor limits. */
@@ -25,7 +25,7 @@ const FILE_CONCURRENCY = 16;
  * `.yml` and `.json` file below the directory is read; files starting with `.` are not.
  */
 export function directoryEndpoint(dir: string, format: FileFormat = 'yaml'): CopyEndpoint {
-  const pathOf = (resource: Resource) =>
+  const pathOf = (resource: CopyResource) =>
     join(typeDirectory(resource.type), fileNameForKey(resource.id, format));
   return {
     label: dir,
@@ -71,8 +71,8 @@ function createSession(
   format: FileFormat,
   existing: ReadonlyMap<string, string>,
   paths: ReadonlyMap<string, string>,
-  pathOf: (resource: Resource) => string,
-): TargetSession {
+  pathOf: (resource: CopyResource) => string,
+): CopyTargetSession {
   return {
     existing,
     fingerprint: (resource) => `${contentHash(resource.text)} ${pathOf(resource)}`,
@@ -139,11 +139,11 @@ function typeDirectory(type: string): string {
 interface TreeFile {
   /** Relative to the tree's root. */
   readonly path: string;
-  readonly resources: Resource[];
+  readonly resources: CopyResource[];
 }
 
 /** Every record file below `root`, in path order, a few read at once. */
-async function* readTree(root: string, context: ReadContext): AsyncGenerator<TreeFile> {
+async function* readTree(root: string, context: CopyReadContext): AsyncGenerator<TreeFile> {
   const files = await listFiles(root);
   for (let start = 0; start < files.length; start += FILE_CONCURRENCY) {
     context.signal?.throwIfAborted();

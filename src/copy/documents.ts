@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parseText } from '../connectors/files/index.js';
 import { type JsonValue, RecordError } from '../model/index.js';
-import { isJsonObject, type JsonObject, type Resource } from './resource.js';
-import { type Schema, toResource } from './schema.js';
+import { type CopyResource, isJsonObject, type ResourceDocument } from './resource.js';
+import { type ResourceSchema, toResource } from './schema.js';
 
 /** A parsed document and where it came from (a file and line, a URL), for error messages. */
 export interface Located {
@@ -18,7 +18,7 @@ export interface ExpandOptions {
    */
   readonly strict: boolean;
   /** Applied to each resource document before it is identified (e.g. to relativise hrefs). */
-  readonly prepare?: ((doc: JsonObject) => JsonObject) | undefined;
+  readonly prepare?: ((doc: ResourceDocument) => ResourceDocument) | undefined;
 }
 
 /**
@@ -27,9 +27,9 @@ export interface ExpandOptions {
  */
 export function expandDocument(
   located: Located,
-  schema: Schema,
+  schema: ResourceSchema,
   options: ExpandOptions,
-): Resource[] {
+): CopyResource[] {
   const { value, where } = located;
   if (Array.isArray(value)) {
     return value.flatMap((item, index) =>
@@ -39,7 +39,7 @@ export function expandDocument(
   if (!isJsonObject(value)) {
     throw new RecordError(`${where}: expected a resource mapping, got ${kindOf(value)}`, {});
   }
-  const found: Resource[] = [];
+  const found: CopyResource[] = [];
   if (schema.isResource(value)) {
     collectResource(value, where, schema, options, found);
     return found;
@@ -61,11 +61,11 @@ export function expandDocument(
 }
 
 function collectResource(
-  doc: JsonObject,
+  doc: ResourceDocument,
   where: string,
-  schema: Schema,
+  schema: ResourceSchema,
   options: ExpandOptions,
-  found: Resource[],
+  found: CopyResource[],
 ): void {
   const prepared = options.prepare ? options.prepare(doc) : doc;
   found.push(toResource(prepared, schema, where));

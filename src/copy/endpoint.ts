@@ -1,14 +1,14 @@
-import type { Resource } from './resource.js';
-import type { Schema } from './schema.js';
+import type { CopyResource } from './resource.js';
+import type { ResourceSchema } from './schema.js';
 
-export interface ReadContext {
-  readonly schema: Schema;
+export interface CopyReadContext {
+  readonly schema: ResourceSchema;
   readonly signal?: AbortSignal | undefined;
   /** Told about problems that do not stop the copy, such as a broken link. */
   readonly warn: (message: string) => void;
 }
 
-export interface WriteContext extends ReadContext {
+export interface CopyWriteContext extends CopyReadContext {
   /** Told after each resource written, deleted or failed. */
   readonly onProgress: () => void;
 }
@@ -16,7 +16,7 @@ export interface WriteContext extends ReadContext {
 /** Where resources come from. */
 export interface CopyOrigin {
   readonly label: string;
-  read(context: ReadContext): AsyncIterable<Resource>;
+  read(context: CopyReadContext): AsyncIterable<CopyResource>;
 }
 
 /** Where resources go. */
@@ -28,7 +28,7 @@ export interface CopyTarget {
    */
   readonly ordered: boolean;
   /** Reads what the target holds now, so unchanged resources are not written again. */
-  open(context: ReadContext): Promise<TargetSession>;
+  open(context: CopyReadContext): Promise<CopyTargetSession>;
 }
 
 /** Both roles: every endpoint can be an origin or the destination. */
@@ -36,7 +36,7 @@ export interface CopyEndpoint extends CopyOrigin, CopyTarget {}
 
 export interface CopyChange {
   readonly kind: 'create' | 'update';
-  readonly resource: Resource;
+  readonly resource: CopyResource;
 }
 
 export interface CopyPlan {
@@ -54,11 +54,11 @@ export interface CopyFailure {
   readonly error: string;
 }
 
-export interface TargetSession {
+export interface CopyTargetSession {
   /** Resource key -> fingerprint of what the target holds now. */
   readonly existing: ReadonlyMap<string, string>;
   /** The fingerprint `resource` will have once written; equal to the existing one = unchanged. */
-  fingerprint(resource: Resource): string;
+  fingerprint(resource: CopyResource): string;
   /** Writes the plan; returns the resources that failed, the rest went through. */
-  apply(plan: CopyPlan, context: WriteContext): Promise<CopyFailure[]>;
+  apply(plan: CopyPlan, context: CopyWriteContext): Promise<CopyFailure[]>;
 }

@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { type FileFormat, writeFileAtomic } from '../connectors/files/index.js';
 import { KeepsyncError, RecordError } from '../model/index.js';
 import { expandDocument, readDocuments } from './documents.js';
-import type { CopyEndpoint, ReadContext } from './endpoint.js';
-import { compareResources, contentHash, type Resource } from './resource.js';
+import type { CopyEndpoint, CopyReadContext } from './endpoint.js';
+import { type CopyResource, compareResources, contentHash } from './resource.js';
 import { manyResourcesText } from './serialize.js';
 
 /**
@@ -14,7 +14,7 @@ import { manyResourcesText } from './serialize.js';
  * resources already in the file stay unless `--rm` removes them.
  */
 export function fileEndpoint(path: string, format: FileFormat): CopyEndpoint {
-  const read = async function* (context: ReadContext): AsyncGenerator<Resource> {
+  const read = async function* (context: CopyReadContext): AsyncGenerator<CopyResource> {
     for await (const located of readDocuments(createReadStream(path), path)) {
       yield* expandDocument(located, context.schema, { strict: true });
     }
@@ -29,7 +29,7 @@ export function fileEndpoint(path: string, format: FileFormat): CopyEndpoint {
       yield* read(context);
     },
     async open(context) {
-      const held = new Map<string, Resource>();
+      const held = new Map<string, CopyResource>();
       if (await exists(path)) {
         for await (const resource of read(context)) {
           if (held.has(resource.key)) {

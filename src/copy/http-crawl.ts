@@ -4,16 +4,16 @@ import { expandDocument } from './documents.js';
 import type { HttpClient, HttpResponse } from './http-client.js';
 import { snippet } from './http-client.js';
 import { nextPageUrl } from './pagination.js';
-import { isJsonObject, type JsonObject, type Resource } from './resource.js';
-import { NAVIGATION_RELATIONS, type Schema } from './schema.js';
+import { type CopyResource, isJsonObject, type ResourceDocument } from './resource.js';
+import { NAVIGATION_RELATIONS, type ResourceSchema } from './schema.js';
 
 export interface CrawlOptions {
   readonly client: HttpClient;
   readonly start: string;
-  readonly schema: Schema;
+  readonly schema: ResourceSchema;
   /** Relations followed to further resources; `*` follows all, `child:*` a prefix. */
   readonly follow: readonly string[];
-  /** Link hops from the start; pagination does not count. */
+  /** ResourceLink hops from the start; pagination does not count. */
   readonly maxDepth: number;
   readonly concurrency: number;
   /** A 404 at the start means "nothing here yet" (a destination), not an error (an origin). */
@@ -30,7 +30,7 @@ interface Visit {
 }
 
 interface Fetched {
-  readonly resources: Resource[];
+  readonly resources: CopyResource[];
   /** Pagination goes first, so a listing is read page after page. */
   readonly nextPage: Visit | undefined;
   readonly links: Visit[];
@@ -43,7 +43,7 @@ export const ACCEPT =
  * Reads resources over HTTP, page after page, following the chosen links up to a depth and
  * never fetching a URL twice. Links to the start's own host are made host-relative.
  */
-export async function* crawl(options: CrawlOptions): AsyncGenerator<Resource[]> {
+export async function* crawl(options: CrawlOptions): AsyncGenerator<CopyResource[]> {
   const startUrl = new URL(options.start);
   const seen = new Set<string>();
   const queue: Visit[] = [
@@ -92,7 +92,7 @@ async function fetchVisit(
     strict: false,
     prepare: (item) => options.schema.mapHrefs(item, (href) => relativise(href, visit.url)),
   });
-  const resources: Resource[] = [];
+  const resources: CopyResource[] = [];
   for (const resource of all) {
     const at =
       resource.uri === undefined
@@ -164,8 +164,8 @@ function parseBody(response: HttpResponse, url: string): JsonValue {
 }
 
 /** The document and every document embedded in it, whose links may be followed. */
-function documentsIn(value: JsonValue, schema: Schema): JsonObject[] {
-  const found: JsonObject[] = [];
+function documentsIn(value: JsonValue, schema: ResourceSchema): ResourceDocument[] {
+  const found: ResourceDocument[] = [];
   const visit = (item: JsonValue): void => {
     if (Array.isArray(item)) for (const inner of item as JsonValue[]) visit(inner);
     else if (isJsonObject(item)) {

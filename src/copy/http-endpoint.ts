@@ -4,19 +4,19 @@ import type {
   CopyEndpoint,
   CopyFailure,
   CopyPlan,
-  ReadContext,
-  TargetSession,
-  WriteContext,
+  CopyReadContext,
+  CopyTargetSession,
+  CopyWriteContext,
 } from './endpoint.js';
 import { HttpClient, type HttpClientOptions, snippet } from './http-client.js';
 import { ACCEPT, crawl } from './http-crawl.js';
 import { runPool } from './pool.js';
-import { contentHash, type Resource } from './resource.js';
+import { type CopyResource, contentHash } from './resource.js';
 
 export interface HttpEndpointOptions extends HttpClientOptions {
-  /** Link relations followed to further resources, besides pagination; `*` = all. @default [] */
+  /** ResourceLink relations followed to further resources, besides pagination; `*` = all. @default [] */
   follow?: readonly string[] | undefined;
-  /** Link hops followed from the URL given; pagination does not count. @default 3 */
+  /** ResourceLink hops followed from the URL given; pagination does not count. @default 3 */
   maxDepth?: number | undefined;
   /**
    * Resources per `PATCH {items: [...]}` to their collection, for servers whose OPTIONS
@@ -33,7 +33,7 @@ export interface HttpEndpointOptions extends HttpClientOptions {
 export function httpEndpoint(url: string, options: HttpEndpointOptions = {}): CopyEndpoint {
   const concurrency = options.concurrency ?? 8;
   const client = new HttpClient({ ...options, concurrency });
-  const crawlFrom = (context: ReadContext, missingStartIsEmpty: boolean) =>
+  const crawlFrom = (context: CopyReadContext, missingStartIsEmpty: boolean) =>
     crawl({
       client,
       start: url,
@@ -65,7 +65,7 @@ export function httpEndpoint(url: string, options: HttpEndpointOptions = {}): Co
 }
 
 /** The resource's uri on the destination's host; a uri-less resource goes under the URL. */
-function targetUrl(resource: Resource, destination: string): string {
+function targetUrl(resource: CopyResource, destination: string): string {
   const base = new URL(destination);
   if (resource.uri === undefined) {
     const dir = base.pathname.endsWith('/') ? base : new URL(`${base.pathname}/`, base);
@@ -85,20 +85,20 @@ function createSession(
   concurrency: number,
   existing: ReadonlyMap<string, string>,
   uris: ReadonlyMap<string, string>,
-): TargetSession {
+): CopyTargetSession {
   return {
     existing,
     fingerprint: (resource) => contentHash(resource.text),
-    async apply(plan: CopyPlan, context: WriteContext): Promise<CopyFailure[]> {
+    async apply(plan: CopyPlan, context: CopyWriteContext): Promise<CopyFailure[]> {
       const failures: CopyFailure[] = [];
       const failedUrls = new Set<string>();
       const batchable = batchSize > 1 ? new BatchSupport(client) : undefined;
-      const fail = (resource: Resource, error: string) => {
+      const fail = (resource: CopyResource, error: string) => {
         failures.push({ key: resource.key, error });
         failedUrls.add(targetUrl(resource, url));
         context.onProgress();
       };
-      const put = async (resource: Resource): Promise<void> => {
+      const put = async (resource: CopyResource): Promise<void> => {
         const target = targetUrl(resource, url);
         const blocker = resource.dependsOn
           .map((href) => new URL(href, target).href)
@@ -174,7 +174,7 @@ async function deleteAll(
   keys: readonly string[],
   uris: ReadonlyMap<string, string>,
   concurrency: number,
-  context: WriteContext,
+  context: CopyWriteContext,
 ): Promise<CopyFailure[]> {
   let pending = keys.map((key) => ({ key, url: uris.get(key)!, error: '' }));
   while (pending.length > 0) {

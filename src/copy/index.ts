@@ -6,15 +6,19 @@ export type {
   CopyFailure,
   CopyOrigin,
   CopyPlan,
+  CopyReadContext,
   CopyTarget,
-  ReadContext,
-  TargetSession,
-  WriteContext,
+  CopyTargetSession,
+  CopyWriteContext,
 } from './endpoint.js';
 export { fileEndpoint } from './file-endpoint.js';
-export type { HttpClientOptions } from './http-client.js';
 export { type HttpEndpointOptions, httpEndpoint } from './http-endpoint.js';
-export { type EndpointOptions, parseEndpoint } from './parse-endpoint.js';
-export type { JsonObject, Resource } from './resource.js';
-export { type Link, type Schema, type SchemaName, schemaFor } from './schema.js';
+export { type CopyEndpointOptions, parseEndpoint } from './parse-endpoint.js';
+export type { CopyResource, ResourceDocument } from './resource.js';
+export {
+  type ResourceLink,
+  type ResourceSchema,
+  type ResourceSchemaName,
+  resourceSchema,
+} from './schema.js';
 export { stdioEndpoint } from './stdio-endpoint.js';

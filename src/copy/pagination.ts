@@ -1,17 +1,17 @@
-import type { JsonObject } from './resource.js';
-import type { Schema } from './schema.js';
+import type { ResourceDocument } from './resource.js';
+import type { ResourceSchema } from './schema.js';
 
 /**
  * The next page of a listing, in the first style the response uses: a `next` link (HAL or
- * simple), an RFC 8288 `Link: <…>; rel="next"` header, `offset`/`limit` with a total, or
+ * simple), an RFC 8288 `ResourceLink: <…>; rel="next"` header, `offset`/`limit` with a total, or
  * `page` with a page count. Undefined when this was the last page.
  */
 export function nextPageUrl(
-  doc: JsonObject | null,
+  doc: ResourceDocument | null,
   url: string,
   itemCount: number,
   linkHeader: string | null,
-  schema: Schema,
+  schema: ResourceSchema,
 ): string | undefined {
   const next = doc ? schema.links(doc).find((link) => link.rel === 'next') : undefined;
   if (next) return new URL(next.href, url).href;
@@ -31,7 +31,7 @@ function nextFromLinkHeader(header: string): string | undefined {
   return undefined;
 }
 
-function firstNumber(doc: JsonObject, names: readonly string[]): number | undefined {
+function firstNumber(doc: ResourceDocument, names: readonly string[]): number | undefined {
   for (const name of names) {
     const value = doc[name];
     if (typeof value === 'number' && Number.isFinite(value)) return value;
@@ -39,7 +39,7 @@ function firstNumber(doc: JsonObject, names: readonly string[]): number | undefi
   return undefined;
 }
 
-function nextByOffset(doc: JsonObject, url: string, itemCount: number): string | undefined {
+function nextByOffset(doc: ResourceDocument, url: string, itemCount: number): string | undefined {
   const offset = doc.offset as number;
   const limit = firstNumber(doc, ['limit', 'pageSize', 'page_size', 'per_page', 'perPage']);
   const total = firstNumber(doc, ['count', 'total', 'totalCount', 'total_count']);
@@ -53,7 +53,7 @@ function nextByOffset(doc: JsonObject, url: string, itemCount: number): string |
   return next.href;
 }
 
-function nextByPage(doc: JsonObject, url: string, itemCount: number): string | undefined {
+function nextByPage(doc: ResourceDocument, url: string, itemCount: number): string | undefined {
   const page = doc.page as number;
   const pages = firstNumber(doc, ['totalPages', 'total_pages', 'pages', 'pageCount', 'page_count']);
   const perPage = firstNumber(doc, ['perPage', 'per_page', 'pageSize', 'page_size', 'limit']);

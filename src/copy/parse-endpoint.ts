@@ -7,7 +7,7 @@ import { fileEndpoint } from './file-endpoint.js';
 import { type HttpEndpointOptions, httpEndpoint } from './http-endpoint.js';
 import { stdioEndpoint } from './stdio-endpoint.js';
 
-export interface EndpointOptions {
+export interface CopyEndpointOptions {
   /**
    * Format written by a directory or stdout; a file's extension decides its own.
    * @default 'yaml'
@@ -22,7 +22,7 @@ export interface EndpointOptions {
  * The endpoint an argument names: `-` (stdin/stdout), an http(s) URL, a `.yaml`, `.yml` or
  * `.json` file, or else a directory tree.
  */
-export function parseEndpoint(argument: string, options: EndpointOptions = {}): CopyEndpoint {
+export function parseEndpoint(argument: string, options: CopyEndpointOptions = {}): CopyEndpoint {
   if (argument === '-') return stdioEndpoint(options.format ?? 'yaml', options);
   if (/^https?:\/\//i.test(argument)) {
     try {

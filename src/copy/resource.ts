@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { JsonValue } from '../model/index.js';
 
-export type JsonObject = { readonly [key: string]: JsonValue };
+export type ResourceDocument = { readonly [key: string]: JsonValue };
 
 /** One REST resource on its way from an origin to a destination. */
-export interface Resource {
+export interface CopyResource {
   /** `type/id`: the identity a destination compares, dedupes and deletes by. */
   readonly key: string;
   readonly type: string;
@@ -45,7 +45,7 @@ export function compareResources(
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonObject(value: unknown): value is ResourceDocument {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;

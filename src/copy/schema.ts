@@ -1,24 +1,27 @@
 import { canonicalJson, describeError, type JsonValue, RecordError } from '../model/index.js';
-import { isJsonObject, type JsonObject, type Resource, resourceKey } from './resource.js';
+import { type CopyResource, isJsonObject, type ResourceDocument, resourceKey } from './resource.js';
 
 /** How id, type, uri and links are found in a document. */
-export type SchemaName = 'hal' | 'simple';
+export type ResourceSchemaName = 'hal' | 'simple';
 
-export interface Link {
+export interface ResourceLink {
   readonly rel: string;
   readonly href: string;
 }
 
-export interface Schema {
-  readonly name: SchemaName;
+export interface ResourceSchema {
+  readonly name: ResourceSchemaName;
   /** A resource has an id; anything else (a page, an index) only carries resources and links. */
-  isResource(doc: JsonObject): boolean;
-  identify(doc: JsonObject, where: string): { id: string; type: string; uri: string | undefined };
-  links(doc: JsonObject): Link[];
+  isResource(doc: ResourceDocument): boolean;
+  identify(
+    doc: ResourceDocument,
+    where: string,
+  ): { id: string; type: string; uri: string | undefined };
+  links(doc: ResourceDocument): ResourceLink[];
   /** Documents carried inside this one: HAL `_embedded`, or an `items` list. */
-  embedded(doc: JsonObject): JsonValue[];
+  embedded(doc: ResourceDocument): JsonValue[];
   /** A copy with every href (and the uri) passed through `rewrite`. */
-  mapHrefs(doc: JsonObject, rewrite: (href: string) => string): JsonObject;
+  mapHrefs(doc: ResourceDocument, rewrite: (href: string) => string): ResourceDocument;
 }
 
 /** Relations that navigate rather than refer: never a dependency, never a plain follow. */
@@ -39,12 +42,16 @@ export function isDependency(rel: string): boolean {
   return !NAVIGATION_RELATIONS.has(rel) && !rel.startsWith('child:');
 }
 
-export function schemaFor(name: SchemaName): Schema {
+export function resourceSchema(name: ResourceSchemaName): ResourceSchema {
   return name === 'hal' ? hal : simple;
 }
 
 /** Validates a document as a resource and puts it in its travelling form. */
-export function toResource(doc: JsonObject, schema: Schema, where: string): Resource {
+export function toResource(
+  doc: ResourceDocument,
+  schema: ResourceSchema,
+  where: string,
+): CopyResource {
   const { id, type, uri } = schema.identify(doc, where);
   let text: string;
   try {
@@ -59,14 +66,14 @@ export function toResource(doc: JsonObject, schema: Schema, where: string): Reso
   return { key: resourceKey(type, id), type, id, uri, dependsOn, text, where };
 }
 
-function readId(doc: JsonObject): string | undefined {
+function readId(doc: ResourceDocument): string | undefined {
   const id = doc.id;
   if (typeof id === 'string' && id.trim() !== '') return id;
   if (typeof id === 'number' && Number.isFinite(id)) return String(id);
   return undefined;
 }
 
-function requireId(doc: JsonObject, where: string): string {
+function requireId(doc: ResourceDocument, where: string): string {
   const id = readId(doc);
   if (id === undefined) {
     const got = doc.id === undefined ? 'none' : JSON.stringify(doc.id);
@@ -95,10 +102,10 @@ function pathSegments(uri: string): string[] {
     });
 }
 
-function halLinks(doc: JsonObject): Link[] {
+function halLinks(doc: ResourceDocument): ResourceLink[] {
   const links = doc._links;
   if (!isJsonObject(links)) return [];
-  const found: Link[] = [];
+  const found: ResourceLink[] = [];
   for (const [rel, value] of Object.entries(links)) {
     for (const link of Array.isArray(value) ? value : [value]) {
       if (isJsonObject(link) && typeof link.href === 'string' && link.templated !== true) {
@@ -115,7 +122,7 @@ function listOf(value: JsonValue | undefined): JsonValue[] {
 }
 
 /** HAL: the uri is `_links.self.href`; the type is the path segment before the id's. */
-const hal: Schema = {
+const hal: ResourceSchema = {
   name: 'hal',
   isResource: (doc) => readId(doc) !== undefined,
   identify(doc, where) {
@@ -162,7 +169,7 @@ const hal: Schema = {
 };
 
 /** Simple: `id`, `type` and an optional `uri` field; links as `links: [{rel, href}]`. */
-const simple: Schema = {
+const simple: ResourceSchema = {
   name: 'simple',
   isResource: (doc) => readId(doc) !== undefined,
   identify(doc, where) {

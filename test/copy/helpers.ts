@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'yaml';
-import { type CopyOrigin, parseEndpoint, schemaFor } from '../../src/copy/index.js';
+import { type CopyOrigin, parseEndpoint, resourceSchema } from '../../src/copy/index.js';
 
 export type Doc = Record<string, unknown> & {
   _links: { self: { href: string } } & Record<string, { href: string }>;
@@ -44,7 +44,7 @@ export function tempDir(): string {
 export async function collect(origin: CopyOrigin | string): Promise<Map<string, unknown>> {
   const endpoint = typeof origin === 'string' ? parseEndpoint(origin) : origin;
   const found = new Map<string, unknown>();
-  for await (const resource of endpoint.read({ schema: schemaFor('hal'), warn: () => {} })) {
+  for await (const resource of endpoint.read({ schema: resourceSchema('hal'), warn: () => {} })) {
     found.set(resource.key, JSON.parse(resource.text));
   }
   return found;
