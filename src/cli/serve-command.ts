@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { KeepsyncError } from '../model/index.js';
+import {
+  createSyncServer,
+  type DocumentStore,
+  openPostgresDocumentStore,
+  openSqliteDocumentStore,
+  type SyncAuthOptions,
+} from '../server/index.js';
+import { EXIT } from './exit-codes.js';
+
+export interface ServeCommandOptions {
+  port: string;
+  host: string;
+  db: string;
+  postgres?: string;
+  jwtSecret?: string;
+  jwksUrl?: string;
+  scopeClaim?: string;
+  actorClaim?: string;
+  collections?: string;
+  retentionDays: string;
+  atomic?: boolean;
+  auth: boolean;
+  pollMs: string;
+  logLevel: string;
+}
+
+function whole(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${name} to be a whole number, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}
+
+/** `keepsync serve`: the offline-first sync server on its own, SQLite by default. */
+export function registerServeCommand(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command('serve')
+    .description('run the offline-first sync server (push, pull, full resync, WebSocket stream)')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <file>', 'SQLite database file (the embedded default)', 'keepsync-sync.db')
+    .option('--postgres <url>', 'use PostgreSQL instead of SQLite (several servers may share it)')
+    .option('--jwt-secret <secret>', 'HS256 secret of client tokens (or env KEEPSYNC_JWT_SECRET)')
+    .option('--jwks-url <url>', 'verify client tokens against this JWKS instead')
+    .option('--scope-claim <claim>', 'token claim naming the tenant (default: the actor)')
+    .option('--actor-claim <claim>', 'token claim naming the user', 'sub')
+    .option('--collections <names>', 'allow-list of collections, comma-separated')
+    .option('--retention-days <days>', 'oplog retention', '30')
+    .option('--atomic', 'apply each push all or nothing')
+    .option('--no-auth', 'accept requests without tokens (local development only)')
+    .option('--poll-ms <ms>', 'live-stream safety poll interval (0: off)', '1000')
+    .option('--log-level <level>', 'pino log level', process.env.KEEPSYNC_LOG_LEVEL ?? 'info')
+    .action(async (options: ServeCommandOptions) => {
+      setExitCode(await serveCommand(options));
+    });
+}
+
+export async function serveCommand(options: ServeCommandOptions): Promise<number> {
+  const secret = options.jwtSecret ?? process.env.KEEPSYNC_JWT_SECRET;
+  let auth: SyncAuthOptions | false = false;
+  if (options.auth) {
+    if (!secret && !options.jwksUrl) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        'Give --jwt-secret (or KEEPSYNC_JWT_SECRET) or --jwks-url; --no-auth serves without tokens, for local development only',
+      );
+    }
+    auth = {
+      ...(options.jwksUrl ? { jwksUrl: options.jwksUrl } : { secret }),
+      scopeClaim: options.scopeClaim,
+      actorClaim: options.actorClaim,
+    };
+  }
+  const port = whole(options.port, '--port');
+  const retentionDays = whole(options.retentionDays, '--retention-days');
+  const pollIntervalMs = whole(options.pollMs, '--poll-ms');
+  // Logs go to stderr; stdout carries only the one "listening" line scripts wait for.
+  const logger = pino(
+    { level: options.logLevel, base: { service: 'keepsync-sync' } },
+    pino.destination(2),
+  );
+  const store: DocumentStore = options.postgres
+    ? await openPostgresDocumentStore({ connectionString: options.postgres })
+    : openSqliteDocumentStore({ path: options.db });
+  const server = await createSyncServer({
+    store,
+    auth,
+    collections: options.collections
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+    retentionDays,
+    atomicPush: options.atomic ?? false,
+    pollIntervalMs,
+    logger,
+  });
+  const { url } = await server.listen({ port, host: options.host });
+  process.stdout.write(
+    `keepsync sync server listening on ${url} (${options.postgres ? 'PostgreSQL' : `SQLite ${options.db}`}, node ${server.node})\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'sync server shutting down');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  await store.close();
+  logger.flush();
+  return EXIT.ok;
+}
