@@ -11,7 +11,10 @@ export interface SetupOptions extends Partial<Omit<TwoWayOptions, 'left' | 'righ
 /** Two memory tables (left fields title/done, right fields name/completed) and a task. */
 export function setup(options: SetupOptions = {}) {
   let clock = Date.UTC(2024, 0, 1);
-  const tick = () => new Date((clock += 1000));
+  const tick = () => {
+    clock += 1000;
+    return new Date(clock);
+  };
   const left = memory.table({ name: 'left', mode: options.leftMode ?? 'full', now: tick });
   const right = memory.table({ name: 'right', mode: options.rightMode ?? 'full', now: tick });
   const store = memoryStore();

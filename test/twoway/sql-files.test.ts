@@ -30,7 +30,10 @@ function world(mode: 'full' | 'incremental') {
     rmSync(root, { recursive: true, force: true });
   });
   let clock = Date.UTC(2024, 0, 1);
-  const stamp = () => new Date((clock += 60_000)).toISOString();
+  const stamp = () => {
+    clock += 60_000;
+    return new Date(clock).toISOString();
+  };
   const task = defineTwoWay({
     name: 'notes',
     left: sql.twoWaySide({ client, table: 'notes', cursorColumn: 'updated_at', mode }),
