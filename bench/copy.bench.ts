@@ -1,0 +1,175 @@
+/**
+ * keepsync copy at scale on loopback: N HAL resources (1% groups, the rest items linking to a
+ * group, so writes have two dependency layers) HTTP -> directory, the same again with nothing
+ * changed, then directory -> an empty HTTP server. Each phase runs in its own process, so its
+ * peak RSS is its own; the server runs in another.
+ *
+ *   node --import tsx bench/copy.bench.ts --resources 100000
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { copyResources } from '../src/copy/index.js';
+
+const { values } = parseArgs({
+  options: {
+    resources: { type: 'string', default: '100000' },
+    page: { type: 'string', default: '1000' },
+    role: { type: 'string' },
+    origin: { type: 'string' },
+    destination: { type: 'string' },
+  },
+});
+const count = Number(values.resources);
+const pageSize = Number(values.page);
+const groups = Math.max(1, Math.floor(count / 100));
+
+function resource(index: number, host: string) {
+  if (index < groups) {
+    return {
+      id: index,
+      name: `Group ${index}`,
+      _links: { self: { href: `${host}/api/groups/${index}` } },
+    };
+  }
+  return {
+    id: index,
+    title: `Item number ${index}`,
+    description: 'A benchmark resource with a sentence of text in it.',
+    stars: index % 5000,
+    language: ['TypeScript', 'Go', 'Rust', 'Python'][index % 4],
+    archived: index % 10 === 0,
+    updated: new Date(Date.UTC(2024, 0, 1) + index * 1000).toISOString(),
+    _links: {
+      self: { href: `${host}/api/items/${index}` },
+      group: { href: `${host}/api/groups/${index % groups}` },
+    },
+  };
+}
+
+/** Serves the listing at /api/all (generated, not stored) and counts PUTs. */
+function serve(): void {
+  let puts = 0;
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://bench');
+    const host = `http://${request.headers.host}`;
+    if (request.method === 'GET' && url.pathname === '/api/all') {
+      const page = Number(url.searchParams.get('page') ?? '1');
+      const start = (page - 1) * pageSize;
+      const items = [];
+      for (let index = start; index < Math.min(count, start + pageSize); index++) {
+        items.push(resource(index, host));
+      }
+      const links: Record<string, { href: string }> = {
+        self: { href: `${host}/api/all?page=${page}` },
+      };
+      if (start + pageSize < count) links.next = { href: `/api/all?page=${page + 1}` };
+      response.setHeader('content-type', 'application/hal+json');
+      response.end(JSON.stringify({ count, _links: links, _embedded: { items } }));
+      return;
+    }
+    if (request.method === 'GET' && url.pathname === '/stats') {
+      response.end(JSON.stringify({ puts }));
+      return;
+    }
+    if (request.method === 'PUT') {
+      request.resume();
+      request.on('end', () => {
+        puts++;
+        response.statusCode = 201;
+        response.end();
+      });
+      return;
+    }
+    response.statusCode = 404;
+    response.end('{}');
+  });
+  server.listen(0, '127.0.0.1', () => {
+    process.send?.({ port: (server.address() as AddressInfo).port });
+  });
+}
+
+async function phase(): Promise<void> {
+  const started = performance.now();
+  const summary = await copyResources({
+    origins: [values.origin!],
+    destination: values.destination!,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (summary.failed.length > 0) throw new Error(`${summary.failed.length} failed`);
+  console.log(
+    JSON.stringify({
+      seconds,
+      read: summary.read,
+      written: summary.creates.length + summary.updates.length,
+      unchanged: summary.unchanged,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
+}
+
+function runPhase(label: string, origin: string, destination: string): void {
+  const output = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--role',
+      'phase',
+      '--origin',
+      origin,
+      '--destination',
+      destination,
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
+    seconds: number;
+    read: number;
+    written: number;
+    unchanged: number;
+    peakRssMb: number;
+  };
+  const perSecond = Math.round(result.read / result.seconds);
+  console.log(
+    `${label.padEnd(34)} ${result.read.toLocaleString('en-US')} resources (${result.written.toLocaleString('en-US')} written, ${result.unchanged.toLocaleString('en-US')} unchanged) in ${result.seconds.toFixed(1)} s = ${perSecond.toLocaleString('en-US')} resources/s, peak RSS ${result.peakRssMb} MB`,
+  );
+}
+
+async function main(): Promise<void> {
+  const server = fork(
+    import.meta.filename,
+    ['--role', 'server', '--resources', String(count), '--page', String(pageSize)],
+    {
+      execArgv: ['--import', 'tsx'],
+    },
+  );
+  const port = await new Promise<number>((resolve) =>
+    server.once('message', (message) => resolve((message as { port: number }).port)),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'keepsync-copy-bench-'));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    console.log(
+      `keepsync copy bench: ${count.toLocaleString('en-US')} resources, pages of ${pageSize}; node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GB`,
+    );
+    runPhase('HTTP -> directory', `${base}/api/all`, join(dir, 'data'));
+    runPhase('HTTP -> directory (no change)', `${base}/api/all`, join(dir, 'data'));
+    runPhase('directory -> empty HTTP server', join(dir, 'data'), `${base}/sink`);
+    const stats = (await (await fetch(`${base}/stats`)).json()) as { puts: number };
+    if (stats.puts !== count)
+      throw new Error(`expected ${count} PUTs, the server got ${stats.puts}`);
+  } finally {
+    server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (values.role === 'server') serve();
+else if (values.role === 'phase') await phase();
+else await main();
