@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { parseText } from '../connectors/files/index.js';
+import { type FileFormat, parseText } from '../connectors/files/index.js';
 import { type JsonValue, RecordError } from '../model/index.js';
 import { type CopyResource, isJsonObject, type ResourceDocument } from './resource.js';
 import { type ResourceSchema, toResource } from './schema.js';
@@ -91,9 +91,14 @@ const DOCUMENT_END = /^\.\.\.\s*$/;
  * it starts with `[` or `{`, otherwise a YAML stream of `---`-separated documents, parsed one
  * document at a time so a large file is never held as one syntax tree.
  */
-export async function* readDocuments(input: Readable, label: string): AsyncGenerator<Located> {
+export async function* readDocuments(
+  input: Readable,
+  label: string,
+  format?: FileFormat,
+): AsyncGenerator<Located> {
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let mode: 'unknown' | 'json' | 'yaml' = 'unknown';
+  // A file's extension decides; stdin is recognised by its first character.
+  let mode: 'unknown' | FileFormat = format ?? 'unknown';
   const json: string[] = [];
   let chunk: string[] = [];
   let chunkStart = 1;

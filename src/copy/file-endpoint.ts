@@ -15,7 +15,7 @@ import { manyResourcesText } from './serialize.js';
  */
 export function fileEndpoint(path: string, format: FileFormat): CopyEndpoint {
   const read = async function* (context: CopyReadContext): AsyncGenerator<CopyResource> {
-    for await (const located of readDocuments(createReadStream(path), path)) {
+    for await (const located of readDocuments(createReadStream(path), path, format)) {
       yield* expandDocument(located, context.schema, { strict: true });
     }
   };
