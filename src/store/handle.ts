@@ -11,6 +11,7 @@ type Pool = import('pg').Pool;
  */
 export type StoreHandle =
   | { readonly dialect: 'sqlite'; readonly db: Database.Database }
+  /** `schema` is quoted, ready to prefix table names. */
   | { readonly dialect: 'postgres'; readonly pool: Pool; readonly schema: string };
 
 export const STORE_HANDLE: unique symbol = Symbol.for('keepsync.store.handle') as never;

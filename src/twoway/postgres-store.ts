@@ -9,8 +9,7 @@ type PoolClient = import('pg').PoolClient;
 type Row = Record<string, unknown>;
 
 /** The two-way state in the keepsync PostgreSQL schema (tables from `twoway-sync`). */
-export function openPostgresTwoWayStore(pool: Pool, schemaName: string): TwoWayStore {
-  const schema = `"${schemaName}"`;
+export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore {
   const t = {
     pairs: `${schema}.twoway_pairs`,
     cursors: `${schema}.twoway_cursors`,
@@ -22,7 +21,9 @@ export function openPostgresTwoWayStore(pool: Pool, schemaName: string): TwoWayS
 
   return {
     async loadPairs(task) {
-      return (await query(`SELECT * FROM ${t.pairs} WHERE task = $1`, [task])).map(toPair);
+      return (await query(`SELECT * FROM ${t.pairs} WHERE task = $1`, [task])).map((row) =>
+        toPair(row, 'parsed'),
+      );
     },
     async countPairs(task) {
       const rows = await query(`SELECT COUNT(*) AS n FROM ${t.pairs} WHERE task = $1`, [task]);
@@ -124,11 +125,11 @@ export function openPostgresTwoWayStore(pool: Pool, schemaName: string): TwoWayS
          AND state = ANY($2::text[]) ORDER BY id`,
         [filter.task ?? null, filter.states ?? ['open', 'decided']],
       );
-      return rows.map(toConflict);
+      return rows.map((row) => toConflict(row, 'parsed'));
     },
     async getConflict(id) {
       const rows = await query(`SELECT * FROM ${t.conflicts} WHERE id = $1`, [id]);
-      return rows[0] ? toConflict(rows[0]) : null;
+      return rows[0] ? toConflict(rows[0], 'parsed') : null;
     },
     async decideConflict(id: number, decision: ConflictDecision): Promise<ConflictRow> {
       const checked = checkDecision(decision);
@@ -137,7 +138,7 @@ export function openPostgresTwoWayStore(pool: Pool, schemaName: string): TwoWayS
          WHERE id = $3 AND state = 'open' RETURNING *`,
         [toJson(checked), Date.now(), id],
       );
-      if (rows[0]) return toConflict(rows[0]);
+      if (rows[0]) return toConflict(rows[0], 'parsed');
       throw notOpen(await this.getConflict(id), id);
     },
     async resetTask(task) {

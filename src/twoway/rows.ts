@@ -3,13 +3,15 @@ import type { ConflictDecision, ConflictRow, ConflictState, PairState } from './
 
 type Row = Record<string, unknown>;
 
-/** SQLite keeps JSON as text; PostgreSQL's JSONB columns arrive parsed. */
-function json<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
+/**
+ * SQLite keeps JSON as text; PostgreSQL's JSONB columns arrive parsed (a JSON string comes
+ * back as a plain string), so only SQLite's are parsed.
+ */
+export type JsonColumns = 'text' | 'parsed';
 
-function jsonOrNull<T>(value: unknown): T | null {
-  return value === null || value === undefined ? null : json<T>(value);
+function jsonOrNull<T>(value: unknown, columns: JsonColumns): T | null {
+  if (value === null || value === undefined) return null;
+  return (columns === 'text' ? JSON.parse(value as string) : value) as T;
 }
 
 /** Stored JSON text of a value: canonical, so Dates become ISO strings. */
@@ -21,19 +23,19 @@ export function toJsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : canonicalJson(value);
 }
 
-export function toPair(row: Row): PairState {
+export function toPair(row: Row, columns: JsonColumns): PairState {
   return {
     id: row.id as string,
     leftKey: (row.left_key as string | null) ?? null,
     rightKey: (row.right_key as string | null) ?? null,
-    base: json<PairState['base']>(row.base),
-    leftSeen: jsonOrNull(row.left_seen),
-    rightSeen: jsonOrNull(row.right_seen),
+    base: jsonOrNull<PairState['base']>(row.base, columns)!,
+    leftSeen: jsonOrNull(row.left_seen, columns),
+    rightSeen: jsonOrNull(row.right_seen, columns),
     pending: (row.pending as PairState['pending']) ?? null,
   };
 }
 
-export function toConflict(row: Row): ConflictRow {
+export function toConflict(row: Row, columns: JsonColumns): ConflictRow {
   return {
     id: Number(row.id),
     task: row.task as string,
@@ -41,12 +43,12 @@ export function toConflict(row: Row): ConflictRow {
     leftKey: (row.left_key as string | null) ?? null,
     rightKey: (row.right_key as string | null) ?? null,
     field: row.field as string,
-    leftValue: jsonOrNull<NeutralValue>(row.left_value),
-    rightValue: jsonOrNull<NeutralValue>(row.right_value),
-    baseValue: jsonOrNull<NeutralValue>(row.base_value),
+    leftValue: jsonOrNull<NeutralValue>(row.left_value, columns),
+    rightValue: jsonOrNull<NeutralValue>(row.right_value, columns),
+    baseValue: jsonOrNull<NeutralValue>(row.base_value, columns),
     detectedAt: new Date(Number(row.detected_ms)),
     state: row.state as ConflictState,
-    decision: jsonOrNull<ConflictDecision>(row.decision),
+    decision: jsonOrNull<ConflictDecision>(row.decision, columns),
     decidedAt: row.decided_ms === null ? null : new Date(Number(row.decided_ms)),
   };
 }

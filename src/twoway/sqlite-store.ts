@@ -77,7 +77,7 @@ export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
 
   return {
     async loadPairs(task) {
-      return (s.pairs.all(task) as Row[]).map(toPair);
+      return (s.pairs.all(task) as Row[]).map((row) => toPair(row, 'text'));
     },
     async countPairs(task) {
       return (s.countPairs.get(task) as { n: number }).n;
@@ -103,18 +103,18 @@ export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
            AND state IN (SELECT value FROM json_each(@states)) ORDER BY id`,
         )
         .all({ task: filter.task ?? null, states: JSON.stringify(states) }) as Row[];
-      return rows.map(toConflict);
+      return rows.map((row) => toConflict(row, 'text'));
     },
     async getConflict(id) {
       const row = s.conflict.get(id) as Row | undefined;
-      return row ? toConflict(row) : null;
+      return row ? toConflict(row, 'text') : null;
     },
     async decideConflict(id: number, decision: ConflictDecision): Promise<ConflictRow> {
       const checked = checkDecision(decision);
       const result = s.decide.run(toJson(checked), Date.now(), id);
       const row = s.conflict.get(id) as Row | undefined;
-      if (result.changes === 0) throw notOpen(row ? toConflict(row) : null, id);
-      return toConflict(row!);
+      if (result.changes === 0) throw notOpen(row ? toConflict(row, 'text') : null, id);
+      return toConflict(row!, 'text');
     },
     async resetTask(task) {
       db.transaction(() => {

@@ -112,5 +112,5 @@ describe('keepsync CLI with a two-way task', () => {
     );
     expect(again.code).toBe(2);
     db.close();
-  });
+  }, 120_000);
 });
