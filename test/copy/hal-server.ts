@@ -32,7 +32,8 @@ export interface HalServerOptions {
 
 /**
  * A HAL server on loopback: collections at /api/<type> with `next` links, the same listings in
- * offset style at /offset/<type> and page style at /paged/<type>, an index at /api, and
+ * offset style at /offset/<type>, page style at /paged/<type> and as bare arrays with a `Link`
+ * header at /linked/<type>, an index at /api, and
  * PUT/DELETE/PATCH that refuse links to missing resources (409), as strict servers do.
  */
 export class HalServer {
@@ -168,6 +169,13 @@ export class HalServer {
       const limit = Number(url.searchParams.get('limit') ?? String(size));
       const items = all.slice(offset, offset + limit);
       return send(response, 200, { items, offset, limit, count: all.length });
+    }
+    if (style === 'linked') {
+      const page = Number(url.searchParams.get('page') ?? '1');
+      if (page * size < all.length) {
+        response.setHeader('link', `</linked/${type}?page=${page + 1}>; rel="next"`);
+      }
+      return send(response, 200, all.slice((page - 1) * size, page * size));
     }
     if (style === 'paged') {
       const page = Number(url.searchParams.get('page') ?? '1');

@@ -34,10 +34,10 @@ function keysOf(docs: Map<string, unknown>): string[] {
 }
 
 describe('HTTP origins', () => {
-  it('reads every page of a listing, whether it pages by next links, offset or page number', async () => {
+  it('reads every page of a listing, whether it pages by next links, offset, page number or Link header', async () => {
     const origin = await server({ pageSize: 2 }, users(5));
     const expected = ['users/1', 'users/2', 'users/3', 'users/4', 'users/5'];
-    for (const path of ['/api/users', '/offset/users', '/paged/users']) {
+    for (const path of ['/api/users', '/offset/users', '/paged/users', '/linked/users']) {
       expect(keysOf(await collect(`${origin.url}${path}`))).toEqual(expected);
     }
     expect(origin.requests('GET').map((request) => request.path)).toContain(
@@ -127,6 +127,28 @@ describe('HTTP destinations', () => {
     expect(sortedMap(await collect(httpEndpoint(`${target.url}/api`, { follow: ['*'] })))).toEqual(
       sortedMap(byKey(fixture())),
     );
+  });
+
+  it('with --simple, PUTs uri-less resources under the destination URL, dependencies first', async () => {
+    const path = join(tempDir(), 'simple.yaml');
+    writeFileSync(
+      path,
+      [
+        '---\nid: 1\ntype: posts\ntitle: Hi\nlinks:\n  - rel: author\n    href: /api/users/7\n',
+        '---\nid: 7\ntype: users\nuri: /api/users/7\nname: Ada\n',
+      ].join(''),
+    );
+    const target = await server();
+    const summary = await copyResources({
+      origins: [path],
+      destination: `${target.url}/api`,
+      schema: 'simple',
+    });
+    expect(summary.failed).toEqual([]);
+    expect(target.requests('PUT').map((request) => request.path)).toEqual([
+      '/api/users/7',
+      '/api/posts/1',
+    ]);
   });
 
   it('reports a dependency cycle naming its resources, and writes nothing', async () => {
