@@ -328,9 +328,14 @@ export function planTwoWay(input: PlanInput): Plan {
     }
 
     if (l.kind !== 'present' || r.kind !== 'present') {
-      if (l.kind !== 'present' && r.kind !== 'present') return simple(pair, { after: null });
+      // A deletion makes the pair's conflicts moot: they are settled with it.
+      const moot = rows.map((row) => row.id);
+      if (l.kind !== 'present' && r.kind !== 'present') {
+        return simple(pair, { after: null, resolved: moot });
+      }
       const deletedSide: Side = l.kind === 'present' ? 'right' : 'left';
-      return planDelete(pair, deletedSide, (deletedSide === 'left' ? r : l) as Present);
+      const action = planDelete(pair, deletedSide, (deletedSide === 'left' ? r : l) as Present);
+      return { ...action, resolved: moot };
     }
 
     const decisions = new Map<string, { id: number; decision: ConflictDecision }>();
