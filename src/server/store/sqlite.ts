@@ -368,7 +368,12 @@ class SqliteDocumentStore implements DocumentStore {
         async *pages() {
           let after = query.after;
           let left = limit ?? Number.POSITIVE_INFINITY;
+          let firstPage = true;
           while (left > 0) {
+            // better-sqlite3 is synchronous: give the event loop a turn between pages, so the
+            // bytes already produced reach the socket and other requests are served meanwhile.
+            if (!firstPage) await new Promise((resolve) => setImmediate(resolve));
+            firstPage = false;
             const size = Math.min(pageSize, left);
             const rows = (
               after
