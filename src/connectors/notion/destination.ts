@@ -1,0 +1,400 @@
+import {
+  AuthError,
+  describeError,
+  isAuthError,
+  KeepsyncError,
+  type NeutralValue,
+  RecordError,
+  type SyncRecord,
+} from '../../model/index.js';
+import { RetryableError, rateLimiterFor } from '../../net/index.js';
+import type {
+  Destination,
+  DestinationSession,
+  SessionContext,
+  WriteOp,
+  WriteResult,
+} from '../../sync/index.js';
+import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
+import { encodeValue, type NotionPropertyType, WRITABLE_TYPES } from './encode.js';
+import { batches, markdownToBlocks } from './markdown-blocks.js';
+import { createRequester, NotionRequestError, type Request } from './requests.js';
+import { checkSchema, type PlannedProperty, propertyDefinition, schemaError } from './schema.js';
+import { type NotionOAuthOptions, oauthTokens, staticTokens, type TokenSource } from './tokens.js';
+
+/** An internal integration token, or a public integration's OAuth tokens kept in the store. */
+export type NotionAuth = { readonly token: string } | { readonly oauth: NotionOAuthOptions };
+
+/** A property written from a field of another name: `{ type: 'title', field: 'name' }`. */
+export interface NotionPropertySpec {
+  readonly type: NotionPropertyType;
+  /** The record field it is written from. @default the property name */
+  readonly field?: string;
+}
+
+export type KeyPropertyType = 'rich_text' | 'number' | 'title';
+
+export interface NotionDestinationOptions {
+  /** The data source (a database's table, API version 2025-09-03) pages are written to. */
+  dataSourceId?: string;
+  /** A database whose first data source is used, when `dataSourceId` is not given. */
+  databaseId?: string;
+  auth: NotionAuth;
+  /**
+   * The properties written, by Notion property name: a type, or a type and the record field
+   * it comes from. Record fields not named here are not written.
+   */
+  properties: Readonly<Record<string, NotionPropertyType | NotionPropertySpec>>;
+  /**
+   * The property holding each record's key, written on create, so a page is found again
+   * after a crash or a lost link.
+   * @default { name: 'keepsync key', type: 'rich_text' }
+   */
+  keyProperty?: string | { readonly name: string; readonly type: KeyPropertyType };
+  /** Add properties the data source lacks (never changes a property's type). @default false */
+  createMissingProperties?: boolean;
+  /** Write a record's markdown `body` as the page content when the page is created. @default true */
+  body?: boolean;
+  /** Requests per second per credential; Notion allows an average of 3. @default 3 */
+  requestsPerSecond?: number;
+  /** Requests in flight at once per credential. @default 3 */
+  concurrency?: number;
+  /** Attempts of a rate-limited or failed request before the write is reported. @default 5 */
+  retries?: number;
+  /** @default 'https://api.notion.com' */
+  baseUrl?: string;
+  /** @default 30_000 */
+  timeoutMs?: number;
+  /** A client to use instead of @notionhq/client (tests). */
+  client?: NotionClient;
+  /** @default 'notion' */
+  name?: string;
+}
+
+interface KeyProperty {
+  readonly name: string;
+  readonly type: KeyPropertyType;
+}
+
+const KEY_CHUNK = 100;
+
+/**
+ * Mirrors records into a Notion data source, one page per record. The key is kept in its own
+ * property so pages are found again; the schema is checked (and optionally completed) before
+ * anything is written; every request of a credential shares one limiter.
+ */
+export function destination(options: NotionDestinationOptions): Destination {
+  const planned = planProperties(options);
+  const key = keyPropertyOf(options);
+  if (!options.dataSourceId && !options.databaseId) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      'notion.destination needs `dataSourceId` or `databaseId`',
+    );
+  }
+  return {
+    name: options.name ?? 'notion',
+    async open(context) {
+      const client =
+        options.client ??
+        (await createNotionClient({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs }));
+      const tokens = tokenSourceFor(options.auth, client);
+      const limiter = rateLimiterFor(tokens.id, {
+        requestsPerSecond: options.requestsPerSecond ?? 3,
+        concurrency: options.concurrency ?? 3,
+      });
+      const request = createRequester({
+        tokens,
+        limiter,
+        telemetry: context.telemetry,
+        signal: context.signal,
+        retries: options.retries,
+      });
+      const dataSourceId = await resolveDataSource(options, client, request);
+      await prepareSchema({ options, client, request, dataSourceId, planned, key });
+      return createSession({ options, client, request, dataSourceId, planned, key, context });
+    },
+  };
+}
+
+export function tokenSourceFor(auth: NotionAuth, client: NotionClient): TokenSource {
+  if ('token' in auth) {
+    if (!auth.token) throw new KeepsyncError('CONFIG_INVALID', 'Notion `auth.token` is empty');
+    return staticTokens(auth.token);
+  }
+  return oauthTokens(auth.oauth, client);
+}
+
+function planProperties(options: NotionDestinationOptions): PlannedProperty[] {
+  return Object.entries(options.properties ?? {}).map(([name, spec]) => {
+    const type = typeof spec === 'string' ? spec : spec?.type;
+    if (!WRITABLE_TYPES.includes(type)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `Notion property \`${name}\`: expected a type among ${WRITABLE_TYPES.join(', ')}, got ${JSON.stringify(type)}`,
+      );
+    }
+    return { name, type, field: (typeof spec === 'object' && spec.field) || name };
+  });
+}
+
+function keyPropertyOf(options: NotionDestinationOptions): KeyProperty {
+  const key = options.keyProperty ?? 'keepsync key';
+  const resolved = typeof key === 'string' ? { name: key, type: 'rich_text' as const } : key;
+  if (!['rich_text', 'number', 'title'].includes(resolved.type)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Notion \`keyProperty.type\` must be rich_text, number or title, got ${JSON.stringify(resolved.type)}`,
+    );
+  }
+  if (options.properties?.[resolved.name] !== undefined) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Notion property \`${resolved.name}\` is the key property; keepsync writes it, so leave it out of \`properties\``,
+    );
+  }
+  return resolved;
+}
+
+async function resolveDataSource(
+  options: NotionDestinationOptions,
+  client: NotionClient,
+  request: Request,
+): Promise<string> {
+  if (options.dataSourceId) return options.dataSourceId;
+  const database = await request(`GET /v1/databases/${options.databaseId}`, (token) =>
+    client.getDatabase(token, options.databaseId!),
+  );
+  const first = database.data_sources[0]?.id;
+  if (!first) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Notion database ${options.databaseId} has no data source`,
+    );
+  }
+  return first;
+}
+
+interface Prepared {
+  readonly options: NotionDestinationOptions;
+  readonly client: NotionClient;
+  readonly request: Request;
+  readonly dataSourceId: string;
+  readonly planned: readonly PlannedProperty[];
+  readonly key: KeyProperty;
+}
+
+async function prepareSchema(prepared: Prepared): Promise<void> {
+  const { client, request, dataSourceId, options } = prepared;
+  const schema = await request(`GET /v1/data_sources/${dataSourceId}`, (token) =>
+    client.getDataSource(token, dataSourceId),
+  );
+  const keyAsProperty: PlannedProperty = {
+    name: prepared.key.name,
+    type: prepared.key.type,
+    field: '(record key)',
+  };
+  const { missing, problems } = checkSchema(
+    [...prepared.planned, keyAsProperty],
+    schema.properties,
+  );
+  if (problems.length > 0 || (missing.length > 0 && !options.createMissingProperties)) {
+    throw schemaError(dataSourceId, problems, options.createMissingProperties ? [] : missing);
+  }
+  if (missing.length === 0) return;
+  const definitions = Object.fromEntries(
+    missing.map((property) => [property.name, propertyDefinition(property, dataSourceId)]),
+  );
+  await request(`PATCH /v1/data_sources/${dataSourceId}`, (token) =>
+    client.updateDataSource(token, dataSourceId, definitions),
+  );
+}
+
+function createSession(
+  prepared: Prepared & { readonly context: SessionContext },
+): DestinationSession {
+  const { client, request, dataSourceId, planned, key, options } = prepared;
+  /** key -> page id, from lookups and creates of this session (relations resolve here). */
+  const pages = new Map<string, string>();
+  let refused: string | null = null;
+
+  async function lookup(keys: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    const found = new Map<string, string>();
+    const wanted = keys.filter((candidate) => !pages.has(candidate));
+    for (const chunk of batches(wanted, KEY_CHUNK)) {
+      let cursor: string | undefined;
+      do {
+        const result = await request(`POST /v1/data_sources/${dataSourceId}/query`, (token) =>
+          client.query(token, dataSourceId, {
+            filter: { or: chunk.map((candidate) => keyFilter(key, candidate)) },
+            // The oldest page wins when a key was ever written twice.
+            sorts: [{ timestamp: 'created_time', direction: 'ascending' }],
+            start_cursor: cursor,
+            page_size: 100,
+          }),
+        );
+        for (const page of result.results) {
+          const pageKey = readKey(page, key);
+          if (pageKey !== undefined && !pages.has(pageKey)) pages.set(pageKey, page.id);
+        }
+        cursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
+      } while (cursor);
+    }
+    for (const candidate of keys) {
+      const id = pages.get(candidate);
+      if (id !== undefined) found.set(candidate, id);
+    }
+    return found;
+  }
+
+  function properties(record: SyncRecord): Record<string, unknown> {
+    const encoded: Record<string, unknown> = {};
+    for (const property of planned) {
+      const value = record.fields[property.field];
+      if (value === undefined) continue;
+      encoded[property.name] = encodeValue(property.type, value as NeutralValue, {
+        key: record.key,
+        field: property.field,
+        property: property.name,
+        resolveRelation: (related) => pages.get(related),
+      });
+    }
+    return encoded;
+  }
+
+  async function writeOne(op: WriteOp): Promise<WriteResult> {
+    if (op.kind === 'create') {
+      const blocks =
+        options.body !== false && op.record.body ? markdownToBlocks(op.record.body) : [];
+      const [first = [], ...rest] = batches(blocks);
+      const encoded = {
+        ...properties(op.record),
+        [key.name]: encodeValue(key.type, key.type === 'number' ? Number(op.key) : op.key, {
+          key: op.key,
+          field: '(record key)',
+          property: key.name,
+          resolveRelation: () => undefined,
+        }),
+      };
+      const page: NotionPage = await request('POST /v1/pages', (token) =>
+        client.createPage(token, {
+          parent: { type: 'data_source_id', data_source_id: dataSourceId },
+          properties: encoded,
+          ...(first.length > 0 ? { children: first } : {}),
+        }),
+      );
+      pages.set(op.key, page.id);
+      // The page exists now: report it even if the rest of the body fails, so it is linked.
+      for (const children of rest) {
+        await request(`PATCH /v1/blocks/${page.id}/children`, (token) =>
+          client.appendBlocks(token, page.id, children),
+        ).catch(() => undefined);
+      }
+      return { status: 'ok', destId: page.id };
+    }
+    if (op.kind === 'update') {
+      const encoded = properties(op.record);
+      await request(`PATCH /v1/pages/${op.destId}`, (token) =>
+        client.updatePage(token, op.destId, { properties: encoded }),
+      );
+      return { status: 'ok', destId: op.destId };
+    }
+    // Notion has no hard delete through the API: both move the page to the trash.
+    await request(`PATCH /v1/pages/${op.destId}`, (token) =>
+      client.updatePage(token, op.destId, { in_trash: true }),
+    );
+    return { status: 'ok', destId: op.destId };
+  }
+
+  async function resolveRelations(ops: readonly WriteOp[]): Promise<void> {
+    const relationFields = planned.filter((property) => property.type === 'relation');
+    if (relationFields.length === 0) return;
+    const keys = new Set<string>();
+    for (const op of ops) {
+      if (op.kind !== 'create' && op.kind !== 'update') continue;
+      for (const property of relationFields) {
+        const value = op.record.fields[property.field];
+        for (const related of Array.isArray(value) ? value : [value]) {
+          if (typeof related === 'string' || typeof related === 'number') keys.add(String(related));
+        }
+      }
+    }
+    if (keys.size > 0) await lookup([...keys]);
+  }
+
+  return {
+    lookup,
+    async write(ops) {
+      await resolveRelations(ops);
+      // Records that relate to records of this batch are written after them.
+      const results = new Map<WriteOp, WriteResult>();
+      const created = new Set(ops.filter((op) => op.kind === 'create').map((op) => op.key));
+      const first: WriteOp[] = [];
+      const second: WriteOp[] = [];
+      for (const op of ops) (relatesTo(op, created) ? second : first).push(op);
+      for (const wave of [first, second]) {
+        await Promise.all(
+          wave.map(async (op) => {
+            results.set(op, await settle(op));
+          }),
+        );
+      }
+      return ops.map((op) => results.get(op)!);
+    },
+    async close() {},
+  };
+
+  async function settle(op: WriteOp): Promise<WriteResult> {
+    if (refused !== null) return { status: 'auth', error: refused };
+    try {
+      return await writeOne(op);
+    } catch (error) {
+      if (isAuthError(error)) {
+        refused = describeError(error);
+        return { status: 'auth', error: refused };
+      }
+      if (error instanceof RecordError) return { status: 'rejected', error: error.message };
+      if (error instanceof NotionRequestError) {
+        return { status: 'rejected', error: `${error.message} (record ${op.key})` };
+      }
+      if (error instanceof RetryableError) {
+        return {
+          status: 'retryable',
+          error: error.message,
+          ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+        };
+      }
+      if (error instanceof AuthError) return { status: 'auth', error: error.message };
+      return { status: 'retryable', error: describeError(error) };
+    }
+  }
+
+  /** Whether a write relates to a record created in the same batch (it must wait for it). */
+  function relatesTo(op: WriteOp, created: ReadonlySet<string>): boolean {
+    if (op.kind !== 'create' && op.kind !== 'update') return false;
+    const related = [...(op.record.refs ?? [])];
+    for (const property of planned) {
+      if (property.type !== 'relation') continue;
+      const value = op.record.fields[property.field];
+      for (const item of Array.isArray(value) ? value : [value]) related.push(String(item));
+    }
+    return related.some((ref) => ref !== op.key && created.has(ref) && !pages.has(ref));
+  }
+}
+
+function keyFilter(key: KeyProperty, value: string): Record<string, unknown> {
+  if (key.type === 'number') return { property: key.name, number: { equals: Number(value) } };
+  return { property: key.name, [key.type]: { equals: value } };
+}
+
+function readKey(page: NotionPage, key: KeyProperty): string | undefined {
+  const property = page.properties[key.name];
+  if (!property) return undefined;
+  if (key.type === 'number') {
+    const value = property.number;
+    return typeof value === 'number' ? String(value) : undefined;
+  }
+  const parts = property[key.type] as Array<{ plain_text?: string; text?: { content?: string } }>;
+  const text = parts?.map((part) => part.plain_text ?? part.text?.content ?? '').join('');
+  return text ? text : undefined;
+}

@@ -1,0 +1,19 @@
+export type {
+  NotionClient,
+  NotionPage,
+  NotionQuery,
+  NotionQueryResult,
+  NotionSchemaProperty,
+} from './client.js';
+export {
+  destination,
+  type KeyPropertyType,
+  type NotionAuth,
+  type NotionDestinationOptions,
+  type NotionPropertySpec,
+} from './destination.js';
+export { type NotionPropertyType, richText } from './encode.js';
+export { markdownToBlocks } from './markdown-blocks.js';
+export { authorizeUrl, exchangeCode, type NotionOAuthClient } from './oauth.js';
+export { type NotionSourceOptions, source } from './source.js';
+export { type NotionOAuthOptions, saveTokens, secretNames } from './tokens.js';

@@ -1,0 +1,93 @@
+import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
+import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
+import type { ConnectorTelemetry } from '../../sync/index.js';
+import { httpFailureOf, isTransientStatus } from '../support/index.js';
+import type { TokenSource } from './tokens.js';
+
+export interface RequesterOptions {
+  readonly tokens: TokenSource;
+  readonly limiter: RateLimiter;
+  readonly telemetry: ConnectorTelemetry;
+  readonly signal?: AbortSignal | undefined;
+  /** @default 5 */
+  readonly retries?: number | undefined;
+  /** @default 500 */
+  readonly retryMinDelayMs?: number | undefined;
+}
+
+/** A Notion API failure that is not worth retrying, with Notion's own code and message. */
+export class NotionRequestError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'NotionRequestError';
+    this.status = status;
+  }
+}
+
+export type Request = <T>(what: string, call: (token: string) => Promise<T>) => Promise<T>;
+
+/**
+ * Runs every Notion call through the credential's shared limiter, retries rate limits and
+ * server errors (the whole limiter pauses for a Retry-After), and swaps in a refreshed token
+ * after one 401. `what` ("POST /v1/pages") names the call in errors.
+ */
+export function createRequester(options: RequesterOptions): Request {
+  const { limiter, telemetry, tokens } = options;
+  return async function request<T>(what: string, call: (token: string) => Promise<T>): Promise<T> {
+    let token = await tokens.current();
+    let refreshed = false;
+    return withRetry(
+      async () => {
+        try {
+          return await limiter.schedule(() => call(token), {
+            signal: options.signal,
+            onWait: (ms) => {
+              if (ms >= 1) telemetry.waitedForRateLimit(ms);
+            },
+          });
+        } catch (error) {
+          // keepsync's own errors (a value that does not fit) are not request failures.
+          if (isKeepsyncError(error)) throw error;
+          const { status, retryAfterMs } = httpFailureOf(error);
+          if (status === 401) {
+            if (refreshed) throw unauthorized(what, error);
+            refreshed = true;
+            token = await tokens.refresh(token);
+            throw new RetryableError(`${what}: token refreshed`, { retryAfterMs: 0 });
+          }
+          if (status === 403) throw unauthorized(what, error);
+          const message = describeNotionFailure(what, error);
+          if (isTransientStatus(status)) {
+            throw new RetryableError(message, { retryAfterMs, cause: error });
+          }
+          throw new NotionRequestError(message, status, { cause: error });
+        }
+      },
+      {
+        retries: options.retries ?? 5,
+        minDelayMs: options.retryMinDelayMs ?? 500,
+        limiter,
+        signal: options.signal,
+        isRetryable: (error) => error instanceof RetryableError,
+        onRetry: () => telemetry.retried(),
+      },
+    );
+  };
+}
+
+function unauthorized(what: string, error: unknown): AuthError {
+  return new AuthError(`Notion refused the credential: ${describeNotionFailure(what, error)}`, {
+    cause: error,
+  });
+}
+
+/** "Notion POST /v1/pages failed with 400 validation_error: Stars is expected to be number." */
+export function describeNotionFailure(what: string, error: unknown): string {
+  const { status } = httpFailureOf(error);
+  const code = (error as { code?: string })?.code;
+  const detail = describeError(error);
+  return status
+    ? `Notion ${what} failed with ${status}${code ? ` ${code}` : ''}: ${detail}`
+    : `Notion ${what} failed: ${detail}`;
+}
