@@ -65,7 +65,7 @@ export function notionPipeline(
   options: {
     records: () => readonly SyncRecord[];
     destination: notion.NotionDestinationOptions;
-  } & Partial<PipelineOptions>,
+  } & Omit<Partial<PipelineOptions>, 'destination' | 'source'>,
 ) {
   const { records, destination, ...rest } = options;
   return definePipeline({
