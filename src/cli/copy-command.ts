@@ -7,6 +7,7 @@ import { formatDuration } from './output.js';
 interface CopyCommandOptions {
   json?: boolean;
   yaml?: boolean;
+  hal?: boolean;
   simple?: boolean;
   follow?: string[];
   maxDepth: string;
@@ -66,11 +67,16 @@ async function copyCommand(endpoints: string[], options: CopyCommandOptions): Pr
   if (options.json && options.yaml) {
     throw new KeepsyncError('CONFIG_INVALID', 'Expected one of --json and --yaml, got both');
   }
+  if (options.hal && options.simple) {
+    throw new KeepsyncError('CONFIG_INVALID', 'Expected one of --hal and --simple, got both');
+  }
   const destination = endpoints.at(-1)!;
   const started = performance.now();
   const progress = createCopyProgress(!options.quiet);
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new KeepsyncError('CONFIG_INVALID', 'Interrupted'));
+  // Files already renamed into place stay; none is left half-written.
+  const onSignal = () =>
+    controller.abort(new KeepsyncError('CONFIG_INVALID', 'Interrupted by SIGINT'));
   process.once('SIGINT', onSignal);
   let summary: CopySummary;
   try {
