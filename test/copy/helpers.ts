@@ -3,12 +3,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 import { type CopyOrigin, parseEndpoint, resourceSchema } from '../../src/copy/index.js';
 
@@ -36,8 +38,11 @@ export function fixture(): Doc[] {
   return [...posts, ...users];
 }
 
+/** A fresh folder, removed when the test that asked for it finishes. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'keepsync-copy-'));
+  const dir = mkdtempSync(join(tmpdir(), 'keepsync-copy-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Resources an endpoint holds, keyed `type/id`, as plain documents. */
@@ -103,9 +108,4 @@ export function snapshot(dir: string): Map<string, { text: string; mtimeMs: numb
   };
   walk(dir);
   return files;
-}
-
-export function ensureDir(path: string): string {
-  mkdirSync(dirname(path), { recursive: true });
-  return path;
 }
