@@ -101,6 +101,13 @@ const destinations: Destination[] = [
     },
   },
   {
+    name: 'JSON file',
+    async setup() {
+      const path = join(tempDir(), 'out', 'all.json');
+      return { destination: path, read: () => collect(path) };
+    },
+  },
+  {
     name: 'directory',
     async setup() {
       const dir = join(tempDir(), 'out');
