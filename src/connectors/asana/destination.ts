@@ -1,0 +1,307 @@
+import {
+  AuthError,
+  describeError,
+  isKeepsyncError,
+  KeepsyncError,
+  type NeutralValue,
+  RecordError,
+  type SyncRecord,
+} from '../../model/index.js';
+import { type RateLimiter, RetryableError, rateLimiterFor, withRetry } from '../../net/index.js';
+import type {
+  Destination,
+  DestinationSession,
+  SessionContext,
+  WriteOp,
+  WriteResult,
+} from '../../sync/index.js';
+import { httpFailureOf, isTransientStatus } from '../support/index.js';
+import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
+import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
+
+/** Where a field goes: a task field, or a custom field of the project (by name or gid). */
+export type AsanaTarget = AsanaTaskField | { readonly customField: string };
+
+export interface AsanaDestinationOptions {
+  /** The project tasks are created in. */
+  projectGid: string;
+  /** A personal access token (or an OAuth access token). */
+  auth: { readonly token: string };
+  /** Record field -> where it is written. Fields not named here are not written. */
+  fields: Readonly<Record<string, AsanaTarget>>;
+  /**
+   * Where the record key is kept so a task is found again. `'external'`: the task's
+   * `external.gid`, which Asana documents for OAuth apps; `{ customField }`: a text custom
+   * field of the project, which works with any token.
+   * @default 'external'
+   */
+  key?: 'external' | { readonly customField: string };
+  /** Write a record's body as the task notes. @default true */
+  body?: boolean;
+  /** Requests per second per token; Asana's free plan allows 150 per minute. @default 2.5 */
+  requestsPerSecond?: number;
+  /** @default 5 */
+  retries?: number;
+  /** @default 'https://app.asana.com/api/1.0' */
+  basePath?: string;
+  /** A client to use instead of the `asana` SDK (tests). */
+  client?: AsanaClient;
+  /** @default 'asana' */
+  name?: string;
+}
+
+interface Resolved {
+  readonly client: AsanaClient;
+  readonly limiter: RateLimiter;
+  readonly context: SessionContext;
+  readonly customFields: ReadonlyMap<string, AsanaCustomField>;
+  readonly keyField: AsanaCustomField | null;
+}
+
+/**
+ * Mirrors records into tasks of an Asana project through the official SDK. The key is kept
+ * with the task (external gid or a text custom field), custom fields are encoded by type,
+ * and every request of a token shares one limiter that pauses on 429 Retry-After.
+ */
+export function destination(options: AsanaDestinationOptions): Destination {
+  if (!options.projectGid)
+    throw new KeepsyncError('CONFIG_INVALID', 'asana.destination needs `projectGid`');
+  if (!options.auth?.token)
+    throw new KeepsyncError('CONFIG_INVALID', 'asana.destination needs `auth.token`');
+  return {
+    name: options.name ?? 'asana',
+    async open(context) {
+      const client =
+        options.client ??
+        (await createAsanaClient({ token: options.auth.token, basePath: options.basePath }));
+      const limiter = rateLimiterFor(`asana:${fingerprint(options.auth.token)}`, {
+        requestsPerSecond: options.requestsPerSecond ?? 2.5,
+        concurrency: 3,
+      });
+      const partial = { client, limiter, context };
+      const wanted = [
+        ...Object.values(options.fields).flatMap((target) =>
+          typeof target === 'object' ? [target.customField] : [],
+        ),
+        ...(typeof options.key === 'object' ? [options.key.customField] : []),
+      ];
+      const available =
+        wanted.length > 0
+          ? await request(
+              options,
+              partial,
+              `GET /projects/${options.projectGid}/custom_field_settings`,
+              () => client.projectCustomFields(options.projectGid),
+            )
+          : [];
+      const customFields = new Map<string, AsanaCustomField>();
+      const problems: string[] = [];
+      for (const name of wanted) {
+        const field = available.find(
+          (candidate) => candidate.gid === name || candidate.name === name,
+        );
+        if (field) customFields.set(name, field);
+        else problems.push(`custom field \`${name}\` is not on project ${options.projectGid}`);
+      }
+      const keyField =
+        typeof options.key === 'object'
+          ? (customFields.get(options.key.customField) ?? null)
+          : null;
+      if (keyField && keyField.resource_subtype !== 'text') {
+        problems.push(
+          `the key custom field \`${keyField.name}\` is ${keyField.resource_subtype}; it must be text`,
+        );
+      }
+      if (problems.length > 0) {
+        throw new KeepsyncError(
+          'CONFIG_INVALID',
+          `Asana project ${options.projectGid} does not fit this pipeline; nothing was written:\n${problems.map((line) => `  - ${line}`).join('\n')}`,
+        );
+      }
+      return createSession(options, { ...partial, customFields, keyField });
+    },
+  };
+}
+
+function createSession(options: AsanaDestinationOptions, resolved: Resolved): DestinationSession {
+  const { client, keyField } = resolved;
+  let known: Map<string, string> | null = null;
+  let refused: string | null = null;
+
+  /** Lists the project's tasks once per session: one request per 100 tasks. */
+  async function index(): Promise<Map<string, string>> {
+    if (known) return known;
+    const found = new Map<string, string>();
+    let offset: string | undefined;
+    do {
+      const page = await request(
+        options,
+        resolved,
+        `GET /projects/${options.projectGid}/tasks`,
+        () =>
+          client.listProjectTasks(options.projectGid, {
+            limit: 100,
+            offset,
+            optFields: keyField ? ['custom_fields.gid', 'custom_fields.text_value'] : ['external'],
+          }),
+      );
+      for (const task of page.data) {
+        const key = keyField
+          ? task.custom_fields?.find((field) => field.gid === keyField.gid)?.text_value
+          : task.external?.gid;
+        if (key && !found.has(key)) found.set(key, task.gid);
+      }
+      offset = page.next_page?.offset;
+    } while (offset);
+    known = found;
+    return found;
+  }
+
+  function encode(record: SyncRecord, creating: boolean): Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    const custom: Record<string, unknown> = {};
+    for (const [field, target] of Object.entries(options.fields)) {
+      const value = record.fields[field];
+      if (value === undefined) continue;
+      const where = { key: record.key, field };
+      if (typeof target === 'string')
+        data[target] = encodeTaskField(target, value as NeutralValue, where);
+      else {
+        const customField = resolved.customFields.get(target.customField)!;
+        custom[customField.gid] = encodeCustomField(customField, value as NeutralValue, where);
+      }
+    }
+    if (options.body !== false && record.body !== undefined)
+      data.notes = record.body.slice(0, MAX_NOTES);
+    if (creating) {
+      data.projects = [options.projectGid];
+      if (keyField) custom[keyField.gid] = record.key;
+      else data.external = { gid: record.key };
+      if (typeof data.name !== 'string' || data.name === '') data.name = record.key;
+    }
+    if (Object.keys(custom).length > 0) data.custom_fields = custom;
+    return data;
+  }
+
+  async function writeOne(op: WriteOp): Promise<WriteResult> {
+    switch (op.kind) {
+      case 'create': {
+        const data = encode(op.record, true);
+        const task = await request(options, resolved, 'POST /tasks', () => client.createTask(data));
+        known?.set(op.key, task.gid);
+        return { status: 'ok', destId: task.gid };
+      }
+      case 'update': {
+        const data = encode(op.record, false);
+        await request(options, resolved, `PUT /tasks/${op.destId}`, () =>
+          client.updateTask(op.destId, data),
+        );
+        return { status: 'ok', destId: op.destId };
+      }
+      case 'archive':
+        // Asana tasks have no archive: a finished mirror task is marked complete.
+        await request(options, resolved, `PUT /tasks/${op.destId}`, () =>
+          client.updateTask(op.destId, { completed: true }),
+        );
+        return { status: 'ok', destId: op.destId };
+      case 'delete':
+        await request(options, resolved, `DELETE /tasks/${op.destId}`, () =>
+          client.deleteTask(op.destId),
+        );
+        return { status: 'ok', destId: op.destId };
+    }
+  }
+
+  return {
+    async lookup(keys) {
+      const all = await index();
+      return new Map(keys.flatMap((key) => (all.has(key) ? [[key, all.get(key)!] as const] : [])));
+    },
+    async write(ops) {
+      return Promise.all(
+        ops.map(async (op): Promise<WriteResult> => {
+          if (refused !== null) return { status: 'auth', error: refused };
+          try {
+            return await writeOne(op);
+          } catch (error) {
+            if (error instanceof AuthError) {
+              refused = error.message;
+              return { status: 'auth', error: refused };
+            }
+            if (error instanceof RecordError || error instanceof AsanaRequestError) {
+              return { status: 'rejected', error: `${error.message} (record ${op.key})` };
+            }
+            if (error instanceof RetryableError) {
+              return {
+                status: 'retryable',
+                error: error.message,
+                ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+              };
+            }
+            return { status: 'retryable', error: describeError(error) };
+          }
+        }),
+      );
+    },
+    async close() {},
+  };
+}
+
+class AsanaRequestError extends Error {}
+
+/** One Asana call through the token's limiter, retried on 429 (limiter paused) and 5xx. */
+async function request<T>(
+  options: AsanaDestinationOptions,
+  resolved: Pick<Resolved, 'limiter' | 'context'>,
+  what: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  const { limiter, context } = resolved;
+  return withRetry(
+    async () => {
+      try {
+        return await limiter.schedule(call, {
+          signal: context.signal,
+          onWait: (ms) => {
+            if (ms >= 1) context.telemetry.waitedForRateLimit(ms);
+          },
+        });
+      } catch (error) {
+        if (isKeepsyncError(error)) throw error;
+        const { status, retryAfterMs } = httpFailureOf(error);
+        const message = describeAsanaFailure(what, status, error);
+        if (status === 401 || status === 403) {
+          throw new AuthError(`Asana refused the token: ${message}`, { cause: error });
+        }
+        if (isTransientStatus(status))
+          throw new RetryableError(message, { retryAfterMs, cause: error });
+        throw new AsanaRequestError(message, { cause: error });
+      }
+    },
+    {
+      retries: options.retries ?? 5,
+      minDelayMs: 500,
+      limiter,
+      signal: context.signal,
+      isRetryable: (error) => error instanceof RetryableError,
+      onRetry: () => context.telemetry.retried(),
+    },
+  );
+}
+
+/** "Asana POST /tasks failed with 400: custom_fields: Invalid value …" (Asana's own message). */
+function describeAsanaFailure(what: string, status: number, error: unknown): string {
+  const body = (error as { response?: { body?: { errors?: Array<{ message?: string }> } } })
+    ?.response?.body;
+  const detail = body?.errors?.map((entry) => entry.message).join('; ') || describeError(error);
+  return status
+    ? `Asana ${what} failed with ${status}: ${detail}`
+    : `Asana ${what} failed: ${detail}`;
+}
+
+function fingerprint(token: string): string {
+  let hash = 2166136261;
+  for (let index = 0; index < token.length; index++)
+    hash = Math.imul(hash ^ token.charCodeAt(index), 16777619);
+  return (hash >>> 0).toString(16);
+}

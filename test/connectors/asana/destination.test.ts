@@ -1,0 +1,189 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as asana from '../../../src/connectors/asana/index.js';
+import * as memory from '../../../src/connectors/memory/index.js';
+import type { SyncRecord } from '../../../src/model/index.js';
+import type { Store } from '../../../src/store/index.js';
+import { definePipeline, REAUTHORIZE, runPipeline } from '../../../src/sync/index.js';
+import { FakeAsana } from '../../fakes/index.js';
+import { memoryStore } from '../../sync/helpers.js';
+
+let tokens = 0;
+
+function issues(count: number, version = 1): SyncRecord[] {
+  return Array.from({ length: count }, (_, index) => ({
+    key: `ISSUE-${index}`,
+    fields: {
+      title: `Issue ${index}`,
+      points: index * version,
+      priority: ['High', 'Low'][index % 2]!,
+      labels: ['bug', 'ui'].slice(0, (index % 2) + 1),
+      due: new Date(Date.UTC(2026, 6, 1 + (index % 28))),
+      done: index % 5 === 0,
+    },
+    body: `Details of issue ${index}`,
+  }));
+}
+
+describe('asana destination', () => {
+  let fake: FakeAsana;
+  let project: string;
+  let token: string;
+  let store: Store;
+
+  beforeEach(async () => {
+    token = `pat_${process.pid}_${++tokens}`;
+    fake = await new FakeAsana({ tokens: [token] }).start();
+    project = fake.createProject([
+      { name: 'Points', resource_subtype: 'number' },
+      {
+        name: 'Priority',
+        resource_subtype: 'enum',
+        enum_options: [
+          { gid: '', name: 'High', enabled: true },
+          { gid: '', name: 'Low', enabled: true },
+        ],
+      },
+      {
+        name: 'Labels',
+        resource_subtype: 'multi_enum',
+        enum_options: [
+          { gid: '', name: 'bug', enabled: true },
+          { gid: '', name: 'ui', enabled: true },
+        ],
+      },
+      { name: 'Due', resource_subtype: 'date' },
+      { name: 'Source key', resource_subtype: 'text' },
+    ]);
+    store = memoryStore();
+  });
+  afterEach(async () => {
+    await store.close();
+    await fake.close();
+  });
+
+  const pipelineFor = (
+    records: () => readonly SyncRecord[],
+    extra: Partial<asana.AsanaDestinationOptions> = {},
+  ) =>
+    definePipeline({
+      name: 'issues',
+      source: memory.source({ units: { all: records }, pageSize: 50 }),
+      destination: asana.destination({
+        projectGid: project,
+        auth: { token },
+        basePath: fake.basePath,
+        fields: {
+          title: 'name',
+          done: 'completed',
+          points: { customField: 'Points' },
+          priority: { customField: 'Priority' },
+          labels: { customField: 'Labels' },
+          due: { customField: 'Due' },
+        },
+        requestsPerSecond: 500,
+        ...extra,
+      }),
+      retryMinDelayMs: 10,
+    });
+
+  it('creates tasks with custom fields and the key in external.gid, then writes nothing when unchanged', async () => {
+    const records = issues(130);
+    const pipeline = pipelineFor(() => records);
+    const first = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(first.stats.created).toBe(130);
+    const tasks = fake.tasksOf(project);
+    expect(tasks).toHaveLength(130);
+    const task = tasks.find((candidate) => candidate.external?.gid === 'ISSUE-3')!;
+    expect(task.name).toBe('Issue 3');
+    expect(task.notes).toBe('Details of issue 3');
+    expect(fake.valueOf(task, 'Points')).toBe(3);
+    const priority = fake.valueOf(task, 'Priority');
+    const high = [...fake.fields.values()].find((field) => field.name === 'Priority')!
+      .enum_options!;
+    expect(priority).toBe(high.find((option) => option.name === 'Low')!.gid);
+    expect(fake.valueOf(task, 'Labels')).toHaveLength(2);
+    expect(fake.valueOf(task, 'Due')).toEqual({ date: '2026-07-04' });
+
+    fake.server.resetCounts();
+    const second = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(second.stats).toMatchObject({ created: 0, updated: 0, unchanged: 130 });
+    expect(fake.server.writes()).toBe(0);
+  });
+
+  it('finds tasks again by their key over several pages when the store lost its links', async () => {
+    const records = issues(230);
+    await runPipeline({ store, pipeline: pipelineFor(() => records), unit: 'all' });
+    const fresh = memoryStore();
+    const changed = issues(230, 2);
+    fake.server.resetCounts();
+    const result = await runPipeline({
+      store: fresh,
+      pipeline: pipelineFor(() => changed),
+      unit: 'all',
+    });
+    await fresh.close();
+    expect(result.stats).toMatchObject({ created: 0, updated: 230 });
+    expect(fake.tasksOf(project)).toHaveLength(230);
+    // The project is listed once per session, 100 tasks a page (offset pagination).
+    expect(fake.server.count({ method: 'GET', path: /\/tasks$/ })).toBe(3);
+  });
+
+  it('keeps the key in a text custom field when asked (works with any token)', async () => {
+    const records = issues(5);
+    await runPipeline({
+      store,
+      pipeline: pipelineFor(() => records, { key: { customField: 'Source key' } }),
+      unit: 'all',
+    });
+    const task = fake.tasksOf(project)[0]!;
+    expect(task.external).toBeNull();
+    expect(fake.valueOf(task, 'Source key')).toMatch(/^ISSUE-\d$/);
+  });
+
+  it('refuses a missing custom field before any write, and dead-letters a value that does not fit', async () => {
+    const missing = await runPipeline({
+      store,
+      pipeline: pipelineFor(() => issues(3), {
+        fields: { title: 'name', size: { customField: 'Size' } },
+      }),
+      unit: 'all',
+    });
+    expect(missing.status).toBe('failed');
+    expect(missing.error).toContain('custom field `Size` is not on project');
+    expect(fake.server.writes()).toBe(0);
+
+    const records = issues(3);
+    records[1] = { ...records[1]!, fields: { ...records[1]!.fields, priority: 'Urgent' } };
+    const result = await runPipeline({ store, pipeline: pipelineFor(() => records), unit: 'all' });
+    expect(result.stats).toMatchObject({ created: 2, failed: 1 });
+    const [letter] = await store.listDeadLetters({ pipeline: 'issues' });
+    expect(letter!.error).toContain(
+      'record ISSUE-1: field `priority` cannot be written to Asana custom field `Priority` (enum): expected one of its options (High, Low)',
+    );
+  });
+
+  it('waits out 429s with Retry-After and writes every task once', async () => {
+    fake.server.setRateLimit({ requestsPerSecond: 20, burst: 5 });
+    const records = issues(20);
+    const result = await runPipeline({ store, pipeline: pipelineFor(() => records), unit: 'all' });
+    expect(result.status).toBe('succeeded');
+    expect(result.stats.rateLimitWaitMs).toBeGreaterThan(0);
+    expect(fake.server.count({ status: 429 })).toBeGreaterThan(0);
+    const keys = fake.tasksOf(project).map((task) => task.external?.gid);
+    expect(new Set(keys).size).toBe(20);
+    expect(keys).toHaveLength(20);
+  });
+
+  it('pauses with "re-authorize" when the token is refused', async () => {
+    fake.revokeToken(token);
+    const result = await runPipeline({
+      store,
+      pipeline: pipelineFor(() => issues(3)),
+      unit: 'all',
+    });
+    expect(result.status).toBe('paused');
+    expect(result.pausedReason).toContain(REAUTHORIZE);
+    expect(result.pausedReason).toContain('Not Authorized');
+    expect(fake.server.writes()).toBe(0);
+  });
+});
