@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { parseDocument } from 'yaml';
 import { type FileFormat, parseText } from '../connectors/files/index.js';
-import { type JsonValue, RecordError } from '../model/index.js';
+import { describeError, type JsonValue, RecordError } from '../model/index.js';
 import { type CopyResource, isJsonObject, type ResourceDocument } from './resource.js';
 import { type ResourceSchema, toResource } from './schema.js';
 
@@ -139,10 +140,34 @@ export async function* readDocuments(
 function parseYamlChunk(chunk: string[], startLine: number, label: string): Located | null {
   const text = chunk.join('\n');
   if (text.trim() === '' || text.trim() === '---') return null;
-  // Blank lines in front keep the parser's line numbers those of the whole file.
-  const value = parseText('\n'.repeat(startLine - 1) + text, 'yaml', label) as JsonValue;
+  const document = parseDocument(text, { prettyErrors: false });
+  const first = document.errors[0];
+  if (first) {
+    const line = startLine + linesBefore(text, first.pos[0]);
+    throw new RecordError(`${label} line ${line}: ${first.message}`, {});
+  }
+  let value: JsonValue;
+  try {
+    value = document.toJS() as JsonValue;
+  } catch (error) {
+    throw new RecordError(
+      `${label} line ${startLine}: ${describeError(error)}`,
+      {},
+      { cause: error },
+    );
+  }
   if (value === null || value === undefined) return null;
   return { value, where: `${label} line ${firstContentLine(chunk, startLine)}` };
+}
+
+/** Newlines before `offset`; an error at the very end belongs to the last line with text. */
+function linesBefore(text: string, offset: number): number {
+  const end = Math.min(offset, text.trimEnd().length);
+  let count = 0;
+  for (let index = 0; index < end; index++) {
+    if (text.charCodeAt(index) === 10) count++;
+  }
+  return count;
 }
 
 function firstContentLine(chunk: string[], startLine: number): number {
@@ -172,9 +197,12 @@ function* parseJsonLines(leading: number, lines: string[], label: string): Gener
   for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const lineNumber = leading + index + 1;
-    yield {
-      value: parseText('\n'.repeat(lineNumber - 1) + line, 'json', label) as JsonValue,
-      where: `${label} line ${lineNumber}`,
-    };
+    let value: JsonValue;
+    try {
+      value = JSON.parse(line) as JsonValue;
+    } catch (error) {
+      throw new RecordError(`${label} line ${lineNumber}: ${describeError(error)}`, {});
+    }
+    yield { value, where: `${label} line ${lineNumber}` };
   }
 }

@@ -188,6 +188,13 @@ describe('bad input stops the copy with a clear error and nothing half-written',
     mkdirSync(tree, { recursive: true });
     writeFileSync(join(tree, '1.json'), '{\n  "id": 1\n  "name": "no comma"\n}\n');
     await expectUntouched([join(root, 'tree')], /users\/1\.json line 3: /);
+
+    const ndjson = fixture()
+      .slice(0, 2)
+      .map((doc) => JSON.stringify(doc))
+      .concat('{"id": 3, "name": }')
+      .join('\n');
+    await expectUntouched(['-'], /^stdin line 3: /, { stdin: stdinOf(ndjson) });
   });
 
   it('names a resource without an id, or without what its type comes from', async () => {
