@@ -10,6 +10,7 @@ import {
   statusCommand,
   triggerCommand,
 } from './commands.js';
+import { registerAuthCommand } from './auth-command.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -115,6 +116,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
   registerServeCommand(program, setExitCode);
 
   registerConflictsCommand(program, setExitCode);
+
+  registerAuthCommand(program, setExitCode);
 
   return program;
 }

@@ -16,4 +16,4 @@ export { type NotionPropertyType, richText } from './encode.js';
 export { markdownToBlocks } from './markdown-blocks.js';
 export { authorizeUrl, exchangeCode, type NotionOAuthClient } from './oauth.js';
 export { type NotionSourceOptions, source } from './source.js';
-export { type NotionOAuthOptions, saveTokens, secretNames } from './tokens.js';
+export { checkConnectionName, type NotionOAuthOptions, saveTokens, secretNames } from './tokens.js';
