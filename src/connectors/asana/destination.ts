@@ -15,7 +15,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus } from '../support/index.js';
+import { httpFailureOf, isTransientStatus, queueSignal } from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
 
@@ -52,6 +52,7 @@ export interface AsanaDestinationOptions {
 
 interface Resolved {
   readonly client: AsanaClient;
+  readonly signal: AbortSignal | undefined;
   readonly limiter: RateLimiter;
   readonly context: SessionContext;
   readonly customFields: ReadonlyMap<string, AsanaCustomField>;
@@ -78,7 +79,7 @@ export function destination(options: AsanaDestinationOptions): Destination {
         requestsPerSecond: options.requestsPerSecond ?? 2.5,
         concurrency: 3,
       });
-      const partial = { client, limiter, context };
+      const partial = { client, limiter, context, signal: queueSignal(context.signal) };
       const wanted = [
         ...Object.values(options.fields).flatMap((target) =>
           typeof target === 'object' ? [target.customField] : [],
@@ -252,16 +253,16 @@ class AsanaRequestError extends Error {}
 /** One Asana call through the token's limiter, retried on 429 (limiter paused) and 5xx. */
 async function request<T>(
   options: AsanaDestinationOptions,
-  resolved: Pick<Resolved, 'limiter' | 'context'>,
+  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal'>,
   what: string,
   call: () => Promise<T>,
 ): Promise<T> {
-  const { limiter, context } = resolved;
+  const { limiter, context, signal } = resolved;
   return withRetry(
     async () => {
       try {
         return await limiter.schedule(call, {
-          signal: context.signal,
+          signal,
           onWait: (ms) => {
             if (ms >= 1) context.telemetry.waitedForRateLimit(ms);
           },
@@ -282,7 +283,7 @@ async function request<T>(
       retries: options.retries ?? 5,
       minDelayMs: 500,
       limiter,
-      signal: context.signal,
+      signal,
       isRetryable: (error) => error instanceof RetryableError,
       onRetry: () => context.telemetry.retried(),
     },

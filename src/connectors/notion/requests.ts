@@ -1,7 +1,7 @@
 import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
 import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus } from '../support/index.js';
+import { httpFailureOf, isTransientStatus, queueSignal } from '../support/index.js';
 import type { TokenSource } from './tokens.js';
 
 export interface RequesterOptions {
@@ -34,6 +34,7 @@ export type Request = <T>(what: string, call: (token: string) => Promise<T>) => 
  */
 export function createRequester(options: RequesterOptions): Request {
   const { limiter, telemetry, tokens } = options;
+  const signal = queueSignal(options.signal);
   return async function request<T>(what: string, call: (token: string) => Promise<T>): Promise<T> {
     let token = await tokens.current();
     let refreshed = false;
@@ -41,7 +42,7 @@ export function createRequester(options: RequesterOptions): Request {
       async () => {
         try {
           return await limiter.schedule(() => call(token), {
-            signal: options.signal,
+            signal,
             onWait: (ms) => {
               if (ms >= 1) telemetry.waitedForRateLimit(ms);
             },
@@ -68,7 +69,7 @@ export function createRequester(options: RequesterOptions): Request {
         retries: options.retries ?? 5,
         minDelayMs: options.retryMinDelayMs ?? 500,
         limiter,
-        signal: options.signal,
+        signal,
         isRetryable: (error) => error instanceof RetryableError,
         onRetry: () => telemetry.retried(),
       },

@@ -1,2 +1,3 @@
 export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-status.js';
 export { importPeer } from './peer.js';
+export { queueSignal } from './signal.js';
