@@ -125,4 +125,8 @@ export const postgresMigrations: readonly Migration<(schema: string) => string>[
   CREATE INDEX twoway_conflicts_by_state ON ${s}.twoway_conflicts (state, task);
   `,
   },
+  {
+    id: 'twoway-inflight',
+    sql: (s) => `ALTER TABLE ${s}.twoway_pairs ADD COLUMN inflight JSONB;`,
+  },
 ];

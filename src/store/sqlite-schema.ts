@@ -118,4 +118,10 @@ export const sqliteMigrations: readonly Migration<string>[] = [
   CREATE INDEX twoway_conflicts_by_state ON twoway_conflicts (state, task);
   `,
   },
+  {
+    // The values a two-way batch is about to write, committed before it writes them, so
+    // after a crash a value that landed is known as keepsync's own, not as a person's edit.
+    id: 'twoway-inflight',
+    sql: 'ALTER TABLE twoway_pairs ADD COLUMN inflight TEXT;',
+  },
 ];

@@ -23,6 +23,7 @@ export {
   type ConflictWrite,
   emptyReport,
   type FieldValues,
+  type InflightValues,
   type PairState,
   type Side,
   type SidePage,

@@ -205,12 +205,13 @@ export function planTwoWay(input: PlanInput): Plan {
     const record = read.records.get(key);
     if (record) {
       if (record.deleted) return { kind: 'deleted' };
-      return {
+      const current: Present = {
         kind: 'present',
         values: project(fields, side, record.fields),
         updatedMs: record.updatedAt?.getTime() ?? null,
         fresh: true,
       };
+      return pair.inflight?.[side] ? beforeOurWrite(pair, side, current) : current;
     }
     const gone = read.complete || (read.liveKeys !== null && !read.liveKeys.has(key));
     if (pair.pending === side) return { kind: 'missing' };
@@ -222,6 +223,27 @@ export function planTwoWay(input: PlanInput): Plan {
         : { kind: 'present', values: seen.values, updatedMs: seen.updatedMs, fresh: true };
     }
     return { kind: 'present', values: pair.base[side], updatedMs: null, fresh: false };
+  }
+
+  /**
+   * After a crash between a write and its checkpoint, a field holding exactly the value that
+   * write carried holds keepsync's own write, not a person's edit: it counts as the value it
+   * had before (what was read then), so the merge is planned again as it was.
+   */
+  function beforeOurWrite(pair: PairState, side: Side, current: Present): Present {
+    const written = pair.inflight?.[side];
+    if (!written) return current;
+    const seen = side === 'left' ? pair.leftSeen : pair.rightSeen;
+    const previous = seen && !seen.deleted ? seen.values : pair.base[side];
+    let values: Record<string, NeutralValue> | null = null;
+    for (const [name, candidates] of Object.entries(written)) {
+      if (!(name in current.values)) continue;
+      if (!candidates.some((value) => sameValue(current.values[name], value))) continue;
+      values ??= { ...current.values };
+      values[name] = previous[name] ?? null;
+    }
+    if (!values) return current;
+    return { ...current, values, updatedMs: seen?.updatedMs ?? null };
   }
 
   /** Whether the side's object is gone (cheap: no projection). */
@@ -283,6 +305,17 @@ export function planTwoWay(input: PlanInput): Plan {
         }
       }
       if (settled.length < open.length) {
+        if (l.kind === 'present' && r.kind === 'present') {
+          // Report every conflicting field while the pair waits, not one decision at a time.
+          const known = new Set(
+            rows.filter((row) => row.state !== 'resolved').map((row) => row.field),
+          );
+          const more = mergeFields(pair, l, r, pair.base, decidedOf(rows)).manual.filter(
+            (conflict) => !known.has(conflict.field),
+          );
+          refreshed.push(...more);
+          report.conflictsOpen += more.length;
+        }
         report.conflictsOpen += open.length - settled.length;
         const after = remember(pair, l, r);
         if (settled.length === 0 && refreshed.length === 0 && samePair(after, pair)) return null;
@@ -301,8 +334,11 @@ export function planTwoWay(input: PlanInput): Plan {
     rows: readonly ConflictRow[],
     alreadySettled: readonly number[],
   ): PairAction | null {
-    // A create that may not have happened: finish it from the partner's values.
-    if (pair.pending !== null) {
+    // A create that may not have happened (its object was not seen): finish it from the
+    // partner's values. When the object is there, the create happened: merge as usual
+    // against the base it was created with, so edits made to it since are kept.
+    const pendingCurrent = pair.pending === 'left' ? l : pair.pending === 'right' ? r : null;
+    if (pair.pending !== null && pendingCurrent?.kind === 'missing') {
       const target = pair.pending;
       const from = otherSide(target);
       const source = from === 'left' ? l : r;
@@ -338,12 +374,7 @@ export function planTwoWay(input: PlanInput): Plan {
       return { ...action, resolved: moot };
     }
 
-    const decisions = new Map<string, { id: number; decision: ConflictDecision }>();
-    for (const row of rows) {
-      if (row.state === 'decided' && row.decision) {
-        decisions.set(row.field, { id: row.id, decision: row.decision });
-      }
-    }
+    const decisions = decidedOf(rows);
     const merged = mergeFields(pair, l, r, pair.base, decisions);
     if (merged.manual.length > 0) {
       report.conflictsOpen += merged.manual.length;
@@ -359,13 +390,15 @@ export function planTwoWay(input: PlanInput): Plan {
       base: merged.base,
       leftSeen: null,
       rightSeen: null,
+      pending: null,
     };
     const resolved = [...alreadySettled, ...[...decisions.values()].map((entry) => entry.id)];
     const leftWrite = hasKeys(merged.leftPatch) ? upsert(pair.leftKey!, merged.leftPatch) : null;
     const rightWrite = hasKeys(merged.rightPatch)
       ? upsert(pair.rightKey!, merged.rightPatch)
       : null;
-    const settledBefore = pair.leftSeen === null && pair.rightSeen === null;
+    const settledBefore =
+      pair.leftSeen === null && pair.rightSeen === null && pair.pending === null;
     if (!merged.touched && !leftWrite && !rightWrite && resolved.length === 0 && settledBefore) {
       report.unchanged++;
       return null;
@@ -403,6 +436,7 @@ export function planTwoWay(input: PlanInput): Plan {
         rightKey: survivor === 'right' ? survivorKey : null,
         leftSeen: null,
         rightSeen: null,
+        pending: null,
       };
       return simple(pair, { after: detached, counts: ['unlinked'] });
     }
@@ -424,7 +458,7 @@ export function planTwoWay(input: PlanInput): Plan {
       before: null,
       left: deleted === 'left' ? upsert(deletedKey, values) : null,
       right: deleted === 'right' ? upsert(deletedKey, values) : null,
-      after: { ...pair, base, leftSeen: null, rightSeen: null },
+      after: { ...pair, base, leftSeen: null, rightSeen: null, pending: null },
       onFailure: remember(
         pair,
         deleted === 'left' ? { kind: 'deleted' } : partner,
@@ -672,6 +706,19 @@ export function planTwoWay(input: PlanInput): Plan {
 }
 
 type Present = Extract<Current, { kind: 'present' }>;
+
+/** A pair's decided conflicts by field. */
+function decidedOf(
+  rows: readonly ConflictRow[],
+): Map<string, { id: number; decision: ConflictDecision }> {
+  const decisions = new Map<string, { id: number; decision: ConflictDecision }>();
+  for (const row of rows) {
+    if (row.state === 'decided' && row.decision) {
+      decisions.set(row.field, { id: row.id, decision: row.decision });
+    }
+  }
+  return decisions;
+}
 
 function conflictOf(
   pair: PairState,

@@ -54,14 +54,14 @@ export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore
           // One row per id, the last winning, as one INSERT cannot touch a row twice.
           const pairs = [...new Map(c.pairs.map((pair) => [pair.id, pair])).values()];
           await client.query(
-            `INSERT INTO ${t.pairs} (task, id, left_key, right_key, base, left_seen, right_seen, pending, updated_ms)
-             SELECT $1, i, l, r, b::jsonb, ls::jsonb, rs::jsonb, p, $2
-             FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-               AS x(i, l, r, b, ls, rs, p)
+            `INSERT INTO ${t.pairs} (task, id, left_key, right_key, base, left_seen, right_seen, pending, inflight, updated_ms)
+             SELECT $1, i, l, r, b::jsonb, ls::jsonb, rs::jsonb, p, f::jsonb, $2
+             FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+               AS x(i, l, r, b, ls, rs, p, f)
              ON CONFLICT (task, id) DO UPDATE SET left_key = EXCLUDED.left_key,
                right_key = EXCLUDED.right_key, base = EXCLUDED.base, left_seen = EXCLUDED.left_seen,
                right_seen = EXCLUDED.right_seen, pending = EXCLUDED.pending,
-               updated_ms = EXCLUDED.updated_ms`,
+               inflight = EXCLUDED.inflight, updated_ms = EXCLUDED.updated_ms`,
             [
               c.task,
               now,
@@ -72,6 +72,7 @@ export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore
               pairs.map((pair) => toJsonOrNull(pair.leftSeen)),
               pairs.map((pair) => toJsonOrNull(pair.rightSeen)),
               pairs.map((pair) => pair.pending),
+              pairs.map((pair) => toJsonOrNull(pair.inflight)),
             ],
           );
         }

@@ -32,6 +32,7 @@ export function toPair(row: Row, columns: JsonColumns): PairState {
     leftSeen: jsonOrNull(row.left_seen, columns),
     rightSeen: jsonOrNull(row.right_seen, columns),
     pending: (row.pending as PairState['pending']) ?? null,
+    inflight: jsonOrNull(row.inflight, columns),
   };
 }
 

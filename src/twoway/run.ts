@@ -4,6 +4,7 @@ import {
   describeError,
   isAuthError,
   KeepsyncError,
+  type NeutralValue,
   type SyncRecord,
 } from '../model/index.js';
 import {
@@ -26,6 +27,7 @@ import { type TwoWayCommit, twoWayStore } from './store.js';
 import {
   type ConflictWrite,
   emptyReport,
+  type InflightValues,
   type PairState,
   type Side,
   type SideWrite,
@@ -202,8 +204,27 @@ async function executeBatch(
   const { task, store, signal } = options;
   const tw = twoWayStore(store);
   const empty = { removedPairs: [], conflicts: [], resolvedConflicts: [] };
-  const before = batch.flatMap((action) => (action.before ? [action.before] : []));
-  if (before.length > 0) await tw.commit({ task: task.name, pairs: before, ...empty });
+  // Write-ahead: pairs about to get an object are committed as pending, and pairs about to
+  // be written remember the values being written, before anything is written.
+  const intents = new Map<string, PairState>();
+  for (const action of batch) {
+    if (action.before) {
+      intents.set(action.pairId, action.before);
+      continue;
+    }
+    const base = action.onFailure;
+    if (!base || (action.left?.kind !== 'upsert' && action.right?.kind !== 'upsert')) continue;
+    intents.set(action.pairId, {
+      ...base,
+      inflight: {
+        left: withWrite(base.inflight?.left, action.left),
+        right: withWrite(base.inflight?.right, action.right),
+      },
+    });
+  }
+  if (intents.size > 0) {
+    await tw.commit({ task: task.name, pairs: [...intents.values()], ...empty });
+  }
 
   const [leftResults, rightResults] = await Promise.all(
     (['left', 'right'] as const).map((side) => writeSide(task[side], side, batch, signal)),
@@ -219,7 +240,7 @@ async function executeBatch(
         result !== undefined && result.status !== 'ok',
     );
     if (failures.length === 0) {
-      if (action.after) pairs.push(action.after);
+      if (action.after) pairs.push({ ...action.after, inflight: null });
       else removed.push(action.pairId);
       conflicts.push(...action.conflicts);
       resolved.push(...action.resolved);
@@ -227,7 +248,9 @@ async function executeBatch(
       return;
     }
     report.failed++;
-    if (action.onFailure) pairs.push(action.onFailure);
+    // A failed write may still have landed: keep what it carried.
+    const failed = intents.get(action.pairId) ?? action.onFailure;
+    if (failed) pairs.push(failed);
     for (const failure of failures) {
       if (failure.status === 'auth') authError = failure.error;
       logger.warn(
@@ -247,6 +270,19 @@ async function executeBatch(
     run: { id: checkpoint.runId, stats: checkpoint.stats() },
   });
   if (authError) throw new AuthError(authError);
+}
+
+/** The values a side may hold from keepsync's own unconfirmed writes, plus this one. */
+function withWrite(
+  previous: InflightValues | undefined,
+  write: SideWrite | null,
+): InflightValues | undefined {
+  if (write?.kind !== 'upsert') return previous;
+  const next: Record<string, NeutralValue[]> = { ...previous } as Record<string, NeutralValue[]>;
+  for (const [field, value] of Object.entries(write.fields)) {
+    next[field] = [...(previous?.[field] ?? []), value ?? null];
+  }
+  return next;
 }
 
 /** Writes one side's part of a batch; the result array is indexed like the batch. */

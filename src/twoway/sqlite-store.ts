@@ -18,11 +18,11 @@ export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
     pairs: db.prepare('SELECT * FROM twoway_pairs WHERE task = ?'),
     countPairs: db.prepare('SELECT COUNT(*) AS n FROM twoway_pairs WHERE task = ?'),
     putPair: db.prepare(
-      `INSERT INTO twoway_pairs (task, id, left_key, right_key, base, left_seen, right_seen, pending, updated_ms)
-       VALUES (@task, @id, @left_key, @right_key, @base, @left_seen, @right_seen, @pending, @now)
+      `INSERT INTO twoway_pairs (task, id, left_key, right_key, base, left_seen, right_seen, pending, inflight, updated_ms)
+       VALUES (@task, @id, @left_key, @right_key, @base, @left_seen, @right_seen, @pending, @inflight, @now)
        ON CONFLICT (task, id) DO UPDATE SET left_key = excluded.left_key, right_key = excluded.right_key,
          base = excluded.base, left_seen = excluded.left_seen, right_seen = excluded.right_seen,
-         pending = excluded.pending, updated_ms = excluded.updated_ms`,
+         pending = excluded.pending, inflight = excluded.inflight, updated_ms = excluded.updated_ms`,
     ),
     removePair: db.prepare('DELETE FROM twoway_pairs WHERE task = ? AND id = ?'),
     cursors: db.prepare('SELECT side, cursor FROM twoway_cursors WHERE task = ?'),
@@ -136,6 +136,7 @@ function pairParams(task: string, pair: PairState, now: number) {
     left_seen: toJsonOrNull(pair.leftSeen),
     right_seen: toJsonOrNull(pair.rightSeen),
     pending: pair.pending,
+    inflight: toJsonOrNull(pair.inflight),
     now,
   };
 }

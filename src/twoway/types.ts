@@ -86,7 +86,15 @@ export interface PairState {
   readonly rightSeen: SideSnapshot | null;
   /** That side's object was being created: it may not exist yet. */
   readonly pending: Side | null;
+  /**
+   * Values batches were writing to each side, per field, committed before writing
+   * (write-ahead) and cleared by the checkpoint after: after a crash, a field holding one of
+   * these holds keepsync's own write, not a person's edit. Several when crashes repeat.
+   */
+  readonly inflight?: { readonly left?: InflightValues; readonly right?: InflightValues } | null;
 }
+
+export type InflightValues = { readonly [field: string]: readonly NeutralValue[] };
 
 export type ConflictState = 'open' | 'decided' | 'resolved';
 

@@ -431,6 +431,31 @@ describe('two-way reads and failures', () => {
     expect(right.get('a')!.fields.name).toBe('A2');
   });
 
+  it('does not take its own write that landed before a crash for an edit (write-ahead)', async () => {
+    const { left, right, run, store } = make();
+    left.put('a', { title: 'A', done: false });
+    await run();
+    left.patch('a', { title: 'L1' });
+    // Crash after the write reached the right side but before the checkpoint: the commit
+    // after the writes fails (the one before them, the write-ahead, goes through).
+    const tw = twoWayStore(store);
+    const commit = tw.commit.bind(tw);
+    let calls = 0;
+    tw.commit = async (c) => {
+      if (++calls === 2) throw new Error('killed');
+      return commit(c);
+    };
+    expect((await run()).status).toBe('failed');
+    tw.commit = commit;
+    expect(right.get('a')!.fields.name).toBe('L1');
+    // A later edit on the left, older than the landed write: not a conflict with keepsync's
+    // own write, so it simply copies across.
+    left.patch('a', { title: 'L2' }, new Date(0));
+    await run();
+    expect(right.get('a')!.fields.name).toBe('L2');
+    expect(left.get('a')!.fields.title).toBe('L2');
+  });
+
   it('stores pairs, base snapshots and cursors in the store', async () => {
     const { left, run, store } = make({ leftMode: 'incremental' });
     left.put('a', { title: 'A', done: false });

@@ -199,7 +199,30 @@ describe('two-way sync under random edits (fast-check)', () => {
           await store.close();
         }
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        examples: [
+          // Found by this test: deciding one conflict must not reveal another on a field that
+          // conflicted while the pair waited; all are reported at once.
+          [
+            {
+              conflict: 'manual',
+              leftMode: 'full',
+              rightMode: 'full',
+              deletes: { left: 'propagate', right: 'propagate' },
+              commands: [
+                { kind: 'create', side: 'left', key: 'k1', value: 1 },
+                { kind: 'run' },
+                { kind: 'create', side: 'left', key: 'k1', value: 2 },
+                { kind: 'edit', side: 'right', key: 'k1', field: 0, value: 0 },
+                { kind: 'run' },
+                { kind: 'create', side: 'right', key: 'k1', value: 0 },
+                { kind: 'run' },
+              ],
+            },
+          ],
+        ],
+      },
     );
   }, 120_000);
 });

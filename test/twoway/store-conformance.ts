@@ -16,6 +16,7 @@ function pair(
     leftSeen: null,
     rightSeen: null,
     pending: null,
+    inflight: null,
     ...extra,
   };
 }
@@ -55,7 +56,7 @@ export function describeTwoWayStoreConformance(
             leftSeen: { values: { title: 'seen' }, updatedMs: 42 },
             rightSeen: { values: {}, updatedMs: null, deleted: true },
           }),
-          pair('p2', 'l2', 'r2', { pending: 'right' }),
+          pair('p2', 'l2', 'r2', { pending: 'right', inflight: { right: { name: ['a', null] } } }),
           pair('p3', null, 'r3'),
         ],
       });
@@ -72,6 +73,7 @@ export function describeTwoWayStoreConformance(
         }),
       );
       expect(loaded.get('p2')!.pending).toBe('right');
+      expect(loaded.get('p2')!.inflight).toEqual({ right: { name: ['a', null] } });
       expect(loaded.get('p3')).toMatchObject({ leftKey: null, rightKey: 'r3' });
 
       await tw.commit({
