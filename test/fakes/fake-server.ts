@@ -58,8 +58,11 @@ export interface FakeServerOptions {
 
 /** A fault the next matching requests meet instead of their handler. */
 export interface Fault {
-  /** `timeout`: the request is held and never answered (until the server closes). */
-  readonly kind: 'status' | 'timeout';
+  /**
+   * `status`: answered with that status, nothing applied. `timeout`: held unanswered, nothing
+   * applied. `drop`: applied, then the connection is cut before the answer (a lost response).
+   */
+  readonly kind: 'status' | 'timeout' | 'drop';
   /** For `status`: e.g. 500, 502, 503. */
   readonly status?: number;
   /** How many requests it affects. @default 1 */
@@ -232,7 +235,13 @@ export class FakeServer {
         route.names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]),
       );
       try {
-        return send(await route.handler({ ...request, params }));
+        const answer = await route.handler({ ...request, params });
+        if (fault?.kind === 'drop') {
+          this.requests.push({ method, path: url.pathname, status: 0 });
+          response.destroy();
+          return;
+        }
+        return send(answer);
       } catch (error) {
         return send({
           status: 500,

@@ -276,12 +276,21 @@ function createSession(
           resolveRelation: () => undefined,
         }),
       };
-      const page: NotionPage = await request('POST /v1/pages', (token) =>
-        client.createPage(token, {
-          parent: { type: 'data_source_id', data_source_id: dataSourceId },
-          properties: encoded,
-          ...(first.length > 0 ? { children: first } : {}),
-        }),
+      const page: NotionPage = await request(
+        'POST /v1/pages',
+        (token) =>
+          client.createPage(token, {
+            parent: { type: 'data_source_id', data_source_id: dataSourceId },
+            properties: encoded,
+            ...(first.length > 0 ? { children: first } : {}),
+          }),
+        {
+          // A create that timed out may have landed: find it by key before creating again.
+          recover: async () => {
+            const id = (await lookup([op.key])).get(op.key);
+            return id === undefined ? undefined : ({ id } as NotionPage);
+          },
+        },
       );
       pages.set(op.key, page.id);
       // The page exists now: report it even if the rest of the body fails, so it is linked.

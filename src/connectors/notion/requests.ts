@@ -25,7 +25,19 @@ export class NotionRequestError extends Error {
   }
 }
 
-export type Request = <T>(what: string, call: (token: string) => Promise<T>) => Promise<T>;
+export interface RequestOptions<T> {
+  /**
+   * For a call that is not idempotent (a page create): after a failure that may have been
+   * applied (a timeout, a 5xx), this finds the result before the call is repeated.
+   */
+  readonly recover?: (() => Promise<T | undefined>) | undefined;
+}
+
+export type Request = <T>(
+  what: string,
+  call: (token: string) => Promise<T>,
+  options?: RequestOptions<T>,
+) => Promise<T>;
 
 /**
  * Runs every Notion call through the credential's shared limiter, retries rate limits and
@@ -35,11 +47,20 @@ export type Request = <T>(what: string, call: (token: string) => Promise<T>) => 
 export function createRequester(options: RequesterOptions): Request {
   const { limiter, telemetry, tokens } = options;
   const signal = queueSignal(options.signal);
-  return async function request<T>(what: string, call: (token: string) => Promise<T>): Promise<T> {
+  return async function request<T>(
+    what: string,
+    call: (token: string) => Promise<T>,
+    requestOptions: RequestOptions<T> = {},
+  ): Promise<T> {
     let token = await tokens.current();
     let refreshed = false;
+    let ambiguous = false;
     return withRetry(
       async () => {
+        if (ambiguous && requestOptions.recover) {
+          const recovered = await requestOptions.recover();
+          if (recovered !== undefined) return recovered;
+        }
         try {
           return await limiter.schedule(() => call(token), {
             signal,
@@ -60,6 +81,8 @@ export function createRequester(options: RequesterOptions): Request {
           if (status === 403) throw unauthorized(what, error);
           const message = describeNotionFailure(what, error);
           if (isTransientStatus(status)) {
+            // A 429 was refused before it ran; no answer or a 5xx may have been applied.
+            ambiguous = status !== 429;
             throw new RetryableError(message, { retryAfterMs, cause: error });
           }
           throw new NotionRequestError(message, status, { cause: error });

@@ -246,6 +246,27 @@ describe('notion destination', () => {
     expect(fake.server.count()).toBe(27);
   });
 
+  it('does not duplicate a page whose create was applied but whose answer was lost', async () => {
+    fake.server.inject({ kind: 'drop', method: 'POST', path: /^\/v1\/pages$/ });
+    fake.server.inject({ kind: 'status', status: 503, method: 'POST', path: /^\/v1\/pages$/ });
+    fake.server.inject({ kind: 'timeout', method: 'POST', path: /^\/v1\/pages$/ });
+    const records = repoRecords(6);
+    const result = await runPipeline({
+      store,
+      pipeline: notionPipeline({
+        records: () => records,
+        destination: destinationOptions({ timeoutMs: 300, concurrency: 1 }),
+      }),
+      unit: 'all',
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.stats.created).toBe(6);
+    const keys = fake
+      .pagesOf(dataSourceId)
+      .map((page) => FakeNotion.plain(page.properties['Repo ID']));
+    expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
+  });
+
   it('pauses with "re-authorize" on a revoked token and stops writing', async () => {
     const records = repoRecords(10);
     const pipeline = notionPipeline({ records: () => records, destination: destinationOptions() });
