@@ -26,6 +26,8 @@ export interface AsanaClient {
   ): Promise<AsanaPage<AsanaTask>>;
   projectCustomFields(projectGid: string): Promise<readonly AsanaCustomField[]>;
   createTask(data: Record<string, unknown>): Promise<{ gid: string }>;
+  /** A task by gid or `external:<id>`; `null` when there is none. */
+  findTask(gid: string): Promise<{ gid: string } | null>;
   updateTask(gid: string, data: Record<string, unknown>): Promise<unknown>;
   deleteTask(gid: string): Promise<unknown>;
 }
@@ -76,6 +78,15 @@ export async function createAsanaClient(options: AsanaClientOptions): Promise<As
     },
     createTask: async (data) =>
       ((await tasks.createTask({ data }, { opt_fields: 'gid' })) as { data: { gid: string } }).data,
+    async findTask(gid) {
+      try {
+        return ((await tasks.getTask(gid, { opt_fields: 'gid' })) as { data: { gid: string } })
+          .data;
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      }
+    },
     updateTask: (gid, data) => tasks.updateTask({ data }, gid, { opt_fields: 'gid' }),
     deleteTask: (gid) => tasks.deleteTask(gid),
   };
@@ -94,6 +105,7 @@ interface AsanaSdk {
     client: unknown,
   ) => {
     getTasksForProject(project: string, options: object): Promise<unknown>;
+    getTask(gid: string, options: object): Promise<unknown>;
     createTask(body: object, options: object): Promise<unknown>;
     updateTask(body: object, gid: string, options: object): Promise<unknown>;
     deleteTask(gid: string): Promise<unknown>;

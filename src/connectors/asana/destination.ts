@@ -188,7 +188,20 @@ function createSession(options: AsanaDestinationOptions, resolved: Resolved): De
     switch (op.kind) {
       case 'create': {
         const data = encode(op.record, true);
-        const task = await request(options, resolved, 'POST /tasks', () => client.createTask(data));
+        const task = await request(
+          options,
+          resolved,
+          'POST /tasks',
+          () => client.createTask(data),
+          async () => {
+            if (keyField) {
+              known = null;
+              const gid = (await index()).get(op.key);
+              return gid === undefined ? undefined : { gid };
+            }
+            return (await client.findTask(`external:${op.key}`)) ?? undefined;
+          },
+        );
         known?.set(op.key, task.gid);
         return { status: 'ok', destId: task.gid };
       }
@@ -256,10 +269,17 @@ async function request<T>(
   resolved: Pick<Resolved, 'limiter' | 'context' | 'signal'>,
   what: string,
   call: () => Promise<T>,
+  /** For a create: finds a task an earlier attempt may have made before trying again. */
+  recover?: () => Promise<T | undefined>,
 ): Promise<T> {
   const { limiter, context, signal } = resolved;
+  let ambiguous = false;
   return withRetry(
     async () => {
+      if (ambiguous && recover) {
+        const recovered = await recover();
+        if (recovered !== undefined) return recovered;
+      }
       try {
         return await limiter.schedule(call, {
           signal,
@@ -274,8 +294,11 @@ async function request<T>(
         if (status === 401 || status === 403) {
           throw new AuthError(`Asana refused the token: ${message}`, { cause: error });
         }
-        if (isTransientStatus(status))
+        if (isTransientStatus(status)) {
+          // A 429 was refused before it ran; no answer or a 5xx may have been applied.
+          ambiguous = status !== 429;
           throw new RetryableError(message, { retryAfterMs, cause: error });
+        }
         throw new AsanaRequestError(message, { cause: error });
       }
     },

@@ -174,6 +174,16 @@ describe('asana destination', () => {
     expect(keys).toHaveLength(20);
   });
 
+  it('does not duplicate a task whose create was applied but whose answer was lost', async () => {
+    fake.server.inject({ kind: 'drop', method: 'POST', path: /\/tasks$/ });
+    fake.server.inject({ kind: 'status', status: 502, method: 'POST', path: /\/tasks$/ });
+    const records = issues(4);
+    const result = await runPipeline({ store, pipeline: pipelineFor(() => records), unit: 'all' });
+    expect(result.stats.created).toBe(4);
+    const keys = fake.tasksOf(project).map((task) => task.external?.gid);
+    expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
+  });
+
   it('pauses with "re-authorize" when the token is refused', async () => {
     fake.revokeToken(token);
     const result = await runPipeline({
