@@ -275,6 +275,13 @@ export function planTwoWay(input: PlanInput): Plan {
     const l = currentOf(pair, 'left');
     const r = currentOf(pair, 'right');
     const rows = conflictsByPair.get(pair.id) ?? [];
+    // Neither side read nor remembered: nothing can have changed (incremental reads).
+    if (l.kind === 'present' && !l.fresh && r.kind === 'present' && !r.fresh) {
+      if (rows.length === 0 && pair.pending === null && !pair.inflight) {
+        report.unchanged++;
+        return null;
+      }
+    }
 
     // A detached pair remembers an unlinked object until that object is gone too.
     if (pair.leftKey === null || pair.rightKey === null) {
