@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuthCommand } from './auth-command.js';
 import {
   deadLettersListCommand,
   deadLettersRetryCommand,
@@ -10,7 +11,6 @@ import {
   statusCommand,
   triggerCommand,
 } from './commands.js';
-import { registerAuthCommand } from './auth-command.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
 import { registerServeCommand } from './serve-command.js';
