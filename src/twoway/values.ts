@@ -45,8 +45,3 @@ export function convert(
   }
   return out;
 }
-
-/** The JSON-safe form kept in the store (Dates as ISO strings). */
-export function storable<T>(value: T): T {
-  return JSON.parse(canonicalJson(value)) as T;
-}
