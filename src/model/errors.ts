@@ -14,6 +14,8 @@ export type KeepsyncErrorCode =
   | 'STORE_FAILED'
   | 'SECRET_INVALID'
   | 'HLC_INVALID'
+  | 'OFFLINE'
+  | 'SYNC_FAILED'
   | 'DEPENDENCY_CYCLE'
   | 'ORIGIN_FAILED';
 

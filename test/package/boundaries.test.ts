@@ -56,6 +56,22 @@ describe('package boundaries', () => {
     }
   });
 
+  it('keeps src/client browser-safe: no Node built-ins, only idb and src/model', () => {
+    const { files, packages } = graph(join(src, 'client', 'index.ts'));
+    expect([...packages].sort()).toEqual(['idb']);
+    const outside = [...files]
+      .map((file) => relative(src, file))
+      .filter((file) => !file.startsWith('client/') && !file.startsWith('model/'));
+    expect(outside).toEqual([]);
+    for (const file of filesUnder(join(src, 'client'))) {
+      const nodeImports = staticImports(file).filter((name) => name.startsWith('node:'));
+      expect({ file: relative(src, file), nodeImports }).toEqual({
+        file: relative(src, file),
+        nodeImports: [],
+      });
+    }
+  });
+
   it('reaches into other folders only through their index.ts', () => {
     const offenders: string[] = [];
     for (const file of filesUnder(src)) {

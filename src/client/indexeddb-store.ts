@@ -1,0 +1,157 @@
+/// <reference lib="dom" />
+import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import {
+  isNewer,
+  isReparented,
+  type LocalApply,
+  type LocalMeta,
+  type LocalStore,
+} from './local-store.js';
+import type { BaseDocument, OutboxEntry } from './types.js';
+
+interface StoredEntry extends Omit<OutboxEntry, 'order'> {
+  order?: number;
+}
+
+interface KeepsyncDb extends DBSchema {
+  documents: { key: [string, string]; value: BaseDocument };
+  outbox: { key: number; value: StoredEntry; indexes: { id: string } };
+  meta: { key: string; value: unknown };
+}
+
+export interface IndexedDbStoreOptions {
+  /**
+   * The database name; tabs of one app that use the same name share it.
+   * @default 'keepsync'
+   */
+  name?: string;
+}
+
+const VERSION = 1;
+
+/**
+ * A local store in IndexedDB (through `idb`): documents keyed by [collection, doc id], the
+ * outbox in edit order, and the cursor, each change one transaction. Safe to share between tabs.
+ */
+export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): Promise<LocalStore> {
+  const name = options.name ?? 'keepsync';
+  const db: IDBPDatabase<KeepsyncDb> = await openDB<KeepsyncDb>(name, VERSION, {
+    upgrade(database) {
+      database.createObjectStore('documents', { keyPath: ['collection', 'docId'] });
+      const outbox = database.createObjectStore('outbox', {
+        keyPath: 'order',
+        autoIncrement: true,
+      });
+      outbox.createIndex('id', 'id', { unique: true });
+      database.createObjectStore('meta');
+    },
+    blocking() {
+      // A newer version of the app wants to upgrade the schema: let it.
+      db.close();
+    },
+  });
+
+  return {
+    kind: 'indexeddb',
+    shared: true,
+    name,
+    async meta(): Promise<LocalMeta> {
+      const tx = db.transaction('meta');
+      const [lastSeq, clientId, resyncing] = await Promise.all([
+        tx.store.get('lastSeq'),
+        tx.store.get('clientId'),
+        tx.store.get('resyncing'),
+      ]);
+      return {
+        lastSeq: typeof lastSeq === 'string' ? lastSeq : '0',
+        clientId: typeof clientId === 'string' ? clientId : null,
+        resyncing: resyncing === true,
+      };
+    },
+    async setClientId(clientId) {
+      const tx = db.transaction('meta', 'readwrite');
+      // Two tabs starting together: the first id written wins, so both use the same one.
+      if ((await tx.store.get('clientId')) === undefined) await tx.store.put(clientId, 'clientId');
+      await tx.done;
+    },
+    async documents() {
+      return db.getAll('documents');
+    },
+    async documentsOf(keys) {
+      const tx = db.transaction('documents');
+      const found = await Promise.all(keys.map((key) => tx.store.get([key.collection, key.docId])));
+      await tx.done;
+      return found.filter((doc): doc is BaseDocument => doc !== undefined);
+    },
+    async outbox() {
+      return (await db.getAll('outbox')) as OutboxEntry[];
+    },
+    async enqueue(entry) {
+      const order = await db.add('outbox', { ...entry });
+      return { ...entry, order };
+    },
+    async apply(change: LocalApply) {
+      const tx = db.transaction(['documents', 'outbox', 'meta'], 'readwrite');
+      const documents = tx.objectStore('documents');
+      const outbox = tx.objectStore('outbox');
+      const pending: Promise<unknown>[] = [];
+      for (const doc of change.documents ?? []) {
+        pending.push(
+          documents.get([doc.collection, doc.docId]).then((stored) => {
+            if (isNewer(doc, stored)) return documents.put(doc);
+            return undefined;
+          }),
+        );
+      }
+      for (const id of change.removeOutbox ?? []) {
+        pending.push(
+          outbox
+            .index('id')
+            .getKey(id)
+            .then((key) => (key === undefined ? undefined : outbox.delete(key))),
+        );
+      }
+      if (change.reparent && change.reparent.length > 0) {
+        const moves = change.reparent;
+        const removed = new Set(change.removeOutbox ?? []);
+        pending.push(
+          (async () => {
+            let cursor = await outbox.openCursor();
+            while (cursor) {
+              const entry = cursor.value as OutboxEntry;
+              const move = moves.find((candidate) => isReparented(entry, candidate));
+              if (move && !removed.has(entry.id))
+                await cursor.update({ ...entry, parentVersion: move.to });
+              cursor = await cursor.continue();
+            }
+          })(),
+        );
+      }
+      if (change.lastSeq !== undefined)
+        pending.push(tx.objectStore('meta').put(change.lastSeq, 'lastSeq'));
+      await Promise.all(pending);
+      await tx.done;
+    },
+    async beginResync() {
+      const tx = db.transaction(['documents', 'meta'], 'readwrite');
+      await Promise.all([
+        tx.objectStore('documents').clear(),
+        tx.objectStore('meta').put('0', 'lastSeq'),
+        tx.objectStore('meta').put(true, 'resyncing'),
+      ]);
+      await tx.done;
+    },
+    async putResyncPage(page) {
+      const tx = db.transaction('documents', 'readwrite');
+      await Promise.all([...page.map((doc) => tx.store.put(doc)), tx.done]);
+    },
+    async endResync(lastSeq) {
+      const tx = db.transaction('meta', 'readwrite');
+      await Promise.all([tx.store.put(lastSeq, 'lastSeq'), tx.store.put(false, 'resyncing')]);
+      await tx.done;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { BaseDocument, OutboxEntry } from './types.js';
+
+/** What a local store holds besides documents and the outbox. */
+export interface LocalMeta {
+  /** The server's `last_seq` cursor of the last change applied; `'0'` before the first sync. */
+  readonly lastSeq: string;
+  /** This device's id, sent as `client_id` (one per local database, shared by its tabs). */
+  readonly clientId: string | null;
+  /** Set while a full resync is replacing the documents; a restart runs it again. */
+  readonly resyncing: boolean;
+}
+
+/** One atomic change of the local store after the server answered. */
+export interface LocalApply {
+  /** Server states to store; a document is only replaced by a later (or equal) version. */
+  readonly documents?: readonly BaseDocument[];
+  /** Outbox entries the server has answered. */
+  readonly removeOutbox?: readonly string[];
+  /**
+   * Outbox entries of these documents made on `from` are now based on `to`: the server
+   * accepted this client's own earlier edit of them, so they must not conflict with it.
+   */
+  readonly reparent?: ReadonlyArray<{
+    collection: string;
+    docId: string;
+    from: string | null;
+    to: string;
+  }>;
+  /** The new pull cursor. */
+  readonly lastSeq?: string;
+}
+
+/**
+ * Where a client keeps its documents, their server versions, the pull cursor and the durable
+ * outbox. Every method is one transaction, so a crash or a second tab never sees half of it.
+ */
+export interface LocalStore {
+  /** `memory` or `indexeddb`. */
+  readonly kind: string;
+  /** Whether other tabs share this store (then the client elects one leader to sync). */
+  readonly shared: boolean;
+  /** The name tabs use to find each other (lock and channel names). */
+  readonly name: string;
+  meta(): Promise<LocalMeta>;
+  setClientId(clientId: string): Promise<void>;
+  /** Every stored document (tombstones included). */
+  documents(): Promise<BaseDocument[]>;
+  /** The stored documents of these keys (missing ones are left out). */
+  documentsOf(keys: ReadonlyArray<{ collection: string; docId: string }>): Promise<BaseDocument[]>;
+  /** The whole outbox, oldest first. */
+  outbox(): Promise<OutboxEntry[]>;
+  /** Adds a local edit; the store assigns `order`. */
+  enqueue(entry: Omit<OutboxEntry, 'order'>): Promise<OutboxEntry>;
+  apply(change: LocalApply): Promise<void>;
+  /** Starts a full resync: forgets every document and the cursor; the outbox stays. */
+  beginResync(): Promise<void>;
+  /** Stores one page of a full resync (documents were cleared, so nothing is compared). */
+  putResyncPage(documents: readonly BaseDocument[]): Promise<void>;
+  /** Ends a full resync by storing its cursor. */
+  endResync(lastSeq: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keeps the later of two versions of one document (HLC strings sort by time). */
+export function isNewer(incoming: BaseDocument, stored: BaseDocument | undefined): boolean {
+  return stored === undefined || incoming.version >= stored.version;
+}
+
+export function isReparented(
+  entry: OutboxEntry,
+  move: { collection: string; docId: string; from: string | null },
+): boolean {
+  return (
+    entry.collection === move.collection &&
+    entry.docId === move.docId &&
+    entry.parentVersion === move.from
+  );
+}

@@ -1,0 +1,78 @@
+import {
+  isNewer,
+  isReparented,
+  type LocalApply,
+  type LocalMeta,
+  type LocalStore,
+} from './local-store.js';
+import { type BaseDocument, docKey, type OutboxEntry } from './types.js';
+
+export interface MemoryStoreOptions {
+  /** @default 'keepsync-memory' */
+  name?: string;
+}
+
+/** A local store that lives as long as the page or process: tests, benches, throwaway clients. */
+export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore {
+  const documents = new Map<string, BaseDocument>();
+  const outbox = new Map<string, OutboxEntry>();
+  let meta: LocalMeta = { lastSeq: '0', clientId: null, resyncing: false };
+  let order = 0;
+  return {
+    kind: 'memory',
+    shared: false,
+    name: options.name ?? 'keepsync-memory',
+    async meta() {
+      return meta;
+    },
+    async setClientId(clientId) {
+      meta = { ...meta, clientId };
+    },
+    async documents() {
+      return [...documents.values()];
+    },
+    async documentsOf(keys) {
+      const found: BaseDocument[] = [];
+      for (const key of keys) {
+        const doc = documents.get(docKey(key.collection, key.docId));
+        if (doc) found.push(doc);
+      }
+      return found;
+    },
+    async outbox() {
+      return [...outbox.values()];
+    },
+    async enqueue(entry) {
+      order += 1;
+      const stored: OutboxEntry = { ...entry, order };
+      outbox.set(entry.id, stored);
+      return stored;
+    },
+    async apply(change: LocalApply) {
+      for (const doc of change.documents ?? []) {
+        const key = docKey(doc.collection, doc.docId);
+        if (isNewer(doc, documents.get(key))) documents.set(key, doc);
+      }
+      for (const id of change.removeOutbox ?? []) outbox.delete(id);
+      for (const move of change.reparent ?? []) {
+        for (const entry of outbox.values()) {
+          if (isReparented(entry, move)) {
+            outbox.set(entry.id, { ...entry, parentVersion: move.to });
+          }
+        }
+      }
+      if (change.lastSeq !== undefined) meta = { ...meta, lastSeq: change.lastSeq };
+    },
+    async beginResync() {
+      documents.clear();
+      meta = { ...meta, lastSeq: '0', resyncing: true };
+    },
+    async putResyncPage(page) {
+      for (const doc of page) documents.set(docKey(doc.collection, doc.docId), doc);
+    },
+    async endResync(lastSeq) {
+      meta = { ...meta, lastSeq, resyncing: false };
+    },
+    async close() {},
+  };
+}

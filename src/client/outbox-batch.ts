@@ -1,0 +1,56 @@
+import type { PushChange } from './transport.js';
+import { docKey, type OutboxEntry } from './types.js';
+
+/** The outbox entries of one document, sent as one change. */
+export interface PushGroup {
+  readonly collection: string;
+  readonly docId: string;
+  /** The version the first pending edit was made on. */
+  readonly parent: string | null;
+  readonly last: OutboxEntry;
+  readonly ids: readonly string[];
+}
+
+export interface PushBatch {
+  readonly groups: readonly PushGroup[];
+  readonly changes: readonly PushChange[];
+}
+
+/**
+ * Collapses the outbox into one change per document (its last edit, based on the version the
+ * first edit saw), in edit order, up to `max` documents. The change id is the last entry's id,
+ * so resending the same batch after a lost response is recognised by the server.
+ */
+export function buildPushBatch(entries: readonly OutboxEntry[], max: number): PushBatch | null {
+  const groups = new Map<string, OutboxEntry[]>();
+  for (const entry of [...entries].sort((a, b) => a.order - b.order)) {
+    const key = docKey(entry.collection, entry.docId);
+    const list = groups.get(key);
+    if (list) list.push(entry);
+    else if (groups.size < max) groups.set(key, [entry]);
+  }
+  if (groups.size === 0) return null;
+  const built: PushGroup[] = [];
+  for (const list of groups.values()) {
+    const first = list[0]!;
+    built.push({
+      collection: first.collection,
+      docId: first.docId,
+      parent: first.parentVersion,
+      last: list[list.length - 1]!,
+      ids: list.map((entry) => entry.id),
+    });
+  }
+  return {
+    groups: built,
+    changes: built.map((group) => ({
+      id: group.last.id,
+      collection: group.collection,
+      operation: group.last.operation,
+      doc_id: group.docId,
+      data: group.last.operation === 'delete' ? null : group.last.data,
+      parent_version: group.parent,
+      hlc: group.last.hlc,
+    })),
+  };
+}
