@@ -15,7 +15,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus, queueSignal } from '../support/index.js';
+import { httpFailureOf, isTransientStatus, queueSignal, waitForSlot } from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
 
@@ -52,6 +52,8 @@ export interface AsanaDestinationOptions {
 
 interface Resolved {
   readonly client: AsanaClient;
+  /** Spreads the credential's requests evenly; returns the wait. */
+  readonly pace: (signal: AbortSignal | undefined) => Promise<number>;
   readonly signal: AbortSignal | undefined;
   readonly limiter: RateLimiter;
   readonly context: SessionContext;
@@ -75,11 +77,17 @@ export function destination(options: AsanaDestinationOptions): Destination {
       const client =
         options.client ??
         (await createAsanaClient({ token: options.auth.token, basePath: options.basePath }));
-      const limiter = rateLimiterFor(`asana:${fingerprint(options.auth.token)}`, {
-        requestsPerSecond: options.requestsPerSecond ?? 2.5,
-        concurrency: 3,
-      });
-      const partial = { client, limiter, context, signal: queueSignal(context.signal) };
+      const credential = `asana:${fingerprint(options.auth.token)}`;
+      const requestsPerSecond = options.requestsPerSecond ?? 2.5;
+      const limiter = rateLimiterFor(credential, { requestsPerSecond, concurrency: 3 });
+      const partial = {
+        client,
+        limiter,
+        context,
+        signal: queueSignal(context.signal),
+        pace: (signal: AbortSignal | undefined) =>
+          waitForSlot(credential, requestsPerSecond, signal),
+      };
       const wanted = [
         ...Object.values(options.fields).flatMap((target) =>
           typeof target === 'object' ? [target.customField] : [],
@@ -266,7 +274,7 @@ class AsanaRequestError extends Error {}
 /** One Asana call through the token's limiter, retried on 429 (limiter paused) and 5xx. */
 async function request<T>(
   options: AsanaDestinationOptions,
-  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal'>,
+  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal' | 'pace'>,
   what: string,
   call: () => Promise<T>,
   /** For a create: finds a task an earlier attempt may have made before trying again. */
@@ -281,12 +289,19 @@ async function request<T>(
         if (recovered !== undefined) return recovered;
       }
       try {
-        return await limiter.schedule(call, {
-          signal,
-          onWait: (ms) => {
-            if (ms >= 1) context.telemetry.waitedForRateLimit(ms);
+        return await limiter.schedule(
+          async () => {
+            const paced = await resolved.pace(signal);
+            if (paced >= 1) context.telemetry.waitedForRateLimit(paced);
+            return call();
           },
-        });
+          {
+            signal,
+            onWait: (ms) => {
+              if (ms >= 1) context.telemetry.waitedForRateLimit(ms);
+            },
+          },
+        );
       } catch (error) {
         if (isKeepsyncError(error)) throw error;
         const { status, retryAfterMs } = httpFailureOf(error);

@@ -99,13 +99,15 @@ export function destination(options: NotionDestinationOptions): Destination {
         options.client ??
         (await createNotionClient({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs }));
       const tokens = tokenSourceFor(options.auth, client);
+      const requestsPerSecond = options.requestsPerSecond ?? 3;
       const limiter = rateLimiterFor(tokens.id, {
-        requestsPerSecond: options.requestsPerSecond ?? 3,
+        requestsPerSecond,
         concurrency: options.concurrency ?? 3,
       });
       const request = createRequester({
         tokens,
         limiter,
+        requestsPerSecond,
         telemetry: context.telemetry,
         signal: context.signal,
         retries: options.retries,

@@ -1,12 +1,14 @@
 import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
 import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus, queueSignal } from '../support/index.js';
+import { httpFailureOf, isTransientStatus, queueSignal, waitForSlot } from '../support/index.js';
 import type { TokenSource } from './tokens.js';
 
 export interface RequesterOptions {
   readonly tokens: TokenSource;
   readonly limiter: RateLimiter;
+  /** The limiter's rate, for spreading requests evenly within each second. */
+  readonly requestsPerSecond: number;
   readonly telemetry: ConnectorTelemetry;
   readonly signal?: AbortSignal | undefined;
   /** @default 5 */
@@ -62,12 +64,19 @@ export function createRequester(options: RequesterOptions): Request {
           if (recovered !== undefined) return recovered;
         }
         try {
-          return await limiter.schedule(() => call(token), {
-            signal,
-            onWait: (ms) => {
-              if (ms >= 1) telemetry.waitedForRateLimit(ms);
+          return await limiter.schedule(
+            async () => {
+              const paced = await waitForSlot(tokens.id, options.requestsPerSecond, signal);
+              if (paced >= 1) telemetry.waitedForRateLimit(paced);
+              return call(token);
             },
-          });
+            {
+              signal,
+              onWait: (ms) => {
+                if (ms >= 1) telemetry.waitedForRateLimit(ms);
+              },
+            },
+          );
         } catch (error) {
           // keepsync's own errors (a value that does not fit) are not request failures.
           if (isKeepsyncError(error)) throw error;

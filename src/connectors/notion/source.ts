@@ -65,9 +65,11 @@ async function* readUnit(
     options.client ??
     (await createNotionClient({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs }));
   const tokens = tokenSourceFor(options.auth, client);
+  const requestsPerSecond = options.requestsPerSecond ?? 3;
   const request = createRequester({
     tokens,
-    limiter: rateLimiterFor(tokens.id, { requestsPerSecond: options.requestsPerSecond ?? 3 }),
+    limiter: rateLimiterFor(tokens.id, { requestsPerSecond }),
+    requestsPerSecond,
     telemetry: readOptions.telemetry,
     signal: readOptions.signal,
   });
