@@ -391,12 +391,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         if (browserOffline()) {
           throw new SyncClientError('OFFLINE', 'The browser is offline');
         }
-        await pushAll();
+        // Pull first: the app sees the server's state even while a push keeps failing.
         if (needsResync) await fullResync();
         if (!socketLive || pullWanted) {
           pullWanted = false;
           await pullAll();
         }
+        await pushAll();
         failures = 0;
         if (!socketLive) {
           setConnection('online');
@@ -448,6 +449,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
               liveAttempts = 0;
               clearTimeout(wakeTimer);
               setConnection('live');
+              // Edits that failed to push while the socket was down go now, not at the next poll.
+              void requestSync();
             },
             onEnd: (end) => liveEnded(end),
           },
