@@ -1,0 +1,141 @@
+import 'fake-indexeddb/auto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BaseDocument,
+  createMemoryStore,
+  type LocalStore,
+  openIndexedDbStore,
+} from '../../src/client/index.js';
+import {
+  eventually,
+  serverState,
+  startClient,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
+
+const v = (n: number) => `${String(1_700_000_000_000 + n).padStart(15, '0')}-000000-s`;
+const doc = (
+  docId: string,
+  n: number,
+  data: Record<string, unknown> | null = { n },
+): BaseDocument => ({
+  collection: 'tasks',
+  docId,
+  version: v(n),
+  deleted: data === null,
+  data,
+});
+const edit = (id: string, docId: string, parentVersion: string | null) => ({
+  id,
+  collection: 'tasks',
+  docId,
+  operation: 'upsert' as const,
+  data: { id },
+  parentVersion,
+  hlc: v(100),
+});
+
+let names = 0;
+const backends: Array<[string, () => Promise<LocalStore>]> = [
+  ['memory', async () => createMemoryStore()],
+  ['IndexedDB (fake-indexeddb)', () => openIndexedDbStore({ name: `conformance-${++names}` })],
+];
+
+for (const [name, open] of backends) {
+  describe(`local store conformance: ${name}`, () => {
+    it('starts empty, keeps the first client id, and orders the outbox by edit', async () => {
+      const store = await open();
+      expect(await store.meta()).toEqual({ lastSeq: '0', clientId: null, resyncing: false });
+      await store.setClientId('first');
+      if (store.shared) {
+        await store.setClientId('second');
+        expect((await store.meta()).clientId).toBe('first');
+      }
+      const a = await store.enqueue(edit('e1', 'a', null));
+      const b = await store.enqueue(edit('e2', 'b', null));
+      expect(b.order).toBeGreaterThan(a.order);
+      expect((await store.outbox()).map((entry) => entry.id)).toEqual(['e1', 'e2']);
+      await store.close();
+    });
+
+    it('applies documents only over older versions, removes answered edits and moves the cursor, together', async () => {
+      const store = await open();
+      await store.apply({ documents: [doc('a', 5), doc('b', 5)], lastSeq: '10' });
+      await store.enqueue(edit('e1', 'a', v(5)));
+      await store.enqueue(edit('e2', 'a', v(5)));
+      await store.enqueue(edit('e3', 'b', v(5)));
+      await store.apply({
+        documents: [doc('a', 7), doc('b', 3, { stale: true })],
+        removeOutbox: ['e1'],
+        reparent: [{ collection: 'tasks', docId: 'a', from: v(5), to: v(7) }],
+        lastSeq: '12',
+      });
+      const docs = await store.documentsOf([
+        { collection: 'tasks', docId: 'a' },
+        { collection: 'tasks', docId: 'b' },
+        { collection: 'tasks', docId: 'missing' },
+      ]);
+      expect(docs.map((d) => [d.docId, d.data])).toEqual([
+        ['a', { n: 7 }],
+        ['b', { n: 5 }],
+      ]);
+      expect((await store.outbox()).map((entry) => [entry.id, entry.parentVersion])).toEqual([
+        ['e2', v(7)],
+        ['e3', v(5)],
+      ]);
+      expect((await store.meta()).lastSeq).toBe('12');
+      await store.close();
+    });
+
+    it('replaces every document in a full resync but keeps the outbox', async () => {
+      const store = await open();
+      await store.apply({ documents: [doc('old', 1), doc('gone', 1, null)], lastSeq: '4' });
+      await store.enqueue(edit('pending', 'old', v(1)));
+      await store.beginResync();
+      expect(await store.meta()).toMatchObject({ lastSeq: '0', resyncing: true });
+      await store.putResyncPage([doc('new-1', 9), doc('new-2', 9)]);
+      await store.endResync('40');
+      expect((await store.documents()).map((d) => d.docId).sort()).toEqual(['new-1', 'new-2']);
+      expect((await store.outbox()).map((entry) => entry.id)).toEqual(['pending']);
+      expect(await store.meta()).toMatchObject({ lastSeq: '40', resyncing: false });
+      await store.close();
+    });
+  });
+}
+
+describe('IndexedDB client across a restart', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('keeps unsent edits and synced documents when the app restarts, then pushes the edits', async () => {
+    const jwt = await server.tenantToken();
+    const first = await startClient(server, jwt, {
+      store: await openIndexedDbStore({ name: 'restart' }),
+    });
+    await first.client.put('tasks', 'synced', { n: 1 });
+    await eventually(() => expect(first.client.pendingCount()).toBe(0));
+    first.network.down();
+    await first.client.put('tasks', 'unsent', { n: 2 });
+    const clientId = first.client.clientId;
+    await first.client.close();
+
+    const second = await startClient(server, jwt, {
+      store: await openIndexedDbStore({ name: 'restart' }),
+    });
+    expect(second.client.clientId).toBe(clientId);
+    expect(second.client.get('tasks', 'synced')).toMatchObject({ pending: false, data: { n: 1 } });
+    expect(second.client.get('tasks', 'unsent')).toMatchObject({ pending: true, data: { n: 2 } });
+    await eventually(() => expect(second.client.pendingCount()).toBe(0));
+    expect(await serverState(server, jwt)).toEqual({
+      'tasks/synced': { n: 1 },
+      'tasks/unsent': { n: 2 },
+    });
+    await second.client.close();
+  });
+});
