@@ -78,6 +78,8 @@ export interface PreparedChange extends StoreChange {
   readonly wire: WireChange;
   /** JSON text of `data` (null for deletes). */
   readonly dataText: string | null;
+  /** Server writes only: `data` is merged into the stored data inside the transaction. */
+  readonly patch?: boolean | undefined;
 }
 
 /**
@@ -190,6 +192,15 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
     const forced = options.force === true && wire.parent_version === undefined;
     if (current === null || forced || parent === current.version) {
       if (current?.deleted && wire.operation === 'delete') return keep(current, 'accepted');
+      if (change.patch && wire.operation === 'upsert') {
+        const stored = current && !current.deleted ? parseData(current.data) : null;
+        const merged = { ...stored, ...parseData(change.dataText) };
+        // An unchanged document gets no new version, so a repeated patch reaches no client.
+        if (stored && canonicalJson(merged) === canonicalJson(stored)) {
+          return keep(current!, 'accepted');
+        }
+        return write('upsert', JSON.stringify(merged), 'accepted');
+      }
       return write(wire.operation, change.dataText, 'accepted');
     }
 

@@ -34,7 +34,7 @@ import {
   pushSchema,
   type WireChange,
 } from './protocol.js';
-import type { ChangeResult, DocumentKey } from './store/types.js';
+import type { ChangeResult, DocumentKey, DocumentStore } from './store/types.js';
 import { handleStream } from './stream.js';
 import { encodeChange, encodeDocumentLine } from './wire.js';
 
@@ -61,6 +61,13 @@ export interface ServerWrite {
     parent_version?: string | null;
     /** An idempotency key for retries of this write. */
     id?: string;
+    /**
+     * An upsert that merges `data` into the stored data (a deleted document counts as empty)
+     * inside the transaction, so concurrent pushes of other fields are kept. A patch that
+     * changes nothing writes no new version.
+     * @default false
+     */
+    patch?: boolean;
   }>;
   /** Recorded as the oplog entries' client id. @default 'server' */
   clientId?: string;
@@ -69,6 +76,8 @@ export interface ServerWrite {
 }
 
 export interface SyncServer {
+  /** The document store the server was created on (reads from outside, e.g. connectors). */
+  readonly store: DocumentStore;
   /** The Hono app (mount it with `app.route('/', server.app)` or use `fetch`). */
   readonly app: Hono<{ Variables: { user: SyncUser } }>;
   /** The Web-standard handler: `(request) => Response`. */
@@ -265,9 +274,10 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     changes: readonly WireChange[],
     atomic: boolean,
     force: boolean,
+    patches?: readonly boolean[],
   ): Promise<{ results: ChangeResult[]; lastSeq: number | null }> {
-    const prepared = changes.map((change) => {
-      const ready = prepareChange(change);
+    const prepared = changes.map((change, index) => {
+      const ready = { ...prepareChange(change), patch: patches?.[index] === true };
       return force && change.id === undefined ? { ...ready, idempotencyKey: null } : ready;
     });
     const decide = createDecider({
@@ -554,6 +564,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   };
 
   return {
+    store,
     app,
     fetch: async (request) => app.fetch(request),
     node,
@@ -593,6 +604,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         changes,
         input.atomic ?? false,
         true,
+        input.changes.map((change) => change.patch === true),
       );
       return results;
     },

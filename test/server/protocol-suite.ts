@@ -645,6 +645,35 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
       stream.close();
     });
 
+    it('patches documents from server writes inside the transaction and lists collections per scope', async () => {
+      const scope = freshTenant();
+      expect(running.server.store).toBe(store);
+      const write = (doc_id: string, data: Record<string, unknown>, patch = true) =>
+        running.server.write({
+          scope,
+          changes: [{ collection: 'tasks', operation: 'upsert', doc_id, data, patch }],
+        });
+      await write('p1', { title: 'a', done: false }, false);
+      const [patched] = await write('p1', { done: true });
+      expect(patched).toMatchObject({ status: 'accepted' });
+      const stored = await store.getDocument(scope, 'tasks', 'p1');
+      expect(JSON.parse(stored!.data!)).toEqual({ title: 'a', done: true });
+      expect(stored!.version).toBe(patched!.new_version);
+
+      const before = await store.maxSeq();
+      const [unchanged] = await write('p1', { title: 'a' });
+      expect(unchanged!.new_version).toBe(stored!.version);
+      expect(await store.maxSeq()).toBe(before);
+
+      await running.server.write({
+        scope,
+        changes: [{ collection: 'notes', operation: 'delete', doc_id: 'gone' }],
+      });
+      await write('p1', { title: 'b' });
+      expect(await store.listCollections(scope)).toEqual(['notes', 'tasks']);
+      expect(await store.listCollections(freshTenant())).toEqual([]);
+    });
+
     it('sends heartbeats, and refuses a bad token on the socket', async () => {
       const fast = await serverWith({ heartbeatMs: 50 });
       const { jwt } = await user();

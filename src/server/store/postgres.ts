@@ -365,6 +365,14 @@ class PostgresDocumentStore implements DocumentStore {
     return rows[0] ? toDocument(rows[0]) : null;
   }
 
+  async listCollections(scope: string): Promise<string[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT DISTINCT collection FROM ${this.#s}.sync_documents WHERE scope = $1 ORDER BY collection`,
+      [scope],
+    );
+    return rows.map((row: { collection: string }) => row.collection);
+  }
+
   async openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot> {
     const s = this.#s;
     const client = await this.#pool.connect();

@@ -181,6 +181,9 @@ class SqliteDocumentStore implements DocumentStore {
       getDoc: reader.prepare(
         'SELECT * FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id = ?',
       ),
+      collections: reader.prepare(
+        'SELECT DISTINCT collection FROM sync_documents WHERE scope = ? ORDER BY collection',
+      ),
       pullAll: reader.prepare(
         'SELECT * FROM sync_oplog WHERE scope = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
       ),
@@ -311,6 +314,12 @@ class SqliteDocumentStore implements DocumentStore {
   async getDocument(scope: string, collection: string, docId: string) {
     const row = this.#r.getDoc.get(scope, collection, docId) as Row | undefined;
     return row ? toDocument(row) : null;
+  }
+
+  async listCollections(scope: string): Promise<string[]> {
+    this.#assertOpen();
+    const rows = this.#r.collections.all(scope) as Array<{ collection: string }>;
+    return rows.map((row) => row.collection);
   }
 
   async openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot> {

@@ -173,6 +173,8 @@ export interface DocumentStore {
   /** Highest committed seq (including pruned ones). */
   maxSeq(): Promise<number>;
   getDocument(scope: string, collection: string, docId: string): Promise<StoredDocument | null>;
+  /** The collections holding at least one document (tombstones count) in `scope`, sorted. */
+  listCollections(scope: string): Promise<string[]>;
   openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot>;
   retention(): Promise<RetentionState>;
   /** Deletes oplog entries and idempotency records created before `beforeMs`. */
