@@ -83,6 +83,7 @@ try {
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write('\n');
   const notionRequests = notionFake.server.count();
+  const githubRequests = githubFake.server.requests.length;
   const accepted = notionRequests - notionFake.server.count({ status: 429 });
   const bound = accepted / rps;
   const createBound = repos / rps;
@@ -106,7 +107,7 @@ try {
       seconds: Number(seconds.toFixed(1)),
       notionRequests,
       notionRequestsRateLimited: notionRequests - accepted,
-      githubRequests: githubFake.server.requests.length,
+      githubRequests,
       lowerBoundSeconds: Number(bound.toFixed(1)),
       overLowerBound: `${(((seconds - bound) / bound) * 100).toFixed(1)}%`,
       createsOnlyBoundSeconds: Number(createBound.toFixed(1)),

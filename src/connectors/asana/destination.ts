@@ -15,7 +15,13 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus, queueSignal, waitForSlot } from '../support/index.js';
+import {
+  httpFailureOf,
+  isTransientStatus,
+  queueSignal,
+  waitClock,
+  waitForSlot,
+} from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
 
@@ -54,6 +60,8 @@ interface Resolved {
   readonly client: AsanaClient;
   /** Spreads the credential's requests evenly; returns the wait. */
   readonly pace: (signal: AbortSignal | undefined) => Promise<number>;
+  /** Wall time held by the limiter, reported once however many requests wait together. */
+  readonly waits: ReturnType<typeof waitClock>;
   readonly signal: AbortSignal | undefined;
   readonly limiter: RateLimiter;
   readonly context: SessionContext;
@@ -87,6 +95,7 @@ export function destination(options: AsanaDestinationOptions): Destination {
         signal: queueSignal(context.signal),
         pace: (signal: AbortSignal | undefined) =>
           waitForSlot(credential, requestsPerSecond, signal),
+        waits: waitClock((ms) => context.telemetry.waitedForRateLimit(ms)),
       };
       const wanted = [
         ...Object.values(options.fields).flatMap((target) =>
@@ -274,7 +283,7 @@ class AsanaRequestError extends Error {}
 /** One Asana call through the token's limiter, retried on 429 (limiter paused) and 5xx. */
 async function request<T>(
   options: AsanaDestinationOptions,
-  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal' | 'pace'>,
+  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal' | 'pace' | 'waits'>,
   what: string,
   call: () => Promise<T>,
   /** For a create: finds a task an earlier attempt may have made before trying again. */
@@ -288,19 +297,15 @@ async function request<T>(
         const recovered = await recover();
         if (recovered !== undefined) return recovered;
       }
+      const waited = resolved.waits.begin();
       try {
         return await limiter.schedule(
           async () => {
-            const paced = await resolved.pace(signal);
-            if (paced >= 1) context.telemetry.waitedForRateLimit(paced);
+            await resolved.pace(signal);
+            waited();
             return call();
           },
-          {
-            signal,
-            onWait: (ms) => {
-              if (ms >= 1) context.telemetry.waitedForRateLimit(ms);
-            },
-          },
+          { signal },
         );
       } catch (error) {
         if (isKeepsyncError(error)) throw error;
@@ -315,6 +320,8 @@ async function request<T>(
           throw new RetryableError(message, { retryAfterMs, cause: error });
         }
         throw new AsanaRequestError(message, { cause: error });
+      } finally {
+        waited();
       }
     },
     {

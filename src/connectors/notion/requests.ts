@@ -1,7 +1,13 @@
 import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
 import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus, queueSignal, waitForSlot } from '../support/index.js';
+import {
+  httpFailureOf,
+  isTransientStatus,
+  queueSignal,
+  waitClock,
+  waitForSlot,
+} from '../support/index.js';
 import type { TokenSource } from './tokens.js';
 
 export interface RequesterOptions {
@@ -49,6 +55,7 @@ export type Request = <T>(
 export function createRequester(options: RequesterOptions): Request {
   const { limiter, telemetry, tokens } = options;
   const signal = queueSignal(options.signal);
+  const waits = waitClock((ms) => telemetry.waitedForRateLimit(ms));
   return async function request<T>(
     what: string,
     call: (token: string) => Promise<T>,
@@ -64,19 +71,19 @@ export function createRequester(options: RequesterOptions): Request {
           if (recovered !== undefined) return recovered;
         }
         try {
-          return await limiter.schedule(
-            async () => {
-              const paced = await waitForSlot(tokens.id, options.requestsPerSecond, signal);
-              if (paced >= 1) telemetry.waitedForRateLimit(paced);
-              return call(token);
-            },
-            {
-              signal,
-              onWait: (ms) => {
-                if (ms >= 1) telemetry.waitedForRateLimit(ms);
+          const waited = waits.begin();
+          try {
+            return await limiter.schedule(
+              async () => {
+                await waitForSlot(tokens.id, options.requestsPerSecond, signal);
+                waited();
+                return call(token);
               },
-            },
-          );
+              { signal },
+            );
+          } finally {
+            waited();
+          }
         } catch (error) {
           // keepsync's own errors (a value that does not fit) are not request failures.
           if (isKeepsyncError(error)) throw error;

@@ -2,3 +2,4 @@ export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-statu
 export { waitForSlot } from './pacer.js';
 export { importPeer } from './peer.js';
 export { queueSignal } from './signal.js';
+export { waitClock } from './wait-clock.js';
