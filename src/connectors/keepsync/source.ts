@@ -68,7 +68,7 @@ function parseCursor(cursor: Cursor, collection: string): KeepsyncCursor | null 
     }
   }
   throw new KeepsyncError(
-    'CONFIG_INVALID',
+    'CURSOR_INVALID',
     `Collection ${collection}: expected the cursor to be an oplog seq or {after, seq}, got ${JSON.stringify(cursor)}; reset the unit to read it in full`,
   );
 }
