@@ -20,7 +20,7 @@ export interface ScheduleOptions {
 }
 
 /**
- * Paces the requests of one credential: a sliding-window request rate, a concurrency cap,
+ * Paces the requests of one credential: evenly spaced starts at the given rate, a concurrency cap,
  * and a pause of the whole queue when the service says "slow down" (429 + Retry-After).
  */
 export class RateLimiter {
@@ -32,8 +32,11 @@ export class RateLimiter {
     const perSecond = options.requestsPerSecond ?? Number.POSITIVE_INFINITY;
     this.#queue = new PQueue({
       concurrency: options.concurrency ?? Number.POSITIVE_INFINITY,
+      // One start per 1000/rate ms in a sliding window: evenly spaced. A per-second cap lets
+      // the whole second's budget leave at once, and timer jitter then meets a service's token
+      // bucket one token short: a 429 and a lost Retry-After.
       ...(Number.isFinite(perSecond)
-        ? { intervalCap: Math.max(1, Math.floor(perSecond)), interval: 1000, strict: true }
+        ? { intervalCap: 1, interval: Math.ceil(1000 / perSecond), strict: true }
         : {}),
     });
   }

@@ -15,13 +15,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import {
-  httpFailureOf,
-  isTransientStatus,
-  queueSignal,
-  waitClock,
-  waitForSlot,
-} from '../support/index.js';
+import { httpFailureOf, isTransientStatus, queueSignal, waitClock } from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
 
@@ -58,8 +52,6 @@ export interface AsanaDestinationOptions {
 
 interface Resolved {
   readonly client: AsanaClient;
-  /** Spreads the credential's requests evenly; returns the wait. */
-  readonly pace: (signal: AbortSignal | undefined) => Promise<number>;
   /** Wall time held by the limiter, reported once however many requests wait together. */
   readonly waits: ReturnType<typeof waitClock>;
   readonly signal: AbortSignal | undefined;
@@ -93,8 +85,6 @@ export function destination(options: AsanaDestinationOptions): Destination {
         limiter,
         context,
         signal: queueSignal(context.signal),
-        pace: (signal: AbortSignal | undefined) =>
-          waitForSlot(credential, requestsPerSecond, signal),
         waits: waitClock((ms) => context.telemetry.waitedForRateLimit(ms)),
       };
       const wanted = [
@@ -283,7 +273,7 @@ class AsanaRequestError extends Error {}
 /** One Asana call through the token's limiter, retried on 429 (limiter paused) and 5xx. */
 async function request<T>(
   options: AsanaDestinationOptions,
-  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal' | 'pace' | 'waits'>,
+  resolved: Pick<Resolved, 'limiter' | 'context' | 'signal' | 'waits'>,
   what: string,
   call: () => Promise<T>,
   /** For a create: finds a task an earlier attempt may have made before trying again. */
@@ -301,7 +291,6 @@ async function request<T>(
       try {
         return await limiter.schedule(
           async () => {
-            await resolved.pace(signal);
             waited();
             return call();
           },

@@ -107,7 +107,6 @@ export function destination(options: NotionDestinationOptions): Destination {
       const request = createRequester({
         tokens,
         limiter,
-        requestsPerSecond,
         telemetry: context.telemetry,
         signal: context.signal,
         retries: options.retries,

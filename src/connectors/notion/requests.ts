@@ -1,20 +1,12 @@
 import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
 import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import {
-  httpFailureOf,
-  isTransientStatus,
-  queueSignal,
-  waitClock,
-  waitForSlot,
-} from '../support/index.js';
+import { httpFailureOf, isTransientStatus, queueSignal, waitClock } from '../support/index.js';
 import type { TokenSource } from './tokens.js';
 
 export interface RequesterOptions {
   readonly tokens: TokenSource;
   readonly limiter: RateLimiter;
-  /** The limiter's rate, for spreading requests evenly within each second. */
-  readonly requestsPerSecond: number;
   readonly telemetry: ConnectorTelemetry;
   readonly signal?: AbortSignal | undefined;
   /** @default 5 */
@@ -75,7 +67,6 @@ export function createRequester(options: RequesterOptions): Request {
           try {
             return await limiter.schedule(
               async () => {
-                await waitForSlot(tokens.id, options.requestsPerSecond, signal);
                 waited();
                 return call(token);
               },

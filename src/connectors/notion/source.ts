@@ -69,7 +69,6 @@ async function* readUnit(
   const request = createRequester({
     tokens,
     limiter: rateLimiterFor(tokens.id, { requestsPerSecond }),
-    requestsPerSecond,
     telemetry: readOptions.telemetry,
     signal: readOptions.signal,
   });
