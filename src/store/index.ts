@@ -1,4 +1,14 @@
 export { type StoreHandle, storeHandle } from './handle.js';
+export {
+  connectPg,
+  loadPg,
+  type Pg,
+  type PgConnection,
+  type PgConnectionOptions,
+  type PgPool,
+  type PgPoolClient,
+  pgTransaction,
+} from './pg.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export {

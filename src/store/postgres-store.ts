@@ -3,6 +3,7 @@ import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
 import { STORE_HANDLE, type StoreHandle } from './handle.js';
 import { pendingMigrations } from './migrations.js';
+import { connectPg, type PgConnectionOptions, type PgPool, pgTransaction } from './pg.js';
 import { postgresMigrations } from './postgres-schema.js';
 import {
   mergeRequestedKeys,
@@ -32,29 +33,13 @@ import {
   type UnitStatePatch,
 } from './types.js';
 
-// Types only, erased from the build, written as import() types so that no static `from 'pg'`
-// exists anywhere under src: the root entry must load without pg installed (see loadPg).
-type Pg = typeof import('pg').default;
-type Pool = import('pg').Pool;
-type PoolClient = import('pg').PoolClient;
+type Pool = PgPool;
 
-export interface PostgresStoreOptions extends SecretKeyOptions {
-  /**
-   * Where to connect, e.g. `postgres://keepsync:secret@db:5432/app`. The store makes its own
-   * pool and ends it on `close()`. Give this or `pool`.
-   */
-  connectionString?: string | undefined;
-  /** A pool the application already has; the store borrows it and never ends it. */
-  pool?: Pool | undefined;
-  /**
-   * The PostgreSQL schema holding the store's tables, created when missing, so several
-   * deployments can share one database.
-   * @default 'keepsync'
-   */
-  schema?: string | undefined;
-}
-
-const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/**
+ * `connectionString` (e.g. `postgres://keepsync:secret@db:5432/app`) or `pool`, and the
+ * `schema` (default `keepsync`) so several deployments can share one database.
+ */
+export interface PostgresStoreOptions extends SecretKeyOptions, PgConnectionOptions {}
 
 /**
  * The shared backend: the same contract as the SQLite store on a PostgreSQL database, so
@@ -62,30 +47,9 @@ const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * loaded only here.
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const schemaName = options.schema ?? 'keepsync';
-  if (!SCHEMA_PATTERN.test(schemaName)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `Expected \`schema\` to be 1-63 letters, digits or '_' not starting with a digit, got ${JSON.stringify(schemaName)}`,
-    );
-  }
-  if ((options.pool === undefined) === (options.connectionString === undefined)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      'Expected exactly one of `connectionString` and `pool` for the PostgreSQL store',
-    );
-  }
   // Resolved before connecting, so a malformed key fails fast and leaves no pool behind.
   const key = resolveSecretKey({ secretKey: options.secretKey, keyFile: options.keyFile });
-  let pool = options.pool;
-  const ownsPool = pool === undefined;
-  if (pool === undefined) {
-    const { Pool } = await loadPg();
-    pool = new Pool({ connectionString: options.connectionString });
-    // An idle connection dropped by the server would otherwise crash the process; the next
-    // query simply takes a fresh connection.
-    pool.on('error', () => {});
-  }
+  const { pool, ownsPool, schemaName } = await connectPg(options, 'the PostgreSQL store');
   try {
     await migrate(pool, schemaName);
   } catch (error) {
@@ -95,35 +59,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new PostgresStore(pool, ownsPool, `"${schemaName}"`, key ? createSecretBox(key) : null);
 }
 
-async function loadPg(): Promise<Pg> {
-  try {
-    return (await import('pg')).default;
-  } catch (error) {
-    if (isModuleNotFound(error)) {
-      throw new KeepsyncError(
-        'DEPENDENCY_MISSING',
-        'Install the `pg` package to use the PostgreSQL store: npm install pg',
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
-
-/** Loaders and bundlers may wrap the resolution error, so its causes count too. */
-function isModuleNotFound(error: unknown): boolean {
-  let current = error;
-  // Bounded, as a cause chain can loop.
-  for (let depth = 0; depth < 8 && current instanceof Error; depth++, current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
-  }
-  return false;
-}
-
 async function migrate(pool: Pool, schemaName: string): Promise<void> {
   const schema = `"${schemaName}"`;
-  await transaction(pool, async (client) => {
+  await pgTransaction(pool, async (client) => {
     // Processes opening the same schema at once queue here, so each version runs exactly once.
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey(schemaName)]);
     const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
@@ -155,28 +93,6 @@ function migrationLockKey(schemaName: string): string {
     .digest()
     .readBigInt64BE(0)
     .toString();
-}
-
-/** Runs `work` in one transaction on one connection: COMMIT on success, ROLLBACK on error. */
-async function transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      // A connection that cannot even roll back must not go back to the pool.
-      broken = rollbackError as Error;
-    }
-    throw error;
-  } finally {
-    client.release(broken);
-  }
 }
 
 class PostgresStore implements Store {
@@ -277,7 +193,7 @@ class PostgresStore implements Store {
     const t = this.#t;
     const { pipeline, unit } = commit;
     const now = Date.now();
-    await transaction(this.#pool, async (client) => {
+    await pgTransaction(this.#pool, async (client) => {
       if (commit.cursor) {
         await client.query(
           `INSERT INTO ${t.cursors} (pipeline, unit, cursor, pass_id, updated_ms)
@@ -442,7 +358,7 @@ class PostgresStore implements Store {
 
   async requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void> {
     const units = this.#t.units;
-    await transaction(this.#pool, async (client) => {
+    await pgTransaction(this.#pool, async (client) => {
       // The row lock makes concurrent requests merge one after the other, losing no keys.
       const { rows } = await client.query<Row>(
         `SELECT sync_requested, requested_keys FROM ${units}

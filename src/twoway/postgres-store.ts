@@ -1,11 +1,10 @@
 import { type Cursor, parseCursor, serializeCursor } from '../model/index.js';
+import { type PgPool, pgTransaction } from '../store/index.js';
 import { toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
 import { type ConflictFilter, checkDecision, notOpen, type TwoWayStore } from './store.js';
 import type { ConflictDecision, ConflictRow, Side } from './types.js';
 
-// Types only, so no static `from 'pg'` exists under src (the root entry loads without pg).
-type Pool = import('pg').Pool;
-type PoolClient = import('pg').PoolClient;
+type Pool = PgPool;
 type Row = Record<string, unknown>;
 
 /** The two-way state in the keepsync PostgreSQL schema (tables from `twoway-sync`). */
@@ -43,7 +42,7 @@ export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore
     },
     async commit(c) {
       const now = Date.now();
-      await transaction(pool, async (client) => {
+      await pgTransaction(pool, async (client) => {
         if (c.removedPairs.length > 0) {
           await client.query(`DELETE FROM ${t.pairs} WHERE task = $1 AND id = ANY($2::text[])`, [
             c.task,
@@ -143,30 +142,11 @@ export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore
       throw notOpen(await this.getConflict(id), id);
     },
     async resetTask(task) {
-      await transaction(pool, async (client) => {
+      await pgTransaction(pool, async (client) => {
         for (const table of [t.pairs, t.cursors, t.conflicts]) {
           await client.query(`DELETE FROM ${table} WHERE task = $1`, [task]);
         }
       });
     },
   };
-}
-
-async function transaction(pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    await work(client);
-    await client.query('COMMIT');
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      broken = rollbackError as Error;
-    }
-    throw error;
-  } finally {
-    client.release(broken);
-  }
 }

@@ -1,5 +1,4 @@
-import type { Pool } from 'pg';
-import { KeepsyncError } from '../../model/index.js';
+import { loadPg, type PgPool as Pool } from '../../store/index.js';
 import type { SqlClient, SqlRow } from './client.js';
 
 /**
@@ -52,16 +51,7 @@ export function postgresClient(poolOrConnectionString: Pool | string): SqlClient
 }
 
 async function createPool(connectionString: string): Promise<Pool> {
-  let PoolClass: typeof Pool;
-  try {
-    PoolClass = (await import('pg')).default.Pool;
-  } catch (error) {
-    throw new KeepsyncError(
-      'DEPENDENCY_MISSING',
-      'The sql connector needs the `pg` package to reach PostgreSQL. Install it: npm install pg',
-      { cause: error },
-    );
-  }
+  const { Pool: PoolClass } = await loadPg('the sql connector with PostgreSQL');
   const pool = new PoolClass({ connectionString });
   // An idle connection that drops (server restart) must not crash the process; the next
   // query reports the failure instead.

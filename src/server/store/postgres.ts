@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
 import { KeepsyncError } from '../../model/index.js';
+import {
+  connectPg,
+  loadPg,
+  type Pg,
+  type PgConnectionOptions,
+  type PgPool,
+  type PgPoolClient,
+  pgTransaction,
+} from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
 import type {
   ApplyBatchInput,
@@ -17,37 +26,15 @@ import type {
   StoredDocument,
 } from './types.js';
 
+type Pool = PgPool;
+type PoolClient = PgPoolClient;
 // Types only, erased from the build: `pg` is an optional peer loaded on demand.
-type Pg = typeof import('pg').default;
-type Pool = import('pg').Pool;
-type PoolClient = import('pg').PoolClient;
 type Client = import('pg').Client;
 
-export interface PostgresDocumentStoreOptions {
-  /** Give this or `pool`. */
-  connectionString?: string | undefined;
-  /** An application pool; borrowed, never ended. */
-  pool?: Pool | undefined;
-  /**
-   * The schema holding the sync tables, created when missing.
-   * @default 'keepsync'
-   */
-  schema?: string | undefined;
-}
+/** `connectionString` or `pool` (borrowed, never ended), and the `schema` (default `keepsync`). */
+export interface PostgresDocumentStoreOptions extends PgConnectionOptions {}
 
-const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-async function loadPg(): Promise<Pg> {
-  try {
-    return (await import('pg')).default;
-  } catch (error) {
-    throw new KeepsyncError(
-      'DEPENDENCY_MISSING',
-      'Install the `pg` package to use the PostgreSQL sync store: npm install pg',
-      { cause: error },
-    );
-  }
-}
+const PURPOSE = 'the PostgreSQL sync store';
 
 function lockKey(text: string): string {
   return createHash('sha256').update(text).digest().readBigInt64BE(0).toString();
@@ -132,43 +119,17 @@ function toEntry(row: Row): OplogEntry {
 export async function openPostgresDocumentStore(
   options: PostgresDocumentStoreOptions,
 ): Promise<DocumentStore> {
-  const schemaName = options.schema ?? 'keepsync';
-  if (!SCHEMA_PATTERN.test(schemaName)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `Expected \`schema\` to be 1-63 letters, digits or '_' not starting with a digit, got ${JSON.stringify(schemaName)}`,
-    );
-  }
-  if ((options.pool === undefined) === (options.connectionString === undefined)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      'Expected exactly one of `connectionString` and `pool` for the PostgreSQL sync store',
-    );
-  }
-  const pg = await loadPg();
-  let pool = options.pool;
-  const ownsPool = pool === undefined;
-  if (pool === undefined) {
-    pool = new pg.Pool({ connectionString: options.connectionString, max: 10 });
-    pool.on('error', () => {});
-  }
+  const pg = await loadPg(PURPOSE);
+  const { pool, ownsPool, schemaName } = await connectPg(options, PURPOSE, 10);
   const schema = `"${schemaName}"`;
   try {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await pgTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [
         lockKey(`keepsync:sync-migrate:${schemaName}`),
       ]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(ddl(schema));
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   } catch (error) {
     if (ownsPool) await pool.end();
     throw error;
@@ -540,22 +501,7 @@ class PostgresDocumentStore implements DocumentStore {
     work: (client: PoolClient) => Promise<{ rollback: boolean; value: T }>,
   ): Promise<T> {
     if (this.#closed) throw new KeepsyncError('STORE_FAILED', 'The sync store is closed');
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const outcome = await work(client);
-      await client.query(outcome.rollback ? 'ROLLBACK' : 'COMMIT');
-      return outcome.value;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    const outcome = await pgTransaction(this.#pool, work, (result) => !result.rollback);
+    return outcome.value;
   }
 }
