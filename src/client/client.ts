@@ -308,7 +308,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
 
   async function pushAll(): Promise<void> {
     while (!closer.signal.aborted) {
-      const batch = unsettled ?? buildPushBatch(await store.outbox(), pushBatchSize);
+      const batch = buildPushBatch(await store.outbox(), pushBatchSize, unsettled);
       if (!batch) return;
       // Kept until answered: after a lost response the very same batch is sent again.
       unsettled = batch;

@@ -19,18 +19,27 @@ export interface PushBatch {
 /**
  * Collapses the outbox into one change per document (its last edit, based on the version the
  * first edit saw), in edit order, up to `max` documents. The change id is the last entry's id,
- * so resending the same batch after a lost response is recognised by the server.
+ * so resending the same batch after a lost response is recognised by the server. A batch to
+ * resend keeps its changes as they were and only gains other documents.
  */
-export function buildPushBatch(entries: readonly OutboxEntry[], max: number): PushBatch | null {
+export function buildPushBatch(
+  entries: readonly OutboxEntry[],
+  max: number,
+  resend: PushBatch | null = null,
+): PushBatch | null {
   const groups = new Map<string, OutboxEntry[]>();
+  const pinned = new Set(resend?.groups.map((group) => docKey(group.collection, group.docId)));
+  const limit = max - (resend?.groups.length ?? 0);
   for (const entry of [...entries].sort((a, b) => a.order - b.order)) {
     const key = docKey(entry.collection, entry.docId);
+    // Documents of a batch being resent go exactly as before; their later edits wait a round.
+    if (pinned.has(key)) continue;
     const list = groups.get(key);
     if (list) list.push(entry);
-    else if (groups.size < max) groups.set(key, [entry]);
+    else if (groups.size < limit) groups.set(key, [entry]);
   }
-  if (groups.size === 0) return null;
-  const built: PushGroup[] = [];
+  const built: PushGroup[] = [...(resend?.groups ?? [])];
+  if (built.length === 0 && groups.size === 0) return null;
   for (const list of groups.values()) {
     const first = list[0]!;
     built.push({
