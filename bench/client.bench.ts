@@ -2,11 +2,12 @@
  * keepsync/client benchmark: the offline-sync-bench scenarios (bootstrap, online propagation,
  * offline replay, large offline queue, reconnect storm) with Node clients on loopback against
  * `keepsync serve` (SQLite) in a child process; then a new client in headless Chromium loading
- * the documents into IndexedDB, and the client bundle size.
+ * the documents into IndexedDB, and the client bundle size. Then RxDB's WebSocket replication
+ * server (bench/peers/rxdb, its own lockfile, installed on first use) through the same scenarios.
  *
  *   node --import tsx bench/client.bench.ts [--docs 100000] [--storm 500] [--writes 200]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -361,6 +362,18 @@ async function main(): Promise<void> {
   };
   console.log('bundle', results.bundle);
   console.log(JSON.stringify(results, null, 2));
+
+  // The peer: RxDB's WebSocket replication server through the same scenarios (no storm: its
+  // memory storage loses every document on restart).
+  const peerDir = join(root, 'bench/peers/rxdb');
+  if (!existsSync(join(peerDir, 'node_modules'))) {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: peerDir, stdio: 'inherit' });
+  }
+  execFileSync(
+    process.execPath,
+    [join(peerDir, 'peer.mjs'), '--docs', String(DOCS), '--writes', String(WRITES)],
+    { stdio: 'inherit' },
+  );
 }
 
 async function seedOne(url: string, jwt: string): Promise<void> {
