@@ -1,54 +1,23 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { runWorker } from '../support/worker.js';
 
 const RECORDS = 50_000;
 const PAGE_SIZE = 250;
 const TRIALS = 20;
 const worker = join(import.meta.dirname, 'crash-worker.ts');
 
-interface Trial {
-  readonly exitCode: number | null;
-  readonly killed: boolean;
-}
-
-function startWorker(dir: string, killAfterMs: number | null): Promise<Trial> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        worker,
-        join(dir, 'state.db'),
-        join(dir, 'dest.db'),
-        join(dir, 'pages.log'),
-        String(RECORDS),
-        String(PAGE_SIZE),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (killAfterMs !== null && chunk.toString().includes('READY')) {
-        setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, killAfterMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (exitCode) => {
-      if (!killed && exitCode !== 0) reject(new Error(`worker failed (${exitCode}): ${stderr}`));
-      else resolve({ exitCode, killed });
-    });
-  });
+function workerArgs(dir: string): string[] {
+  return [
+    join(dir, 'state.db'),
+    join(dir, 'dest.db'),
+    join(dir, 'pages.log'),
+    String(RECORDS),
+    String(PAGE_SIZE),
+  ];
 }
 
 describe('crash safety', () => {
@@ -57,11 +26,15 @@ describe('crash safety', () => {
     writeFileSync(join(dir, 'pages.log'), '');
     let crashes = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const outcome = await startWorker(dir, 50 + Math.floor(Math.random() * 450));
+      const outcome = await runWorker(
+        worker,
+        workerArgs(dir),
+        50 + Math.floor(Math.random() * 450),
+      );
       if (outcome.killed) crashes++;
     }
-    const final = await startWorker(dir, null);
-    expect(final.exitCode).toBe(0);
+    const final = await runWorker(worker, workerArgs(dir), null);
+    expect(final.stdout).toContain('DONE succeeded');
     // Every kill must land mid-run, or the test proves nothing; the run is sized for this.
     expect(crashes).toBe(TRIALS);
 

@@ -1,43 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeGitHub, FakeNotion } from '../fakes/index.js';
+import { runWorker } from '../support/worker.js';
 
 const REPOS = 600;
 const TRIALS = 6;
 const worker = join(import.meta.dirname, 'github-notion-worker.ts');
-
-function runWorker(
-  args: string[],
-  killAfterMs: number | null,
-): Promise<{ killed: boolean; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (killAfterMs !== null && chunk.toString().includes('READY')) {
-        setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, killAfterMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (!killed && code !== 0) reject(new Error(`worker failed (${code}): ${stderr}${output}`));
-      else resolve({ killed: killed && !output.includes('DONE'), output });
-    });
-  });
-}
 
 describe('GitHub -> Notion crash safety', () => {
   it(`leaves one Notion page per repository after ${TRIALS} SIGKILLs mid-run and a final run`, async () => {
@@ -57,13 +27,13 @@ describe('GitHub -> Notion crash safety', () => {
       for (let trial = 0; trial < TRIALS; trial++) {
         const before = notionFake.pagesOf(dataSourceId).length;
         // Kill while pages are being written: after startup, before the run can finish.
-        const outcome = await runWorker(args, 900 + Math.floor(Math.random() * 600));
+        const outcome = await runWorker(worker, args, 900 + Math.floor(Math.random() * 600));
         if (outcome.killed) kills++;
         if (notionFake.pagesOf(dataSourceId).length === REPOS) break;
         expect(notionFake.pagesOf(dataSourceId).length).toBeGreaterThanOrEqual(before);
       }
-      const final = await runWorker(args, null);
-      expect(final.output).toContain('DONE succeeded');
+      const final = await runWorker(worker, args, null);
+      expect(final.stdout).toContain('DONE succeeded');
       // Several kills must land mid-run, or the test proves nothing; the run is paced for this.
       expect(kills).toBeGreaterThanOrEqual(3);
 
@@ -80,8 +50,8 @@ describe('GitHub -> Notion crash safety', () => {
       // A run after everything is synced reads one GitHub page and writes nothing to Notion.
       notionFake.server.resetCounts();
       githubFake.server.resetCounts();
-      const idle = await runWorker(args, null);
-      expect(idle.output).toContain('"created":0');
+      const idle = await runWorker(worker, args, null);
+      expect(idle.stdout).toContain('"created":0');
       expect(notionFake.server.writes([/\/query$/])).toBe(0);
       expect(githubFake.server.requests).toHaveLength(1);
     } finally {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,40 +5,18 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fileNameForKey } from '../../src/connectors/files/index.js';
+import { runWorker } from '../support/worker.js';
+
+const workerArgs = (dir: string) => [
+  join(dir, 'state.db'),
+  join(dir, 'app.db'),
+  join(dir, 'notes'),
+];
 
 const ROWS = 600;
 const FILES = 600;
 const TRIALS = 8;
 const worker = join(import.meta.dirname, 'crash-worker.ts');
-
-function startWorker(dir: string, killAfterMs: number | null) {
-  return new Promise<{ killed: boolean; stdout: string }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', worker, join(dir, 'state.db'), join(dir, 'app.db'), join(dir, 'notes')],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-      if (killAfterMs !== null && chunk.toString().includes('READY')) {
-        setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, killAfterMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (!killed && code !== 0) reject(new Error(`worker failed (${code}): ${stdout}${stderr}`));
-      else resolve({ killed: killed && !stdout.includes('DONE'), stdout });
-    });
-  });
-}
 
 describe('two-way crash safety', () => {
   it(`loses no edit and duplicates no object across ${2 * TRIALS} SIGKILLs mid-run (SQL <-> YAML files)`, async () => {
@@ -109,11 +86,15 @@ describe('two-way crash safety', () => {
     const crashes = { initial: 0, edits: 0 };
     for (let trial = 0; trial < 2 * TRIALS; trial++) {
       if (trial >= TRIALS) editBoth(trial);
-      const outcome = await startWorker(dir, 50 + Math.floor(Math.random() * 400));
+      const outcome = await runWorker(
+        worker,
+        workerArgs(dir),
+        50 + Math.floor(Math.random() * 400),
+      );
       if (outcome.killed) crashes[trial < TRIALS ? 'initial' : 'edits']++;
     }
     console.log('crashes', crashes);
-    const final = await startWorker(dir, null);
+    const final = await runWorker(worker, workerArgs(dir), null);
     expect(final.stdout).toContain('DONE succeeded');
     // Most kills must land mid-run, or the test proves nothing; the runs are sized for this.
     expect(crashes.initial).toBeGreaterThanOrEqual(TRIALS - 1);
