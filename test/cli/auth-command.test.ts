@@ -1,16 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as notion from '../../src/connectors/notion/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { FakeNotion } from '../fakes/index.js';
-
-const main = join(import.meta.dirname, '../../src/cli/main.ts');
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+import { cliArgs } from '../support/cli.js';
 
 describe('keepsync auth', () => {
   it('prints the consent URL, catches the redirect on localhost and stores the tokens encrypted', async () => {
@@ -26,10 +22,7 @@ describe('keepsync auth', () => {
     try {
       const child = spawn(
         process.execPath,
-        [
-          '--import',
-          tsx,
-          main,
+        cliArgs(
           'auth',
           'workspace',
           '--client-id',
@@ -38,7 +31,7 @@ describe('keepsync auth', () => {
           '0',
           '--api-url',
           fake.url,
-        ],
+        ),
         { cwd: dir, env: { ...process.env, KEEPSYNC_OAUTH_CLIENT_SECRET: 'shh' } },
       );
       let stdout = '';

@@ -1,34 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-
-const main = join(import.meta.dirname, '../../src/cli/main.ts');
-// The projects live in temp folders, where `tsx` cannot be found by name.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function keepsync(cwd: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', tsx, main, ...args],
-      { cwd },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+import { cliArgs, keepsync } from '../support/cli.js';
 
 function project(config?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-cli-'));
@@ -209,7 +185,7 @@ export default defineConfig({
   }],
 });
 `);
-    const child = spawn(process.execPath, ['--import', tsx, main, 'run'], {
+    const child = spawn(process.execPath, cliArgs('run'), {
       cwd: dir,
       stdio: 'ignore',
     });

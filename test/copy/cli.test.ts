@@ -1,35 +1,11 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Document, parseAllDocuments } from 'yaml';
+import { cliArgs, keepsync } from '../support/cli.js';
 import { HalServer, type HalServerOptions } from './hal-server.js';
 import { type Doc, fixture, tempDir, writeDirectory, yamlStream } from './helpers.js';
-
-const main = join(import.meta.dirname, '../../src/cli/main.ts');
-// The command runs in temp folders, where `tsx` cannot be found by name.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function keepsync(cwd: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', tsx, main, ...args],
-      { cwd },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 const servers: HalServer[] = [];
 afterEach(async () => {

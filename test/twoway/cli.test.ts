@@ -1,28 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-
-const main = join(import.meta.dirname, '../../src/cli/main.ts');
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
-
-function keepsync(cwd: string, ...args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', tsx, main, ...args],
-      { cwd },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+import { cliArgs, keepsync } from '../support/cli.js';
 
 const config = `
 import { defineConfig } from 'keepsync';
