@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Document, parseAllDocuments } from 'yaml';
-import { cliArgs, keepsync } from '../support/cli.js';
+import { keepsync } from '../support/cli.js';
 import { HalServer, type HalServerOptions } from './hal-server.js';
 import { type Doc, fixture, tempDir, writeDirectory, yamlStream } from './helpers.js';
 

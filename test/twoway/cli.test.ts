@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cliArgs, keepsync } from '../support/cli.js';
+import { keepsync } from '../support/cli.js';
 
 const config = `
 import { defineConfig } from 'keepsync';
