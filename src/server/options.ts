@@ -82,6 +82,8 @@ export interface ConflictContext {
   readonly current: {
     readonly data: Record<string, unknown> | null;
     readonly version: string;
+    /** When the edit behind the stored state was made (absent from older callers). */
+    readonly editVersion?: string;
     readonly deleted: boolean;
   };
   readonly incoming: {

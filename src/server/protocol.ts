@@ -113,9 +113,11 @@ export function prepareChange(change: WireChange): PreparedChange {
   };
 }
 
-/** Last-writer-wins by HLC: the later edit wins; equal versions keep what is stored. */
+/** Last-writer-wins by edit HLC: the later edit wins; equal times keep what is stored. */
 export const lastWriterWins: ConflictResolver = ({ current, incoming }) =>
-  incoming.version > current.version ? { action: 'accept' } : { action: 'keep' };
+  incoming.version > (current.editVersion ?? current.version)
+    ? { action: 'accept' }
+    : { action: 'keep' };
 
 export interface DeciderOptions {
   readonly hlc: Hlc;
@@ -143,11 +145,14 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
   return function decide(change, current): Decision {
     const wire = change.wire;
     const base = { doc_id: change.docId, collection: change.collection };
+    /** The client's edit time, once its clock has been merged. */
+    let incomingVersion: string | null = null;
     const write = (
       operation: 'upsert' | 'delete',
       data: string | null,
       status: 'accepted' | 'conflict_resolved',
       document?: ChangeResult['document'],
+      editVersion?: string,
     ): Decision => {
       const version = hlc.tick();
       return {
@@ -155,6 +160,7 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
         operation,
         data: operation === 'delete' ? null : data,
         version,
+        editVersion: editVersion ?? incomingVersion ?? version,
         changeId: wire.id ?? null,
         result: { ...base, status, new_version: version, ...(document ? { document } : {}) },
       };
@@ -178,7 +184,6 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
     });
 
     // Merge the client's clock first, so every version issued from here on is later than it.
-    let incomingVersion: string | null = null;
     if (wire.hlc !== undefined) {
       try {
         hlc.receive(wire.hlc);
@@ -224,18 +229,24 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
     }
 
     const resolver = settings.resolver ?? options.defaultResolver;
+    const incomingEditVersion = incomingVersion ?? hlc.tick();
     let decision: ResolverDecision;
     try {
       decision = resolver({
         collection: change.collection,
         docId: change.docId,
         user: options.user,
-        current: { data: parseData(current.data), version: current.version, deleted: false },
+        current: {
+          data: parseData(current.data),
+          version: current.version,
+          editVersion: current.editVersion,
+          deleted: false,
+        },
         incoming: {
           operation: wire.operation,
           data: (wire.data as Record<string, unknown> | null | undefined) ?? null,
           parentVersion: parent,
-          version: incomingVersion ?? hlc.tick(),
+          version: incomingEditVersion,
         },
       });
     } catch (error) {
@@ -261,7 +272,10 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
       }
       case 'merge': {
         const text = JSON.stringify(decision.data);
-        const decided = write('upsert', text, 'conflict_resolved');
+        // A merge holds both edits, so it is as recent as the later of them.
+        const edited =
+          current.editVersion > incomingEditVersion ? current.editVersion : incomingEditVersion;
+        const decided = write('upsert', text, 'conflict_resolved', undefined, edited);
         if (decided.kind !== 'write') return decided;
         return {
           ...decided,

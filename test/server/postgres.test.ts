@@ -1,4 +1,5 @@
-import { afterAll } from 'vitest';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
 import { openPostgresDocumentStore } from '../../src/server/index.js';
 import { freshDatabase } from './pg-helpers.js';
 import { describeSyncProtocol } from './protocol-suite.js';
@@ -9,3 +10,36 @@ afterAll(() => database.drop());
 describeSyncProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
+
+it('adds edit times to a database made before them, filled from the stored versions', async () => {
+  const connectionString = await database.url();
+  const version = '001700000000000-000000-node';
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA before_edit_times;
+      CREATE TABLE before_edit_times.sync_documents (
+        scope TEXT COLLATE "C" NOT NULL, collection TEXT COLLATE "C" NOT NULL,
+        doc_id TEXT COLLATE "C" NOT NULL, data TEXT, version TEXT COLLATE "C" NOT NULL,
+        deleted BOOLEAN NOT NULL DEFAULT FALSE, updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (scope, collection, doc_id)
+      );`);
+    await client.query(
+      `INSERT INTO before_edit_times.sync_documents VALUES ('s', 'tasks', 'd', '{"v":1}', $1, FALSE, 1)`,
+      [version],
+    );
+  } finally {
+    await client.end();
+  }
+  for (let open = 0; open < 2; open++) {
+    const store = await openPostgresDocumentStore({
+      connectionString,
+      schema: 'before_edit_times',
+    });
+    expect(await store.getDocument('s', 'tasks', 'd')).toMatchObject({
+      version,
+      editVersion: version,
+    });
+    await store.close();
+  }
+});

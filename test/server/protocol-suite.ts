@@ -184,6 +184,62 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
       expect(doc).toBeNull();
     });
 
+    it('resolves last-writer-wins by edit time, not by the time a write arrived', async () => {
+      const { jwt, tenant } = await user();
+      const at = (ms: number, node: string) => `${String(ms).padStart(15, '0')}-000000-${node}`;
+      const now = Date.now();
+      // Both edits were made offline on the same base, A's (T1) before B's (T2), and both
+      // before either reached the server, so each arrival version is later than both.
+      const [t0, t1, t2] = [at(now - 3000, 'devz'), at(now - 2000, 'deva'), at(now - 1000, 'devb')];
+      const created = await results(
+        await running.push(jwt, {
+          client_id: 'z',
+          changes: [upsert('d1', { v: 0 }, { hlc: t0 }), upsert('d2', { v: 0 }, { hlc: t0 })],
+        }),
+      );
+      const base = (index: number) => created[index]!.new_version!;
+
+      // B's later edit arrives first; A's older edit then loses.
+      const [b1] = await results(
+        await running.push(jwt, {
+          client_id: 'b',
+          changes: [upsert('d1', { v: 'b' }, { parent_version: base(0), hlc: t2 })],
+        }),
+      );
+      expect(b1!.status).toBe('accepted');
+      const [a1] = await results(
+        await running.push(jwt, {
+          client_id: 'a',
+          changes: [upsert('d1', { v: 'a' }, { parent_version: base(0), hlc: t1 })],
+        }),
+      );
+      expect(a1).toMatchObject({ status: 'conflict_resolved', new_version: b1!.new_version });
+      expect(a1!.document).toEqual({ data: { v: 'b' }, deleted: false, version: b1!.new_version });
+
+      // A's older edit arrives first; B's later edit still wins, though it arrives after.
+      const [a2] = await results(
+        await running.push(jwt, {
+          client_id: 'a',
+          changes: [upsert('d2', { v: 'a' }, { parent_version: base(1), hlc: t1 })],
+        }),
+      );
+      expect(a2!.status).toBe('accepted');
+      const [b2] = await results(
+        await running.push(jwt, {
+          client_id: 'b',
+          changes: [upsert('d2', { v: 'b' }, { parent_version: base(1), hlc: t2 })],
+        }),
+      );
+      expect(b2!.status).toBe('conflict_resolved');
+      expect(b2!.new_version! > a2!.new_version!).toBe(true);
+      expect(b2!.document).toBeUndefined();
+      expect(await store.getDocument(tenant, 'tasks', 'd2')).toMatchObject({
+        data: '{"v":"b"}',
+        version: b2!.new_version,
+        editVersion: t2,
+      });
+    });
+
     it('runs a custom resolver that merges, and one that rejects', async () => {
       const { jwt, tenant } = await user();
       const [created] = await results(

@@ -65,6 +65,7 @@ export function planBatch<C extends StoreChange>(
         docId: change.docId,
         data: decision.data,
         version: decision.version,
+        editVersion: decision.editVersion,
         deleted: decision.operation === 'delete',
         updatedMs: nowMs,
       });

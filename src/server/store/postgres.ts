@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS ${s}.sync_documents (
   version TEXT COLLATE "C" NOT NULL,
   deleted BOOLEAN NOT NULL DEFAULT FALSE,
   updated_ms BIGINT NOT NULL,
+  edit_version TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY (scope, collection, doc_id)
 );
 CREATE TABLE IF NOT EXISTS ${s}.sync_oplog (
@@ -89,6 +90,7 @@ function toDocument(row: Row): StoredDocument {
     docId: row.doc_id as string,
     data: (row.data as string | null) ?? null,
     version: row.version as string,
+    editVersion: row.edit_version as string,
     deleted: row.deleted === true,
     updatedMs: Number(row.updated_ms),
   };
@@ -129,6 +131,22 @@ export async function openPostgresDocumentStore(
       ]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(ddl(schema));
+      // Tables created before edit times were stored get the column, filled from `version`;
+      // checked first so a normal start takes no exclusive lock on the table.
+      const present = await client.query(
+        `SELECT 1 FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'sync_documents' AND column_name = 'edit_version'`,
+        [schemaName],
+      );
+      if (present.rows.length === 0) {
+        await client.query(
+          `ALTER TABLE ${schema}.sync_documents ADD COLUMN IF NOT EXISTS edit_version TEXT COLLATE "C"`,
+        );
+        await client.query(`UPDATE ${schema}.sync_documents SET edit_version = version`);
+        await client.query(
+          `ALTER TABLE ${schema}.sync_documents ALTER COLUMN edit_version SET NOT NULL`,
+        );
+      }
     });
   } catch (error) {
     if (ownsPool) await pool.end();
@@ -214,17 +232,18 @@ class PostgresDocumentStore implements DocumentStore {
       const docsOut = [...plan.documents.values()];
       if (docsOut.length > 0) {
         await client.query(
-          `INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, deleted, updated_ms)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::bigint[])
+          `INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bigint[])
            ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
-             data = excluded.data, version = excluded.version, deleted = excluded.deleted,
-             updated_ms = excluded.updated_ms`,
+             data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
+             deleted = excluded.deleted, updated_ms = excluded.updated_ms`,
           [
             input.scope,
             docsOut.map((doc) => doc.collection),
             docsOut.map((doc) => doc.docId),
             docsOut.map((doc) => doc.data),
             docsOut.map((doc) => doc.version),
+            docsOut.map((doc) => doc.editVersion),
             docsOut.map((doc) => doc.deleted),
             docsOut.map((doc) => doc.updatedMs),
           ],
@@ -378,7 +397,7 @@ class PostgresDocumentStore implements DocumentStore {
       }
       await client.query(
         `DECLARE sync_full NO SCROLL CURSOR FOR
-         SELECT scope, collection, doc_id, data, version, deleted, updated_ms FROM ${s}.sync_documents
+         SELECT scope, collection, doc_id, data, version, edit_version, deleted, updated_ms FROM ${s}.sync_documents
          WHERE ${where} ORDER BY collection, doc_id ${query.limit !== null ? `LIMIT ${query.limit}` : ''}`,
         params,
       );

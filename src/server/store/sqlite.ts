@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS sync_documents (
   version TEXT NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
   updated_ms INTEGER NOT NULL,
+  edit_version TEXT NOT NULL,
   PRIMARY KEY (scope, collection, doc_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_oplog (
@@ -80,6 +81,7 @@ function toDocument(row: Row): StoredDocument {
     docId: row.doc_id as string,
     data: (row.data as string | null) ?? null,
     version: row.version as string,
+    editVersion: row.edit_version as string,
     deleted: row.deleted === 1,
     updatedMs: row.updated_ms as number,
   };
@@ -106,6 +108,16 @@ function configure(db: Database.Database, options: SqliteDocumentStoreOptions): 
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
 }
 
+/** Databases created before edit times were stored get the column, filled from `version`. */
+function addEditVersion(db: Database.Database): void {
+  db.transaction(() => {
+    const columns = db.pragma('table_info(sync_documents)') as Array<{ name: string }>;
+    if (columns.some((column) => column.name === 'edit_version')) return;
+    db.exec('ALTER TABLE sync_documents ADD COLUMN edit_version TEXT');
+    db.exec('UPDATE sync_documents SET edit_version = version');
+  }).immediate();
+}
+
 /**
  * The embedded document store: one SQLite file in WAL mode. Writes go through one connection
  * (SQLite has one writer at a time anyway); reads use a second one, so they never see a
@@ -121,6 +133,7 @@ export function openSqliteDocumentStore(options: SqliteDocumentStoreOptions): Do
   const writer = new Database(options.path);
   configure(writer, options);
   writer.exec(SCHEMA);
+  addEditVersion(writer);
   const reader = new Database(options.path);
   configure(reader, options);
   return new SqliteDocumentStore(writer, reader, options);
@@ -155,11 +168,11 @@ class SqliteDocumentStore implements DocumentStore {
         'SELECT result FROM sync_idempotency WHERE scope = ? AND client_id = ? AND key = ?',
       ),
       putDoc: writer.prepare(
-        `INSERT INTO sync_documents (scope, collection, doc_id, data, version, deleted, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
-           data = excluded.data, version = excluded.version, deleted = excluded.deleted,
-           updated_ms = excluded.updated_ms`,
+           data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
+           deleted = excluded.deleted, updated_ms = excluded.updated_ms`,
       ),
       append: writer.prepare(
         `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms)
@@ -227,6 +240,7 @@ class SqliteDocumentStore implements DocumentStore {
             doc.docId,
             doc.data,
             doc.version,
+            doc.editVersion,
             doc.deleted ? 1 : 0,
             doc.updatedMs,
           );
@@ -346,7 +360,7 @@ class SqliteDocumentStore implements DocumentStore {
           .get() as { seq: number }
       ).seq;
       const placeholders = query.collections.map(() => '?').join(', ');
-      const base = `SELECT scope, collection, doc_id, data, version, deleted, updated_ms FROM sync_documents
+      const base = `SELECT scope, collection, doc_id, data, version, edit_version, deleted, updated_ms FROM sync_documents
         WHERE scope = ? AND collection IN (${placeholders})`;
       const first = db.prepare(`${base} ORDER BY collection, doc_id LIMIT ?`);
       const next = db.prepare(

@@ -13,6 +13,11 @@ export interface StoredDocument {
   readonly data: string | null;
   /** HLC of the latest write. */
   readonly version: string;
+  /**
+   * HLC of when the edit behind the current state was made (the client's `hlc`, else
+   * `version`): last-writer-wins compares edit times, not arrival times.
+   */
+  readonly editVersion: string;
   readonly deleted: boolean;
   readonly updatedMs: number;
 }
@@ -48,6 +53,8 @@ export type Decision =
       /** JSON text, `null` for deletes. */
       readonly data: string | null;
       readonly version: string;
+      /** The edit time to store as the document's `editVersion`. */
+      readonly editVersion: string;
       readonly changeId: string | null;
       /** The wire result stored for idempotent retries and returned to the client. */
       readonly result: ChangeResult;
