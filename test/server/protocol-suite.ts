@@ -587,6 +587,46 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
       expect(pulled.changes.map((change) => change.doc_id)).toEqual(['after']);
     });
 
+    it('pages a full resync over several collections in (collection, doc_id) order', async () => {
+      const { jwt } = await user();
+      const expected: string[] = [];
+      for (const collection of ['tasks', 'notes', 'projects']) {
+        const changes = Array.from({ length: 12 }, (_, index) =>
+          upsert(`m${String(index).padStart(2, '0')}`, { index }, { collection }),
+        );
+        await results(await running.push(jwt, { client_id: 'c', changes }));
+      }
+      for (const collection of ['notes', 'projects', 'tasks']) {
+        for (let index = 0; index < 12; index++) {
+          expected.push(`${collection}/m${String(index).padStart(2, '0')}`);
+        }
+      }
+      const whole = await running.request('/sync/full?collections=tasks,projects,notes', {
+        token: jwt,
+      });
+      const all = (await whole.text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .map((doc: { collection: string; doc_id: string }) => `${doc.collection}/${doc.doc_id}`);
+      expect(all).toEqual(expected);
+
+      const paged: string[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const response = await running.request(
+          `/sync/full?collections=tasks,projects,notes&limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+          { token: jwt },
+        );
+        for (const line of (await response.text()).trim().split('\n')) {
+          const doc = JSON.parse(line) as { collection: string; doc_id: string };
+          paged.push(`${doc.collection}/${doc.doc_id}`);
+        }
+        cursor = response.headers.get('x-sync-cursor');
+      }
+      expect(paged).toEqual(expected);
+    });
+
     it('reads a full resync from one snapshot while writes go on', async () => {
       const { jwt } = await user();
       const total = 3000;

@@ -74,6 +74,11 @@ CREATE TABLE IF NOT EXISTS sync_meta (
 
 type Row = Record<string, unknown>;
 
+/** SQLite's BINARY order of TEXT: byte order of the UTF-8 encoding. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 function toDocument(row: Row): StoredDocument {
   return {
     scope: row.scope as string,
@@ -359,28 +364,53 @@ class SqliteDocumentStore implements DocumentStore {
           )
           .get() as { seq: number }
       ).seq;
-      const placeholders = query.collections.map(() => '?').join(', ');
-      const base = `SELECT scope, collection, doc_id, data, version, edit_version, deleted, updated_ms FROM sync_documents
-        WHERE scope = ? AND collection IN (${placeholders})`;
-      const first = db.prepare(`${base} ORDER BY collection, doc_id LIMIT ?`);
-      const next = db.prepare(
-        `${base} AND (collection, doc_id) > (?, ?) ORDER BY collection, doc_id LIMIT ?`,
+      // One collection at a time along the primary key: a row-value range over several
+      // collections made SQLite sort the whole remainder for every page (quadratic).
+      const collections = [...new Set(query.collections)].sort(compareUtf8);
+      const cols = 'scope, collection, doc_id, data, version, edit_version, deleted, updated_ms';
+      const page = db.prepare(
+        `SELECT ${cols} FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
+         ORDER BY doc_id LIMIT ?`,
       );
-      const probe = db.prepare(
-        `SELECT collection, doc_id FROM sync_documents WHERE scope = ? AND collection IN (${placeholders})
-         ${query.after ? 'AND (collection, doc_id) > (?, ?)' : ''} ORDER BY collection, doc_id LIMIT 2 OFFSET ?`,
+      const count = db.prepare(
+        'SELECT COUNT(*) AS n FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?',
       );
-      const start = query.after ? [query.after.collection, query.after.docId] : [];
+      const nth = db.prepare(
+        `SELECT doc_id FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
+         ORDER BY doc_id LIMIT 1 OFFSET ?`,
+      );
+      // Where each collection starts: after the cursor in its collection, before all later ones.
+      const lanes = collections
+        .filter(
+          (collection) => !query.after || compareUtf8(collection, query.after.collection) >= 0,
+        )
+        .map((collection) => ({
+          collection,
+          from: query.after && collection === query.after.collection ? query.after.docId : '',
+        }));
       let nextKey: { collection: string; docId: string } | null = null;
       if (query.limit !== null) {
-        const rows = probe.all(
-          query.scope,
-          ...query.collections,
-          ...start,
-          query.limit - 1,
-        ) as Row[];
-        if (rows.length === 2) {
-          nextKey = { collection: rows[0]!.collection as string, docId: rows[0]!.doc_id as string };
+        // The limit-th document is where the next response starts, if anything follows it.
+        let remaining = query.limit;
+        for (const [index, lane] of lanes.entries()) {
+          const { n } = count.get(query.scope, lane.collection, lane.from) as { n: number };
+          if (remaining > n) {
+            remaining -= n;
+            continue;
+          }
+          const more =
+            remaining < n ||
+            lanes
+              .slice(index + 1)
+              .some(
+                (later) =>
+                  (count.get(query.scope, later.collection, later.from) as { n: number }).n > 0,
+              );
+          if (more) {
+            const row = nth.get(query.scope, lane.collection, lane.from, remaining - 1) as Row;
+            nextKey = { collection: lane.collection, docId: row.doc_id as string };
+          }
+          break;
         }
       }
       const pageSize = query.pageSize ?? 1000;
@@ -389,27 +419,24 @@ class SqliteDocumentStore implements DocumentStore {
         lastSeq,
         next: nextKey,
         async *pages() {
-          let after = query.after;
           let left = limit ?? Number.POSITIVE_INFINITY;
           let firstPage = true;
-          while (left > 0) {
-            // better-sqlite3 is synchronous: give the event loop a turn between pages, so the
-            // bytes already produced reach the socket and other requests are served meanwhile.
-            if (!firstPage) await new Promise((resolve) => setImmediate(resolve));
-            firstPage = false;
-            const size = Math.min(pageSize, left);
-            const rows = (
-              after
-                ? next.all(query.scope, ...query.collections, after.collection, after.docId, size)
-                : first.all(query.scope, ...query.collections, size)
-            ) as Row[];
-            if (rows.length === 0) return;
-            const docs = rows.map(toDocument);
-            left -= docs.length;
-            const last = docs[docs.length - 1]!;
-            after = { collection: last.collection, docId: last.docId };
-            yield docs;
-            if (rows.length < size) return;
+          for (const lane of lanes) {
+            let after = lane.from;
+            while (left > 0) {
+              // better-sqlite3 is synchronous: give the event loop a turn between pages, so the
+              // bytes already produced reach the socket and other requests are served meanwhile.
+              if (!firstPage) await new Promise((resolve) => setImmediate(resolve));
+              firstPage = false;
+              const size = Math.min(pageSize, left);
+              const rows = page.all(query.scope, lane.collection, after, size) as Row[];
+              if (rows.length === 0) break;
+              const docs = rows.map(toDocument);
+              left -= docs.length;
+              after = docs[docs.length - 1]!.docId;
+              yield docs;
+              if (rows.length < size) break;
+            }
           }
         },
         close,
