@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../support/postgres.js';
 import { type ServeChild, spawnServe } from './child.js';
 import { openStream, SECRET, token, upsert } from './helpers.js';
-import { freshDatabase } from './pg-helpers.js';
 
 describe('several sync servers on one PostgreSQL', () => {
   const database = freshDatabase('multi');

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { openPostgresDocumentStore } from '../../src/server/index.js';
-import { freshDatabase } from './pg-helpers.js';
+import { freshDatabase } from '../support/postgres.js';
 import { describeSyncProtocol } from './protocol-suite.js';
 
 const database = freshDatabase('sync');

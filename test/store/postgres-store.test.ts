@@ -1,56 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
+import type pg from 'pg';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isKeepsyncError } from '../../src/model/index.js';
 import { emptyStats, openPostgresStore, type Store } from '../../src/store/index.js';
 import { postgresMigrations } from '../../src/store/postgres-schema.js';
 import { sqliteMigrations } from '../../src/store/sqlite-schema.js';
+import { freshDatabase } from '../support/postgres.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 const suiteKey = new Uint8Array(32).fill(4);
-
-/** A database of its own, created on first use, so suites never see each other's rows. */
-function freshDatabase(label: string, createOptions = '') {
-  const name = `keepsync_${label}_${randomUUID().replaceAll('-', '')}`;
-  let created: Promise<string> | undefined;
-  const pools: pg.Pool[] = [];
-
-  async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: inject('pgUrl') });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  }
-
-  return {
-    url(): Promise<string> {
-      created ??= admin(async (client) => {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)} ${createOptions}`);
-        const url = new URL(inject('pgUrl'));
-        url.pathname = `/${name}`;
-        return url.toString();
-      });
-      return created;
-    },
-    /** A pool of the caller's own, ended before the database is dropped. */
-    async pool(options: pg.PoolConfig = {}): Promise<pg.Pool> {
-      const pool = new pg.Pool({ connectionString: await this.url(), ...options });
-      pools.push(pool);
-      return pool;
-    },
-    async drop(): Promise<void> {
-      await Promise.all(pools.splice(0).map((pool) => pool.end()));
-      if (!created) return;
-      await created;
-      await admin((client) =>
-        client.query(`DROP DATABASE ${client.escapeIdentifier(name)} WITH (FORCE)`),
-      );
-    },
-  };
-}
 
 // A linguistic collation, as many real databases have, so key order must not depend on it.
 const conformance = freshDatabase(

@@ -1,48 +1,30 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../../../src/connectors/sql/index.js';
 import * as sql from '../../../src/connectors/sql/index.js';
+import { freshDatabase } from '../../support/postgres.js';
 import { create, openSession, readPages, run } from './helpers.js';
 import { describeSqlConnector } from './suite.js';
 
-const database = `keepsync_sql_${randomBytes(4).toString('hex')}`;
+const database = freshDatabase('sql');
 let client: SqlClient;
 let pool: pg.Pool;
 
-async function admin(statement: string): Promise<void> {
-  const connection = new pg.Client({ connectionString: inject('pgUrl') });
-  await connection.connect();
-  try {
-    await connection.query(statement);
-  } finally {
-    await connection.end();
-  }
-}
-
-function databaseUrl(): string {
-  const url = new URL(inject('pgUrl'));
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${database}`);
-  pool = new pg.Pool({ connectionString: databaseUrl() });
+  pool = await database.pool();
   client = sql.postgresClient(pool);
 });
 
 afterAll(async () => {
   await client?.close();
-  await pool?.end();
-  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await database.drop();
 });
 
 describeSqlConnector('PostgreSQL', () => client);
 
 describe('sql connector on PostgreSQL only', () => {
   it('connects from a connection string and ends its own pool on close', async () => {
-    const own = sql.postgresClient(databaseUrl());
+    const own = sql.postgresClient(await database.url());
     expect(await own.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     await own.close();
     await own.close();
