@@ -7,7 +7,7 @@ const canary = process.env.KEEPSYNC_CI_CANARY === '1';
 export default defineConfig({
   test: {
     include: canary ? ['test/canary/*.canary.ts'] : ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/postgres.ts'],
+    globalSetup: ['test/setup/build.ts', 'test/setup/postgres.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { KeepsyncError } from '../model/index.js';
-import { type GlobalOptions, openContext } from './context.js';
+import type { GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 
 export interface AuthCommandOptions extends GlobalOptions {
@@ -45,6 +45,7 @@ export async function authCommand(
     );
   }
   const notion = await import('../connectors/notion/index.js');
+  const { openContext } = await import('./context.js');
   const context = await openContext(options);
   try {
     const state = randomBytes(16).toString('base64url');

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
 import { KeepsyncError, type NeutralValue } from '../model/index.js';
-import {
-  type ConflictDecision,
-  type ConflictState,
-  listConflicts,
-  resolveConflict,
-} from '../twoway/index.js';
-import { type GlobalOptions, openContext } from './context.js';
+import type { ConflictDecision, ConflictState } from '../twoway/index.js';
+import type { GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatTime, printJson, printTable } from './output.js';
 
@@ -43,6 +38,8 @@ export function registerConflictsCommand(
 async function listCommand(
   options: GlobalOptions & { task?: string; all?: boolean },
 ): Promise<number> {
+  const { openContext } = await import('./context.js');
+  const { listConflicts } = await import('../twoway/index.js');
   const context = await openContext(options);
   try {
     const states: ConflictState[] = options.all
@@ -122,6 +119,8 @@ async function resolveCommand(
   } else {
     decision = { take: options.take as 'left' | 'right' };
   }
+  const { openContext } = await import('./context.js');
+  const { resolveConflict } = await import('../twoway/index.js');
   const context = await openContext(options);
   try {
     const row = await resolveConflict(context.store, id, decision);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type CopyFailure, type CopySummary, copyResources } from '../copy/index.js';
+import type { CopyFailure, CopySummary } from '../copy/index.js';
 import { KeepsyncError } from '../model/index.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration } from './output.js';
@@ -70,6 +70,8 @@ async function copyCommand(endpoints: string[], options: CopyCommandOptions): Pr
   if (options.hal && options.simple) {
     throw new KeepsyncError('CONFIG_INVALID', 'Expected one of --hal and --simple, got both');
   }
+  // Loaded here, not at start-up, so other commands start without the copy engine.
+  const { copyResources } = await import('../copy/index.js');
   const destination = endpoints.at(-1)!;
   const started = performance.now();
   const progress = createCopyProgress(!options.quiet);

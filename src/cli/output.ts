@@ -1,4 +1,8 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
+
+// cli-table3 loads on the first table, not at start-up (`keepsync --help` needs none).
+const require = createRequire(import.meta.url);
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -9,6 +13,7 @@ export function printTable(
   head: readonly string[],
   rows: ReadonlyArray<ReadonlyArray<string | number>>,
 ): void {
+  const Table: typeof TableType = require('cli-table3');
   const table = new Table({
     head: [...head],
     style: {

@@ -1,19 +1,11 @@
 import { Command } from 'commander';
 import { registerAuthCommand } from './auth-command.js';
-import {
-  deadLettersListCommand,
-  deadLettersRetryCommand,
-  initCommand,
-  pauseCommand,
-  resetCommand,
-  resumeCommand,
-  runCommand,
-  statusCommand,
-  triggerCommand,
-} from './commands.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
 import { registerServeCommand } from './serve-command.js';
+
+/** The commands' code loads when one runs, so `keepsync --help` starts without it. */
+const commands = () => import('./commands.js');
 
 /** The `keepsync` command line; each action resolves to an exit code. */
 export function createProgram(setExitCode: (code: number) => void): Command {
@@ -34,7 +26,7 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .command('init')
     .description('create a keepsync.config.ts here')
     .option('--force', 'overwrite')
-    .action(act((options: { force?: boolean }) => initCommand(options)));
+    .action(act(async (options: { force?: boolean }) => (await commands()).initCommand(options)));
 
   program
     .command('run')
@@ -42,15 +34,15 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .argument('[pipelines...]', 'only these pipelines')
     .option('--once', 'run every unit once, print what it did, and exit')
     .action(
-      act((names: string[], options: { once?: boolean }) =>
-        runCommand(names, { ...global(), ...options }),
+      act(async (names: string[], options: { once?: boolean }) =>
+        (await commands()).runCommand(names, { ...global(), ...options }),
       ),
     );
 
   program
     .command('status')
     .description('a table of every unit: last run, next run, errors')
-    .action(act(() => statusCommand(global())));
+    .action(act(async () => (await commands()).statusCommand(global())));
 
   program
     .command('trigger')
@@ -59,8 +51,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .option('--unit <unit>', 'only this unit')
     .option('--keys <keys>', 'only these record keys, comma-separated (a targeted refresh)')
     .action(
-      act((pipeline: string, options: { unit?: string; keys?: string }) =>
-        triggerCommand(pipeline, { ...global(), ...options }),
+      act(async (pipeline: string, options: { unit?: string; keys?: string }) =>
+        (await commands()).triggerCommand(pipeline, { ...global(), ...options }),
       ),
     );
 
@@ -70,8 +62,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .option('--unit <unit>', 'only this unit')
     .option('--reason <text>', 'shown by status')
     .action(
-      act((pipeline: string, options: { unit?: string; reason?: string }) =>
-        pauseCommand(pipeline, { ...global(), ...options }),
+      act(async (pipeline: string, options: { unit?: string; reason?: string }) =>
+        (await commands()).pauseCommand(pipeline, { ...global(), ...options }),
       ),
     );
 
@@ -81,8 +73,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .argument('<pipeline>')
     .option('--unit <unit>', 'only this unit')
     .action(
-      act((pipeline: string, options: { unit?: string }) =>
-        resumeCommand(pipeline, { ...global(), ...options }),
+      act(async (pipeline: string, options: { unit?: string }) =>
+        (await commands()).resumeCommand(pipeline, { ...global(), ...options }),
       ),
     );
 
@@ -92,8 +84,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .argument('<pipeline>')
     .option('--truncate', 'also empty the destination (sql) and forget its links')
     .action(
-      act((pipeline: string, options: { truncate?: boolean }) =>
-        resetCommand(pipeline, { ...global(), ...options }),
+      act(async (pipeline: string, options: { truncate?: boolean }) =>
+        (await commands()).resetCommand(pipeline, { ...global(), ...options }),
       ),
     );
 
@@ -102,13 +94,17 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .command('list')
     .option('--pipeline <name>')
     .action(
-      act((options: { pipeline?: string }) => deadLettersListCommand({ ...global(), ...options })),
+      act(async (options: { pipeline?: string }) =>
+        (await commands()).deadLettersListCommand({ ...global(), ...options }),
+      ),
     );
   deadLetters
     .command('retry')
     .option('--pipeline <name>')
     .action(
-      act((options: { pipeline?: string }) => deadLettersRetryCommand({ ...global(), ...options })),
+      act(async (options: { pipeline?: string }) =>
+        (await commands()).deadLettersRetryCommand({ ...global(), ...options }),
+      ),
     );
 
   registerCopyCommand(program, setExitCode);

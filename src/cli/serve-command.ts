@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { KeepsyncError } from '../model/index.js';
-import {
-  createSyncServer,
-  type DocumentStore,
-  openPostgresDocumentStore,
-  openSqliteDocumentStore,
-  type SyncAuthOptions,
-} from '../server/index.js';
+import type { DocumentStore, SyncAuthOptions } from '../server/index.js';
 import { EXIT } from './exit-codes.js';
 
 export interface ServeCommandOptions {
@@ -80,6 +73,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const port = whole(options.port, '--port');
   const retentionDays = whole(options.retentionDays, '--retention-days');
   const pollIntervalMs = whole(options.pollMs, '--poll-ms');
+  // Loaded here, not at start-up: every other command starts without the server.
+  const { pino } = await import('pino');
+  const { createSyncServer, openPostgresDocumentStore, openSqliteDocumentStore } = await import(
+    '../server/index.js'
+  );
   // Logs go to stderr; stdout carries only the one "listening" line scripts wait for.
   const logger = pino(
     { level: options.logLevel, base: { service: 'keepsync-sync' } },

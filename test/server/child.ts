@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-
-const main = join(import.meta.dirname, '../../src/cli/main.ts');
+import { cliArgs } from '../support/cli.js';
 
 export interface ServeChild {
   readonly process: ChildProcess;
@@ -14,15 +13,11 @@ export interface ServeChild {
 /** `keepsync serve` in a child process; resolves once it prints its URL. */
 export function spawnServe(args: string[], env: Record<string, string> = {}): Promise<ServeChild> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', main, 'serve', '--port', '0', ...args],
-      {
-        cwd: join(import.meta.dirname, '../..'),
-        env: { ...process.env, KEEPSYNC_LOG_LEVEL: 'warn', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, cliArgs('serve', '--port', '0', ...args), {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, KEEPSYNC_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | string>((done) => {

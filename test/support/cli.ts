@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
-/** The CLI's entry, run from source. */
-export const CLI_MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
-/** The tsx loader by URL: the commands run in temp folders, where `tsx` cannot be found by name. */
-export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+/**
+ * The built CLI, as users run it. Running it from source through tsx transpiled the whole
+ * import graph on every spawn (3-6 s a command on a loaded machine: the CLI tests timed out);
+ * test/setup/build.ts rebuilds dist/ before the run when src/ is newer.
+ */
+export const CLI_MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 
-/** `node --import tsx src/cli/main.ts ...args`, for spawn() and execFile(). */
+/** `node dist/cli/main.js ...args`, for spawn() and execFile(). */
 export function cliArgs(...args: string[]): string[] {
-  return ['--import', TSX_LOADER, CLI_MAIN, ...args];
+  return [CLI_MAIN, ...args];
 }
 
 export interface CliResult {
