@@ -45,8 +45,18 @@ export function initCommand(options: { force?: boolean }): number {
 
 export async function runCommand(
   names: string[],
-  options: GlobalOptions & { once?: boolean },
+  options: GlobalOptions & { once?: boolean; times?: string },
 ): Promise<number> {
+  const times = options.times === undefined ? undefined : Number(options.times);
+  if (times !== undefined && !(Number.isInteger(times) && times >= 1)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected \`--times\` to be a whole number of at least 1, got ${JSON.stringify(options.times)}`,
+    );
+  }
+  if (times !== undefined && options.once) {
+    throw new KeepsyncError('CONFIG_INVALID', 'Expected one of --once and --times, got both');
+  }
   return withContext(options, async ({ config, store, logger }) => {
     for (const name of names) findPipeline(scheduled(config), name);
     const pipelines = names.length
@@ -69,8 +79,8 @@ export async function runCommand(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      if (options.once) {
-        const results = await engine.runOnce();
+      if (options.once || times !== undefined) {
+        const results = times === undefined ? await engine.runOnce() : await engine.runTimes(times);
         progress.stop();
         reportRuns(results, options.json);
         return exitCodeOf(results);

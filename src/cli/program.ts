@@ -33,8 +33,9 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .description('run pipelines on their schedules (or once with --once)')
     .argument('[pipelines...]', 'only these pipelines')
     .option('--once', 'run every unit once, print what it did, and exit')
+    .option('--times <n>', 'run every unit now, then on its schedule, n times in all; then exit')
     .action(
-      act(async (names: string[], options: { once?: boolean }) =>
+      act(async (names: string[], options: { once?: boolean; times?: string }) =>
         (await commands()).runCommand(names, { ...global(), ...options }),
       ),
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { describeError } from '../model/index.js';
+import { describeError, KeepsyncError } from '../model/index.js';
 import type { Store, UnitState } from '../store/index.js';
 import {
   type Logger,
@@ -51,6 +51,7 @@ export class Engine {
   readonly #failures = new Map<string, number>();
   #state: EngineState = 'ready';
   #wake: (() => void) | undefined;
+  #onResult: ((result: RunResult) => void) | undefined;
 
   private constructor(options: EngineOptions) {
     this.#options = options;
@@ -66,6 +67,7 @@ export class Engine {
   /** Validates schedules and registers every unit in the store. */
   static async create(options: EngineOptions): Promise<Engine> {
     const tasks = allTasks(options);
+    assertUniqueNames(tasks);
     for (const task of tasks) validateSchedule(task);
     await registerUnits(options.store, tasks);
     return new Engine(options);
@@ -102,6 +104,44 @@ export class Engine {
       if (state.paused) continue;
       const result = await this.#runUnit(state, true);
       if (result) results.push(result);
+    }
+    return results;
+  }
+
+  /**
+   * Runs every unit now, then on its schedule, until each has run `times` times here
+   * (ultimate-notion's `in_total`); a unit that pauses counts as done.
+   */
+  async runTimes(times: number): Promise<RunResult[]> {
+    if (!Number.isInteger(times) || times < 1) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `Expected the number of runs to be a whole number of at least 1, got ${times}`,
+      );
+    }
+    const results = await this.runOnce();
+    const counts = new Map<string, number>();
+    for (const result of results) {
+      if (result.status !== 'paused') counts.set(unitId(result.pipeline, result.unit), 1);
+    }
+    const pending = () => [...counts.values()].some((count) => count < times);
+    if (!pending() || this.#shutdown.signal.aborted) return results;
+    const finished = new Promise<void>((resolve) => {
+      // A shutdown from outside (Ctrl-C) ends the runs early.
+      this.#shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
+      this.#onResult = (result) => {
+        const id = unitId(result.pipeline, result.unit);
+        const count = counts.get(id);
+        if (count === undefined || count >= times) return;
+        results.push(result);
+        counts.set(id, result.status === 'paused' ? times : count + 1);
+        if (!pending()) resolve();
+      };
+    });
+    try {
+      await this.runUntil(finished);
+    } finally {
+      this.#onResult = undefined;
     }
     return results;
   }
@@ -196,6 +236,7 @@ export class Engine {
       });
       await this.#afterRun(pipeline, result, keys !== null);
       this.#options.onRunFinished?.(result);
+      this.#onResult?.(result);
       return result;
     } finally {
       clearInterval(renew);
@@ -252,6 +293,19 @@ export class Engine {
 
 function allTasks(options: EngineOptions): RunnableTask[] {
   return [...options.pipelines.map(pipelineTask), ...(options.tasks ?? [])];
+}
+
+function assertUniqueNames(tasks: readonly RunnableTask[]): void {
+  const seen = new Set<string>();
+  for (const task of tasks) {
+    if (seen.has(task.name)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `Expected pipeline and two-way task names to be unique, got ${JSON.stringify(task.name)} twice`,
+      );
+    }
+    seen.add(task.name);
+  }
 }
 
 function unitId(pipeline: string, unit: string): string {

@@ -21,6 +21,12 @@ type MergedCursor = { readonly [lane: string]: Cursor };
  * keeps the newest too, since a link remembers the source time it last wrote.
  */
 export function mergeSources(options: MergeSourcesOptions): Source {
+  if (!Array.isArray(options.sources) || options.sources.length === 0) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected merged source ${JSON.stringify(options.name)} to have at least one source`,
+    );
+  }
   const names = new Set(options.sources.map((source) => source.name));
   if (names.size !== options.sources.length) {
     throw new KeepsyncError(

@@ -57,12 +57,14 @@ export class PageWriter {
     const deadLetters: DeadLetterWrite[] = [];
     const valid: Array<{ record: SyncRecord; hash: string | null }> = [];
     const createOnly = pipeline.route.createOnly ?? [];
+    const stampField = pipeline.route.syncedAtField;
+    const unhashed = stampField ? [...createOnly, stampField] : createOnly;
     for (const [index, record] of records.entries()) {
       try {
         assertValidRecord(record, `record #${index + 1} of this page`);
         const hash = record.deleted
           ? null
-          : contentHash(record.key, omit(record.fields, createOnly), record.body);
+          : contentHash(record.key, omit(record.fields, unhashed), record.body);
         valid.push({ record, hash });
       } catch (error) {
         this.#refuse(record, error, deadLetters);
@@ -106,14 +108,18 @@ export class PageWriter {
         continue;
       }
       const destId = link?.destId ?? found.get(record.key);
+      // The stamp is set only on a write: its content changed, so the stamp moves with it.
+      const written = stampField
+        ? { ...record, fields: { ...record.fields, [stampField]: new Date() } }
+        : record;
       const op: WriteOp =
         destId === undefined
-          ? { kind: 'create', key: record.key, record }
+          ? { kind: 'create', key: record.key, record: written }
           : {
               kind: 'update',
               key: record.key,
               destId,
-              record: { ...record, fields: omit(record.fields, createOnly) },
+              record: { ...written, fields: omit(written.fields, createOnly) },
             };
       writes.push({ op, hash, sourceUpdatedMs, record });
     }

@@ -92,6 +92,26 @@ export function definePipeline(options: PipelineOptions): Pipeline {
       `Expected ${where} \`deleteGuard.maxShare\` to be between 0 and 1, got ${maxShare}`,
     );
   }
+  const owns = options.route?.owns;
+  if (owns !== undefined && !(Array.isArray(owns) && owns.every((f) => typeof f === 'string'))) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`route.owns\` to be a list of destination field names`,
+    );
+  }
+  const stamp = options.route?.syncedAtField;
+  if (stamp !== undefined && (typeof stamp !== 'string' || stamp === '')) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`route.syncedAtField\` to be a destination field name`,
+    );
+  }
+  if (stamp !== undefined && owns !== undefined && !owns.includes(stamp)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`route.owns\` to include its \`route.syncedAtField\` ${JSON.stringify(stamp)}`,
+    );
+  }
   const everyMs = options.schedule?.everyMs;
   if (everyMs !== undefined && !(Number.isFinite(everyMs) && everyMs >= 1000)) {
     throw new KeepsyncError(

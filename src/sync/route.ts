@@ -20,13 +20,26 @@ export interface RouteOptions {
         context: RouteContext,
       ) => SyncRecord | null | undefined | Promise<SyncRecord | null | undefined>)
     | undefined;
+  /**
+   * The destination fields this pipeline owns, checked after `transform`: fields the transform
+   * derives can be owned, and any other field is dropped (durable-sync's `owns`).
+   */
+  owns?: readonly string[] | undefined;
+  /**
+   * A destination field that receives the time of each write (a "Last synced" stamp). It is
+   * left out of the content hash, so a no-change re-run still writes nothing.
+   */
+  syncedAtField?: string | undefined;
   /** Destination fields written when an object is created and never overwritten after. */
   createOnly?: readonly string[] | undefined;
   /** Destination fields that belong to the destination's people: never written. */
   destinationOwned?: readonly string[] | undefined;
 }
 
-/** Routes one page: filter, rename, transform, strip destination-owned fields, dedupe. */
+/**
+ * Routes one page, in this order: `filter` (on the source's record), `fields` (rename),
+ * `transform`, `owns` (keep only owned fields), `destinationOwned` (strip), dedupe by key.
+ */
 export async function routePage(
   records: readonly SyncRecord[],
   route: RouteOptions,
@@ -40,6 +53,7 @@ export async function routePage(
       : record;
     if (route.transform) next = await route.transform(next, context);
     if (!next) continue;
+    if (route.owns) next = { ...next, fields: pick(next.fields, route.owns) };
     if (route.destinationOwned?.length)
       next = { ...next, fields: omit(next.fields, route.destinationOwned) };
     routed.push(next);
@@ -76,6 +90,12 @@ function renameFields(record: SyncRecord, map: Readonly<Record<string, string>>)
     if (from in record.fields) fields[to] = record.fields[from];
   }
   return { ...record, fields };
+}
+
+function pick(fields: Fields, names: readonly string[]): Fields {
+  const kept: Record<string, NeutralValue | undefined> = {};
+  for (const name of names) if (name in fields) kept[name] = fields[name];
+  return kept;
 }
 
 export function omit(fields: Fields, names: readonly string[]): Fields {
