@@ -9,7 +9,12 @@ interface CopyCommandOptions {
   yaml?: boolean;
   hal?: boolean;
   simple?: boolean;
-  follow?: string[];
+  /** false with --no-follow: only the page given, no links, no pagination. */
+  follow?: string[] | false;
+  /** Set by --no-depend (commander names a `--no-` option after the rest of its name). */
+  depend: string[];
+  snapshotHost?: string;
+  pageSize?: string;
   maxDepth: string;
   concurrency: string;
   header?: string[];
@@ -38,6 +43,21 @@ export function registerCopyCommand(program: Command, setExitCode: (code: number
       '--follow <relations>',
       'link relations to follow from HTTP origins, comma-separated; * for all, child:* for a prefix',
       (value: string, previous: string[] = []) => [...previous, ...value.split(',')],
+    )
+    .option('--no-follow', 'read only the page given: no links, no next pages (resource-sync -n)')
+    .option(
+      '--no-depend <relations>',
+      'link relations that are not write-order dependencies (back-links), comma-separated; child:* style prefixes allowed',
+      (value: string, previous: string[]) => [...previous, ...value.split(',')],
+      [],
+    )
+    .option(
+      '--snapshot-host <url>',
+      "the host a snapshot directory or file was taken from: its absolute links move to the destination's host",
+    )
+    .option(
+      '--page-size <n>',
+      'page size asked of HTTP origins, sent as X-Request-Limit (resource-sync --limit)',
     )
     .option('--max-depth <n>', 'link hops to follow (pagination does not count)', '3')
     .option('--concurrency <n>', 'HTTP requests in flight at once', '8')
@@ -86,16 +106,24 @@ async function copyCommand(endpoints: string[], options: CopyCommandOptions): Pr
       origins: endpoints.slice(0, -1),
       destination,
       schema: options.simple ? 'simple' : 'hal',
+      notDependencies: options.depend,
+      snapshotOrigin: options.snapshotHost,
       format: options.json ? 'json' : options.yaml ? 'yaml' : undefined,
       remove: options.rm ?? false,
       dryRun: options.dryRun ?? false,
       http: {
-        follow: options.follow ?? [],
+        follow: options.follow || [],
+        paginate: options.follow !== false,
         maxDepth: count('--max-depth', options.maxDepth, 0),
         concurrency: count('--concurrency', options.concurrency, 1),
         batchSize: count('--batch', options.batch, 1),
         retry: { retries: count('--retries', options.retries, 0) },
-        headers: parseHeaders(options.header ?? []),
+        headers: {
+          ...parseHeaders(options.header ?? []),
+          ...(options.pageSize === undefined
+            ? {}
+            : { 'x-request-limit': String(count('--page-size', options.pageSize, 1)) }),
+        },
       },
       signal: controller.signal,
       onProgress: progress.update,

@@ -22,6 +22,10 @@ export interface CopyOptions {
   destination: string | CopyTarget;
   /** How id, type and uri are found in a document. @default 'hal' */
   schema?: ResourceSchemaName | undefined;
+  /** Relations (names or `prefix*`) that are never write-order dependencies, e.g. back-links. */
+  notDependencies?: readonly string[] | undefined;
+  /** The host a snapshot was taken from: its absolute hrefs become host-relative. */
+  snapshotOrigin?: string | undefined;
   /** Format of a directory or stdout destination. @default 'yaml' */
   format?: FileFormat | undefined;
   /** Options of every HTTP endpoint: headers, follow, maxDepth, concurrency, batchSize, retry. */
@@ -88,7 +92,10 @@ export async function copyResources(options: CopyOptions): Promise<CopySummary> 
   checkEndpoints(origins, target, options.remove ?? false);
 
   const context: CopyReadContext = {
-    schema: resourceSchema(options.schema ?? 'hal'),
+    schema: resourceSchema(options.schema ?? 'hal', {
+      notDependencies: options.notDependencies,
+      snapshotOrigin: options.snapshotOrigin,
+    }),
     signal: options.signal,
     warn: options.onWarning ?? (() => {}),
   };

@@ -5,7 +5,7 @@ import type { HttpClient, HttpResponse } from './http-client.js';
 import { snippet } from './http-client.js';
 import { nextPageUrl } from './pagination.js';
 import { type CopyResource, isJsonObject, type ResourceDocument } from './resource.js';
-import { NAVIGATION_RELATIONS, type ResourceSchema } from './schema.js';
+import { matchesRelation, NAVIGATION_RELATIONS, type ResourceSchema } from './schema.js';
 
 export interface CrawlOptions {
   readonly client: HttpClient;
@@ -15,6 +15,8 @@ export interface CrawlOptions {
   readonly follow: readonly string[];
   /** ResourceLink hops from the start; pagination does not count. */
   readonly maxDepth: number;
+  /** Follow `next` pages; false reads only the page given (resource-sync's `--follow-none`). */
+  readonly paginate: boolean;
   readonly concurrency: number;
   /** A 404 at the start means "nothing here yet" (a destination), not an error (an origin). */
   readonly missingStartIsEmpty: boolean;
@@ -105,14 +107,16 @@ async function fetchVisit(
   const items = doc && !options.schema.isResource(doc) ? options.schema.embedded(doc).length : 0;
   // A server that ignores the page parameter serves the same items again: stop there.
   const stalled = visit.paged && items > 0 && resources.length === 0;
-  const next = stalled
-    ? undefined
-    : nextPageUrl(doc, visit.url, items, response.headers.get('link'), options.schema);
+  const next =
+    stalled || !options.paginate
+      ? undefined
+      : nextPageUrl(doc, visit.url, items, response.headers.get('link'), options.schema);
   const links: Visit[] = [];
   if (visit.depth < options.maxDepth && options.follow.length > 0) {
     for (const source of documentsIn(value, options.schema)) {
       for (const link of options.schema.links(source)) {
-        if (NAVIGATION_RELATIONS.has(link.rel) || !follows(options.follow, link.rel)) continue;
+        if (NAVIGATION_RELATIONS.has(link.rel) || !matchesRelation(options.follow, link.rel))
+          continue;
         const url = withoutFragment(new URL(link.href, visit.url).href);
         if (!seen.has(url))
           links.push({ url, depth: visit.depth + 1, from: visit.url, paged: false });
@@ -175,16 +179,6 @@ function documentsIn(value: JsonValue, schema: ResourceSchema): ResourceDocument
   };
   visit(value);
   return found;
-}
-
-function follows(patterns: readonly string[], rel: string): boolean {
-  return patterns.some((pattern) =>
-    pattern === '*'
-      ? true
-      : pattern.endsWith('*')
-        ? rel.startsWith(pattern.slice(0, -1))
-        : pattern === rel,
-  );
 }
 
 function withoutFragment(url: string): string {

@@ -16,6 +16,8 @@ import { type CopyResource, contentHash } from './resource.js';
 export interface HttpEndpointOptions extends HttpClientOptions {
   /** ResourceLink relations followed to further resources, besides pagination; `*` = all. @default [] */
   follow?: readonly string[] | undefined;
+  /** Follow `next` pages; false reads only the page given. @default true */
+  paginate?: boolean | undefined;
   /** ResourceLink hops followed from the URL given; pagination does not count. @default 3 */
   maxDepth?: number | undefined;
   /**
@@ -40,6 +42,7 @@ export function httpEndpoint(url: string, options: HttpEndpointOptions = {}): Co
       schema: context.schema,
       follow: options.follow ?? [],
       maxDepth: options.maxDepth ?? 3,
+      paginate: options.paginate ?? true,
       concurrency,
       missingStartIsEmpty,
       warn: context.warn,

@@ -1,4 +1,10 @@
-import { canonicalJson, describeError, type JsonValue, RecordError } from '../model/index.js';
+import {
+  canonicalJson,
+  describeError,
+  type JsonValue,
+  KeepsyncError,
+  RecordError,
+} from '../model/index.js';
 import { type CopyResource, isJsonObject, type ResourceDocument, resourceKey } from './resource.js';
 
 /** How id, type, uri and links are found in a document. */
@@ -22,7 +28,26 @@ export interface ResourceSchema {
   embedded(doc: ResourceDocument): JsonValue[];
   /** A copy with every href (and the uri) passed through `rewrite`. */
   mapHrefs(doc: ResourceDocument, rewrite: (href: string) => string): ResourceDocument;
+  /** Whether a link of this relation must be written before the resource that has it. */
+  isDependency(rel: string): boolean;
+  /** The document as it travels: hrefs to a snapshot's old host made host-relative. */
+  normalise(doc: ResourceDocument): ResourceDocument;
 }
+
+export interface ResourceSchemaOptions {
+  /**
+   * Relations that are never dependencies, as names or `prefix*` patterns: back-links of HAL
+   * APIs (`parent`, `up`) that would otherwise make a dependency cycle.
+   */
+  notDependencies?: readonly string[] | undefined;
+  /**
+   * The origin (`https://host[:port]`) a snapshot directory or file was taken from: its
+   * absolute hrefs become host-relative, so a replay points them at the new host.
+   */
+  snapshotOrigin?: string | undefined;
+}
+
+type SchemaShape = Omit<ResourceSchema, 'isDependency' | 'normalise'>;
 
 /** Relations that navigate rather than refer: never a dependency, never a plain follow. */
 export const NAVIGATION_RELATIONS: ReadonlySet<string> = new Set([
@@ -42,16 +67,54 @@ export function isDependency(rel: string): boolean {
   return !NAVIGATION_RELATIONS.has(rel) && !rel.startsWith('child:');
 }
 
-export function resourceSchema(name: ResourceSchemaName): ResourceSchema {
-  return name === 'hal' ? hal : simple;
+/** Whether a relation matches one of the patterns: a name, `prefix*`, or `*` for all. */
+export function matchesRelation(patterns: readonly string[], rel: string): boolean {
+  return patterns.some((pattern) =>
+    pattern.endsWith('*') ? rel.startsWith(pattern.slice(0, -1)) : pattern === rel,
+  );
+}
+
+export function resourceSchema(
+  name: ResourceSchemaName,
+  options: ResourceSchemaOptions = {},
+): ResourceSchema {
+  const shape: SchemaShape = name === 'hal' ? hal : simple;
+  const notDependencies = options.notDependencies ?? [];
+  const snapshot = options.snapshotOrigin ? snapshotOriginOf(options.snapshotOrigin) : undefined;
+  const relativise = (href: string): string =>
+    snapshot !== undefined && (href === snapshot || href.startsWith(`${snapshot}/`))
+      ? href.slice(snapshot.length) || '/'
+      : href;
+  return {
+    ...shape,
+    isDependency: (rel) => isDependency(rel) && !matchesRelation(notDependencies, rel),
+    normalise: (doc) => (snapshot === undefined ? doc : shape.mapHrefs(doc, relativise)),
+  };
+}
+
+function snapshotOriginOf(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname.length > 1) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected the snapshot host as http(s)://host[:port], got ${JSON.stringify(value)}`,
+    );
+  }
+  return url.origin;
 }
 
 /** Validates a document as a resource and puts it in its travelling form. */
 export function toResource(
-  doc: ResourceDocument,
+  original: ResourceDocument,
   schema: ResourceSchema,
   where: string,
 ): CopyResource {
+  const doc = schema.normalise(original);
   const { id, type, uri } = schema.identify(doc, where);
   let text: string;
   try {
@@ -61,7 +124,7 @@ export function toResource(
   }
   const dependsOn = schema
     .links(doc)
-    .filter((link) => isDependency(link.rel))
+    .filter((link) => schema.isDependency(link.rel))
     .map((link) => link.href);
   return { key: resourceKey(type, id), type, id, uri, dependsOn, text, where };
 }
@@ -122,7 +185,7 @@ function listOf(value: JsonValue | undefined): JsonValue[] {
 }
 
 /** HAL: the uri is `_links.self.href`; the type is the path segment before the id's. */
-const hal: ResourceSchema = {
+const hal: SchemaShape = {
   name: 'hal',
   isResource: (doc) => readId(doc) !== undefined,
   identify(doc, where) {
@@ -169,7 +232,7 @@ const hal: ResourceSchema = {
 };
 
 /** Simple: `id`, `type` and an optional `uri` field; links as `links: [{rel, href}]`. */
-const simple: ResourceSchema = {
+const simple: SchemaShape = {
   name: 'simple',
   isResource: (doc) => readId(doc) !== undefined,
   identify(doc, where) {

@@ -28,6 +28,8 @@ export interface HalServerOptions {
   batch?: boolean;
   /** Milliseconds each request takes, so concurrency can be observed. @default 0 */
   delayMs?: number;
+  /** Relations this server keeps itself (back-links): never checked on a write. @default [] */
+  backLinks?: string[];
 }
 
 /**
@@ -211,7 +213,9 @@ export class HalServer {
   }
 
   #missingLinks(doc: Doc): string | undefined {
-    const missing = dependencies(doc).filter((path) => !this.docs.has(path));
+    const missing = dependencies(doc, this.#options.backLinks).filter(
+      (path) => !this.docs.has(path),
+    );
     return missing.length > 0 ? `links to missing ${missing.join(', ')}` : undefined;
   }
 
@@ -230,9 +234,9 @@ function selfPath(doc: Doc): string {
 }
 
 /** Paths a document links to, other than itself and its children. */
-function dependencies(doc: Doc): string[] {
+function dependencies(doc: Doc, backLinks: readonly string[] = []): string[] {
   return Object.entries(doc._links ?? {})
-    .filter(([rel]) => rel !== 'self' && !rel.startsWith('child:'))
+    .filter(([rel]) => rel !== 'self' && !rel.startsWith('child:') && !backLinks.includes(rel))
     .map(([, link]) => new URL(link.href, 'http://x').pathname);
 }
 
