@@ -16,6 +16,8 @@ export {
   type DeadLetter,
   type DeadLetterWrite,
   emptyStats,
+  type LeaseGrant,
+  type LeaseToken,
   type Link,
   type LinkWrite,
   type PageCommit,
