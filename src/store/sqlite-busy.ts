@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KeepsyncError } from '../model/index.js';
 
 /**
  * SQLite's own busy handler sleeps on the calling thread, which for better-sqlite3 is the
@@ -21,7 +20,7 @@ export function isSqliteBusy(error: unknown): boolean {
 export interface BusyWaitOptions {
   /** How long to keep trying in all before failing. */
   readonly totalMs: number;
-  /** Names the database in the error, e.g. "the SQLite store state.db". */
+  /** Names the database in the error, e.g. "The SQLite store state.db". */
   readonly what: string;
 }
 
@@ -39,11 +38,10 @@ export async function retryWhileBusy<T>(work: () => T, options: BusyWaitOptions)
       if (!isSqliteBusy(error)) throw error;
       const waited = performance.now() - started;
       if (waited >= options.totalMs) {
-        throw new KeepsyncError(
-          'STORE_FAILED',
-          `${options.what} stayed locked by another process for ${Math.round(waited)} ms (waited up to ${options.totalMs} ms)`,
-          { cause: error },
-        );
+        // The driver's error (code SQLITE_BUSY) goes on, so callers still see it as transient.
+        (error as Error).message +=
+          ` (${options.what} stayed locked by another process for ${Math.round(waited)} ms)`;
+        throw error;
       }
       // Jitter, so two waiting processes do not retry in lockstep.
       await sleep(delay / 2 + Math.random() * delay);
