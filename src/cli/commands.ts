@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import {
   Engine,
   findPipeline,
+  type LeaseBusy,
   listStatus,
   pauseUnits,
   registerUnits,
@@ -56,6 +57,7 @@ export async function runCommand(
       ? config.twoWay.filter((task) => names.includes(task.name))
       : config.twoWay;
     const progress = createProgress(!options.json);
+    const busy: LeaseBusy[] = [];
     const engine = await Engine.create({
       store,
       pipelines,
@@ -64,6 +66,7 @@ export async function runCommand(
       ...config.engine,
       onProgress: progress.update,
       onRunFinished: options.once || options.json ? undefined : printRunLine,
+      onLeaseBusy: (unit) => busy.push(unit),
     });
     const stop = () => void engine.shutdown();
     process.once('SIGINT', stop);
@@ -73,7 +76,9 @@ export async function runCommand(
         const results = await engine.runOnce();
         progress.stop();
         reportRuns(results, options.json);
-        return exitCodeOf(results);
+        for (const unit of busy) process.stderr.write(`${describeBusy(unit)}\n`);
+        const code = exitCodeOf(results);
+        return code === EXIT.ok && busy.length > 0 ? EXIT.leaseBusy : code;
       }
       process.stderr.write(
         `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s) and ${tasks.length} two-way task(s); Ctrl-C stops\n`,
@@ -127,6 +132,14 @@ function reportRuns(results: readonly RunResult[], json: boolean | undefined): v
   }
 }
 
+function describeBusy(unit: LeaseBusy): string {
+  return `${unit.pipeline}/${unit.unit}: not run, another engine holds its lease (${leaseHolder(unit)})`;
+}
+
+function leaseHolder(lease: Pick<LeaseBusy, 'owner' | 'since' | 'expiresAt'>): string {
+  return `${lease.owner ?? 'unknown'} since ${formatTime(lease.since)}, expires ${formatTime(lease.expiresAt)}`;
+}
+
 function printRunLine(result: RunResult): void {
   const { stats } = result;
   process.stderr.write(
@@ -145,6 +158,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
   return withContext(options, async ({ config, store }) => {
     await registerUnits(store, scheduled(config));
     const rows = await listStatus(store);
+    const now = new Date();
     if (options.json) {
       printJson(rows);
       return EXIT.ok;
@@ -159,11 +173,13 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         return [
           row.pipeline,
           row.unit,
-          row.paused
-            ? `paused: ${row.pausedReason ?? ''}`
-            : row.syncRequested
-              ? 'sync requested'
-              : 'scheduled',
+          row.leaseOwner !== null
+            ? `${row.leaseExpiresAt !== null && row.leaseExpiresAt <= now ? 'stale lease' : 'leased'}: ${leaseHolder({ owner: row.leaseOwner, since: row.leaseSince, expiresAt: row.leaseExpiresAt })}`
+            : row.paused
+              ? `paused: ${row.pausedReason ?? ''}`
+              : row.syncRequested
+                ? 'sync requested'
+                : 'scheduled',
           formatTime(run?.startedAt),
           run ? `${run.status} ${duration}`.trim() : '-',
           row.paused ? '-' : formatTime(row.nextRunAt),
