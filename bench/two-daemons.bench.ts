@@ -8,8 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -62,6 +62,8 @@ export default defineConfig({
 
 interface Daemon {
   readonly name: string;
+  /** When the engine said it was running (Date.now()), to tell start-up stalls from the rest. */
+  startedAtMs: number | null;
   readonly exited: Promise<number>;
   readonly child: ReturnType<typeof spawn>;
   stderr: string;
@@ -77,10 +79,14 @@ function startDaemon(name: string): Daemon {
     name,
     child,
     stderr: '',
+    startedAtMs: null,
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1))),
   };
   child.stderr?.on('data', (chunk) => {
     daemon.stderr += chunk;
+    if (daemon.startedAtMs === null && daemon.stderr.includes('keepsync engine ')) {
+      daemon.startedAtMs = Date.now();
+    }
   });
   return daemon;
 }
@@ -100,7 +106,9 @@ const exitMs: number[] = await Promise.all(
   }),
 );
 
-for (const daemon of daemons) if (!daemon.stderr.includes('running')) console.log(`daemon ${daemon.name} stderr: ${daemon.stderr.slice(-2000)}`);
+for (const daemon of daemons)
+  if (!daemon.stderr.includes('running'))
+    console.log(`daemon ${daemon.name} stderr: ${daemon.stderr.slice(-2000)}`);
 const db = new Database(join(dir, 'state.db'), { readonly: true });
 const runs = db
   .prepare('SELECT pipeline, unit, status, started_ms, finished_ms FROM runs ORDER BY id')
@@ -131,15 +139,32 @@ for (const run of runs) {
   statuses.set(id, (statuses.get(id) ?? 0) + 1);
 }
 
-console.log(`${cpus().length} cores, load average ${load} at start, ${seconds} s, ${records} records`);
+console.log(
+  `${cpus().length} cores, load average ${load} at start, ${seconds} s, ${records} records`,
+);
 for (const [index, daemon] of daemons.entries()) {
   let loop = 'no report';
   try {
-    loop = readFileSync(join(dir, `${daemon.name}.json`), 'utf8');
+    const measured = JSON.parse(readFileSync(join(dir, `${daemon.name}.json`), 'utf8')) as {
+      maxStallMs: number;
+      p99StallMs: number;
+      stalls: Array<{ endedAtMs: number; ms: number }>;
+    };
+    const running = measured.stalls.filter(
+      (stall) => daemon.startedAtMs !== null && stall.endedAtMs - stall.ms > daemon.startedAtMs,
+    );
+    const longest = Math.max(0, ...running.map((stall) => stall.ms));
+    if (running.length > 0) {
+      console.log(
+        `  stalls once running: ${running.map((stall) => `${stall.ms} ms at +${Math.round((stall.endedAtMs - daemon.startedAtMs!) / 1000)} s`).join(', ')}`,
+      );
+    }
+    loop = `longest stall ${measured.maxStallMs} ms overall, ${longest} ms once running (${running.length} over 200 ms), p99 ${measured.p99StallMs} ms`;
   } catch {}
-  console.log(`daemon ${daemon.name}: event loop ${loop}, exit ${exitMs[index]} ms after SIGINT`);
-  const errors = daemon.stderr.split('\n').filter((line) => /error|failed|Error/.test(line));
-  if (errors.length > 0) console.log(`  stderr (${errors.length} lines), first: ${errors[0]!.slice(0, 300)}`);
+  console.log(`daemon ${daemon.name}: ${loop}; exit ${exitMs[index]} ms after SIGINT`);
+  const errors = daemon.stderr.split('\n').filter((line) => /"level":[45]0|Error/.test(line));
+  if (errors.length > 0)
+    console.log(`  stderr (${errors.length} lines), first: ${errors[0]!.slice(0, 300)}`);
 }
 console.log(`runs: ${[...statuses].map(([id, n]) => `${id}: ${n}`).join(', ')}`);
 console.log(`overlapping runs of one unit: ${overlaps} (longest ${longestOverlapMs} ms)`);
