@@ -5,6 +5,7 @@
  * how long each took to exit after SIGINT, and whether two runs of one unit ever overlapped.
  *
  *   node --import tsx bench/two-daemons.bench.ts [--records 300000] [--seconds 90]
+ *     [--daemons 1|2] [--slow-sqlite]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,10 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '300000' },
     seconds: { type: 'string', default: '90' },
+    /** 1 shows what the same load costs without a second process on the store. */
+    daemons: { type: 'string', default: '2' },
+    /** Also list every SQLite call that took over 300 ms (bench/support/slow-sqlite.ts). */
+    'slow-sqlite': { type: 'boolean', default: false },
   },
 });
 const records = Number(values.records);
@@ -26,6 +31,7 @@ const seconds = Number(values.seconds);
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-two-daemons-'));
 const cliMain = join(import.meta.dirname, '../src/cli/main.ts');
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+const slowSqlite = pathToFileURL(join(import.meta.dirname, 'support/slow-sqlite.ts')).href;
 const monitor = pathToFileURL(join(import.meta.dirname, 'support/loop-monitor.ts')).href;
 
 writeFileSync(
@@ -70,11 +76,23 @@ interface Daemon {
 }
 
 function startDaemon(name: string): Daemon {
-  const child = spawn(process.execPath, ['--import', tsx, '--import', monitor, cliMain, 'run'], {
-    cwd: dir,
-    env: { ...process.env, KEEPSYNC_LOOP_REPORT: join(dir, `${name}.json`) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      tsx,
+      '--import',
+      monitor,
+      ...(values['slow-sqlite'] ? ['--import', slowSqlite] : []),
+      cliMain,
+      'run',
+    ],
+    {
+      cwd: dir,
+      env: { ...process.env, KEEPSYNC_LOOP_REPORT: join(dir, `${name}.json`) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const daemon: Daemon = {
     name,
     child,
@@ -92,7 +110,7 @@ function startDaemon(name: string): Daemon {
 }
 
 const load = loadavg()[0]!.toFixed(2);
-const daemons = [startDaemon('A'), startDaemon('B')];
+const daemons = ['A', 'B'].slice(0, Number(values.daemons)).map(startDaemon);
 await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 const exitMs: number[] = await Promise.all(
@@ -149,6 +167,8 @@ for (const [index, daemon] of daemons.entries()) {
       maxStallMs: number;
       p99StallMs: number;
       stalls: Array<{ endedAtMs: number; ms: number }>;
+      gcMs: number;
+      longestGcMs: number;
     };
     const running = measured.stalls.filter(
       (stall) => daemon.startedAtMs !== null && stall.endedAtMs - stall.ms > daemon.startedAtMs,
@@ -159,9 +179,16 @@ for (const [index, daemon] of daemons.entries()) {
         `  stalls once running: ${running.map((stall) => `${stall.ms} ms at +${Math.round((stall.endedAtMs - daemon.startedAtMs!) / 1000)} s`).join(', ')}`,
       );
     }
-    loop = `longest stall ${measured.maxStallMs} ms overall, ${longest} ms once running (${running.length} over 200 ms), p99 ${measured.p99StallMs} ms`;
+    loop = `longest stall ${measured.maxStallMs} ms overall, ${longest} ms once running (${running.length} over 200 ms), p99 ${measured.p99StallMs} ms; GC ${measured.gcMs} ms in all, longest pause ${measured.longestGcMs} ms`;
   } catch {}
   console.log(`daemon ${daemon.name}: ${loop}; exit ${exitMs[index]} ms after SIGINT`);
+  if (values['slow-sqlite']) {
+    let calls = 'no report';
+    try {
+      calls = readFileSync(join(dir, `${daemon.name}.json.sql`), 'utf8');
+    } catch {}
+    console.log(`  SQLite calls over 300 ms: ${calls}`);
+  }
   const errors = daemon.stderr.split('\n').filter((line) => /"level":[45]0|Error/.test(line));
   if (errors.length > 0)
     console.log(`  stderr (${errors.length} lines), first: ${errors[0]!.slice(0, 300)}`);

@@ -5,13 +5,22 @@
  * file named by KEEPSYNC_LOOP_REPORT when the process exits.
  */
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 const report = process.env.KEEPSYNC_LOOP_REPORT;
 if (report) {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const stalls: Array<{ endedAtMs: number; ms: number }> = [];
+  // Garbage-collection pauses, to tell them from waits on a lock.
+  let gcMs = 0;
+  let longestGcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      longestGcMs = Math.max(longestGcMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   let last = Date.now();
   setInterval(() => {
     const now = Date.now();
@@ -26,6 +35,8 @@ if (report) {
         maxStallMs: Math.round(histogram.max / 1e6),
         p99StallMs: Math.round(histogram.percentile(99) / 1e6),
         stalls,
+        gcMs: Math.round(gcMs),
+        longestGcMs: Math.round(longestGcMs),
       }),
     );
   });

@@ -10,6 +10,7 @@ import {
   requestSync,
   resetPipeline,
   resumeUnits,
+  type UnitStatus,
 } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
 import { type RunResult, retryDeadLetters } from '../sync/index.js';
@@ -140,6 +141,16 @@ function leaseHolder(lease: Pick<LeaseBusy, 'owner' | 'since' | 'expiresAt'>): s
   return `${lease.owner ?? 'unknown'} since ${formatTime(lease.since)}, expires ${formatTime(lease.expiresAt)}`;
 }
 
+/** The status table's state cell: a lease first (held, or stale once it ran out), then the rest. */
+function unitState(row: UnitStatus, now: Date): string {
+  if (row.leaseOwner !== null) {
+    const stale = row.leaseExpiresAt !== null && row.leaseExpiresAt <= now;
+    return `${stale ? 'stale lease' : 'leased'}: ${leaseHolder({ owner: row.leaseOwner, since: row.leaseSince, expiresAt: row.leaseExpiresAt })}`;
+  }
+  if (row.paused) return `paused: ${row.pausedReason ?? ''}`;
+  return row.syncRequested ? 'sync requested' : 'scheduled';
+}
+
 function printRunLine(result: RunResult): void {
   const { stats } = result;
   process.stderr.write(
@@ -173,13 +184,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         return [
           row.pipeline,
           row.unit,
-          row.leaseOwner !== null
-            ? `${row.leaseExpiresAt !== null && row.leaseExpiresAt <= now ? 'stale lease' : 'leased'}: ${leaseHolder({ owner: row.leaseOwner, since: row.leaseSince, expiresAt: row.leaseExpiresAt })}`
-            : row.paused
-              ? `paused: ${row.pausedReason ?? ''}`
-              : row.syncRequested
-                ? 'sync requested'
-                : 'scheduled',
+          unitState(row, now),
           formatTime(run?.startedAt),
           run ? `${run.status} ${duration}`.trim() : '-',
           row.paused ? '-' : formatTime(row.nextRunAt),
