@@ -24,6 +24,8 @@ const { values } = parseArgs({
     daemons: { type: 'string', default: '2' },
     /** Also list every SQLite call that took over 300 ms (bench/support/slow-sqlite.ts). */
     'slow-sqlite': { type: 'boolean', default: false },
+    /** Writes each daemon's CPU profile (--cpu-prof) into this folder. */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const records = Number(values.records);
@@ -31,6 +33,7 @@ const seconds = Number(values.seconds);
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-two-daemons-'));
 const cliMain = join(import.meta.dirname, '../src/cli/main.ts');
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+const cpuProfileDir = values['cpu-prof-dir'];
 const slowSqlite = pathToFileURL(join(import.meta.dirname, 'support/slow-sqlite.ts')).href;
 const monitor = pathToFileURL(join(import.meta.dirname, 'support/loop-monitor.ts')).href;
 
@@ -79,6 +82,7 @@ function startDaemon(name: string): Daemon {
   const child = spawn(
     process.execPath,
     [
+      ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
       '--import',
       tsx,
       '--import',

@@ -129,10 +129,21 @@ export class Engine {
       if (!this.#pipelines.has(state.pipeline) || this.#active.has(id) || state.paused) continue;
       const due = state.syncRequested || (state.nextRunAt !== null && state.nextRunAt <= now);
       if (!due) continue;
-      const run = this.#runUnit(state, false).finally(() => {
-        this.#active.delete(id);
-        this.#wake?.();
-      });
+      // A finished run frees a slot, so the next pass starts at once. A unit another engine
+      // holds waits for the next poll: waking for it spun the loop on resolved promises,
+      // starving timers and signals for as long as the other engine ran it.
+      const run = this.#runUnit(state, false).then(
+        (result) => {
+          this.#active.delete(id);
+          if (result) this.#wake?.();
+          return result;
+        },
+        (error: unknown) => {
+          this.#active.delete(id);
+          this.#wake?.();
+          throw error;
+        },
+      );
       this.#active.set(id, run);
     }
   }
