@@ -3,12 +3,14 @@ import { resolve } from 'node:path';
 import {
   Engine,
   findPipeline,
+  type LeaseBusy,
   listStatus,
   pauseUnits,
   registerUnits,
   requestSync,
   resetPipeline,
   resumeUnits,
+  type UnitStatus,
 } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
 import { type RunResult, retryDeadLetters } from '../sync/index.js';
@@ -66,6 +68,7 @@ export async function runCommand(
       ? config.twoWay.filter((task) => names.includes(task.name))
       : config.twoWay;
     const progress = createProgress(!options.json);
+    const busy: LeaseBusy[] = [];
     const engine = await Engine.create({
       store,
       pipelines,
@@ -74,6 +77,7 @@ export async function runCommand(
       ...config.engine,
       onProgress: progress.update,
       onRunFinished: options.once || options.json ? undefined : printRunLine,
+      onLeaseBusy: (unit) => busy.push(unit),
     });
     const stop = () => void engine.shutdown();
     process.once('SIGINT', stop);
@@ -83,7 +87,9 @@ export async function runCommand(
         const results = times === undefined ? await engine.runOnce() : await engine.runTimes(times);
         progress.stop();
         reportRuns(results, options.json);
-        return exitCodeOf(results);
+        for (const unit of busy) process.stderr.write(`${describeBusy(unit)}\n`);
+        const code = exitCodeOf(results);
+        return code === EXIT.ok && busy.length > 0 ? EXIT.leaseBusy : code;
       }
       process.stderr.write(
         `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s) and ${tasks.length} two-way task(s); Ctrl-C stops\n`,
@@ -137,6 +143,24 @@ function reportRuns(results: readonly RunResult[], json: boolean | undefined): v
   }
 }
 
+function describeBusy(unit: LeaseBusy): string {
+  return `${unit.pipeline}/${unit.unit}: not run, another engine holds its lease (${leaseHolder(unit)})`;
+}
+
+function leaseHolder(lease: Pick<LeaseBusy, 'owner' | 'since' | 'expiresAt'>): string {
+  return `${lease.owner ?? 'unknown'} since ${formatTime(lease.since)}, expires ${formatTime(lease.expiresAt)}`;
+}
+
+/** The status table's state cell: a lease first (held, or stale once it ran out), then the rest. */
+function unitState(row: UnitStatus, now: Date): string {
+  if (row.leaseOwner !== null) {
+    const stale = row.leaseExpiresAt !== null && row.leaseExpiresAt <= now;
+    return `${stale ? 'stale lease' : 'leased'}: ${leaseHolder({ owner: row.leaseOwner, since: row.leaseSince, expiresAt: row.leaseExpiresAt })}`;
+  }
+  if (row.paused) return `paused: ${row.pausedReason ?? ''}`;
+  return row.syncRequested ? 'sync requested' : 'scheduled';
+}
+
 function printRunLine(result: RunResult): void {
   const { stats } = result;
   process.stderr.write(
@@ -155,6 +179,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
   return withContext(options, async ({ config, store }) => {
     await registerUnits(store, scheduled(config));
     const rows = await listStatus(store);
+    const now = new Date();
     if (options.json) {
       printJson(rows);
       return EXIT.ok;
@@ -169,11 +194,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         return [
           row.pipeline,
           row.unit,
-          row.paused
-            ? `paused: ${row.pausedReason ?? ''}`
-            : row.syncRequested
-              ? 'sync requested'
-              : 'scheduled',
+          unitState(row, now),
           formatTime(run?.startedAt),
           run ? `${run.status} ${duration}`.trim() : '-',
           row.paused ? '-' : formatTime(row.nextRunAt),

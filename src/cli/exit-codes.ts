@@ -9,4 +9,6 @@ export const EXIT = {
   paused: 3,
   /** Runs finished but some records went to the dead letters. */
   deadLetters: 4,
+  /** `run --once`: another engine holds the lease of a unit, so it was not run. */
+  leaseBusy: 5,
 } as const;

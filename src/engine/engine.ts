@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { describeError, KeepsyncError } from '../model/index.js';
+import { KeepsyncError } from '../model/index.js';
 import type { Store, UnitState } from '../store/index.js';
 import {
   type Logger,
@@ -10,6 +10,7 @@ import {
   silentLogger,
 } from '../sync/index.js';
 import { registerUnits } from './control.js';
+import { takeLease } from './lease.js';
 import { pipelineTask, type RunnableTask } from './runnable.js';
 import { nextRunAfter, retryAfterFailure, validateSchedule } from './schedule.js';
 
@@ -29,6 +30,17 @@ export interface EngineOptions {
   logger?: Logger | undefined;
   onProgress?: ((progress: RunProgress) => void) | undefined;
   onRunFinished?: ((result: RunResult) => void) | undefined;
+  /** runOnce() found a unit leased by another engine, so it did not run it. */
+  onLeaseBusy?: ((busy: LeaseBusy) => void) | undefined;
+}
+
+/** A unit another engine holds the lease of. */
+export interface LeaseBusy {
+  readonly pipeline: string;
+  readonly unit: string;
+  readonly owner: string | null;
+  readonly since: Date | null;
+  readonly expiresAt: Date | null;
 }
 
 export type EngineState = 'ready' | 'running' | 'stopping' | 'stopped';
@@ -91,7 +103,10 @@ export class Engine {
     }
   }
 
-  /** Runs every unit once now (paused ones excepted) and resolves with the results. */
+  /**
+   * Runs every unit once now (paused ones excepted) and resolves with the results; a unit
+   * another engine is running is left out and reported through `onLeaseBusy`.
+   */
   async runOnce(filter: { pipelines?: readonly string[] } = {}): Promise<RunResult[]> {
     const units = (await this.#store.listUnits()).filter(
       (state) =>
@@ -155,10 +170,21 @@ export class Engine {
       if (!this.#pipelines.has(state.pipeline) || this.#active.has(id) || state.paused) continue;
       const due = state.syncRequested || (state.nextRunAt !== null && state.nextRunAt <= now);
       if (!due) continue;
-      const run = this.#runUnit(state, false).finally(() => {
-        this.#active.delete(id);
-        this.#wake?.();
-      });
+      // A finished run frees a slot, so the next pass starts at once. A unit another engine
+      // holds waits for the next poll: waking for it spun the loop on resolved promises,
+      // starving timers and signals for as long as the other engine ran it.
+      const run = this.#runUnit(state, false).then(
+        (result) => {
+          this.#active.delete(id);
+          if (result) this.#wake?.();
+          return result;
+        },
+        (error: unknown) => {
+          this.#active.delete(id);
+          this.#wake?.();
+          throw error;
+        },
+      );
       this.#active.set(id, run);
     }
   }
@@ -185,32 +211,19 @@ export class Engine {
 
   async #runUnit(state: UnitState, force: boolean): Promise<RunResult | null> {
     const pipeline = this.#pipelines.get(state.pipeline)!;
-    const store = this.#store;
-    const acquired = await this.#store.acquireLease(
-      state.pipeline,
-      state.unit,
-      this.owner,
-      this.#leaseTtlMs,
-      new Date(),
-    );
-    if (!acquired) return null;
-    const lost = new AbortController();
-    const renew = setInterval(
-      () => {
-        this.#store
-          .acquireLease(state.pipeline, state.unit, this.owner, this.#leaseTtlMs, new Date())
-          .then((held) => {
-            if (!held) lost.abort(new Error('lease lost to another engine'));
-          })
-          .catch((error: unknown) => {
-            this.#logger.warn(
-              { pipeline: state.pipeline, unit: state.unit },
-              `lease renewal failed: ${describeError(error)}`,
-            );
-          });
-      },
-      Math.max(100, Math.floor(this.#leaseTtlMs / 3)),
-    );
+    const lease = await takeLease({
+      store: this.#store,
+      pipeline: state.pipeline,
+      unit: state.unit,
+      owner: this.owner,
+      ttlMs: this.#leaseTtlMs,
+      logger: this.#logger,
+    });
+    if (!lease) {
+      if (force) await this.#reportBusy(state);
+      return null;
+    }
+    const { store, lost } = lease;
     try {
       // Another engine may have run it between our listing and our lease.
       const fresh = await store.getUnit(state.pipeline, state.unit);
@@ -230,18 +243,29 @@ export class Engine {
         unit: state.unit,
         trigger: keys ? 'keys' : fresh.syncRequested ? 'manual' : 'schedule',
         keys: keys ?? undefined,
-        signal: AbortSignal.any([this.#shutdown.signal, lost.signal]),
+        signal: AbortSignal.any([this.#shutdown.signal, lost]),
         logger: this.#logger,
         onProgress: this.#options.onProgress,
       });
-      await this.#afterRun(pipeline, result, keys !== null);
+      // The unit's row is the new holder's now: its schedule is not this run's to move.
+      if (!lost.aborted) await this.#afterRun(pipeline, result, keys !== null);
       this.#options.onRunFinished?.(result);
       this.#onResult?.(result);
       return result;
     } finally {
-      clearInterval(renew);
-      await store.releaseLease(state.pipeline, state.unit, this.owner);
+      await lease.release();
     }
+  }
+
+  async #reportBusy(state: UnitState): Promise<void> {
+    const fresh = await this.#store.getUnit(state.pipeline, state.unit);
+    this.#options.onLeaseBusy?.({
+      pipeline: state.pipeline,
+      unit: state.unit,
+      owner: fresh?.leaseOwner ?? null,
+      since: fresh?.leaseSince ?? null,
+      expiresAt: fresh?.leaseExpiresAt ?? null,
+    });
   }
 
   async #afterRun(pipeline: RunnableTask, result: RunResult, targeted: boolean): Promise<void> {

@@ -8,7 +8,7 @@ export {
   resumeUnits,
   type UnitStatus,
 } from './control.js';
-export { Engine, type EngineOptions, type EngineState } from './engine.js';
+export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './engine.js';
 export {
   isRunnableTask,
   pipelineTask,

@@ -10,6 +10,7 @@ export type KeepsyncErrorCode =
   | 'DESTINATION_REJECTED'
   | 'DELETE_GUARD'
   | 'LEASE_HELD'
+  | 'LEASE_LOST'
   | 'NOT_FOUND'
   | 'STORE_FAILED'
   | 'SECRET_INVALID'

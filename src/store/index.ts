@@ -10,12 +10,15 @@ export {
   pgTransaction,
 } from './pg.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { isSqliteBusy, retryWhileBusy, SQLITE_SYNC_BUSY_MS } from './sqlite-busy.js';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export {
   type CursorState,
   type DeadLetter,
   type DeadLetterWrite,
   emptyStats,
+  type LeaseGrant,
+  type LeaseToken,
   type Link,
   type LinkWrite,
   type PageCommit,

@@ -129,4 +129,11 @@ export const postgresMigrations: readonly Migration<(schema: string) => string>[
     id: 'twoway-inflight',
     sql: (s) => `ALTER TABLE ${s}.twoway_pairs ADD COLUMN inflight JSONB;`,
   },
+  {
+    id: 'lease-fencing',
+    sql: (s) => `
+  ALTER TABLE ${s}.units ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE ${s}.units ADD COLUMN lease_since_ms BIGINT;
+  `,
+  },
 ];

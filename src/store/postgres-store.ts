@@ -4,6 +4,7 @@ import { createSecretBox, type SecretBox } from '../net/index.js';
 import { STORE_HANDLE, type StoreHandle } from './handle.js';
 import { pendingMigrations } from './migrations.js';
 import { connectPg, type PgConnectionOptions, type PgPool, pgTransaction } from './pg.js';
+import { postgresLeases } from './postgres-leases.js';
 import { postgresMigrations } from './postgres-schema.js';
 import {
   mergeRequestedKeys,
@@ -21,6 +22,8 @@ import {
   type DeadLetter,
   type DeadLetterWrite,
   emptyStats,
+  type LeaseGrant,
+  type LeaseToken,
   type Link,
   type LinkWrite,
   type PageCommit,
@@ -102,6 +105,7 @@ class PostgresStore implements Store {
   readonly #box: SecretBox | null;
   /** Quoted, schema-qualified table names. */
   readonly #t: Record<'links' | 'cursors' | 'runs' | 'deadLetters' | 'units' | 'secrets', string>;
+  readonly #leases: ReturnType<typeof postgresLeases>;
   readonly [STORE_HANDLE]: StoreHandle;
   #closed = false;
 
@@ -118,6 +122,7 @@ class PostgresStore implements Store {
       units: `${schema}.units`,
       secrets: `${schema}.secrets`,
     };
+    this.#leases = postgresLeases(pool, this.#t);
   }
 
   async #query(text: string, values?: unknown[]): Promise<Row[]> {
@@ -194,6 +199,7 @@ class PostgresStore implements Store {
     const { pipeline, unit } = commit;
     const now = Date.now();
     await pgTransaction(this.#pool, async (client) => {
+      if (commit.lease) await this.#leases.check(client, pipeline, unit, commit.lease);
       if (commit.cursor) {
         await client.query(
           `INSERT INTO ${t.cursors} (pipeline, unit, cursor, pass_id, updated_ms)
@@ -386,24 +392,22 @@ class PostgresStore implements Store {
     owner: string,
     ttlMs: number,
     now: Date,
+  ): Promise<LeaseGrant | null> {
+    return this.#leases.acquire(pipeline, unit, owner, ttlMs, now.getTime());
+  }
+
+  async renewLease(
+    pipeline: string,
+    unit: string,
+    lease: LeaseToken,
+    ttlMs: number,
+    now: Date,
   ): Promise<boolean> {
-    // One statement: a competing UPDATE waits for the row lock, then re-checks the condition.
-    const result = await this.#pool.query(
-      `UPDATE ${this.#t.units} SET lease_owner = $1, lease_expires_ms = $2
-       WHERE pipeline = $3 AND unit = $4
-         AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_ms <= $5)
-       RETURNING lease_owner`,
-      [owner, now.getTime() + ttlMs, pipeline, unit, now.getTime()],
-    );
-    return result.rowCount === 1;
+    return this.#leases.renew(pipeline, unit, lease, ttlMs, now.getTime());
   }
 
   async releaseLease(pipeline: string, unit: string, owner: string): Promise<void> {
-    await this.#pool.query(
-      `UPDATE ${this.#t.units} SET lease_owner = NULL, lease_expires_ms = NULL
-       WHERE pipeline = $1 AND unit = $2 AND lease_owner = $3`,
-      [pipeline, unit, owner],
-    );
+    await this.#leases.release(pipeline, unit, owner);
   }
 
   async putSecret(name: string, value: string): Promise<void> {

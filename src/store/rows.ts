@@ -81,6 +81,7 @@ export function toUnit(row: Row): UnitState {
       row.requested_keys === null ? null : parseJsonColumn<string[]>(row.requested_keys),
     lastRunId: row.last_run_id === null ? null : Number(row.last_run_id),
     leaseOwner: (row.lease_owner as string | null) ?? null,
+    leaseSince: row.lease_since_ms == null ? null : new Date(Number(row.lease_since_ms)),
     leaseExpiresAt: row.lease_expires_ms === null ? null : new Date(Number(row.lease_expires_ms)),
   };
 }

@@ -124,4 +124,12 @@ export const sqliteMigrations: readonly Migration<string>[] = [
     id: 'twoway-inflight',
     sql: 'ALTER TABLE twoway_pairs ADD COLUMN inflight TEXT;',
   },
+  {
+    // A lease epoch for fencing page commits, and when the holder took the lease.
+    id: 'lease-fencing',
+    sql: `
+  ALTER TABLE units ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE units ADD COLUMN lease_since_ms INTEGER;
+  `,
+  },
 ];

@@ -13,11 +13,15 @@ import {
   unitColumns,
 } from './rows.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
+import { type BusyWaitOptions, retryWhileBusy, SQLITE_SYNC_BUSY_MS } from './sqlite-busy.js';
+import { type SqliteLeases, sqliteLeases } from './sqlite-leases.js';
 import { sqliteMigrations } from './sqlite-schema.js';
 import {
   type CursorState,
   type DeadLetter,
   emptyStats,
+  type LeaseGrant,
+  type LeaseToken,
   type Link,
   type PageCommit,
   type RunRow,
@@ -33,8 +37,9 @@ export interface SqliteStoreOptions extends SecretKeyOptions {
   /** Path of the database file; `:memory:` for a throwaway store. */
   path: string;
   /**
-   * How long a writer waits for another process's lock before failing.
-   * @default 5000
+   * How long a call waits for another process's lock before failing. The wait is
+   * asynchronous (retries with backoff), so timers and signals keep running meanwhile.
+   * @default 30000
    */
   busyTimeoutMs?: number;
 }
@@ -42,16 +47,22 @@ export interface SqliteStoreOptions extends SecretKeyOptions {
 /** The embedded default: one SQLite file in WAL mode, shared safely by several processes. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
+  // Opening waits synchronously (busy_timeout) like any start-up; later calls wait async.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
+  db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
   const key = resolveSecretKey({
     secretKey: options.secretKey,
     keyFile: options.keyFile ?? (options.path === ':memory:' ? undefined : `${options.path}.key`),
   });
-  return new SqliteStore(db, key ? createSecretBox(key) : null);
+  const box = key ? createSecretBox(key) : null;
+  return new SqliteStore(db, box, {
+    totalMs: options.busyTimeoutMs ?? 30_000,
+    what: `The SQLite store ${options.path}`,
+  });
 }
 
 function migrate(db: Database.Database): void {
@@ -78,15 +89,21 @@ class SqliteStore implements Store {
   readonly #box: SecretBox | null;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #commit: Database.Transaction<(commit: PageCommit) => void>;
+  readonly #leases: SqliteLeases;
+  readonly #busyWait: BusyWaitOptions;
   readonly [STORE_HANDLE]: StoreHandle;
 
-  constructor(db: Database.Database, box: SecretBox | null) {
+  constructor(db: Database.Database, box: SecretBox | null, busyWait: BusyWaitOptions) {
     this.#db = db;
     this[STORE_HANDLE] = { dialect: 'sqlite', db };
     this.#box = box;
+    this.#busyWait = busyWait;
     this.#statements = prepare(db);
+    this.#leases = sqliteLeases(db);
     const s = this.#statements;
+    const leases = this.#leases;
     this.#commit = db.transaction((commit: PageCommit) => {
+      if (commit.lease) leases.check(commit.pipeline, commit.unit, commit.lease);
       const now = Date.now();
       if (commit.cursor) {
         s.putCursor.run(
@@ -161,7 +178,9 @@ class SqliteStore implements Store {
   }
 
   async deleteLinks(pipeline: string): Promise<number> {
-    return this.#db.prepare('DELETE FROM links WHERE pipeline = ?').run(pipeline).changes;
+    return this.#whenFree(
+      () => this.#db.prepare('DELETE FROM links WHERE pipeline = ?').run(pipeline).changes,
+    );
   }
 
   async getCursor(pipeline: string, unit: string): Promise<CursorState | null> {
@@ -174,19 +193,23 @@ class SqliteStore implements Store {
   }
 
   async resetCursors(pipeline: string): Promise<number> {
-    return this.#db.prepare('DELETE FROM cursors WHERE pipeline = ?').run(pipeline).changes;
+    return this.#whenFree(
+      () => this.#db.prepare('DELETE FROM cursors WHERE pipeline = ?').run(pipeline).changes,
+    );
   }
 
   async commitPage(commit: PageCommit): Promise<void> {
-    this.#commit.immediate(commit);
+    await this.#whenFree(() => this.#commit.immediate(commit));
   }
 
   async startRun(pipeline: string, unit: string, trigger: RunTrigger): Promise<number> {
-    const result = this.#db
-      .prepare(
-        `INSERT INTO runs (pipeline, unit, trigger, status, started_ms, stats) VALUES (?, ?, ?, 'running', ?, ?)`,
-      )
-      .run(pipeline, unit, trigger, Date.now(), JSON.stringify(emptyStats()));
+    const result = await this.#whenFree(() =>
+      this.#db
+        .prepare(
+          `INSERT INTO runs (pipeline, unit, trigger, status, started_ms, stats) VALUES (?, ?, ?, 'running', ?, ?)`,
+        )
+        .run(pipeline, unit, trigger, Date.now(), JSON.stringify(emptyStats())),
+    );
     return Number(result.lastInsertRowid);
   }
 
@@ -194,9 +217,11 @@ class SqliteStore implements Store {
     runId: number,
     outcome: { status: RunStatus; stats: RunStats; error: string | null },
   ): Promise<void> {
-    this.#db
-      .prepare('UPDATE runs SET status = ?, finished_ms = ?, stats = ?, error = ? WHERE id = ?')
-      .run(outcome.status, Date.now(), JSON.stringify(outcome.stats), outcome.error, runId);
+    await this.#whenFree(() =>
+      this.#db
+        .prepare('UPDATE runs SET status = ?, finished_ms = ?, stats = ?, error = ? WHERE id = ?')
+        .run(outcome.status, Date.now(), JSON.stringify(outcome.stats), outcome.error, runId),
+    );
   }
 
   async getRun(runId: number): Promise<RunRow | null> {
@@ -229,11 +254,13 @@ class SqliteStore implements Store {
   }
 
   async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {
-    this.#db
-      .prepare(
-        'INSERT INTO units (pipeline, unit, next_run_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      )
-      .run(pipeline, unit, nextRunAt.getTime());
+    await this.#whenFree(() =>
+      this.#db
+        .prepare(
+          'INSERT INTO units (pipeline, unit, next_run_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        )
+        .run(pipeline, unit, nextRunAt.getTime()),
+    );
   }
 
   async getUnit(pipeline: string, unit: string): Promise<UnitState | null> {
@@ -256,9 +283,11 @@ class SqliteStore implements Store {
     const columns = unitColumns(patch);
     if (columns.length === 0) return;
     const assignments = columns.map(([column]) => `${column} = ?`).join(', ');
-    const result = this.#db
-      .prepare(`UPDATE units SET ${assignments} WHERE pipeline = ? AND unit = ?`)
-      .run(...columns.map(([, value]) => value), pipeline, unit);
+    const result = await this.#whenFree(() =>
+      this.#db
+        .prepare(`UPDATE units SET ${assignments} WHERE pipeline = ? AND unit = ?`)
+        .run(...columns.map(([, value]) => value), pipeline, unit),
+    );
     if (result.changes === 0) {
       throw new KeepsyncError(
         'NOT_FOUND',
@@ -289,7 +318,7 @@ class SqliteStore implements Store {
         )
         .run(merged === null ? null : JSON.stringify(merged), pipeline, unit);
     });
-    request.immediate();
+    await this.#whenFree(() => request.immediate());
   }
 
   async acquireLease(
@@ -298,32 +327,35 @@ class SqliteStore implements Store {
     owner: string,
     ttlMs: number,
     now: Date,
+  ): Promise<LeaseGrant | null> {
+    return this.#whenFree(() =>
+      this.#leases.acquire.immediate(pipeline, unit, owner, ttlMs, now.getTime()),
+    );
+  }
+
+  async renewLease(
+    pipeline: string,
+    unit: string,
+    lease: LeaseToken,
+    ttlMs: number,
+    now: Date,
   ): Promise<boolean> {
-    const result = this.#db
-      .prepare(
-        `UPDATE units SET lease_owner = @owner, lease_expires_ms = @expires
-         WHERE pipeline = @pipeline AND unit = @unit
-           AND (lease_owner IS NULL OR lease_owner = @owner OR lease_expires_ms <= @now)`,
-      )
-      .run({ owner, expires: now.getTime() + ttlMs, pipeline, unit, now: now.getTime() });
-    return result.changes === 1;
+    return this.#whenFree(() => this.#leases.renew(pipeline, unit, lease, ttlMs, now.getTime()));
   }
 
   async releaseLease(pipeline: string, unit: string, owner: string): Promise<void> {
-    this.#db
-      .prepare(
-        'UPDATE units SET lease_owner = NULL, lease_expires_ms = NULL WHERE pipeline = ? AND unit = ? AND lease_owner = ?',
-      )
-      .run(pipeline, unit, owner);
+    await this.#whenFree(() => this.#leases.release(pipeline, unit, owner));
   }
 
   async putSecret(name: string, value: string): Promise<void> {
     const sealed = this.#requireBox().seal(value, name);
-    this.#db
-      .prepare(
-        'INSERT INTO secrets (name, sealed, updated_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms',
-      )
-      .run(name, sealed, Date.now());
+    await this.#whenFree(() =>
+      this.#db
+        .prepare(
+          'INSERT INTO secrets (name, sealed, updated_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms',
+        )
+        .run(name, sealed, Date.now()),
+    );
   }
 
   async getSecret(name: string): Promise<string | null> {
@@ -334,11 +366,16 @@ class SqliteStore implements Store {
   }
 
   async deleteSecret(name: string): Promise<void> {
-    this.#db.prepare('DELETE FROM secrets WHERE name = ?').run(name);
+    await this.#whenFree(() => this.#db.prepare('DELETE FROM secrets WHERE name = ?').run(name));
   }
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /** Runs a synchronous call, waiting off the event loop while another process holds the lock. */
+  #whenFree<T>(work: () => T): Promise<T> {
+    return retryWhileBusy(work, this.#busyWait);
   }
 
   #requireBox(): SecretBox {

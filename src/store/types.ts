@@ -65,11 +65,29 @@ export interface DeadLetter extends DeadLetterWrite {
   readonly lastFailedAt: Date;
 }
 
+/** Proof that a run holds its unit's lease: who took it, and which taking it was. */
+export interface LeaseToken {
+  readonly owner: string;
+  /** Goes up each time the lease changes hands, so an old holder's token never matches again. */
+  readonly epoch: number;
+}
+
+/** A lease just taken (or renewed by its owner). */
+export interface LeaseGrant extends LeaseToken {
+  /** Runs the previous holder left at `running` (it stopped renewing), now marked `crashed`. */
+  readonly crashedRuns: readonly number[];
+}
+
 /** Everything one page changes, committed in ONE transaction. */
 export interface PageCommit {
   readonly pipeline: string;
   readonly unit: string;
   readonly runId: number;
+  /**
+   * Fencing: when given, the commit checks in its own transaction that this lease still
+   * holds, and fails with `LEASE_LOST` (changing nothing) once another engine has taken it.
+   */
+  readonly lease?: LeaseToken | undefined;
   /** Omitted by targeted runs, which never move the cursor. */
   readonly cursor?: CursorState | undefined;
   readonly links: readonly LinkWrite[];
@@ -83,7 +101,8 @@ export interface PageCommit {
   readonly stats: RunStats;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'aborted';
+/** `crashed`: its engine stopped renewing the lease mid-run (killed, or stalled) and another took it. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'aborted' | 'crashed';
 export type RunTrigger = 'schedule' | 'manual' | 'keys' | 'dead-letters' | 'resume';
 
 export interface RunRow {
@@ -110,6 +129,8 @@ export interface UnitState {
   readonly requestedKeys: readonly string[] | null;
   readonly lastRunId: number | null;
   readonly leaseOwner: string | null;
+  /** When the current holder took the lease (renewals keep it). */
+  readonly leaseSince: Date | null;
   readonly leaseExpiresAt: Date | null;
 }
 
@@ -162,11 +183,23 @@ export interface Store {
    * unit) wins over any keys.
    */
   requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void>;
-  /** Takes the lease when free or expired, or renews it for its owner. */
+  /**
+   * Takes the lease when free or expired, or renews it for its owner; null when another
+   * engine holds it. Taking an expired lease from another owner marks the runs it left at
+   * `running` as `crashed`, in the same transaction.
+   */
   acquireLease(
     pipeline: string,
     unit: string,
     owner: string,
+    ttlMs: number,
+    now: Date,
+  ): Promise<LeaseGrant | null>;
+  /** Extends a lease still held under this token; false once another engine has taken it. */
+  renewLease(
+    pipeline: string,
+    unit: string,
+    lease: LeaseToken,
     ttlMs: number,
     now: Date,
   ): Promise<boolean>;

@@ -79,7 +79,7 @@ describe('embedded engine', () => {
     const store = fileStore(tempDb());
     await store.ensureUnit('p', 'u', new Date());
     const now = new Date();
-    expect(await store.acquireLease('p', 'u', 'dead', 1000, now)).toBe(true);
+    expect(await store.acquireLease('p', 'u', 'dead', 1000, now)).not.toBeNull();
     const pipeline = definePipeline({
       name: 'p',
       source: memory.source({ units: { u: makeRecords(3) } }),
@@ -87,9 +87,47 @@ describe('embedded engine', () => {
     });
     const engine = await Engine.create({ store, pipelines: [pipeline], owner: 'alive' });
     expect(await engine.runOnce()).toHaveLength(0);
-    expect(await store.acquireLease('p', 'u', 'alive', 1000, new Date(now.getTime() + 1500))).toBe(
-      true,
-    );
+    expect(
+      await store.acquireLease('p', 'u', 'alive', 1000, new Date(now.getTime() + 1500)),
+    ).not.toBeNull();
+  });
+
+  it('keeps its timers running while another engine holds a due unit: it polls, never spins', async () => {
+    const store = fileStore(tempDb());
+    await store.ensureUnit('p', 'u', new Date(0));
+    await store.acquireLease('p', 'u', 'other-engine', 600_000, new Date());
+    let passes = 0;
+    let engine: Engine | undefined;
+    const counting = new Proxy(store, {
+      get(target, property) {
+        if (property === 'listUnits') {
+          return (pipeline?: string) => {
+            passes++;
+            // A spinning engine never lets the test's timer fire; this ends the spin.
+            if (passes === 2000) void engine?.shutdown();
+            return target.listUnits(pipeline);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const pipeline = definePipeline({
+      name: 'p',
+      source: memory.source({ units: { u: makeRecords(1) } }),
+      destination: memory.destination(),
+    });
+    engine = await Engine.create({
+      store: counting,
+      pipelines: [pipeline],
+      owner: 'me',
+      pollIntervalMs: 50,
+    });
+
+    await engine.runUntil(new Promise((resolve) => setTimeout(resolve, 300)));
+
+    // One pass per 50 ms poll makes a handful; waking at once after each miss made thousands.
+    expect(passes).toBeLessThan(100);
   });
 
   it('runs due units on their interval and records next run and last stats', async () => {

@@ -8,6 +8,7 @@ import {
   type Store,
 } from '../../src/store/index.js';
 import { sqliteMigrations } from '../../src/store/sqlite-schema.js';
+import { describeLeaseConformance } from './lease-conformance.js';
 
 export interface OpenStoreOptions {
   /** The key sealing secrets; `null` opens a store with no key at all. Default: the suite's. */
@@ -529,6 +530,7 @@ export function describeStoreConformance(
           requestedKeys: null,
           lastRunId: null,
           leaseOwner: null,
+          leaseSince: null,
           leaseExpiresAt: null,
         });
       });
@@ -653,69 +655,11 @@ export function describeStoreConformance(
       });
     });
 
-    describe('leases', () => {
-      const t0 = new Date('2030-01-01T00:00:00.000Z');
-      const at = (ms: number) => new Date(t0.getTime() + ms);
-
-      it('refuses a second owner while the lease is held, and renews it for its owner', async () => {
-        const p = freshPipeline();
-        await store.ensureUnit(p, 'u', t0);
-
-        expect(await store.acquireLease(p, 'u', 'worker-1', 10_000, t0)).toBe(true);
-        expect(await store.acquireLease(p, 'u', 'worker-2', 10_000, at(5_000))).toBe(false);
-        expect(await store.acquireLease(p, 'u', 'worker-1', 10_000, at(8_000))).toBe(true);
-        expect(await store.getUnit(p, 'u')).toMatchObject({
-          leaseOwner: 'worker-1',
-          leaseExpiresAt: at(18_000),
-        });
-        // Still held at 12 s, since the renewal moved the expiry to 18 s.
-        expect(await store.acquireLease(p, 'u', 'worker-2', 10_000, at(12_000))).toBe(false);
-      });
-
-      it('lets another owner take a lease once it has expired', async () => {
-        const p = freshPipeline();
-        await store.ensureUnit(p, 'u', t0);
-        await store.acquireLease(p, 'u', 'worker-1', 10_000, t0);
-
-        expect(await store.acquireLease(p, 'u', 'worker-2', 10_000, at(10_000))).toBe(true);
-        expect((await store.getUnit(p, 'u'))?.leaseOwner).toBe('worker-2');
-        expect(await store.acquireLease(p, 'u', 'worker-1', 10_000, at(11_000))).toBe(false);
-      });
-
-      it('frees a lease released by its owner, and ignores a release by anyone else', async () => {
-        const p = freshPipeline();
-        await store.ensureUnit(p, 'u', t0);
-        await store.acquireLease(p, 'u', 'worker-1', 10_000, t0);
-
-        await store.releaseLease(p, 'u', 'worker-2');
-        expect((await store.getUnit(p, 'u'))?.leaseOwner).toBe('worker-1');
-
-        await store.releaseLease(p, 'u', 'worker-1');
-        expect(await store.getUnit(p, 'u')).toMatchObject({
-          leaseOwner: null,
-          leaseExpiresAt: null,
-        });
-        expect(await store.acquireLease(p, 'u', 'worker-2', 10_000, at(1_000))).toBe(true);
-      });
-
-      it('gives a free lease to exactly one of several owners racing for it', async () => {
-        const p = freshPipeline();
-        await store.ensureUnit(p, 'u', t0);
-        const owners = Array.from({ length: 8 }, (_, index) => `worker-${index}`);
-
-        const won = await Promise.all(
-          owners.map((owner) => store.acquireLease(p, 'u', owner, 10_000, t0)),
-        );
-
-        expect(won.filter(Boolean)).toHaveLength(1);
-        expect((await store.getUnit(p, 'u'))?.leaseOwner).toBe(owners[won.indexOf(true)]);
-      });
-
-      it('grants no lease on a unit it does not know', async () => {
-        expect(await store.acquireLease(freshPipeline(), 'ghost', 'worker-1', 10_000, t0)).toBe(
-          false,
-        );
-      });
+    describeLeaseConformance({
+      store: () => store,
+      freshPipeline,
+      commit: (pipeline, changes) => commit(pipeline, changes),
+      expectCode,
     });
 
     describe('secrets', () => {

@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
+import { retryWhileBusy, SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
 import type { SqlClient, SqlStatement, SqlValue } from './client.js';
 
 export interface SqliteClientOptions {
   /**
-   * How long a writer waits for another connection's lock before SQLITE_BUSY; applied only
-   * to a database this client opens from a path.
-   * @default 5000
+   * How long a write waits for another connection's lock before failing. The wait is
+   * asynchronous (retries with backoff), so the event loop keeps running meanwhile; a
+   * database passed in keeps its own busy_timeout for the synchronous part.
+   * @default 30000
    */
   busyTimeoutMs?: number;
 }
@@ -23,7 +25,11 @@ export function sqliteClient(
   options: SqliteClientOptions = {},
 ): SqlClient {
   const owned = typeof database === 'string';
-  const db = owned ? openDatabase(database, options.busyTimeoutMs ?? 5000) : database;
+  const db = owned ? openDatabase(database) : database;
+  const busyWait = {
+    totalMs: options.busyTimeoutMs ?? 30_000,
+    what: `The SQLite database ${owned ? database : db.name}`,
+  };
   const statements = new Map<string, Database.Statement<SqlValue[]>>();
 
   function prepare(sql: string): Database.Statement<SqlValue[]> {
@@ -45,13 +51,13 @@ export function sqliteClient(
     async query(sql, params = []) {
       const statement = prepare(sql);
       if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-      statement.run(...params);
+      await retryWhileBusy(() => statement.run(...params), busyWait);
       return [];
     },
     async transaction(batch) {
       // IMMEDIATE takes the write lock up front, so the busy timeout applies instead of a
       // deadlock-shaped SQLITE_BUSY when a read lock cannot be upgraded.
-      runAll.immediate(batch);
+      await retryWhileBusy(() => runAll.immediate(batch), busyWait);
     },
     async close() {
       statements.clear();
@@ -60,9 +66,10 @@ export function sqliteClient(
   };
 }
 
-function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+function openDatabase(path: string): Database.Database {
   const db = new Database(path);
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
   return db;
 }
