@@ -94,6 +94,12 @@ async function copyCommand(endpoints: string[], options: CopyCommandOptions): Pr
         batchSize: count('--batch', options.batch, 1),
         retry: { retries: count('--retries', options.retries, 0) },
         headers: parseHeaders(options.header ?? []),
+        onRetry: ({ reason, retryAfterMs }) =>
+          progress.print(
+            retryAfterMs === undefined
+              ? `retrying: ${reason}`
+              : `waiting ${formatDuration(retryAfterMs)} (Retry-After), then retrying: ${reason}`,
+          ),
       },
       signal: controller.signal,
       onProgress: progress.update,
