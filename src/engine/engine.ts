@@ -12,6 +12,7 @@ import {
 import { registerUnits } from './control.js';
 import { pipelineTask, type RunnableTask } from './runnable.js';
 import { nextRunAfter, retryAfterFailure, validateSchedule } from './schedule.js';
+import { storeRetryDelayMs } from './store-outage.js';
 
 export interface EngineOptions {
   store: Store;
@@ -24,6 +25,11 @@ export interface EngineOptions {
   leaseTtlMs?: number | undefined;
   /** How often the store is checked for due units and sync-now requests. @default 1000 */
   pollIntervalMs?: number | undefined;
+  /**
+   * The longest wait between polls while the store is unreachable (the wait doubles from
+   * `pollIntervalMs` up to this). @default 5000
+   */
+  storeRetryMaxDelayMs?: number | undefined;
   /** Units run at the same time. @default 4 */
   concurrency?: number | undefined;
   logger?: Logger | undefined;
@@ -78,9 +84,33 @@ export class Engine {
   /** Runs due units until shutdown() is called; then waits for the pages in flight. */
   async run(): Promise<void> {
     this.#state = 'running';
+    let storeFailures = 0;
     try {
       while (!this.#shutdown.signal.aborted) {
-        await this.tick();
+        try {
+          await this.tick();
+        } catch (error) {
+          // The store is away (a PostgreSQL restart): wait and poll again, never die of it.
+          storeFailures++;
+          const delayMs = storeRetryDelayMs(
+            storeFailures,
+            this.#pollIntervalMs,
+            this.#options.storeRetryMaxDelayMs ?? 5000,
+          );
+          this.#logger.error(
+            { failures: storeFailures, delayMs },
+            `store unavailable: ${describeError(error)}; polling again in ${delayMs} ms`,
+          );
+          await this.#sleep(delayMs);
+          continue;
+        }
+        if (storeFailures > 0) {
+          this.#logger.info(
+            { failures: storeFailures },
+            `store reachable again after ${storeFailures} failed polls`,
+          );
+          storeFailures = 0;
+        }
         await this.#sleep(this.#pollIntervalMs);
       }
     } finally {
@@ -115,10 +145,20 @@ export class Engine {
       if (!this.#pipelines.has(state.pipeline) || this.#active.has(id) || state.paused) continue;
       const due = state.syncRequested || (state.nextRunAt !== null && state.nextRunAt <= now);
       if (!due) continue;
-      const run = this.#runUnit(state, false).finally(() => {
-        this.#active.delete(id);
-        this.#wake?.();
-      });
+      const run = this.#runUnit(state, false)
+        .catch((error: unknown) => {
+          // Only the store fails a run this way (runs record their own errors): the unit
+          // stays due and runs again once the store answers.
+          this.#logger.error(
+            { pipeline: state.pipeline, unit: state.unit },
+            `run stopped, the store failed: ${describeError(error)}`,
+          );
+          return null;
+        })
+        .finally(() => {
+          this.#active.delete(id);
+          this.#wake?.();
+        });
       this.#active.set(id, run);
     }
   }
