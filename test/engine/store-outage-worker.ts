@@ -8,14 +8,11 @@ import { journalDestination } from '../crash/journal-destination.js';
 // A real engine on a PostgreSQL store, writing one incremental unit into a journal that keeps
 // every object it was asked to create. Its lines on stdout: READY, PAGE <read>, LOG <message>,
 // RUN <status>, DONE once every record is in the journal.
-// argv: store URL, journal path, record count, page size, pause per page (ms)
-const [storeUrl, journalPath, count, pageSize, pauseMs] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+// argv: store URL, journal path, record count, page size, pause per page (ms), and optionally
+// the engine's poll interval and longest store back-off (ms; 100 and 1000 unless given)
+const [storeUrl, journalPath, count, pageSize, pauseMs, pollMs, maxBackoffMs] = process.argv.slice(
+  2,
+) as [string, string, string, string, string, string?, string?];
 
 const records = Array.from({ length: Number(count) }, (_, index) => ({
   key: `k${index}`,
@@ -49,8 +46,8 @@ const log = (_details: object, message: string) => say(`LOG ${message.replaceAll
 const engine = await Engine.create({
   store,
   pipelines: [pipeline],
-  pollIntervalMs: 100,
-  storeRetryMaxDelayMs: 1000,
+  pollIntervalMs: Number(pollMs ?? 100),
+  storeRetryMaxDelayMs: Number(maxBackoffMs ?? 1000),
   logger: { info: log, warn: log, error: log },
   onProgress: (progress) => say(`PAGE ${progress.stats.read}`),
   onRunFinished: (result) => {
