@@ -124,6 +124,12 @@ async function copyCommand(endpoints: string[], options: CopyCommandOptions): Pr
             ? {}
             : { 'x-request-limit': String(count('--page-size', options.pageSize, 1)) }),
         },
+        onRetry: ({ reason, retryAfterMs }) =>
+          progress.print(
+            retryAfterMs === undefined
+              ? `retrying: ${reason}`
+              : `waiting ${formatDuration(retryAfterMs)} (Retry-After), then retrying: ${reason}`,
+          ),
       },
       signal: controller.signal,
       onProgress: progress.update,

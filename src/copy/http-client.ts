@@ -15,6 +15,15 @@ export interface HttpClientOptions {
   /** Retries of connection errors, 5xx and 429. @default { retries: 5 } */
   retry?: Pick<RetryOptions, 'retries' | 'minDelayMs' | 'maxDelayMs'> | undefined;
   signal?: AbortSignal | undefined;
+  /** Told before each retry, so a caller can show that the copy is waiting, not stuck. */
+  onRetry?: ((notice: HttpRetryNotice) => void) | undefined;
+}
+
+export interface HttpRetryNotice {
+  /** What failed, e.g. "GET https://… answered 429". */
+  readonly reason: string;
+  /** The wait the service asked for (Retry-After); undefined when it named none. */
+  readonly retryAfterMs: number | undefined;
 }
 
 export interface HttpResponse {
@@ -34,8 +43,10 @@ export class HttpClient {
   readonly #limiter: RateLimiter;
   readonly #retry: HttpClientOptions['retry'];
   readonly #signal: AbortSignal | undefined;
+  readonly #onRetry: HttpClientOptions['onRetry'];
 
   constructor(options: HttpClientOptions = {}) {
+    this.#onRetry = options.onRetry;
     this.#headers = options.headers ?? {};
     this.#limiter = new RateLimiter({ concurrency: options.concurrency ?? 8 });
     this.#retry = options.retry;
@@ -55,6 +66,11 @@ export class HttpClient {
         ...this.#retry,
         signal: this.#signal,
         limiter: this.#limiter,
+        onRetry: ({ error, delayMs }) =>
+          this.#onRetry?.({
+            reason: describeError(error),
+            retryAfterMs: delayMs > 0 ? delayMs : undefined,
+          }),
       },
     );
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KeepsyncError } from '../model/index.js';
+import { describeError, KeepsyncError } from '../model/index.js';
 import type { Store, UnitState } from '../store/index.js';
 import {
   type Logger,
@@ -13,6 +13,7 @@ import { registerUnits } from './control.js';
 import { takeLease } from './lease.js';
 import { pipelineTask, type RunnableTask } from './runnable.js';
 import { nextRunAfter, retryAfterFailure, validateSchedule } from './schedule.js';
+import { storeRetryDelayMs } from './store-outage.js';
 
 export interface EngineOptions {
   store: Store;
@@ -25,6 +26,11 @@ export interface EngineOptions {
   leaseTtlMs?: number | undefined;
   /** How often the store is checked for due units and sync-now requests. @default 1000 */
   pollIntervalMs?: number | undefined;
+  /**
+   * The longest wait between polls while the store is unreachable (the wait doubles from
+   * `pollIntervalMs` up to this). @default 5000
+   */
+  storeRetryMaxDelayMs?: number | undefined;
   /** Units run at the same time. @default 4 */
   concurrency?: number | undefined;
   logger?: Logger | undefined;
@@ -92,9 +98,33 @@ export class Engine {
   /** Runs due units until shutdown() is called; then waits for the pages in flight. */
   async run(): Promise<void> {
     this.#state = 'running';
+    let storeFailures = 0;
     try {
       while (!this.#shutdown.signal.aborted) {
-        await this.tick();
+        try {
+          await this.tick();
+        } catch (error) {
+          // The store is away (a PostgreSQL restart): wait and poll again, never die of it.
+          storeFailures++;
+          const delayMs = storeRetryDelayMs(
+            storeFailures,
+            this.#pollIntervalMs,
+            this.#options.storeRetryMaxDelayMs ?? 5000,
+          );
+          this.#logger.error(
+            { failures: storeFailures, delayMs },
+            `store unavailable: ${describeError(error)}; polling again in ${delayMs} ms`,
+          );
+          await this.#sleep(delayMs);
+          continue;
+        }
+        if (storeFailures > 0) {
+          this.#logger.info(
+            { failures: storeFailures },
+            `store reachable again after ${storeFailures} failed polls`,
+          );
+          storeFailures = 0;
+        }
         await this.#sleep(this.#pollIntervalMs);
       }
     } finally {
@@ -173,18 +203,21 @@ export class Engine {
       // A finished run frees a slot, so the next pass starts at once. A unit another engine
       // holds waits for the next poll: waking for it spun the loop on resolved promises,
       // starving timers and signals for as long as the other engine ran it.
-      const run = this.#runUnit(state, false).then(
-        (result) => {
+      const run = this.#runUnit(state, false)
+        .catch((error: unknown) => {
+          // Only the store fails a run this way (runs record their own errors): the unit
+          // stays due and runs again once the store answers.
+          this.#logger.error(
+            { pipeline: state.pipeline, unit: state.unit },
+            `run stopped, the store failed: ${describeError(error)}`,
+          );
+          return null;
+        })
+        .then((result) => {
           this.#active.delete(id);
           if (result) this.#wake?.();
           return result;
-        },
-        (error: unknown) => {
-          this.#active.delete(id);
-          this.#wake?.();
-          throw error;
-        },
-      );
+        });
       this.#active.set(id, run);
     }
   }

@@ -9,6 +9,8 @@ export type KeepsyncErrorCode =
   | 'RATE_LIMITED'
   | 'DESTINATION_REJECTED'
   | 'DELETE_GUARD'
+  | 'DESTINATION_UNAVAILABLE'
+  | 'TOO_MANY_REJECTED'
   | 'LEASE_HELD'
   | 'LEASE_LOST'
   | 'NOT_FOUND'

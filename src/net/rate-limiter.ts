@@ -44,6 +44,8 @@ export class RateLimiter {
   /** Runs `task` when the limiter allows it. */
   async schedule<T>(task: () => Promise<T>, options: ScheduleOptions = {}): Promise<T> {
     const queuedAt = performance.now();
+    // A request held by a pause is work in progress: the process must not exit under it.
+    this.#resumeTimer?.ref();
     return this.#queue.add(
       () => {
         options.onWait?.(performance.now() - queuedAt);
@@ -64,7 +66,9 @@ export class RateLimiter {
       this.#pausedUntil = 0;
       this.#queue.start();
     }, ms);
-    this.#resumeTimer.unref?.();
+    // With nothing queued, a pause alone must not keep a finished process alive; a request
+    // queued during the pause refs the timer again (schedule()).
+    if (this.#queue.size === 0) this.#resumeTimer.unref();
   }
 
   get pending(): number {

@@ -60,9 +60,15 @@ export type WriteOp =
 
 export type WriteResult =
   | { readonly status: 'ok'; readonly destId: string }
+  /** Worth another try (5xx, 429, timeout); when the retries run out the run fails. */
   | { readonly status: 'retryable'; readonly error: string; readonly retryAfterMs?: number }
-  /** The destination refused the value (validation); retrying will not help. */
+  /** The destination refused this record's value (validation); retrying will not help. */
   | { readonly status: 'rejected'; readonly error: string }
+  /**
+   * The destination as a whole cannot take writes (its schema, permissions, storage), whatever
+   * the record: the run fails at once and the page is read again next run.
+   */
+  | { readonly status: 'unavailable'; readonly error: string }
   /** Only a person can fix it: re-authorize. */
   | { readonly status: 'auth'; readonly error: string };
 

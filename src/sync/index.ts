@@ -14,6 +14,7 @@ export type {
 export { contentHash } from './hash.js';
 export { type Logger, silentLogger } from './logger.js';
 export { type MergeSourcesOptions, mergeSources } from './merge-sources.js';
+export type { CircuitBreakerOptions } from './outage.js';
 export {
   type DeleteGuardOptions,
   type DeletePolicy,

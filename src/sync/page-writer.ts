@@ -11,6 +11,7 @@ import type { CursorState, DeadLetterWrite, LinkWrite, RunStats, Store } from '.
 import type { DestinationSession, WriteOp, WriteResult } from './contracts.js';
 import { ARCHIVED_HASH, contentHash } from './hash.js';
 import type { Logger } from './logger.js';
+import { pageStopError } from './outage.js';
 import type { Pipeline } from './pipeline.js';
 import { omit } from './route.js';
 
@@ -20,6 +21,17 @@ interface PlannedWrite {
   readonly hash: string;
   readonly sourceUpdatedMs: number | null;
   readonly record: SyncRecord | null;
+}
+
+/** What the destination made of a batch of planned writes. */
+interface WriteOutcome {
+  readonly done: Array<{ planned: PlannedWrite; destId: string }>;
+  /** Records the destination rejected for their own content. */
+  readonly rejected: DeadLetterWrite[];
+  /** Writes that still failed after the retries, or that the destination called unavailable. */
+  failing: number;
+  lastFailure: string | undefined;
+  authError: AuthError | null;
 }
 
 export interface PageWriterOptions {
@@ -124,7 +136,10 @@ export class PageWriter {
       writes.push({ op, hash, sourceUpdatedMs, record });
     }
 
-    const outcome = await this.#write(writes, deadLetters);
+    const outcome = await this.#write(writes);
+    const stop = this.#stopError(writes.length, outcome);
+    // A page the breaker refused is read again: its rejections are not the records' fault.
+    if (stop?.code !== 'TOO_MANY_REJECTED') deadLetters.push(...outcome.rejected);
     const linkWrites: LinkWrite[] = [];
     const removed: string[] = [];
     const resolved: string[] = [];
@@ -153,8 +168,9 @@ export class PageWriter {
       pipeline: pipeline.name,
       unit: this.#o.unit,
       runId: this.#o.runId,
-      // An auth failure leaves the cursor where it was: the page is read again after resume.
-      cursor: outcome.authError ? undefined : plan.cursor,
+      // An auth failure or an outage leaves the cursor where it was: the page is read again.
+      // What was written is linked all the same, so the next run finds it unchanged.
+      cursor: outcome.authError || stop ? undefined : plan.cursor,
       links: linkWrites,
       seen: plan.passId ? { passId: plan.passId, keys: seen } : undefined,
       removedLinks: removed,
@@ -163,6 +179,7 @@ export class PageWriter {
       stats: this.#o.stats,
     });
     if (outcome.authError) throw outcome.authError;
+    if (stop) throw stop;
   }
 
   /** Objects a full pass did not see are deleted or archived, in batches. */
@@ -174,7 +191,9 @@ export class PageWriter {
       sourceUpdatedMs: null,
       record: null,
     }));
-    const outcome = await this.#write(writes, deadLetters);
+    const outcome = await this.#write(writes);
+    const stop = this.#stopError(writes.length, outcome);
+    if (stop?.code !== 'TOO_MANY_REJECTED') deadLetters.push(...outcome.rejected);
     const removed: string[] = [];
     const archived: LinkWrite[] = [];
     for (const { planned, destId } of outcome.done) {
@@ -203,6 +222,24 @@ export class PageWriter {
       stats: this.#o.stats,
     });
     if (outcome.authError) throw outcome.authError;
+    if (stop) throw stop;
+  }
+
+  #stopError(attempted: number, outcome: WriteOutcome) {
+    if (outcome.authError) return null;
+    return pageStopError(
+      {
+        pipeline: this.#o.pipeline.name,
+        unit: this.#o.unit,
+        destination: this.#o.pipeline.destination.name,
+        attempted,
+        rejected: outcome.rejected.length,
+        firstRejection: outcome.rejected[0]?.error,
+        failing: outcome.failing,
+        lastFailure: outcome.lastFailure,
+      },
+      this.#o.pipeline.circuitBreaker,
+    );
   }
 
   #refuse(record: SyncRecord, error: unknown, deadLetters: DeadLetterWrite[]): void {
@@ -224,35 +261,40 @@ export class PageWriter {
     deadLetters.push({ key, error: describeError(error), record: json });
   }
 
-  async #write(
-    writes: readonly PlannedWrite[],
-    deadLetters: DeadLetterWrite[],
-  ): Promise<{
-    done: Array<{ planned: PlannedWrite; destId: string }>;
-    authError: AuthError | null;
-  }> {
-    const done: Array<{ planned: PlannedWrite; destId: string }> = [];
+  async #write(writes: readonly PlannedWrite[]): Promise<WriteOutcome> {
+    const outcome: WriteOutcome = {
+      done: [],
+      rejected: [],
+      failing: 0,
+      lastFailure: undefined,
+      authError: null,
+    };
     let pending = writes;
-    let authError: AuthError | null = null;
     const lastErrors = new Map<string, string>();
-    if (pending.length === 0) return { done, authError };
+    if (pending.length === 0) return outcome;
     try {
       await withRetry(
         async () => {
           const results = await this.#writeBatch(pending);
           const retry: PlannedWrite[] = [];
           let retryAfterMs: number | undefined;
+          let unavailable = false;
           results.forEach((result, index) => {
             const planned = pending[index]!;
             switch (result.status) {
               case 'ok':
-                done.push({ planned, destId: result.destId });
+                outcome.done.push({ planned, destId: result.destId });
                 break;
               case 'rejected':
-                deadLetters.push(this.#deadLetter(planned, result.error));
+                outcome.rejected.push(this.#deadLetter(planned, result.error));
                 break;
               case 'auth':
-                authError ??= new AuthError(result.error);
+                outcome.authError ??= new AuthError(result.error);
+                break;
+              case 'unavailable':
+                unavailable = true;
+                outcome.failing++;
+                outcome.lastFailure = `${planned.op.kind} ${planned.op.key}: ${result.error}`;
                 break;
               case 'retryable':
                 lastErrors.set(planned.op.key, result.error);
@@ -261,8 +303,13 @@ export class PageWriter {
                 break;
             }
           });
-          // Nothing more is written once the destination refused the credential.
-          pending = authError ? [] : retry;
+          // Nothing more is written once the destination refused the credential or said it
+          // cannot take writes; the writes left count as failing.
+          if (outcome.authError) pending = [];
+          else if (unavailable) {
+            outcome.failing += retry.length;
+            pending = [];
+          } else pending = retry;
           if (pending.length > 0) {
             throw new RetryableError(`${pending.length} writes to retry`, { retryAfterMs });
           }
@@ -281,19 +328,18 @@ export class PageWriter {
       );
     } catch (error) {
       if (error instanceof AuthError || (error as { code?: string })?.code === 'AUTH_FAILED') {
-        authError = error as AuthError;
+        outcome.authError = error as AuthError;
       } else if (!(error instanceof RetryableError)) {
         throw error;
       }
     }
-    if (!authError) {
-      for (const planned of pending) {
-        deadLetters.push(
-          this.#deadLetter(planned, lastErrors.get(planned.op.key) ?? 'retries exhausted'),
-        );
-      }
+    if (!outcome.authError && pending.length > 0) {
+      // Retries ran out: the destination is failing, not these records.
+      outcome.failing += pending.length;
+      const last = pending.at(-1)!;
+      outcome.lastFailure = `${last.op.kind} ${last.op.key}: ${lastErrors.get(last.op.key) ?? 'retries exhausted'}`;
     }
-    return { done, authError };
+    return outcome;
   }
 
   async #writeBatch(pending: readonly PlannedWrite[]): Promise<readonly WriteResult[]> {

@@ -1,5 +1,10 @@
 import { KeepsyncError } from '../model/index.js';
 import type { Destination, Source } from './contracts.js';
+import {
+  type CircuitBreakerOptions,
+  type ResolvedCircuitBreaker,
+  resolveCircuitBreaker,
+} from './outage.js';
 import type { RouteOptions } from './route.js';
 
 export type DeletePolicy = 'ignore' | 'archive' | 'delete';
@@ -36,8 +41,11 @@ export interface PipelineOptions {
   deletes?: DeletePolicy | undefined;
   deleteGuard?: DeleteGuardOptions | undefined;
   schedule?: ScheduleOptions | undefined;
+  /** Stops a run whose page the destination mostly rejects, instead of dead-lettering it. */
+  circuitBreaker?: CircuitBreakerOptions | undefined;
   /**
-   * Attempts of a retryable write before the record goes to the dead letters.
+   * Retries of a retryable write (5xx, 429, timeouts); when they run out the run fails and
+   * the page is read again next run.
    * @default 5
    */
   writeRetries?: number | undefined;
@@ -52,6 +60,7 @@ export interface Pipeline {
   readonly route: RouteOptions;
   readonly deletes: DeletePolicy;
   readonly deleteGuard: Required<DeleteGuardOptions>;
+  readonly circuitBreaker: ResolvedCircuitBreaker;
   readonly schedule: ScheduleOptions;
   readonly writeRetries: number;
   readonly retryMinDelayMs: number;
@@ -126,6 +135,7 @@ export function definePipeline(options: PipelineOptions): Pipeline {
     route: options.route ?? {},
     deletes,
     deleteGuard: { maxShare, minLinks: options.deleteGuard?.minLinks ?? 10 },
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker, where),
     schedule: options.schedule ?? {},
     writeRetries: options.writeRetries ?? 5,
     retryMinDelayMs: options.retryMinDelayMs ?? 250,

@@ -120,5 +120,8 @@ export function sideFrom(options: SideFromOptions): TwoWaySide {
 }
 
 function toSideResult(result: WriteResult): SideWriteResult {
-  return result.status === 'ok' ? { status: 'ok' } : { status: result.status, error: result.error };
+  if (result.status === 'ok') return { status: 'ok' };
+  // Two-way runs retry a side that cannot take writes like one that is failing for a while.
+  const status = result.status === 'unavailable' ? 'retryable' : result.status;
+  return { status, error: result.error };
 }

@@ -84,6 +84,33 @@ describe('keepsync copy (CLI)', () => {
     expect(target.docs.size).toBe(4);
   });
 
+  it('waits out a 429 or 503 with Retry-After from origin and destination, saying so on stderr', async () => {
+    const origin = await server({}, fixture());
+    origin.faults.push({ method: 'GET', path: '/api', status: 429, retryAfter: '1' });
+    const target = await server();
+    target.faults.push({ method: 'PUT', path: '/api/users/2', status: 503, retryAfter: '1' });
+    const result = await keepsync(
+      tempDir(),
+      'copy',
+      `${origin.url}/api`,
+      `${target.url}/api`,
+      '--follow',
+      '*',
+    );
+    // Before the fix the process exited at once with code 13 (unsettled top-level await).
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^waiting 1\.0 s \(Retry-After\), then retrying: GET .*\/api answered 429/m,
+    );
+    expect(result.stderr).toMatch(
+      /^waiting 1\.0 s \(Retry-After\), then retrying: PUT .*\/api\/users\/2 answered 503/m,
+    );
+    expect(result.stderr).toMatch(
+      /copy: 6 read, 6 created, 0 updated, 0 unchanged, 0 deleted, 0 failed/,
+    );
+    expect(target.docs.size).toBe(6);
+  });
+
   it('explains bad input, naming the file and line, without a stack trace', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'bad.yaml'), '---\nid: 1\nname: [oops\n');

@@ -65,6 +65,11 @@ export interface Fault {
   readonly kind: 'status' | 'timeout' | 'drop';
   /** For `status`: e.g. 500, 502, 503. */
   readonly status?: number;
+  /**
+   * For `status`: answer with an HTML page instead of the service's JSON error body, as a
+   * load balancer or proxy in front of the service does. @default false
+   */
+  readonly html?: boolean;
   /** How many requests it affects. @default 1 */
   readonly times?: number;
   readonly method?: string;
@@ -139,6 +144,24 @@ export class FakeServer {
     this.#faults.push({ ...fault, left: fault.times ?? 1 });
   }
 
+  /** Ends the faults still pending: the service is healthy again. */
+  clearFaults(): void {
+    this.#faults.length = 0;
+  }
+
+  /** Stops listening and drops every connection: new requests meet ECONNREFUSED. */
+  async refuseConnections(): Promise<void> {
+    for (const response of this.#held) response.destroy();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Listens again on the same port after `refuseConnections()`. */
+  async acceptConnections(): Promise<void> {
+    const port = Number(new URL(this.#url).port);
+    await new Promise<void>((resolve) => this.#server.listen(port, '127.0.0.1', resolve));
+  }
+
   /** Requests seen, optionally filtered by method and/or path pattern. */
   count(filter: { method?: string; path?: RegExp; status?: number } = {}): number {
     return this.requests.filter(
@@ -209,6 +232,14 @@ export class FakeServer {
     }
     if (fault?.kind === 'status') {
       const status = fault.status ?? 500;
+      if (fault.html) {
+        this.requests.push({ method, path: url.pathname, status });
+        response.writeHead(status, { 'content-type': 'text/html' });
+        response.end(
+          `<html><head><title>${status}</title></head><body><h1>${status} Bad Gateway</h1></body></html>`,
+        );
+        return;
+      }
       return send({
         status,
         body: this.#options.errorBody(status, 'internal_server_error', 'Injected failure'),

@@ -313,23 +313,6 @@ describe('failures', () => {
     expect(result.stats.rateLimitWaitMs).toBeGreaterThanOrEqual(5);
   });
 
-  it('dead-letters a record whose retries ran out', async () => {
-    store = memoryStore();
-    const destination = memory.destination({
-      fault: (op) => (op.key === 'r1' ? { status: 'retryable', error: 'timeout' } : undefined),
-    });
-    const pipeline = definePipeline({
-      name: 'p',
-      source: memory.source({ units: { u: makeRecords(3) } }),
-      destination,
-      writeRetries: 2,
-      retryMinDelayMs: 1,
-    });
-    const result = await runPipeline({ store, pipeline, unit: 'u' });
-    expect(result.stats).toMatchObject({ created: 2, failed: 1, retries: 2 });
-    expect((await store.listDeadLetters({}))[0]?.error).toBe('create failed: timeout');
-  });
-
   it('pauses with "re-authorize" on an auth error, keeping what was written and the cursor', async () => {
     let revoked = false;
     store = memoryStore();

@@ -44,6 +44,8 @@ export interface AsanaDestinationOptions {
   retries?: number;
   /** @default 'https://app.asana.com/api/1.0' */
   basePath?: string;
+  /** How long one request may take before it counts as failed (and is retried). @default 30_000 */
+  timeoutMs?: number;
   /** A client to use instead of the `asana` SDK (tests). */
   client?: AsanaClient;
   /** @default 'asana' */
@@ -76,7 +78,11 @@ export function destination(options: AsanaDestinationOptions): Destination {
     async open(context) {
       const client =
         options.client ??
-        (await createAsanaClient({ token: options.auth.token, basePath: options.basePath }));
+        (await createAsanaClient({
+          token: options.auth.token,
+          basePath: options.basePath,
+          timeoutMs: options.timeoutMs,
+        }));
       const credential = `asana:${fingerprint(options.auth.token)}`;
       const requestsPerSecond = options.requestsPerSecond ?? 2.5;
       const limiter = rateLimiterFor(credential, { requestsPerSecond, concurrency: 3 });

@@ -31,7 +31,7 @@ import {
   type NewColumn,
   readColumns,
 } from './schema.js';
-import { isTransientSqlError } from './transient.js';
+import { isRecordSqlError, isTransientSqlError } from './transient.js';
 
 export interface SqlDestinationOptions {
   /** The database: `sqliteClient(...)` or `postgresClient(...)`. It stays open after a run. */
@@ -411,10 +411,13 @@ function createSession(settings: Settings, initialColumns: ColumnTypes): Destina
     const hint = /ON CONFLICT/i.test(message)
       ? `; give \`${settings.key}\` a PRIMARY KEY or UNIQUE constraint`
       : '';
-    return {
-      status: 'rejected',
-      error: `table ${table.label}, record ${row.key}: ${message}${where}${hint}`,
-    };
+    // The table's own problem names the table, not the record that happened to meet it.
+    return isRecordSqlError(error)
+      ? {
+          status: 'rejected',
+          error: `table ${table.label}, record ${row.key}: ${message}${where}${hint}`,
+        }
+      : { status: 'unavailable', error: `table ${table.label}: ${message}${where}${hint}` };
   }
 
   return {
@@ -455,7 +458,8 @@ function createSession(settings: Settings, initialColumns: ColumnTypes): Destina
         for (const { index } of planned) succeed(index);
         return results;
       } catch (error) {
-        if (isTransientSqlError(error) || planned.length === 1) {
+        // Only an error about a row's values is worth finding the row for.
+        if (!isRecordSqlError(error) || planned.length === 1) {
           for (const { index, row } of planned) results[index] = failure(row, error);
           return results;
         }

@@ -30,3 +30,18 @@ export function isTransientSqlError(error: unknown): boolean {
     message,
   );
 }
+
+/** SQLite result codes about the row's own values: a constraint, a type, a size. */
+const SQLITE_RECORD_CODES = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+
+/**
+ * Whether the database refused this row for its own values (a constraint, a bad or too long
+ * value: PostgreSQL classes 22 and 23), so only the record is at fault. Anything else (a
+ * missing table or column, no permission, a full disk, a key without a unique constraint) is
+ * the table's problem and fails the run instead of dead-lettering every record.
+ */
+export function isRecordSqlError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return SQLITE_RECORD_CODES.test(code) || /^2[23][0-9A-Z]{3}$/.test(code);
+}

@@ -6,6 +6,7 @@ import type { Store } from '../../../src/store/index.js';
 import { definePipeline, REAUTHORIZE, runPipeline } from '../../../src/sync/index.js';
 import { FakeAsana } from '../../fakes/index.js';
 import { memoryStore } from '../../sync/helpers.js';
+import { outages } from '../outages.js';
 
 let tokens = 0;
 
@@ -64,6 +65,7 @@ describe('asana destination', () => {
   const pipelineFor = (
     records: () => readonly SyncRecord[],
     extra: Partial<asana.AsanaDestinationOptions> = {},
+    writeRetries?: number,
   ) =>
     definePipeline({
       name: 'issues',
@@ -84,6 +86,7 @@ describe('asana destination', () => {
         ...extra,
       }),
       retryMinDelayMs: 10,
+      writeRetries,
     });
 
   it('creates tasks with custom fields and the key in external.gid, then writes nothing when unchanged', async () => {
@@ -183,6 +186,34 @@ describe('asana destination', () => {
     const keys = fake.tasksOf(project).map((task) => task.external?.gid);
     expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
   });
+
+  for (const outage of outages({ method: 'POST', path: /\/tasks$/ })) {
+    it(`fails the run on ${outage.name} and keeps the cursor, dead-lettering nothing; the next run writes the rest once`, async () => {
+      const records = issues(60);
+      const pipeline = pipelineFor(() => records, { timeoutMs: 300, retries: 1 }, 1);
+      let started = false;
+      const failed = await runPipeline({
+        store,
+        pipeline,
+        unit: 'all',
+        // The service goes down once the first page (50 records) is committed.
+        onProgress: async () => {
+          if (!started) await outage.begin(fake.server);
+          started = true;
+        },
+      });
+      expect(failed.status).toBe('failed');
+      expect(failed.stats).toMatchObject({ created: 50, failed: 0 });
+      expect(await store.listDeadLetters({})).toEqual([]);
+
+      await outage.end(fake.server);
+      const healed = await runPipeline({ store, pipeline, unit: 'all' });
+      expect(healed.status).toBe('succeeded');
+      expect(healed.stats).toMatchObject({ read: 10, created: 10, failed: 0 });
+      const keys = fake.tasksOf(project).map((task) => task.external?.gid);
+      expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
+    });
+  }
 
   it('pauses with "re-authorize" when the token is refused', async () => {
     fake.revokeToken(token);

@@ -1,8 +1,10 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as files from '../../../src/connectors/files/index.js';
-import type { WriteOp } from '../../../src/sync/index.js';
+import * as memory from '../../../src/connectors/memory/index.js';
+import { definePipeline, runPipeline, type WriteOp } from '../../../src/sync/index.js';
+import { memoryStore } from '../../sync/helpers.js';
 import { openSession, readPages, tempDir } from './helpers.js';
 
 function create(key: string, fields: Record<string, unknown>, body?: string): WriteOp {
@@ -57,6 +59,46 @@ describe('files destination', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('fails the run when its directory cannot be written, keeping the cursor and dead-lettering nothing', async () => {
+    const dir = join(await tempDir(), 'out');
+    const store = memoryStore();
+    const records = Array.from({ length: 30 }, (_, n) => ({ key: `k${n}`, fields: { n } }));
+    const pipeline = definePipeline({
+      name: 'files-outage',
+      source: memory.source({ units: { all: records }, pageSize: 10 }),
+      destination: files.destination({ dir }),
+      writeRetries: 1,
+      retryMinDelayMs: 1,
+    });
+    try {
+      let broken = false;
+      const failed = await runPipeline({
+        store,
+        pipeline,
+        unit: 'all',
+        // Once the first page is committed, a file stands where the directory was.
+        onProgress: async () => {
+          if (broken) return;
+          broken = true;
+          await rename(dir, `${dir}.away`);
+          await writeFile(dir, 'not a directory');
+        },
+      });
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(/ENOTDIR/);
+      expect(failed.stats).toMatchObject({ created: 10, failed: 0 });
+      expect(await store.listDeadLetters({})).toEqual([]);
+
+      await rm(dir);
+      await rename(`${dir}.away`, dir);
+      const healed = await runPipeline({ store, pipeline, unit: 'all' });
+      expect(healed.stats).toMatchObject({ read: 20, created: 20, failed: 0 });
+      expect((await readdir(dir)).filter((name) => name.endsWith('.yaml'))).toHaveLength(30);
+    } finally {
+      await store.close();
+    }
   });
 
   it('writes JSON with sorted field names, integer-like ones included', async () => {

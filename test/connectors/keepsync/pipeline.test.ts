@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import * as keepsync from '../../../src/connectors/keepsync/index.js';
+import * as memory from '../../../src/connectors/memory/index.js';
 import * as sql from '../../../src/connectors/sql/index.js';
+import { openSqliteDocumentStore } from '../../../src/server/index.js';
 import { definePipeline, runPipeline, type Source } from '../../../src/sync/index.js';
-import { openStream } from '../../server/helpers.js';
+import { openStream, tempSqlitePath } from '../../server/helpers.js';
 import { memoryStore } from '../../sync/helpers.js';
 import { liveServer, onCleanup, pull, push } from './helpers.js';
 
@@ -177,6 +179,49 @@ describe('keepsync destination: a SQL table mirrored into an offline server coll
       { doc_id: 'b', operation: 'upsert', data: { n: 1 } },
       { doc_id: 'b', operation: 'delete', data: null },
     ]);
+  });
+
+  it('fails the run while its document store is locked by another writer, keeping the cursor and dead-lettering nothing', async () => {
+    const path = tempSqlitePath();
+    const docs = openSqliteDocumentStore({ path, busyTimeoutMs: 20 });
+    const store = memoryStore();
+    const other = new Database(path);
+    onCleanup(async () => {
+      other.close();
+      await store.close();
+      await docs.close();
+    });
+    const records = Array.from({ length: 30 }, (_, n) => ({ key: `t${n}`, fields: { n } }));
+    const pipeline = definePipeline({
+      name: 'locked',
+      source: memory.source({ units: { all: records }, pageSize: 10 }),
+      destination: keepsync.destination({ store: docs, scope: 'acme', collection: 'tasks' }),
+      writeRetries: 1,
+      retryMinDelayMs: 1,
+    });
+    let locked = false;
+    const failed = await runPipeline({
+      store,
+      pipeline,
+      unit: 'all',
+      // Another process takes the write lock once the first page is committed; reads go on.
+      onProgress: () => {
+        if (!locked) other.exec('BEGIN IMMEDIATE');
+        locked = true;
+      },
+    });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/Destination keepsync is failing .*database is locked/);
+    expect(failed.stats).toMatchObject({ created: 10, failed: 0 });
+    expect(await store.listDeadLetters({})).toEqual([]);
+
+    other.exec('COMMIT');
+    const healed = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(healed.stats).toMatchObject({ read: 20, created: 20, failed: 0 });
+    for (const record of records) {
+      const doc = await docs.getDocument('acme', 'tasks', record.key);
+      expect(JSON.parse(String(doc?.data))).toEqual({ n: record.fields.n });
+    }
   });
 
   it('refuses options without exactly one of server and store, or a bad collection name', async () => {

@@ -5,6 +5,7 @@ import type { Store } from '../../../src/store/index.js';
 import { definePipeline, REAUTHORIZE, runPipeline } from '../../../src/sync/index.js';
 import { FakeNotion } from '../../fakes/index.js';
 import { memoryStore } from '../../sync/helpers.js';
+import { outages } from '../outages.js';
 import { freshToken, notionPipeline, REPO_MAPPING, repoRecords, startNotion } from './helpers.js';
 
 const QUERY = [/\/query$/];
@@ -266,6 +267,41 @@ describe('notion destination', () => {
       .map((page) => FakeNotion.plain(page.properties['Repo ID']));
     expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
   });
+
+  for (const outage of outages({ method: 'POST', path: /^\/v1\/pages$/ })) {
+    it(`fails the run on ${outage.name} and keeps the cursor, dead-lettering nothing; the next run writes the rest once`, async () => {
+      const records = repoRecords(30);
+      const pipeline = notionPipeline({
+        records: () => records,
+        destination: destinationOptions({ timeoutMs: 300, retries: 1 }),
+        writeRetries: 1,
+      });
+      let started = false;
+      const failed = await runPipeline({
+        store,
+        pipeline,
+        unit: 'all',
+        // The service goes down once the first page (25 records) is committed.
+        onProgress: async () => {
+          if (!started) await outage.begin(fake.server);
+          started = true;
+        },
+      });
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(/Destination notion is failing|Notion .* failed/);
+      expect(failed.stats).toMatchObject({ created: 25, failed: 0 });
+      expect(await store.listDeadLetters({})).toEqual([]);
+
+      await outage.end(fake.server);
+      const healed = await runPipeline({ store, pipeline, unit: 'all' });
+      expect(healed.status).toBe('succeeded');
+      expect(healed.stats).toMatchObject({ read: 5, created: 5, failed: 0 });
+      const keys = fake
+        .pagesOf(dataSourceId)
+        .map((page) => FakeNotion.plain(page.properties['Repo ID']));
+      expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
+    });
+  }
 
   it('pauses with "re-authorize" on a revoked token and stops writing', async () => {
     const records = repoRecords(10);

@@ -116,12 +116,12 @@ describe('sql connector on PostgreSQL only', () => {
     expect(page!.cursor).toEqual({ v: '2', k: 'a' });
   });
 
-  it('explains a key column without a unique constraint', async () => {
+  it("explains a key column without a unique constraint, as the table's problem", async () => {
     await run(client, 'CREATE TABLE loose (key TEXT, title TEXT)');
     const session = await openSession(sql.destination({ client, table: 'loose' }));
     const [result] = await session.write([create('a', { title: 'A' })]);
     expect(result).toMatchObject({
-      status: 'rejected',
+      status: 'unavailable',
       error: expect.stringContaining('give `key` a PRIMARY KEY or UNIQUE constraint'),
     });
   });

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as memory from '../../../src/connectors/memory/index.js';
 import * as sql from '../../../src/connectors/sql/index.js';
+import { openSqliteStore } from '../../../src/store/index.js';
+import { definePipeline, runPipeline } from '../../../src/sync/index.js';
 import { create, openSession, run } from './helpers.js';
 import { describeSqlConnector } from './suite.js';
 
@@ -48,6 +51,44 @@ describe('sql destination on SQLite only', () => {
     } finally {
       await busy.close();
       other.close();
+    }
+  });
+
+  it('fails the run when the database stops taking writes, keeping the cursor and dead-lettering nothing', async () => {
+    await run(client, 'CREATE TABLE outage (key TEXT PRIMARY KEY, n REAL)');
+    const store = openSqliteStore({ path: ':memory:', secretKey: new Uint8Array(32).fill(1) });
+    const records = Array.from({ length: 30 }, (_, n) => ({ key: `k${n}`, fields: { n } }));
+    const pipeline = definePipeline({
+      name: 'outage',
+      source: memory.source({ units: { all: records }, pageSize: 10 }),
+      destination: sql.destination({ client, table: 'outage' }),
+      retryMinDelayMs: 1,
+    });
+    try {
+      let readOnly = false;
+      const failed = await runPipeline({
+        store,
+        pipeline,
+        unit: 'all',
+        // The database turns read-only once the first page is committed.
+        onProgress: async () => {
+          if (!readOnly) await run(client, 'PRAGMA query_only = ON');
+          readOnly = true;
+        },
+      });
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(
+        /Destination sql is failing .*table outage: attempt to write a readonly database/,
+      );
+      expect(failed.stats).toMatchObject({ created: 10, failed: 0, retries: 0 });
+      expect(await store.listDeadLetters({})).toEqual([]);
+
+      await run(client, 'PRAGMA query_only = OFF');
+      const healed = await runPipeline({ store, pipeline, unit: 'all' });
+      expect(healed.stats).toMatchObject({ read: 20, created: 20, failed: 0 });
+      expect(await run(client, 'SELECT COUNT(*) AS n FROM outage')).toEqual([{ n: 30 }]);
+    } finally {
+      await store.close();
     }
   });
 

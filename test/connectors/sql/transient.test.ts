@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTransientSqlError } from '../../../src/connectors/sql/transient.js';
+import { isRecordSqlError, isTransientSqlError } from '../../../src/connectors/sql/transient.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -29,5 +29,31 @@ describe('isTransientSqlError', () => {
     ['a non-error', 'oops'],
   ])('does not retry %s', (_, error) => {
     expect(isTransientSqlError(error)).toBe(false);
+  });
+});
+
+describe('isRecordSqlError', () => {
+  it.each([
+    ['a SQLite not-null constraint', withCode('SQLITE_CONSTRAINT_NOTNULL')],
+    ['a SQLite unique constraint', withCode('SQLITE_CONSTRAINT_UNIQUE')],
+    ['a SQLite type mismatch', withCode('SQLITE_MISMATCH')],
+    ['a PostgreSQL not-null violation', withCode('23502')],
+    ['a PostgreSQL bad value', withCode('22P02')],
+    ['a PostgreSQL value too long', withCode('22001')],
+  ])('blames the record for %s', (_, error) => {
+    expect(isRecordSqlError(error)).toBe(true);
+  });
+
+  it.each([
+    ['a missing SQLite table', withCode('SQLITE_ERROR', 'no such table: items')],
+    ['a read-only SQLite file', withCode('SQLITE_READONLY')],
+    ['a full disk', withCode('SQLITE_FULL')],
+    ['a missing PostgreSQL table', withCode('42P01')],
+    ['no permission', withCode('42501')],
+    ['a key without a unique constraint', withCode('42P10')],
+    ['a busy database', withCode('SQLITE_BUSY')],
+    ['a plain error', new Error('syntax error')],
+  ])('blames the table for %s', (_, error) => {
+    expect(isRecordSqlError(error)).toBe(false);
   });
 });
