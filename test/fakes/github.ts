@@ -49,6 +49,12 @@ function githubError(status: number, _code: string, message: string): unknown {
 export class FakeGitHub {
   readonly server: FakeServer;
   readonly repos = new Map<number, FakeRepo>();
+  /**
+   * Called before an org listing page is served, with the page number asked for: a test
+   * deletes or adds repositories here to make the listing shift between page requests,
+   * as GitHub's page-numbered listings do.
+   */
+  beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
   #minted = 0;
 
@@ -72,6 +78,10 @@ export class FakeGitHub {
       .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
       .route('GET', '/repos/:owner/:repo', ({ params }) => {
         const repo = this.#find(params.owner!, params.repo!);
+        return repo ? { status: 200, body: this.toJson(repo) } : notFound();
+      })
+      .route('GET', '/repositories/:id', ({ params }) => {
+        const repo = this.repos.get(Number(params.id));
         return repo ? { status: 200, body: this.toJson(repo) } : notFound();
       })
       .route('GET', '/repos/:owner/:repo/readme', ({ params }) => {
@@ -204,6 +214,7 @@ export class FakeGitHub {
 
   #listOrgRepos({ params, query }: FakeRequest): FakeResponse {
     const org = params.org!;
+    this.beforeListPage?.({ org, page: Math.max(1, Number(query.get('page') ?? 1)) });
     const all = [...this.repos.values()].filter(
       (repo) => repo.owner.toLowerCase() === org.toLowerCase(),
     );

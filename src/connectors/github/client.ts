@@ -7,6 +7,7 @@ export interface GitHubRepo {
   readonly id: number;
   readonly name: string;
   readonly full_name: string;
+  readonly owner?: { readonly login: string };
   readonly description: string | null;
   readonly html_url: string;
   readonly language?: string | null;
@@ -41,6 +42,8 @@ export interface GitHubClient {
   }): Promise<RepoPage>;
   /** `null` when the repository does not exist or is not visible to the credential. */
   getRepo(fullName: string, signal?: AbortSignal): Promise<GitHubRepo | null>;
+  /** By id, which survives renames and transfers; `null` when gone or not visible. */
+  getRepoById(id: number, signal?: AbortSignal): Promise<GitHubRepo | null>;
   /** The README as text, or `null` when there is none. */
   getReadme(fullName: string, signal?: AbortSignal): Promise<string | null>;
   /** The Octokit instance, for enrichment hooks; absent in in-memory clients. */
@@ -137,6 +140,22 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
       try {
         const response = await call(`read ${fullName}`, () =>
           octokit.rest.repos.get({ owner, repo, request: { signal } }),
+        );
+        return response.data as GitHubRepo;
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      }
+    },
+    async getRepoById(id, signal) {
+      try {
+        // Not in the OpenAPI description, but where GitHub's own 301s for renamed and
+        // transferred repositories point.
+        const response = await call(`read repository ${id}`, () =>
+          octokit.request('GET /repositories/{repository_id}', {
+            repository_id: id,
+            request: { signal },
+          }),
         );
         return response.data as GitHubRepo;
       } catch (error) {

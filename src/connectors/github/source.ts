@@ -1,5 +1,12 @@
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourceMode, SourcePage } from '../../sync/index.js';
+import type {
+  ConfirmOptions,
+  MissingCheck,
+  ReadOptions,
+  Source,
+  SourceMode,
+  SourcePage,
+} from '../../sync/index.js';
 import {
   createOctokitClient,
   type GitHubAuth,
@@ -99,7 +106,61 @@ export function source(options: GitHubSourceOptions): Source {
       ...((options.repos?.length ?? 0) > 0 ? [{ id: REPOS_UNIT }] : []),
     ],
     read: (unit, readOptions) => readUnit(settings, unit, readOptions),
+    confirmMissing: (unit, keys, confirmOptions) =>
+      confirmMissing(settings, unit, keys, confirmOptions),
   };
+}
+
+async function clientFor(
+  settings: Settings,
+  telemetry: ReadOptions['telemetry'],
+): Promise<GitHubClient> {
+  const { options } = settings;
+  return (
+    options.client ??
+    (await createOctokitClient({
+      auth: options.auth!,
+      baseUrl: options.baseUrl ?? 'https://api.github.com',
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 3,
+      rateLimitRetries: options.rateLimitRetries ?? 5,
+      onRateLimitWait: (ms) => telemetry.waitedForRateLimit(ms),
+    }))
+  );
+}
+
+/**
+ * Looks each key up by repository id: gone when GitHub answers 404, or when the repository
+ * now lives outside the unit (transferred, renamed out of `repos`, or excluded).
+ */
+async function confirmMissing(
+  settings: Settings,
+  unit: string,
+  keys: readonly string[],
+  options: ConfirmOptions,
+): Promise<MissingCheck> {
+  checkUnit(settings, unit);
+  const client = await clientFor(settings, options.telemetry);
+  const named = new Set((settings.options.repos ?? []).map((name) => name.toLowerCase()));
+  const org = unit.startsWith('org:') ? unit.slice(4).toLowerCase() : null;
+  const inUnit = (repo: GitHubRepo): boolean => {
+    if (isExcluded(settings, repo)) return false;
+    if (unit === REPOS_UNIT) return named.has(repo.full_name.toLowerCase());
+    const owner = repo.owner?.login ?? repo.full_name.split('/')[0] ?? '';
+    return owner.toLowerCase() === org;
+  };
+  const gone: string[] = [];
+  const present: GitHubRepo[] = [];
+  for (const key of keys) {
+    // Only a key this source wrote (a repository id) can be confirmed; others are kept.
+    if (!/^[1-9]\d*$/.test(key)) continue;
+    const repo = await client.getRepoById(Number(key), options.signal);
+    if (repo && inUnit(repo)) present.push(repo);
+    else gone.push(key);
+  }
+  const readOptions: ReadOptions = { cursor: null, ...options };
+  const found = await toRecords({ settings, client, readOptions }, present);
+  return { gone, found };
 }
 
 async function* readUnit(
@@ -108,24 +169,13 @@ async function* readUnit(
   readOptions: ReadOptions,
 ): AsyncGenerator<SourcePage> {
   const { options } = settings;
-  const client =
-    options.client ??
-    (await createOctokitClient({
-      auth: options.auth!,
-      baseUrl: options.baseUrl ?? 'https://api.github.com',
-      timeoutMs: options.timeoutMs ?? 30_000,
-      retries: options.retries ?? 3,
-      rateLimitRetries: options.rateLimitRetries ?? 5,
-      onRateLimitWait: (ms) => readOptions.telemetry.waitedForRateLimit(ms),
-    }));
+  const client = await clientFor(settings, readOptions.telemetry);
   const context = { settings, client, readOptions };
   if (unit === REPOS_UNIT) {
     yield* readNamed(context, options.repos ?? []);
     return;
   }
-  if (!unit.startsWith('org:') || !(options.orgs ?? []).includes(unit.slice(4))) {
-    throw new KeepsyncError('CONFIG_INVALID', `github source has no unit ${unit}`);
-  }
+  checkUnit(settings, unit);
   const org = unit.slice(4);
   if (readOptions.keys) {
     // A targeted refresh: the listing cannot be filtered by id, so read the org in full.
@@ -233,14 +283,12 @@ async function toRecords(
   context: ReadContext,
   repos: readonly GitHubRepo[],
 ): Promise<SyncRecord[]> {
-  const { options, excluded } = context.settings;
+  const { options } = context.settings;
   const { keys, signal } = context.readOptions;
   const wanted = keys ? new Set(keys) : null;
   const records: SyncRecord[] = [];
   for (const repo of repos) {
-    if (excluded.has(repo.full_name.toLowerCase()) || excluded.has(repo.name.toLowerCase())) {
-      continue;
-    }
+    if (isExcluded(context.settings, repo)) continue;
     if (wanted && !wanted.has(String(repo.id))) continue;
     const readme = options.readme ? await context.client.getReadme(repo.full_name, signal) : null;
     let record = repoRecord(repo, readme);
@@ -250,6 +298,17 @@ async function toRecords(
     records.push(record);
   }
   return records;
+}
+
+function checkUnit({ options }: Settings, unit: string): void {
+  if (unit === REPOS_UNIT && (options.repos?.length ?? 0) > 0) return;
+  if (!unit.startsWith('org:') || !(options.orgs ?? []).includes(unit.slice(4))) {
+    throw new KeepsyncError('CONFIG_INVALID', `github source has no unit ${unit}`);
+  }
+}
+
+function isExcluded({ excluded }: Settings, repo: GitHubRepo): boolean {
+  return excluded.has(repo.full_name.toLowerCase()) || excluded.has(repo.name.toLowerCase());
 }
 
 /** The mark after a complete pass: the newer of the two, ids merged when they tie. */
