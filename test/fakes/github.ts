@@ -186,6 +186,14 @@ export class FakeGitHub {
     Object.assign(repo, patch, { updated_at: at.toISOString().replace('.000Z', 'Z') });
   }
 
+  /** A push: `pushed_at` moves to `at` (and the README may change); `updated_at` does not. */
+  push(id: number, at: Date, readme?: string): void {
+    const repo = this.repos.get(id);
+    if (!repo) throw new Error(`no repo ${id}`);
+    repo.pushed_at = at.toISOString().replace('.000Z', 'Z');
+    if (readme !== undefined) repo.readme = readme;
+  }
+
   toJson(repo: FakeRepo): Record<string, unknown> {
     const fullName = `${repo.owner}/${repo.name}`;
     const { readme: _readme, owner, license, ...fields } = repo;

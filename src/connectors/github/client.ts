@@ -35,7 +35,7 @@ export interface RepoPage {
 export interface GitHubClient {
   listOrgRepos(request: {
     org: string;
-    sort: 'updated' | 'full_name';
+    sort: 'updated' | 'pushed' | 'full_name';
     perPage: number;
     page: number;
     signal?: AbortSignal | undefined;
@@ -124,7 +124,7 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
         octokit.rest.repos.listForOrg({
           org,
           sort,
-          direction: sort === 'updated' ? 'desc' : 'asc',
+          direction: sort === 'full_name' ? 'asc' : 'desc',
           per_page: perPage,
           page,
           request: { signal },

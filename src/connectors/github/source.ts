@@ -13,7 +13,7 @@ import {
   type GitHubClient,
   type GitHubRepo,
 } from './client.js';
-import { advance, classify, type Mark, parseIncremental } from './cursor.js';
+import { readIncremental } from './incremental.js';
 import { repoRecord } from './records.js';
 
 /** What an enrichment hook gets for each repository. */
@@ -35,8 +35,8 @@ export interface GitHubSourceOptions {
   /** A token, or a GitHub App installation. Required unless `client` is given. */
   auth?: GitHubAuth;
   /**
-   * `incremental`: org listings sorted by update time, newest first, stopping at the last
-   * pass; only changed repositories are read. `full`: every pass lists every repository, so
+   * `incremental`: org listings sorted by update time and by push time, newest first,
+   * stopping at the last pass; only changed or pushed repositories are read. `full`: every pass lists every repository, so
    * one that disappears can be archived or deleted downstream.
    * @default 'incremental'
    */
@@ -73,8 +73,8 @@ const REPOS_UNIT = 'repos';
 
 /**
  * Reads GitHub repositories as records keyed on the repository id: one unit per organisation
- * plus one for named repositories. Incremental org reads list by update time and stop at the
- * previous pass, so a no-change run costs one request per organisation.
+ * plus one for named repositories. Incremental org reads list by update time, then by push
+ * time, each stopping at the previous pass: a no-change run costs two requests per org.
  */
 export function source(options: GitHubSourceOptions): Source {
   if (!options.client && !options.auth) {
@@ -181,7 +181,18 @@ async function* readUnit(
     // A targeted refresh: the listing cannot be filtered by id, so read the org in full.
     yield* readFull(context, org, null);
   } else if ((options.mode ?? 'incremental') === 'incremental') {
-    yield* readIncremental(context, org, readOptions.cursor);
+    yield* readIncremental(
+      readOptions.cursor,
+      (sort, page) =>
+        client.listOrgRepos({
+          org,
+          sort,
+          perPage: settings.perPage,
+          page,
+          signal: readOptions.signal,
+        }),
+      (repos) => toRecords(context, repos),
+    );
   } else {
     yield* readFull(context, org, readOptions.cursor);
   }
@@ -191,47 +202,6 @@ interface ReadContext {
   readonly settings: Settings;
   readonly client: GitHubClient;
   readonly readOptions: ReadOptions;
-}
-
-async function* readIncremental(
-  context: ReadContext,
-  org: string,
-  cursor: Cursor,
-): AsyncGenerator<SourcePage> {
-  const { since, pass } = parseIncremental(cursor);
-  let page = pass?.page ?? 1;
-  let mark: Mark | null = pass?.mark ?? null;
-  for (;;) {
-    const listing = await context.client.listOrgRepos({
-      org,
-      sort: 'updated',
-      perPage: context.settings.perPage,
-      page,
-      signal: context.readOptions.signal,
-    });
-    const changed: GitHubRepo[] = [];
-    let reachedSince = false;
-    for (const repo of listing.repos) {
-      const state = classify(repo, since);
-      if (state === 'stop') {
-        reachedSince = true;
-        break;
-      }
-      if (state === 'seen') continue;
-      mark = advance(mark, repo);
-      changed.push(repo);
-    }
-    const done = reachedSince || !listing.hasNext;
-    const records = await toRecords(context, changed);
-    yield {
-      records,
-      cursor: (done
-        ? { since: merge(since, mark), pass: null }
-        : { since, pass: { page: page + 1, mark } }) as unknown as Cursor,
-    };
-    if (done) return;
-    page++;
-  }
 }
 
 async function* readFull(
@@ -309,15 +279,4 @@ function checkUnit({ options }: Settings, unit: string): void {
 
 function isExcluded({ excluded }: Settings, repo: GitHubRepo): boolean {
   return excluded.has(repo.full_name.toLowerCase()) || excluded.has(repo.name.toLowerCase());
-}
-
-/** The mark after a complete pass: the newer of the two, ids merged when they tie. */
-function merge(since: Mark | null, mark: Mark | null): Mark | null {
-  if (!mark) return since;
-  if (!since) return mark;
-  const a = Date.parse(since.at);
-  const b = Date.parse(mark.at);
-  if (b > a) return mark;
-  if (b < a) return since;
-  return { at: since.at, ids: [...new Set([...since.ids, ...mark.ids])] };
 }
