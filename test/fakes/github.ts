@@ -1,5 +1,11 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import {
+  type FakeHandler,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type RateLimit,
+} from './fake-server.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -33,6 +39,11 @@ export interface FakeGitHubOptions {
 
 const DOCS = 'https://docs.github.com/rest';
 
+/** The 403s GitHub answers that are not rate limits, each with the body GitHub sends. */
+export type ForbiddenKind = 'saml' | 'ip-allow-list' | 'integration';
+
+const PRIMARY_LIMIT = 5000;
+
 /** GitHub's error body: `{ message, documentation_url, status }`. */
 function githubError(status: number, _code: string, message: string): unknown {
   const text =
@@ -57,6 +68,8 @@ export class FakeGitHub {
   beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
   #minted = 0;
+  #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
+  #used = 0;
 
   constructor(options: FakeGitHubOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['ghp_test']);
@@ -74,7 +87,13 @@ export class FakeGitHub {
       isValidToken: (token) => token !== undefined && this.#tokens.has(token),
     });
     const app = options.app;
-    this.server
+    const router = {
+      route: (method: string, path: string, handler: FakeHandler) => {
+        this.server.route(method, path, (request) => this.#answer(request, handler));
+        return router;
+      },
+    };
+    router
       .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
       .route('GET', '/repos/:owner/:repo', ({ params }) => {
         const repo = this.#find(params.owner!, params.repo!);
@@ -140,6 +159,34 @@ export class FakeGitHub {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /**
+   * Answers requests whose path matches with one of GitHub's 403s that no retry fixes: SAML
+   * SSO enforcement (with `x-github-sso`), an IP allow list, or an app lacking a permission.
+   * `undefined` lifts it.
+   */
+  forbid(kind: ForbiddenKind | undefined, path = /./): void {
+    this.#forbidden = kind ? { kind, path } : undefined;
+  }
+
+  /** Every answer carries the primary rate limit's headers, as GitHub's do. */
+  async #answer(request: FakeRequest, handler: FakeHandler): Promise<FakeResponse> {
+    this.#used++;
+    const reset = Math.ceil(Date.now() / 3_600_000) * 3600;
+    const headers = {
+      'x-ratelimit-limit': String(PRIMARY_LIMIT),
+      'x-ratelimit-remaining': String(Math.max(0, PRIMARY_LIMIT - this.#used)),
+      'x-ratelimit-used': String(this.#used),
+      'x-ratelimit-reset': String(reset),
+      'x-ratelimit-resource': 'core',
+    };
+    const forbidden = this.#forbidden;
+    const response =
+      forbidden && forbidden.path.test(request.path)
+        ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
+        : await handler(request);
+    return { ...response, headers: { ...headers, ...response.headers } };
   }
 
   revokeToken(token: string): void {
@@ -263,6 +310,24 @@ export class FakeGitHub {
       headers: links.length > 0 ? { link: links.join(', ') } : {},
     };
   }
+}
+
+function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
+  const message = {
+    saml: 'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.',
+    'ip-allow-list': `Although you appear to have the correct authorization credentials, the \`${org}\` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.`,
+    integration: 'Resource not accessible by integration',
+  }[kind];
+  return {
+    status: 403,
+    body: { message, documentation_url: DOCS, status: '403' },
+    headers:
+      kind === 'saml'
+        ? {
+            'x-github-sso': `required; url=https://github.com/orgs/${org}/sso?authorization_request=A1B2`,
+          }
+        : {},
+  };
 }
 
 function notFound(): FakeResponse {

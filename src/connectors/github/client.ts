@@ -192,7 +192,10 @@ function splitName(fullName: string): [string, string] {
   return [owner, repo];
 }
 
-/** 401 (and a 403 that is not a rate limit) means the credential is wrong: only a person can fix it. */
+/**
+ * 401, and a 403 that is not a rate limit, mean only a person can fix it: the run pauses with
+ * what they have to do. Rate-limit 403s were waited out by the throttling plugin already.
+ */
 async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
   try {
     return await request();
@@ -203,8 +206,33 @@ async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
         cause: error,
       });
     }
+    const reason = status === 403 ? forbiddenReason(error) : null;
+    if (reason) {
+      throw new AuthError(`GitHub refused (403) to ${what}: ${reason}`, { cause: error });
+    }
     throw error;
   }
+}
+
+/** What a person has to do about a 403, or null when it is a rate limit (retry later). */
+function forbiddenReason(error: unknown): string | null {
+  const response = (error as { response?: { headers?: Record<string, string>; data?: unknown } })
+    .response;
+  const headers = response?.headers ?? {};
+  const message = String((response?.data as { message?: unknown } | undefined)?.message ?? '');
+  if (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message)) return null;
+  const sso = headers['x-github-sso'];
+  if (sso !== undefined || /SAML/i.test(message)) {
+    const url = /url=(\S+)/.exec(sso ?? '')?.[1];
+    return `the organization enforces SAML single sign-on; authorize the token for it${url ? ` at ${url}` : ''}`;
+  }
+  if (/IP allow list/i.test(message)) {
+    return "the organization's IP allow list does not include this machine's address; ask an owner to add it";
+  }
+  if (/not accessible by (integration|personal access token)/i.test(message)) {
+    return 'the token or GitHub App lacks a permission this needs (repository metadata/contents: read); grant it';
+  }
+  return message ? `${message}; check the token's access` : "check the token's access";
 }
 
 function withTimeout(timeoutMs: number): typeof fetch {
