@@ -49,6 +49,14 @@ function notionError(status: number, code: string, message: string): unknown {
   return { object: 'error', status, code: known, message, request_id: randomUUID() };
 }
 
+function restricted(): FakeResponse {
+  return fail(
+    403,
+    'restricted_resource',
+    "Given the bearer token used, the client doesn't have permission to perform this operation.",
+  );
+}
+
 function fail(status: number, code: string, message: string): FakeResponse {
   return { status, body: notionError(status, code, message) };
 }
@@ -73,6 +81,8 @@ export class FakeNotion {
   /** refresh token -> access token it belongs to. */
   readonly #refreshTokens = new Map<string, string>();
   #clock: () => number = Date.now;
+  /** Pages not shared with the integration: Notion answers 403 restricted_resource. */
+  readonly #restricted = new Set<string>();
 
   constructor(options: FakeNotionOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['secret_test']);
@@ -99,7 +109,9 @@ export class FakeNotion {
         const page = this.pages.get(params.id!);
         return page ? { status: 200, body: pageJson(page) } : this.#missing(params.id!);
       })
-      .route('PATCH', '/v1/pages/:id', (request) => this.#updatePage(request))
+      .route('PATCH', '/v1/pages/:id', (request) =>
+        this.#restricted.has(request.params.id!) ? restricted() : this.#updatePage(request),
+      )
       .route('GET', '/v1/blocks/:id/children', (request) => this.#listChildren(request))
       .route('PATCH', '/v1/blocks/:id/children', (request) => this.#appendChildren(request))
       .route('POST', '/v1/oauth/token', (request) => this.#token(request, oauth));
@@ -121,6 +133,11 @@ export class FakeNotion {
   /** Replaces the clock used for `last_edited_time` (tests that need several minutes). */
   setClock(clock: () => number): void {
     this.#clock = clock;
+  }
+
+  /** Un-shares a page from the integration: writes to it answer 403 restricted_resource. */
+  restrict(pageId: string): void {
+    this.#restricted.add(pageId);
   }
 
   revokeToken(token: string): void {

@@ -15,6 +15,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
+import { forbiddenObjectResult } from '../support/index.js';
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import { encodeValue, type NotionPropertyType, WRITABLE_TYPES } from './encode.js';
 import { batches, markdownToBlocks } from './markdown-blocks.js';
@@ -359,6 +360,8 @@ function createSession(
     try {
       return await writeOne(op);
     } catch (error) {
+      const forbidden = forbiddenObjectResult(op, error);
+      if (forbidden) return forbidden;
       if (isAuthError(error)) {
         refused = describeError(error);
         return { status: 'auth', error: refused };

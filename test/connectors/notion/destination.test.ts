@@ -267,6 +267,26 @@ describe('notion destination', () => {
     expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
   });
 
+  it('dead-letters the record of a page not shared with the integration (403), writing the others', async () => {
+    const records = repoRecords(6);
+    const pipeline = notionPipeline({ records: () => records, destination: destinationOptions() });
+    await runPipeline({ store, pipeline, unit: 'all' });
+    const link = (await store.getLinks('repos', [records[2]!.key])).get(records[2]!.key)!;
+    fake.restrict(link.destId);
+    records.forEach((record, index) => {
+      records[index] = { ...record, fields: { ...record.fields, stars: 1000 + index } };
+    });
+    const result = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(result.status).toBe('succeeded');
+    expect(result.pausedReason).toBeNull();
+    expect(result.stats.updated).toBe(5);
+    expect(result.stats.failed).toBe(1);
+    const [letter] = await store.listDeadLetters({ pipeline: 'repos' });
+    expect(letter!.key).toBe(records[2]!.key);
+    expect(letter!.error).toMatch(/403 restricted_resource/);
+    expect(letter!.error).toMatch(/share the object with the integration/);
+  });
+
   it('pauses with "re-authorize" on a revoked token and stops writing', async () => {
     const records = repoRecords(10);
     const pipeline = notionPipeline({ records: () => records, destination: destinationOptions() });
