@@ -37,6 +37,8 @@ export interface FakeNotionOptions {
   rateLimit?: RateLimit;
   /** A public integration's OAuth client, for `POST /v1/oauth/token`. */
   oauthClient?: { clientId: string; clientSecret: string };
+  /** Rows one data source query returns at most (Notion: 10,000); tests scale it down. */
+  queryResultLimit?: number;
 }
 
 const MAX_TEXT = 2000;
@@ -83,9 +85,11 @@ export class FakeNotion {
   #clock: () => number = Date.now;
   /** Pages not shared with the integration: Notion answers 403 restricted_resource. */
   readonly #restricted = new Set<string>();
+  readonly #queryResultLimit: number;
 
   constructor(options: FakeNotionOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['secret_test']);
+    this.#queryResultLimit = options.queryResultLimit ?? 10_000;
     const oauth = options.oauthClient;
     this.server = new FakeServer({
       name: 'Notion',
@@ -287,8 +291,12 @@ export class FakeNotion {
       start = results.findIndex((page) => page.id === query.start_cursor);
       if (start < 0) return fail(400, 'validation_error', 'The start_cursor provided is invalid.');
     }
-    const slice = results.slice(start, start + pageSize);
-    const next = results[start + pageSize];
+    // One query (one filter and sort) serves at most the first `limit` rows, then says so.
+    const limit = this.#queryResultLimit;
+    const end = Math.min(start + pageSize, limit);
+    const slice = results.slice(start, end);
+    const next = end < limit ? results[end] : undefined;
+    const incomplete = end >= limit && results.length > limit;
     results = slice;
     return {
       status: 200,
@@ -297,6 +305,9 @@ export class FakeNotion {
         results: results.map(pageJson),
         next_cursor: next?.id ?? null,
         has_more: next !== undefined,
+        request_status: incomplete
+          ? { type: 'incomplete', incomplete_reason: 'query_result_limit_reached' }
+          : { type: 'complete' },
         type: 'page_or_data_source',
         page_or_data_source: {},
       },

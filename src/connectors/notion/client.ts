@@ -10,6 +10,7 @@ export interface NotionSchemaProperty {
 /** A page as queries and writes return it (the fields keepsync reads). */
 export interface NotionPage {
   readonly id: string;
+  readonly created_time?: string;
   readonly last_edited_time: string;
   readonly in_trash?: boolean;
   readonly parent?: { readonly data_source_id?: string };
@@ -27,6 +28,8 @@ export interface NotionQueryResult {
   readonly results: readonly NotionPage[];
   readonly next_cursor: string | null;
   readonly has_more: boolean;
+  /** "incomplete" when the query hit Notion's per-query result limit (10,000 rows). */
+  readonly request_status?: { readonly type: 'complete' | 'incomplete' };
 }
 
 export interface NotionTokenResponse {

@@ -16,6 +16,7 @@ import { createNotionClient, type NotionClient, type NotionPage } from './client
 import type { NotionAuth } from './destination.js';
 import { tokenSourceFor } from './destination.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
+import { queryEdited } from './windows.js';
 
 export interface NotionSourceOptions {
   /** Data sources to read, each its own unit `ds:<id>`. */
@@ -182,27 +183,21 @@ async function* readUnit(
   readOptions: ReadOptions,
 ): AsyncGenerator<SourcePage> {
   const { dataSourceId, client, request } = await connect(options, unit, readOptions);
-  const since = sinceOf(readOptions.cursor);
-  let latest = since;
-  let startCursor: string | undefined;
-  do {
-    const result = await request(`POST /v1/data_sources/${dataSourceId}/query`, (token) =>
-      client.query(token, dataSourceId, {
-        ...(since
-          ? { filter: { timestamp: 'last_edited_time', last_edited_time: { on_or_after: since } } }
-          : {}),
-        sorts: [{ timestamp: 'last_edited_time', direction: 'ascending' }],
-        start_cursor: startCursor,
-        page_size: options.pageSize ?? 100,
-      }),
-    );
-    const records = result.results.map((page) => pageRecord(page, options.keyProperty));
-    for (const page of result.results) {
+  let latest = sinceOf(readOptions.cursor);
+  const results = queryEdited({
+    dataSourceId,
+    client,
+    request,
+    pageSize: options.pageSize ?? 100,
+    since: latest,
+  });
+  for await (const pages of results) {
+    const records = pages.map((page) => pageRecord(page, options.keyProperty));
+    for (const page of pages) {
       if (!latest || page.last_edited_time > latest) latest = page.last_edited_time;
     }
-    startCursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
     yield { records, cursor: latest === null ? null : ({ since: latest } as Cursor) };
-  } while (startCursor);
+  }
 }
 
 function sinceOf(cursor: Cursor): string | null {
