@@ -182,10 +182,9 @@ export class FakeGitHub {
       'x-ratelimit-resource': 'core',
     };
     const forbidden = this.#forbidden;
-    const response =
-      forbidden && forbidden.path.test(request.path)
-        ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
-        : await handler(request);
+    const response = forbidden?.path.test(request.path)
+      ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
+      : await handler(request);
     return { ...response, headers: { ...headers, ...response.headers } };
   }
 
