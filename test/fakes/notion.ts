@@ -86,6 +86,9 @@ export class FakeNotion {
   /** Pages not shared with the integration: Notion answers 403 restricted_resource. */
   readonly #restricted = new Set<string>();
   readonly #queryResultLimit: number;
+  /** Real time each page was created, for the query visibility lag. */
+  readonly #madeAt = new Map<string, number>();
+  #queryLagMs = 0;
 
   constructor(options: FakeNotionOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['secret_test']);
@@ -137,6 +140,14 @@ export class FakeNotion {
   /** Replaces the clock used for `last_edited_time` (tests that need several minutes). */
   setClock(clock: () => number): void {
     this.#clock = clock;
+  }
+
+  /**
+   * Queries see a page only this long after it was created, as Notion's do (a few seconds);
+   * retrieving it by id sees it at once.
+   */
+  setQueryLag(ms: number): void {
+    this.#queryLagMs = ms;
   }
 
   /** Un-shares a page from the integration: writes to it answer 403 restricted_resource. */
@@ -271,8 +282,11 @@ export class FakeNotion {
     if (pageSize > MAX_PAGE_SIZE) {
       return fail(400, 'validation_error', 'body.page_size should be ≤ `100`.');
     }
+    const visibleBefore = Date.now() - this.#queryLagMs;
     let results = this.pagesOf(source.id).filter(
-      (page) => query.filter === undefined || matches(page, query.filter),
+      (page) =>
+        (this.#madeAt.get(page.id) ?? 0) <= visibleBefore &&
+        (query.filter === undefined || matches(page, query.filter)),
     );
     const sorts = query.sorts ?? [{ timestamp: 'created_time', direction: 'descending' }];
     results.sort((a, b) => {
@@ -334,6 +348,7 @@ export class FakeNotion {
     if (typeof properties === 'string') return fail(400, 'validation_error', properties);
     const now = this.#clock();
     const id = randomUUID();
+    this.#madeAt.set(id, Date.now());
     for (const [name, schema] of Object.entries(source.properties)) {
       properties[name] ??= emptyValue(schema);
     }

@@ -267,6 +267,22 @@ describe('notion destination', () => {
     expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
   });
 
+  it('does not duplicate a lost create while queries do not see new pages yet (2 s lag)', async () => {
+    fake.setQueryLag(2_000);
+    fake.server.inject({ kind: 'drop', method: 'POST', path: /^\/v1\/pages$/ });
+    const records = repoRecords(3);
+    const result = await runPipeline({
+      store,
+      pipeline: notionPipeline({
+        records: () => records,
+        destination: destinationOptions({ timeoutMs: 5_000, concurrency: 1 }),
+      }),
+      unit: 'all',
+    });
+    expect(result.status).toBe('succeeded');
+    expect(fake.pagesOf(dataSourceId)).toHaveLength(3);
+  });
+
   it('dead-letters the record of a page not shared with the integration (403), writing the others', async () => {
     const records = repoRecords(6);
     const pipeline = notionPipeline({ records: () => records, destination: destinationOptions() });
