@@ -339,12 +339,18 @@ export class FakeAsana {
   }
 }
 
+const MAX_TEXT_VALUE = 1024;
+
 function checkFieldValue(field: FakeCustomField, value: unknown): string | null {
   if (value === null) return null;
   const bad = `custom_fields: Invalid value for ${field.resource_subtype} custom field ${field.gid}`;
   switch (field.resource_subtype) {
     case 'text':
-      return typeof value === 'string' ? null : bad;
+      if (typeof value !== 'string') return bad;
+      // Asana limits text custom field values to 1,024 characters.
+      return value.length > MAX_TEXT_VALUE
+        ? `custom_fields: Text value for custom field ${field.gid} must be at most ${MAX_TEXT_VALUE} characters`
+        : null;
     case 'number':
       return typeof value === 'number' ? null : bad;
     case 'date':
