@@ -39,12 +39,42 @@ export interface SourcePage {
  */
 export type SourceMode = 'full' | 'incremental';
 
+export interface ConfirmOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly telemetry: ConnectorTelemetry;
+}
+
+/** What a source found when it looked up keys a complete pass did not list. */
+export interface MissingCheck {
+  /** Keys the source confirms are gone from the unit (deleted, or moved out of it). */
+  readonly gone: readonly string[];
+  /**
+   * Records that still exist though the listing skipped them (it shifted between pages);
+   * the engine writes them as part of the pass. A key in neither list is kept untouched.
+   */
+  readonly found: readonly SyncRecord[];
+}
+
 export interface Source {
   readonly name: string;
   readonly mode: SourceMode;
   units(): readonly SourceUnit[] | Promise<readonly SourceUnit[]>;
   /** Reads one unit as a lazy sequence of pages. */
   read(unit: string, options: ReadOptions): AsyncIterable<SourcePage>;
+  /**
+   * Looks up, by key, records a complete full pass did not list, before the engine archives
+   * or deletes them: a page-numbered or offset listing shifts when a record is deleted
+   * between two page requests, and the record after it is never listed.
+   *
+   * A source without it cannot confirm. The engine then reads the unit once more and
+   * removes only the keys missing from both listings: a shift hides a record again only if
+   * another deletion lands at the same place during the second read.
+   */
+  confirmMissing?(
+    unit: string,
+    keys: readonly string[],
+    options: ConfirmOptions,
+  ): Promise<MissingCheck>;
 }
 
 export type WriteOp =

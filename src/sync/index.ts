@@ -1,7 +1,9 @@
 export type {
+  ConfirmOptions,
   ConnectorTelemetry,
   Destination,
   DestinationSession,
+  MissingCheck,
   ReadOptions,
   SessionContext,
   Source,

@@ -1,5 +1,5 @@
-import { type Cursor, KeepsyncError } from '../model/index.js';
-import type { ReadOptions, Source, SourcePage } from './contracts.js';
+import { type Cursor, KeepsyncError, type SyncRecord } from '../model/index.js';
+import type { ConfirmOptions, MissingCheck, ReadOptions, Source, SourcePage } from './contracts.js';
 import { dedupeByKey } from './route.js';
 
 export interface MergeSourcesOptions {
@@ -34,12 +34,47 @@ export function mergeSources(options: MergeSourcesOptions): Source {
       `Expected merged sources of ${options.name} to have distinct names`,
     );
   }
-  return {
+  const merged: Source = {
     name: options.name,
     mode: options.sources.every((source) => source.mode === 'full') ? 'full' : 'incremental',
     units: () => [{ id: 'all' }],
     read: (_unit, readOptions) => readMerged(options, readOptions),
   };
+  // Canonical keys cannot be mapped back to each source's keys, so only identity keys confirm.
+  const confirms =
+    !options.canonicalKey && options.sources.every((source) => source.confirmMissing);
+  if (!confirms) return merged;
+  return {
+    ...merged,
+    confirmMissing: (_unit, keys, confirmOptions) =>
+      confirmMerged(options.sources, keys, confirmOptions),
+  };
+}
+
+/** A key is gone only when every unit of every source says so; the newest found record wins. */
+async function confirmMerged(
+  sources: readonly Source[],
+  keys: readonly string[],
+  options: ConfirmOptions,
+): Promise<MissingCheck> {
+  const goneVotes = new Map<string, number>();
+  const found = new Map<string, SyncRecord>();
+  let lanes = 0;
+  for (const source of sources) {
+    for (const unit of await source.units()) {
+      lanes++;
+      const check = await source.confirmMissing!(unit.id, keys, options);
+      for (const key of new Set(check.gone)) goneVotes.set(key, (goneVotes.get(key) ?? 0) + 1);
+      for (const record of check.found) {
+        const kept = found.get(record.key);
+        const newer =
+          !kept || (record.updatedAt?.getTime() ?? 0) > (kept.updatedAt?.getTime() ?? 0);
+        if (newer) found.set(record.key, record);
+      }
+    }
+  }
+  const gone = keys.filter((key) => goneVotes.get(key) === lanes && !found.has(key));
+  return { gone, found: [...found.values()] };
 }
 
 async function* readMerged(

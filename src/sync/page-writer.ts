@@ -183,6 +183,21 @@ export class PageWriter {
   }
 
   /** Objects a full pass did not see are deleted or archived, in batches. */
+  /** Marks keys as seen by this pass without writing them: the source says they still exist. */
+  async markSeen(keys: readonly string[], passId: string): Promise<void> {
+    await this.#o.store.commitPage({
+      pipeline: this.#o.pipeline.name,
+      unit: this.#o.unit,
+      runId: this.#o.runId,
+      links: [],
+      seen: { passId, keys },
+      removedLinks: [],
+      deadLetters: [],
+      resolvedDeadLetters: [],
+      stats: this.#o.stats,
+    });
+  }
+
   async removeMissing(ops: readonly WriteOp[], passId: string): Promise<void> {
     const deadLetters: DeadLetterWrite[] = [];
     const writes = ops.map((op) => ({

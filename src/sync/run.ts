@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
+  type Cursor,
   describeError,
   isAuthError,
-  KeepsyncError,
+  type KeepsyncError,
   recordFromJson,
   type SyncRecord,
 } from '../model/index.js';
@@ -17,6 +18,7 @@ import {
 } from '../store/index.js';
 import type { ConnectorTelemetry, DestinationSession } from './contracts.js';
 import { type Logger, silentLogger } from './logger.js';
+import { removeMissing } from './missing.js';
 import { PageWriter } from './page-writer.js';
 import type { Pipeline } from './pipeline.js';
 import { routePage } from './route.js';
@@ -56,7 +58,6 @@ export interface RunResult {
 }
 
 export const REAUTHORIZE = 're-authorize, then resume';
-const MISSING_BATCH = 500;
 
 /**
  * Runs one (pipeline, unit): read pages, route, hash, plan against the store, write, and
@@ -171,48 +172,39 @@ async function finishRun(
 }
 
 async function readAndWrite(options: RunOptions, context: RunContext): Promise<void> {
-  const { store, pipeline, unit, signal } = options;
+  const { store, pipeline, unit } = options;
   const targeted = options.keys !== undefined;
-  const wanted = targeted ? new Set(options.keys) : null;
   const full = pipeline.source.mode === 'full' && !targeted;
   // Marking every record seen costs a write each; only a pipeline that acts on deletes needs it.
   const tracksPass = full && pipeline.deletes !== 'ignore';
   const saved: CursorState | null = targeted ? null : await store.getCursor(pipeline.name, unit);
   const passId = tracksPass ? (saved?.passId ?? randomUUID()) : undefined;
-  let cursor = saved?.cursor ?? null;
 
-  const pages = pipeline.source.read(unit, {
-    cursor: targeted ? null : cursor,
-    keys: options.keys,
-    signal,
-    telemetry: context.telemetry,
+  const completed = await readPass(options, context, {
+    cursor: targeted ? null : (saved?.cursor ?? null),
+    commitsCursor: !targeted,
+    passId,
   });
-  let completed = true;
-  let expectedTotal: number | undefined;
-  for await (const page of pages) {
-    // The source counts from where this run resumed; so does `read`.
-    expectedTotal ??= page.expectedTotal;
-    context.stats.read += page.records.length;
-    let records = await routePage(page.records, pipeline.route, { pipeline: pipeline.name, unit });
-    if (wanted) records = records.filter((record) => wanted.has(record.key));
-    cursor = page.cursor;
-    await context.writer.writePage(records, {
-      cursor: targeted ? undefined : { cursor, passId: passId ?? null },
-      passId,
-    });
-    options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
-    // In-memory sources and SQLite resolve without I/O; without this, signals and lease
-    // renewal timers would wait for the whole run.
-    await yieldToEventLoop();
-    if (signal?.aborted) {
-      completed = false;
-      break;
-    }
-  }
   if (!completed || targeted) return;
 
   if (full) {
-    if (passId) await removeMissing(options, context, passId);
+    if (passId) {
+      await removeMissing({
+        store,
+        pipeline,
+        unit,
+        passId,
+        writer: context.writer,
+        telemetry: context.telemetry,
+        signal: options.signal,
+        onFound: (count) => {
+          context.stats.read += count;
+        },
+        reread: async () => {
+          await readPass(options, context, { cursor: null, commitsCursor: false, passId });
+        },
+      });
+    }
     // A complete full pass starts over next time.
     await store.commitPage({
       pipeline: pipeline.name,
@@ -228,30 +220,43 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
   }
 }
 
-async function removeMissing(
+interface PassPlan {
+  readonly cursor: Cursor;
+  /** False for targeted runs and for a second listing that confirms deletes. */
+  readonly commitsCursor: boolean;
+  readonly passId: string | undefined;
+}
+
+/** Reads the unit from `cursor` to its end, writing page by page; false when aborted. */
+async function readPass(
   options: RunOptions,
   context: RunContext,
-  passId: string,
-): Promise<void> {
-  const { store, pipeline, unit } = options;
-  const total = await store.countLinks(pipeline.name, unit);
-  const allowed = Math.floor(total * pipeline.deleteGuard.maxShare);
-  const first = await store.listUnseenLinks(pipeline.name, unit, passId, allowed + 1);
-  if (total >= pipeline.deleteGuard.minLinks && first.length > allowed) {
-    throw new KeepsyncError(
-      'DELETE_GUARD',
-      `Delete guard: this pass of pipeline ${pipeline.name} unit ${unit} would remove more than ` +
-        `${Math.round(pipeline.deleteGuard.maxShare * 100)}% of its ${total} objects; nothing was removed. ` +
-        'Check the source, or raise deleteGuard.maxShare.',
-    );
+  plan: PassPlan,
+): Promise<boolean> {
+  const { pipeline, unit, signal } = options;
+  const wanted = options.keys ? new Set(options.keys) : null;
+  const pages = pipeline.source.read(unit, {
+    cursor: plan.cursor,
+    keys: options.keys,
+    signal,
+    telemetry: context.telemetry,
+  });
+  let expectedTotal: number | undefined;
+  for await (const page of pages) {
+    // The source counts from where this run resumed; so does `read`.
+    expectedTotal ??= page.expectedTotal;
+    context.stats.read += page.records.length;
+    let records = await routePage(page.records, pipeline.route, { pipeline: pipeline.name, unit });
+    if (wanted) records = records.filter((record) => wanted.has(record.key));
+    await context.writer.writePage(records, {
+      cursor: plan.commitsCursor ? { cursor: page.cursor, passId: plan.passId ?? null } : undefined,
+      passId: plan.passId,
+    });
+    options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
+    // In-memory sources and SQLite resolve without I/O; without this, signals and lease
+    // renewal timers would wait for the whole run.
+    await yieldToEventLoop();
+    if (signal?.aborted) return false;
   }
-  const kind = pipeline.deletes === 'delete' ? 'delete' : 'archive';
-  for (;;) {
-    const missing = await store.listUnseenLinks(pipeline.name, unit, passId, MISSING_BATCH);
-    if (missing.length === 0) return;
-    await context.writer.removeMissing(
-      missing.map((link) => ({ kind, key: link.key, destId: link.destId })),
-      passId,
-    );
-  }
+  return true;
 }

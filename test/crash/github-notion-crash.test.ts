@@ -47,13 +47,14 @@ describe('GitHub -> Notion crash safety', () => {
         .find((page) => FakeNotion.plain(page.properties['Repo ID']) === '1123')!;
       expect(FakeNotion.plain(sample.properties.Name)).toBe('repo-123');
 
-      // A run after everything is synced reads one GitHub page and writes nothing to Notion.
+      // A run after everything is synced reads one GitHub page per listing (update time, push
+      // time) and writes nothing to Notion.
       notionFake.server.resetCounts();
       githubFake.server.resetCounts();
       const idle = await runWorker(worker, args, null);
       expect(idle.stdout).toContain('"created":0');
       expect(notionFake.server.writes([/\/query$/])).toBe(0);
-      expect(githubFake.server.requests).toHaveLength(1);
+      expect(githubFake.server.requests).toHaveLength(2);
     } finally {
       await githubFake.close();
       await notionFake.close();

@@ -47,6 +47,10 @@ function asanaError(status: number, _code: string, message: string): unknown {
   };
 }
 
+function forbidden(): FakeResponse {
+  return fail(403, 'Forbidden');
+}
+
 function fail(status: number, message: string): FakeResponse {
   return { status, body: asanaError(status, '', message) };
 }
@@ -62,6 +66,8 @@ export class FakeAsana {
   readonly fields = new Map<string, FakeCustomField>();
   readonly #projects = new Map<string, string[]>();
   readonly #tokens: Set<string>;
+  /** Tasks this token may not see or change (in a project it has no access to). */
+  readonly #forbidden = new Set<string>();
   #nextGid = 1_200_000_000_000_000;
 
   constructor(options: FakeAsanaOptions = {}) {
@@ -97,8 +103,11 @@ export class FakeAsana {
           ? { status: 200, body: { data: this.#json(task, null) } }
           : this.#unknown(params.gid!);
       })
-      .route('PUT', `${BASE}/tasks/:gid`, (request) => this.#updateTask(request))
+      .route('PUT', `${BASE}/tasks/:gid`, (request) =>
+        this.#forbidden.has(request.params.gid!) ? forbidden() : this.#updateTask(request),
+      )
       .route('DELETE', `${BASE}/tasks/:gid`, ({ params }) => {
+        if (this.#forbidden.has(params.gid!)) return forbidden();
         const task = this.#find(params.gid!);
         if (!task) return this.#unknown(params.gid!);
         this.tasks.delete(task.gid);
@@ -118,6 +127,11 @@ export class FakeAsana {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /** From now on this task answers 403 Forbidden, as one in a project the token cannot reach. */
+  forbid(taskGid: string): void {
+    this.#forbidden.add(taskGid);
   }
 
   revokeToken(token: string): void {
@@ -325,12 +339,18 @@ export class FakeAsana {
   }
 }
 
+const MAX_TEXT_VALUE = 1024;
+
 function checkFieldValue(field: FakeCustomField, value: unknown): string | null {
   if (value === null) return null;
   const bad = `custom_fields: Invalid value for ${field.resource_subtype} custom field ${field.gid}`;
   switch (field.resource_subtype) {
     case 'text':
-      return typeof value === 'string' ? null : bad;
+      if (typeof value !== 'string') return bad;
+      // Asana limits text custom field values to 1,024 characters.
+      return value.length > MAX_TEXT_VALUE
+        ? `custom_fields: Text value for custom field ${field.gid} must be at most ${MAX_TEXT_VALUE} characters`
+        : null;
     case 'number':
       return typeof value === 'number' ? null : bad;
     case 'date':

@@ -1,5 +1,11 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import {
+  type FakeHandler,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type RateLimit,
+} from './fake-server.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -33,6 +39,11 @@ export interface FakeGitHubOptions {
 
 const DOCS = 'https://docs.github.com/rest';
 
+/** The 403s GitHub answers that are not rate limits, each with the body GitHub sends. */
+export type ForbiddenKind = 'saml' | 'ip-allow-list' | 'integration';
+
+const PRIMARY_LIMIT = 5000;
+
 /** GitHub's error body: `{ message, documentation_url, status }`. */
 function githubError(status: number, _code: string, message: string): unknown {
   const text =
@@ -49,8 +60,16 @@ function githubError(status: number, _code: string, message: string): unknown {
 export class FakeGitHub {
   readonly server: FakeServer;
   readonly repos = new Map<number, FakeRepo>();
+  /**
+   * Called before an org listing page is served, with the page number asked for: a test
+   * deletes or adds repositories here to make the listing shift between page requests,
+   * as GitHub's page-numbered listings do.
+   */
+  beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
   #minted = 0;
+  #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
+  #used = 0;
 
   constructor(options: FakeGitHubOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['ghp_test']);
@@ -68,10 +87,20 @@ export class FakeGitHub {
       isValidToken: (token) => token !== undefined && this.#tokens.has(token),
     });
     const app = options.app;
-    this.server
+    const router = {
+      route: (method: string, path: string, handler: FakeHandler) => {
+        this.server.route(method, path, (request) => this.#answer(request, handler));
+        return router;
+      },
+    };
+    router
       .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
       .route('GET', '/repos/:owner/:repo', ({ params }) => {
         const repo = this.#find(params.owner!, params.repo!);
+        return repo ? { status: 200, body: this.toJson(repo) } : notFound();
+      })
+      .route('GET', '/repositories/:id', ({ params }) => {
+        const repo = this.repos.get(Number(params.id));
         return repo ? { status: 200, body: this.toJson(repo) } : notFound();
       })
       .route('GET', '/repos/:owner/:repo/readme', ({ params }) => {
@@ -132,6 +161,33 @@ export class FakeGitHub {
     return this.server.close();
   }
 
+  /**
+   * Answers requests whose path matches with one of GitHub's 403s that no retry fixes: SAML
+   * SSO enforcement (with `x-github-sso`), an IP allow list, or an app lacking a permission.
+   * `undefined` lifts it.
+   */
+  forbid(kind: ForbiddenKind | undefined, path = /./): void {
+    this.#forbidden = kind ? { kind, path } : undefined;
+  }
+
+  /** Every answer carries the primary rate limit's headers, as GitHub's do. */
+  async #answer(request: FakeRequest, handler: FakeHandler): Promise<FakeResponse> {
+    this.#used++;
+    const reset = Math.ceil(Date.now() / 3_600_000) * 3600;
+    const headers = {
+      'x-ratelimit-limit': String(PRIMARY_LIMIT),
+      'x-ratelimit-remaining': String(Math.max(0, PRIMARY_LIMIT - this.#used)),
+      'x-ratelimit-used': String(this.#used),
+      'x-ratelimit-reset': String(reset),
+      'x-ratelimit-resource': 'core',
+    };
+    const forbidden = this.#forbidden;
+    const response = forbidden?.path.test(request.path)
+      ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
+      : await handler(request);
+    return { ...response, headers: { ...headers, ...response.headers } };
+  }
+
   revokeToken(token: string): void {
     this.#tokens.delete(token);
   }
@@ -176,6 +232,14 @@ export class FakeGitHub {
     Object.assign(repo, patch, { updated_at: at.toISOString().replace('.000Z', 'Z') });
   }
 
+  /** A push: `pushed_at` moves to `at` (and the README may change); `updated_at` does not. */
+  push(id: number, at: Date, readme?: string): void {
+    const repo = this.repos.get(id);
+    if (!repo) throw new Error(`no repo ${id}`);
+    repo.pushed_at = at.toISOString().replace('.000Z', 'Z');
+    if (readme !== undefined) repo.readme = readme;
+  }
+
   toJson(repo: FakeRepo): Record<string, unknown> {
     const fullName = `${repo.owner}/${repo.name}`;
     const { readme: _readme, owner, license, ...fields } = repo;
@@ -204,6 +268,7 @@ export class FakeGitHub {
 
   #listOrgRepos({ params, query }: FakeRequest): FakeResponse {
     const org = params.org!;
+    this.beforeListPage?.({ org, page: Math.max(1, Number(query.get('page') ?? 1)) });
     const all = [...this.repos.values()].filter(
       (repo) => repo.owner.toLowerCase() === org.toLowerCase(),
     );
@@ -244,6 +309,24 @@ export class FakeGitHub {
       headers: links.length > 0 ? { link: links.join(', ') } : {},
     };
   }
+}
+
+function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
+  const message = {
+    saml: 'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.',
+    'ip-allow-list': `Although you appear to have the correct authorization credentials, the \`${org}\` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.`,
+    integration: 'Resource not accessible by integration',
+  }[kind];
+  return {
+    status: 403,
+    body: { message, documentation_url: DOCS, status: '403' },
+    headers:
+      kind === 'saml'
+        ? {
+            'x-github-sso': `required; url=https://github.com/orgs/${org}/sso?authorization_request=A1B2`,
+          }
+        : {},
+  };
 }
 
 function notFound(): FakeResponse {

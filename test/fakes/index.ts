@@ -10,5 +10,10 @@ export {
   type RateLimit,
   type SeenRequest,
 } from './fake-server.js';
-export { FakeGitHub, type FakeGitHubOptions, type FakeRepo } from './github.js';
+export {
+  FakeGitHub,
+  type FakeGitHubOptions,
+  type FakeRepo,
+  type ForbiddenKind,
+} from './github.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';

@@ -37,6 +37,8 @@ export interface FakeNotionOptions {
   rateLimit?: RateLimit;
   /** A public integration's OAuth client, for `POST /v1/oauth/token`. */
   oauthClient?: { clientId: string; clientSecret: string };
+  /** Rows one data source query returns at most (Notion: 10,000); tests scale it down. */
+  queryResultLimit?: number;
 }
 
 const MAX_TEXT = 2000;
@@ -47,6 +49,14 @@ const MAX_PAGE_SIZE = 100;
 function notionError(status: number, code: string, message: string): unknown {
   const known = status === 401 ? 'unauthorized' : status === 404 ? 'object_not_found' : code;
   return { object: 'error', status, code: known, message, request_id: randomUUID() };
+}
+
+function restricted(): FakeResponse {
+  return fail(
+    403,
+    'restricted_resource',
+    "Given the bearer token used, the client doesn't have permission to perform this operation.",
+  );
 }
 
 function fail(status: number, code: string, message: string): FakeResponse {
@@ -73,9 +83,16 @@ export class FakeNotion {
   /** refresh token -> access token it belongs to. */
   readonly #refreshTokens = new Map<string, string>();
   #clock: () => number = Date.now;
+  /** Pages not shared with the integration: Notion answers 403 restricted_resource. */
+  readonly #restricted = new Set<string>();
+  readonly #queryResultLimit: number;
+  /** Real time each page was created, for the query visibility lag. */
+  readonly #madeAt = new Map<string, number>();
+  #queryLagMs = 0;
 
   constructor(options: FakeNotionOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['secret_test']);
+    this.#queryResultLimit = options.queryResultLimit ?? 10_000;
     const oauth = options.oauthClient;
     this.server = new FakeServer({
       name: 'Notion',
@@ -99,7 +116,9 @@ export class FakeNotion {
         const page = this.pages.get(params.id!);
         return page ? { status: 200, body: pageJson(page) } : this.#missing(params.id!);
       })
-      .route('PATCH', '/v1/pages/:id', (request) => this.#updatePage(request))
+      .route('PATCH', '/v1/pages/:id', (request) =>
+        this.#restricted.has(request.params.id!) ? restricted() : this.#updatePage(request),
+      )
       .route('GET', '/v1/blocks/:id/children', (request) => this.#listChildren(request))
       .route('PATCH', '/v1/blocks/:id/children', (request) => this.#appendChildren(request))
       .route('POST', '/v1/oauth/token', (request) => this.#token(request, oauth));
@@ -121,6 +140,19 @@ export class FakeNotion {
   /** Replaces the clock used for `last_edited_time` (tests that need several minutes). */
   setClock(clock: () => number): void {
     this.#clock = clock;
+  }
+
+  /**
+   * Queries see a page only this long after it was created, as Notion's do (a few seconds);
+   * retrieving it by id sees it at once.
+   */
+  setQueryLag(ms: number): void {
+    this.#queryLagMs = ms;
+  }
+
+  /** Un-shares a page from the integration: writes to it answer 403 restricted_resource. */
+  restrict(pageId: string): void {
+    this.#restricted.add(pageId);
   }
 
   revokeToken(token: string): void {
@@ -250,8 +282,11 @@ export class FakeNotion {
     if (pageSize > MAX_PAGE_SIZE) {
       return fail(400, 'validation_error', 'body.page_size should be ≤ `100`.');
     }
+    const visibleBefore = Date.now() - this.#queryLagMs;
     let results = this.pagesOf(source.id).filter(
-      (page) => query.filter === undefined || matches(page, query.filter),
+      (page) =>
+        (this.#madeAt.get(page.id) ?? 0) <= visibleBefore &&
+        (query.filter === undefined || matches(page, query.filter)),
     );
     const sorts = query.sorts ?? [{ timestamp: 'created_time', direction: 'descending' }];
     results.sort((a, b) => {
@@ -270,8 +305,12 @@ export class FakeNotion {
       start = results.findIndex((page) => page.id === query.start_cursor);
       if (start < 0) return fail(400, 'validation_error', 'The start_cursor provided is invalid.');
     }
-    const slice = results.slice(start, start + pageSize);
-    const next = results[start + pageSize];
+    // One query (one filter and sort) serves at most the first `limit` rows, then says so.
+    const limit = this.#queryResultLimit;
+    const end = Math.min(start + pageSize, limit);
+    const slice = results.slice(start, end);
+    const next = end < limit ? results[end] : undefined;
+    const incomplete = end >= limit && results.length > limit;
     results = slice;
     return {
       status: 200,
@@ -280,6 +319,9 @@ export class FakeNotion {
         results: results.map(pageJson),
         next_cursor: next?.id ?? null,
         has_more: next !== undefined,
+        request_status: incomplete
+          ? { type: 'incomplete', incomplete_reason: 'query_result_limit_reached' }
+          : { type: 'complete' },
         type: 'page_or_data_source',
         page_or_data_source: {},
       },
@@ -306,6 +348,7 @@ export class FakeNotion {
     if (typeof properties === 'string') return fail(400, 'validation_error', properties);
     const now = this.#clock();
     const id = randomUUID();
+    this.#madeAt.set(id, Date.now());
     for (const [name, schema] of Object.entries(source.properties)) {
       properties[name] ??= emptyValue(schema);
     }

@@ -15,7 +15,14 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus, queueSignal, waitClock } from '../support/index.js';
+import {
+  ForbiddenError,
+  forbiddenObjectResult,
+  httpFailureOf,
+  isTransientStatus,
+  queueSignal,
+  waitClock,
+} from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
 
@@ -251,6 +258,8 @@ function createSession(options: AsanaDestinationOptions, resolved: Resolved): De
           try {
             return await writeOne(op);
           } catch (error) {
+            const forbidden = forbiddenObjectResult(op, error);
+            if (forbidden) return forbidden;
             if (error instanceof AuthError) {
               refused = error.message;
               return { status: 'auth', error: refused };
@@ -306,8 +315,11 @@ async function request<T>(
         if (isKeepsyncError(error)) throw error;
         const { status, retryAfterMs } = httpFailureOf(error);
         const message = describeAsanaFailure(what, status, error);
-        if (status === 401 || status === 403) {
+        if (status === 401) {
           throw new AuthError(`Asana refused the token: ${message}`, { cause: error });
+        }
+        if (status === 403) {
+          throw new ForbiddenError(`Asana refused access: ${message}`, { cause: error });
         }
         if (isTransientStatus(status)) {
           // A 429 was refused before it ran; no answer or a 5xx may have been applied.

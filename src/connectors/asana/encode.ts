@@ -6,6 +6,8 @@ export type AsanaTaskField = 'name' | 'notes' | 'completed' | 'due_on';
 
 /** Asana caps task notes at 65,535 characters. */
 export const MAX_NOTES = 65_535;
+/** Asana caps a text custom field's value at 1,024 characters. */
+export const MAX_TEXT_VALUE = 1024;
 
 interface Where {
   readonly key: string;
@@ -51,11 +53,23 @@ export function encodeCustomField(
   const target = `custom field \`${field.name}\` (${field.resource_subtype})`;
   if (value === null) return null;
   switch (field.resource_subtype) {
-    case 'text':
-      if (Array.isArray(value)) return value.map((item) => String(item)).join(', ');
-      if (value instanceof Date) return value.toISOString();
-      if (typeof value === 'object') return refuse(where, target, 'text', value);
-      return String(value);
+    case 'text': {
+      if (typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)) {
+        return refuse(where, target, 'text', value);
+      }
+      const text = Array.isArray(value)
+        ? value.map((item) => String(item)).join(', ')
+        : value instanceof Date
+          ? value.toISOString()
+          : String(value);
+      if (text.length > MAX_TEXT_VALUE) {
+        throw new RecordError(
+          `record ${where.key}: field \`${where.field}\` holds ${text.length} characters; Asana ${target} takes at most ${MAX_TEXT_VALUE}`,
+          { key: where.key, field: where.field },
+        );
+      }
+      return text;
+    }
     case 'number':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       return refuse(where, target, 'a finite number', value);

@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import type { MissingCheck, ReadOptions, Source, SourcePage } from '../../sync/index.js';
 import { parseRecordFile } from './format.js';
 import { type FileFormat, formatOfFile } from './naming.js';
 
@@ -41,7 +41,40 @@ export function source(options: FilesSourceOptions): Source {
     mode: 'full',
     units: () => [{ id: unit }],
     read: (unitId, readOptions) => readDirectory(options, pageSize, unit, unitId, readOptions),
+    confirmMissing: (unitId, keys) => {
+      checkUnit(options, unit, unitId);
+      return confirmMissing(options, keys);
+    },
   };
+}
+
+/**
+ * Reads every record file again and keeps the wanted keys: file names need not follow keys,
+ * so a key is gone only when no file in the directory holds it.
+ */
+async function confirmMissing(
+  options: FilesSourceOptions,
+  keys: readonly string[],
+): Promise<MissingCheck> {
+  const names = await listRecordFiles(options);
+  const wanted = new Set(keys);
+  const found = new Map<string, SyncRecord>();
+  for (let index = 0; index < names.length; index += READ_CONCURRENCY) {
+    const batch = names.slice(index, index + READ_CONCURRENCY);
+    for (const record of await Promise.all(batch.map((name) => readRecord(options.dir, name)))) {
+      if (wanted.has(record.key)) found.set(record.key, record);
+    }
+  }
+  return { gone: keys.filter((key) => !found.has(key)), found: [...found.values()] };
+}
+
+function checkUnit(options: FilesSourceOptions, unit: string, unitId: string): void {
+  if (unitId !== unit) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `The files source of ${options.dir} has no unit ${unitId}; its unit is ${unit}`,
+    );
+  }
 }
 
 async function* readDirectory(
@@ -51,12 +84,7 @@ async function* readDirectory(
   unitId: string,
   { cursor, keys, signal }: ReadOptions,
 ): AsyncGenerator<SourcePage> {
-  if (unitId !== unit) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `The files source of ${options.dir} has no unit ${unitId}; its unit is ${unit}`,
-    );
-  }
+  checkUnit(options, unit, unitId);
   // A targeted read lists everything and keeps the wanted keys, as file names need not follow keys.
   const wanted = keys ? new Set(keys) : null;
   const after = wanted ? null : lastFileName(cursor, options.dir);

@@ -7,6 +7,7 @@ export interface GitHubRepo {
   readonly id: number;
   readonly name: string;
   readonly full_name: string;
+  readonly owner?: { readonly login: string };
   readonly description: string | null;
   readonly html_url: string;
   readonly language?: string | null;
@@ -34,13 +35,15 @@ export interface RepoPage {
 export interface GitHubClient {
   listOrgRepos(request: {
     org: string;
-    sort: 'updated' | 'full_name';
+    sort: 'updated' | 'pushed' | 'full_name';
     perPage: number;
     page: number;
     signal?: AbortSignal | undefined;
   }): Promise<RepoPage>;
   /** `null` when the repository does not exist or is not visible to the credential. */
   getRepo(fullName: string, signal?: AbortSignal): Promise<GitHubRepo | null>;
+  /** By id, which survives renames and transfers; `null` when gone or not visible. */
+  getRepoById(id: number, signal?: AbortSignal): Promise<GitHubRepo | null>;
   /** The README as text, or `null` when there is none. */
   getReadme(fullName: string, signal?: AbortSignal): Promise<string | null>;
   /** The Octokit instance, for enrichment hooks; absent in in-memory clients. */
@@ -121,7 +124,7 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
         octokit.rest.repos.listForOrg({
           org,
           sort,
-          direction: sort === 'updated' ? 'desc' : 'asc',
+          direction: sort === 'full_name' ? 'asc' : 'desc',
           per_page: perPage,
           page,
           request: { signal },
@@ -137,6 +140,22 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
       try {
         const response = await call(`read ${fullName}`, () =>
           octokit.rest.repos.get({ owner, repo, request: { signal } }),
+        );
+        return response.data as GitHubRepo;
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      }
+    },
+    async getRepoById(id, signal) {
+      try {
+        // Not in the OpenAPI description, but where GitHub's own 301s for renamed and
+        // transferred repositories point.
+        const response = await call(`read repository ${id}`, () =>
+          octokit.request('GET /repositories/{repository_id}', {
+            repository_id: id,
+            request: { signal },
+          }),
         );
         return response.data as GitHubRepo;
       } catch (error) {
@@ -173,7 +192,10 @@ function splitName(fullName: string): [string, string] {
   return [owner, repo];
 }
 
-/** 401 (and a 403 that is not a rate limit) means the credential is wrong: only a person can fix it. */
+/**
+ * 401, and a 403 that is not a rate limit, mean only a person can fix it: the run pauses with
+ * what they have to do. Rate-limit 403s were waited out by the throttling plugin already.
+ */
 async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
   try {
     return await request();
@@ -184,8 +206,33 @@ async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
         cause: error,
       });
     }
+    const reason = status === 403 ? forbiddenReason(error) : null;
+    if (reason) {
+      throw new AuthError(`GitHub refused (403) to ${what}: ${reason}`, { cause: error });
+    }
     throw error;
   }
+}
+
+/** What a person has to do about a 403, or null when it is a rate limit (retry later). */
+function forbiddenReason(error: unknown): string | null {
+  const response = (error as { response?: { headers?: Record<string, string>; data?: unknown } })
+    .response;
+  const headers = response?.headers ?? {};
+  const message = String((response?.data as { message?: unknown } | undefined)?.message ?? '');
+  if (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message)) return null;
+  const sso = headers['x-github-sso'];
+  if (sso !== undefined || /SAML/i.test(message)) {
+    const url = /url=(\S+)/.exec(sso ?? '')?.[1];
+    return `the organization enforces SAML single sign-on; authorize the token for it${url ? ` at ${url}` : ''}`;
+  }
+  if (/IP allow list/i.test(message)) {
+    return "the organization's IP allow list does not include this machine's address; ask an owner to add it";
+  }
+  if (/not accessible by (integration|personal access token)/i.test(message)) {
+    return 'the token or GitHub App lacks a permission this needs (repository metadata/contents: read); grant it';
+  }
+  return message ? `${message}; check the token's access` : "check the token's access";
 }
 
 function withTimeout(timeoutMs: number): typeof fetch {

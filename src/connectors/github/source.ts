@@ -1,12 +1,19 @@
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourceMode, SourcePage } from '../../sync/index.js';
+import type {
+  ConfirmOptions,
+  MissingCheck,
+  ReadOptions,
+  Source,
+  SourceMode,
+  SourcePage,
+} from '../../sync/index.js';
 import {
   createOctokitClient,
   type GitHubAuth,
   type GitHubClient,
   type GitHubRepo,
 } from './client.js';
-import { advance, classify, type Mark, parseIncremental } from './cursor.js';
+import { readIncremental } from './incremental.js';
 import { repoRecord } from './records.js';
 
 /** What an enrichment hook gets for each repository. */
@@ -28,8 +35,8 @@ export interface GitHubSourceOptions {
   /** A token, or a GitHub App installation. Required unless `client` is given. */
   auth?: GitHubAuth;
   /**
-   * `incremental`: org listings sorted by update time, newest first, stopping at the last
-   * pass; only changed repositories are read. `full`: every pass lists every repository, so
+   * `incremental`: org listings sorted by update time and by push time, newest first,
+   * stopping at the last pass; only changed or pushed repositories are read. `full`: every pass lists every repository, so
    * one that disappears can be archived or deleted downstream.
    * @default 'incremental'
    */
@@ -66,8 +73,8 @@ const REPOS_UNIT = 'repos';
 
 /**
  * Reads GitHub repositories as records keyed on the repository id: one unit per organisation
- * plus one for named repositories. Incremental org reads list by update time and stop at the
- * previous pass, so a no-change run costs one request per organisation.
+ * plus one for named repositories. Incremental org reads list by update time, then by push
+ * time, each stopping at the previous pass: a no-change run costs two requests per org.
  */
 export function source(options: GitHubSourceOptions): Source {
   if (!options.client && !options.auth) {
@@ -99,7 +106,61 @@ export function source(options: GitHubSourceOptions): Source {
       ...((options.repos?.length ?? 0) > 0 ? [{ id: REPOS_UNIT }] : []),
     ],
     read: (unit, readOptions) => readUnit(settings, unit, readOptions),
+    confirmMissing: (unit, keys, confirmOptions) =>
+      confirmMissing(settings, unit, keys, confirmOptions),
   };
+}
+
+async function clientFor(
+  settings: Settings,
+  telemetry: ReadOptions['telemetry'],
+): Promise<GitHubClient> {
+  const { options } = settings;
+  return (
+    options.client ??
+    (await createOctokitClient({
+      auth: options.auth!,
+      baseUrl: options.baseUrl ?? 'https://api.github.com',
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 3,
+      rateLimitRetries: options.rateLimitRetries ?? 5,
+      onRateLimitWait: (ms) => telemetry.waitedForRateLimit(ms),
+    }))
+  );
+}
+
+/**
+ * Looks each key up by repository id: gone when GitHub answers 404, or when the repository
+ * now lives outside the unit (transferred, renamed out of `repos`, or excluded).
+ */
+async function confirmMissing(
+  settings: Settings,
+  unit: string,
+  keys: readonly string[],
+  options: ConfirmOptions,
+): Promise<MissingCheck> {
+  checkUnit(settings, unit);
+  const client = await clientFor(settings, options.telemetry);
+  const named = new Set((settings.options.repos ?? []).map((name) => name.toLowerCase()));
+  const org = unit.startsWith('org:') ? unit.slice(4).toLowerCase() : null;
+  const inUnit = (repo: GitHubRepo): boolean => {
+    if (isExcluded(settings, repo)) return false;
+    if (unit === REPOS_UNIT) return named.has(repo.full_name.toLowerCase());
+    const owner = repo.owner?.login ?? repo.full_name.split('/')[0] ?? '';
+    return owner.toLowerCase() === org;
+  };
+  const gone: string[] = [];
+  const present: GitHubRepo[] = [];
+  for (const key of keys) {
+    // Only a key this source wrote (a repository id) can be confirmed; others are kept.
+    if (!/^[1-9]\d*$/.test(key)) continue;
+    const repo = await client.getRepoById(Number(key), options.signal);
+    if (repo && inUnit(repo)) present.push(repo);
+    else gone.push(key);
+  }
+  const readOptions: ReadOptions = { cursor: null, ...options };
+  const found = await toRecords({ settings, client, readOptions }, present);
+  return { gone, found };
 }
 
 async function* readUnit(
@@ -108,30 +169,30 @@ async function* readUnit(
   readOptions: ReadOptions,
 ): AsyncGenerator<SourcePage> {
   const { options } = settings;
-  const client =
-    options.client ??
-    (await createOctokitClient({
-      auth: options.auth!,
-      baseUrl: options.baseUrl ?? 'https://api.github.com',
-      timeoutMs: options.timeoutMs ?? 30_000,
-      retries: options.retries ?? 3,
-      rateLimitRetries: options.rateLimitRetries ?? 5,
-      onRateLimitWait: (ms) => readOptions.telemetry.waitedForRateLimit(ms),
-    }));
+  const client = await clientFor(settings, readOptions.telemetry);
   const context = { settings, client, readOptions };
   if (unit === REPOS_UNIT) {
     yield* readNamed(context, options.repos ?? []);
     return;
   }
-  if (!unit.startsWith('org:') || !(options.orgs ?? []).includes(unit.slice(4))) {
-    throw new KeepsyncError('CONFIG_INVALID', `github source has no unit ${unit}`);
-  }
+  checkUnit(settings, unit);
   const org = unit.slice(4);
   if (readOptions.keys) {
     // A targeted refresh: the listing cannot be filtered by id, so read the org in full.
     yield* readFull(context, org, null);
   } else if ((options.mode ?? 'incremental') === 'incremental') {
-    yield* readIncremental(context, org, readOptions.cursor);
+    yield* readIncremental(
+      readOptions.cursor,
+      (sort, page) =>
+        client.listOrgRepos({
+          org,
+          sort,
+          perPage: settings.perPage,
+          page,
+          signal: readOptions.signal,
+        }),
+      (repos) => toRecords(context, repos),
+    );
   } else {
     yield* readFull(context, org, readOptions.cursor);
   }
@@ -141,47 +202,6 @@ interface ReadContext {
   readonly settings: Settings;
   readonly client: GitHubClient;
   readonly readOptions: ReadOptions;
-}
-
-async function* readIncremental(
-  context: ReadContext,
-  org: string,
-  cursor: Cursor,
-): AsyncGenerator<SourcePage> {
-  const { since, pass } = parseIncremental(cursor);
-  let page = pass?.page ?? 1;
-  let mark: Mark | null = pass?.mark ?? null;
-  for (;;) {
-    const listing = await context.client.listOrgRepos({
-      org,
-      sort: 'updated',
-      perPage: context.settings.perPage,
-      page,
-      signal: context.readOptions.signal,
-    });
-    const changed: GitHubRepo[] = [];
-    let reachedSince = false;
-    for (const repo of listing.repos) {
-      const state = classify(repo, since);
-      if (state === 'stop') {
-        reachedSince = true;
-        break;
-      }
-      if (state === 'seen') continue;
-      mark = advance(mark, repo);
-      changed.push(repo);
-    }
-    const done = reachedSince || !listing.hasNext;
-    const records = await toRecords(context, changed);
-    yield {
-      records,
-      cursor: (done
-        ? { since: merge(since, mark), pass: null }
-        : { since, pass: { page: page + 1, mark } }) as unknown as Cursor,
-    };
-    if (done) return;
-    page++;
-  }
 }
 
 async function* readFull(
@@ -233,14 +253,12 @@ async function toRecords(
   context: ReadContext,
   repos: readonly GitHubRepo[],
 ): Promise<SyncRecord[]> {
-  const { options, excluded } = context.settings;
+  const { options } = context.settings;
   const { keys, signal } = context.readOptions;
   const wanted = keys ? new Set(keys) : null;
   const records: SyncRecord[] = [];
   for (const repo of repos) {
-    if (excluded.has(repo.full_name.toLowerCase()) || excluded.has(repo.name.toLowerCase())) {
-      continue;
-    }
+    if (isExcluded(context.settings, repo)) continue;
     if (wanted && !wanted.has(String(repo.id))) continue;
     const readme = options.readme ? await context.client.getReadme(repo.full_name, signal) : null;
     let record = repoRecord(repo, readme);
@@ -252,13 +270,13 @@ async function toRecords(
   return records;
 }
 
-/** The mark after a complete pass: the newer of the two, ids merged when they tie. */
-function merge(since: Mark | null, mark: Mark | null): Mark | null {
-  if (!mark) return since;
-  if (!since) return mark;
-  const a = Date.parse(since.at);
-  const b = Date.parse(mark.at);
-  if (b > a) return mark;
-  if (b < a) return since;
-  return { at: since.at, ids: [...new Set([...since.ids, ...mark.ids])] };
+function checkUnit({ options }: Settings, unit: string): void {
+  if (unit === REPOS_UNIT && (options.repos?.length ?? 0) > 0) return;
+  if (!unit.startsWith('org:') || !(options.orgs ?? []).includes(unit.slice(4))) {
+    throw new KeepsyncError('CONFIG_INVALID', `github source has no unit ${unit}`);
+  }
+}
+
+function isExcluded({ excluded }: Settings, repo: GitHubRepo): boolean {
+  return excluded.has(repo.full_name.toLowerCase()) || excluded.has(repo.name.toLowerCase());
 }

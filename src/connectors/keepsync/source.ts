@@ -55,6 +55,13 @@ export function source(options: KeepsyncSourceOptions): Source {
     },
     read: (unit, readOptions) =>
       readCollection(connection, checkCollection(unit, 'unit'), pageSize, readOptions),
+    async confirmMissing(unit, keys) {
+      const found = (await readKeys(connection, checkCollection(unit, 'unit'), keys)).filter(
+        (record) => !record.deleted,
+      );
+      const present = new Set(found.map((record) => record.key));
+      return { gone: keys.filter((key) => !present.has(key)), found };
+    },
   };
 }
 

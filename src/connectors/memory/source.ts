@@ -1,5 +1,11 @@
 import type { SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourceMode, SourcePage } from '../../sync/index.js';
+import type {
+  MissingCheck,
+  ReadOptions,
+  Source,
+  SourceMode,
+  SourcePage,
+} from '../../sync/index.js';
 
 /** A unit whose records are made on demand, so millions of them need no memory. */
 export interface GeneratedUnit {
@@ -34,7 +40,22 @@ export function source(options: MemorySourceOptions): Source {
     mode: options.mode ?? 'full',
     units: () => Object.keys(options.units).map((id) => ({ id })),
     read: (unit, readOptions) => readUnit(options, unit, pageSize, readOptions),
+    confirmMissing: async (unit, keys) => confirmMissing(options, unit, keys),
   };
+}
+
+/** Looks the keys up in the unit's current records. */
+function confirmMissing(
+  options: MemorySourceOptions,
+  unit: string,
+  keys: readonly string[],
+): MissingCheck {
+  const data = options.units[unit];
+  if (data === undefined) throw new Error(`memory source has no unit ${unit}`);
+  const wanted = new Set(keys);
+  const found = materialize(data).filter((record) => wanted.has(record.key));
+  const present = new Set(found.map((record) => record.key));
+  return { gone: keys.filter((key) => !present.has(key)), found };
 }
 
 async function* readUnit(

@@ -10,8 +10,10 @@ export interface NotionSchemaProperty {
 /** A page as queries and writes return it (the fields keepsync reads). */
 export interface NotionPage {
   readonly id: string;
+  readonly created_time?: string;
   readonly last_edited_time: string;
   readonly in_trash?: boolean;
+  readonly parent?: { readonly data_source_id?: string };
   readonly properties: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
@@ -26,6 +28,8 @@ export interface NotionQueryResult {
   readonly results: readonly NotionPage[];
   readonly next_cursor: string | null;
   readonly has_more: boolean;
+  /** "incomplete" when the query hit Notion's per-query result limit (10,000 rows). */
+  readonly request_status?: { readonly type: 'complete' | 'incomplete' };
 }
 
 export interface NotionTokenResponse {
@@ -49,6 +53,7 @@ export interface NotionClient {
     properties: Record<string, unknown>,
   ): Promise<unknown>;
   query(token: string, dataSourceId: string, query: NotionQuery): Promise<NotionQueryResult>;
+  getPage(token: string, pageId: string): Promise<NotionPage>;
   createPage(token: string, body: Record<string, unknown>): Promise<NotionPage>;
   updatePage(token: string, pageId: string, body: Record<string, unknown>): Promise<NotionPage>;
   appendBlocks(token: string, blockId: string, children: readonly unknown[]): Promise<unknown>;
@@ -100,6 +105,8 @@ export async function createNotionClient(options: NotionClientOptions): Promise<
         data_source_id,
         ...query,
       } as never) as unknown as Promise<NotionQueryResult>,
+    getPage: (auth, page_id) =>
+      sdk.pages.retrieve({ auth, page_id }) as unknown as Promise<NotionPage>,
     createPage: (auth, body) =>
       sdk.pages.create({ auth, ...body } as never) as unknown as Promise<NotionPage>,
     updatePage: (auth, page_id, body) =>

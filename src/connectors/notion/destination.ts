@@ -15,8 +15,17 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
+import { forbiddenObjectResult } from '../support/index.js';
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import { encodeValue, type NotionPropertyType, WRITABLE_TYPES } from './encode.js';
+import { DEFAULT_RECOVERY_WINDOW_MS, findCreated } from './find-created.js';
+import {
+  type KeyProperty,
+  type KeyPropertyType,
+  keyFilter,
+  keyPropertyOf,
+  readKey,
+} from './key-property.js';
 import { batches, markdownToBlocks } from './markdown-blocks.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { checkSchema, type PlannedProperty, propertyDefinition, schemaError } from './schema.js';
@@ -31,8 +40,6 @@ export interface NotionPropertySpec {
   /** The record field it is written from. @default the property name */
   readonly field?: string;
 }
-
-export type KeyPropertyType = 'rich_text' | 'number' | 'title';
 
 export interface NotionDestinationOptions {
   /** The data source (a database's table, API version 2025-09-03) pages are written to. */
@@ -61,6 +68,11 @@ export interface NotionDestinationOptions {
   concurrency?: number;
   /** Attempts of a rate-limited or failed request before the write is reported. @default 5 */
   retries?: number;
+  /**
+   * How long a create whose answer was lost is looked for by key before it is sent again:
+   * queries see a new page only seconds after it was made. @default 10_000
+   */
+  recoveryWindowMs?: number;
   /** @default 'https://api.notion.com' */
   baseUrl?: string;
   /** @default 30_000 */
@@ -69,11 +81,6 @@ export interface NotionDestinationOptions {
   client?: NotionClient;
   /** @default 'notion' */
   name?: string;
-}
-
-interface KeyProperty {
-  readonly name: string;
-  readonly type: KeyPropertyType;
 }
 
 const KEY_CHUNK = 100;
@@ -85,7 +92,7 @@ const KEY_CHUNK = 100;
  */
 export function destination(options: NotionDestinationOptions): Destination {
   const planned = planProperties(options);
-  const key = keyPropertyOf(options);
+  const key = keyPropertyOf(options.keyProperty, options.properties);
   if (!options.dataSourceId && !options.databaseId) {
     throw new KeepsyncError(
       'CONFIG_INVALID',
@@ -137,24 +144,6 @@ function planProperties(options: NotionDestinationOptions): PlannedProperty[] {
     }
     return { name, type, field: (typeof spec === 'object' && spec.field) || name };
   });
-}
-
-function keyPropertyOf(options: NotionDestinationOptions): KeyProperty {
-  const key = options.keyProperty ?? 'keepsync key';
-  const resolved = typeof key === 'string' ? { name: key, type: 'rich_text' as const } : key;
-  if (!['rich_text', 'number', 'title'].includes(resolved.type)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `Notion \`keyProperty.type\` must be rich_text, number or title, got ${JSON.stringify(resolved.type)}`,
-    );
-  }
-  if (options.properties?.[resolved.name] !== undefined) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `Notion property \`${resolved.name}\` is the key property; keepsync writes it, so leave it out of \`properties\``,
-    );
-  }
-  return resolved;
 }
 
 async function resolveDataSource(
@@ -288,7 +277,11 @@ function createSession(
         {
           // A create that timed out may have landed: find it by key before creating again.
           recover: async () => {
-            const id = (await lookup([op.key])).get(op.key);
+            const id = await findCreated(
+              async () => (await lookup([op.key])).get(op.key),
+              options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
+              prepared.context.signal,
+            );
             return id === undefined ? undefined : ({ id } as NotionPage);
           },
         },
@@ -359,6 +352,8 @@ function createSession(
     try {
       return await writeOne(op);
     } catch (error) {
+      const forbidden = forbiddenObjectResult(op, error);
+      if (forbidden) return forbidden;
       if (isAuthError(error)) {
         refused = describeError(error);
         return { status: 'auth', error: refused };
@@ -390,21 +385,4 @@ function createSession(
     }
     return related.some((ref) => ref !== op.key && created.has(ref) && !pages.has(ref));
   }
-}
-
-function keyFilter(key: KeyProperty, value: string): Record<string, unknown> {
-  if (key.type === 'number') return { property: key.name, number: { equals: Number(value) } };
-  return { property: key.name, [key.type]: { equals: value } };
-}
-
-function readKey(page: NotionPage, key: KeyProperty): string | undefined {
-  const property = page.properties[key.name];
-  if (!property) return undefined;
-  if (key.type === 'number') {
-    const value = property.number;
-    return typeof value === 'number' ? String(value) : undefined;
-  }
-  const parts = property[key.type] as Array<{ plain_text?: string; text?: { content?: string } }>;
-  const text = parts?.map((part) => part.plain_text ?? part.text?.content ?? '').join('');
-  return text ? text : undefined;
 }

@@ -7,12 +7,12 @@ export type {
 } from './client.js';
 export {
   destination,
-  type KeyPropertyType,
   type NotionAuth,
   type NotionDestinationOptions,
   type NotionPropertySpec,
 } from './destination.js';
 export { type NotionPropertyType, richText } from './encode.js';
+export type { KeyPropertyType } from './key-property.js';
 export { markdownToBlocks } from './markdown-blocks.js';
 export { authorizeUrl, exchangeCode, type NotionOAuthClient } from './oauth.js';
 export { type NotionSourceOptions, source } from './source.js';

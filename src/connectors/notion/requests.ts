@@ -1,7 +1,13 @@
 import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
 import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { httpFailureOf, isTransientStatus, queueSignal, waitClock } from '../support/index.js';
+import {
+  ForbiddenError,
+  httpFailureOf,
+  isTransientStatus,
+  queueSignal,
+  waitClock,
+} from '../support/index.js';
 import type { TokenSource } from './tokens.js';
 
 export interface RequesterOptions {
@@ -85,7 +91,12 @@ export function createRequester(options: RequesterOptions): Request {
             token = await tokens.refresh(token);
             throw new RetryableError(`${what}: token refreshed`, { retryAfterMs: 0 });
           }
-          if (status === 403) throw unauthorized(what, error);
+          if (status === 403) {
+            throw new ForbiddenError(
+              `Notion refused access: ${describeNotionFailure(what, error)}`,
+              { cause: error },
+            );
+          }
           const message = describeNotionFailure(what, error);
           if (isTransientStatus(status)) {
             // A 429 was refused before it ran; no answer or a 5xx may have been applied.

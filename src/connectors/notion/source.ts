@@ -5,11 +5,18 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { rateLimiterFor } from '../../net/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
-import { createNotionClient, type NotionPage } from './client.js';
+import type {
+  ConfirmOptions,
+  MissingCheck,
+  ReadOptions,
+  Source,
+  SourcePage,
+} from '../../sync/index.js';
+import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import type { NotionAuth } from './destination.js';
 import { tokenSourceFor } from './destination.js';
-import { createRequester } from './requests.js';
+import { createRequester, NotionRequestError, type Request } from './requests.js';
+import { queryEdited } from './windows.js';
 
 export interface NotionSourceOptions {
   /** Data sources to read, each its own unit `ds:<id>`. */
@@ -49,14 +56,22 @@ export function source(options: NotionSourceOptions): Source {
     mode: 'incremental',
     units: () => options.dataSourceIds.map((id) => ({ id: `ds:${id}` })),
     read: (unit, readOptions) => readUnit(options, unit, readOptions),
+    confirmMissing: (unit, keys, confirmOptions) =>
+      confirmMissing(options, unit, keys, confirmOptions),
   };
 }
 
-async function* readUnit(
+interface Connected {
+  readonly dataSourceId: string;
+  readonly client: NotionClient;
+  readonly request: Request;
+}
+
+async function connect(
   options: NotionSourceOptions,
   unit: string,
-  readOptions: ReadOptions,
-): AsyncGenerator<SourcePage> {
+  context: ConfirmOptions,
+): Promise<Connected> {
   const dataSourceId = unit.startsWith('ds:') ? unit.slice(3) : '';
   if (!options.dataSourceIds.includes(dataSourceId)) {
     throw new KeepsyncError('CONFIG_INVALID', `notion source has no unit ${unit}`);
@@ -69,30 +84,120 @@ async function* readUnit(
   const request = createRequester({
     tokens,
     limiter: rateLimiterFor(tokens.id, { requestsPerSecond }),
-    telemetry: readOptions.telemetry,
-    signal: readOptions.signal,
+    telemetry: context.telemetry,
+    signal: context.signal,
   });
-  const since = sinceOf(readOptions.cursor);
-  let latest = since;
-  let startCursor: string | undefined;
-  do {
-    const result = await request(`POST /v1/data_sources/${dataSourceId}/query`, (token) =>
-      client.query(token, dataSourceId, {
-        ...(since
-          ? { filter: { timestamp: 'last_edited_time', last_edited_time: { on_or_after: since } } }
-          : {}),
-        sorts: [{ timestamp: 'last_edited_time', direction: 'ascending' }],
-        start_cursor: startCursor,
-        page_size: options.pageSize ?? 100,
-      }),
+  return { dataSourceId, client, request };
+}
+
+/** Compound filters hold at most 100 conditions. */
+const KEYS_PER_QUERY = 100;
+
+/**
+ * Keyed on page ids, each key is retrieved: gone when Notion answers 404, when the page is
+ * in the trash, or when it moved to another data source. Keyed on a property, the data
+ * source is queried for those values: a key no page holds is gone.
+ */
+async function confirmMissing(
+  options: NotionSourceOptions,
+  unit: string,
+  keys: readonly string[],
+  context: ConfirmOptions,
+): Promise<MissingCheck> {
+  const connected = await connect(options, unit, context);
+  const found = (
+    options.keyProperty
+      ? await queryByKey(connected, options.keyProperty, keys)
+      : await retrievePages(connected, keys)
+  ).filter((record) => !record.deleted);
+  const present = new Set(found.map((record) => record.key));
+  return { gone: keys.filter((key) => !present.has(key)), found };
+}
+
+async function retrievePages(
+  { dataSourceId, client, request }: Connected,
+  keys: readonly string[],
+): Promise<SyncRecord[]> {
+  const records: SyncRecord[] = [];
+  for (const key of keys) {
+    try {
+      const page = await request(`GET /v1/pages/${key}`, (token) => client.getPage(token, key));
+      const parent = page.parent?.data_source_id;
+      if (parent === undefined || parent === dataSourceId)
+        records.push(pageRecord(page, undefined));
+    } catch (error) {
+      if (error instanceof NotionRequestError && error.status === 404) continue;
+      throw error;
+    }
+  }
+  return records;
+}
+
+async function queryByKey(
+  { dataSourceId, client, request }: Connected,
+  keyProperty: string,
+  keys: readonly string[],
+): Promise<SyncRecord[]> {
+  const schema = await request(`GET /v1/data_sources/${dataSourceId}`, (token) =>
+    client.getDataSource(token, dataSourceId),
+  );
+  const type = schema.properties[keyProperty]?.type;
+  if (type !== 'title' && type !== 'rich_text' && type !== 'number') {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Notion data source ${dataSourceId}: key property ${keyProperty} should be a title, text or number property, not ${type ?? 'missing'}`,
     );
-    const records = result.results.map((page) => pageRecord(page, options.keyProperty));
-    for (const page of result.results) {
+  }
+  const wanted = new Set(keys);
+  const records: SyncRecord[] = [];
+  for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
+    const conditions = keys
+      .slice(start, start + KEYS_PER_QUERY)
+      .map((key) =>
+        type === 'number'
+          ? { property: keyProperty, number: { equals: Number(key) } }
+          : { property: keyProperty, [type]: { equals: key } },
+      );
+    let cursor: string | undefined;
+    do {
+      const result = await request(`POST /v1/data_sources/${dataSourceId}/query`, (token) =>
+        client.query(token, dataSourceId, {
+          filter: { or: conditions },
+          start_cursor: cursor,
+          page_size: 100,
+        }),
+      );
+      for (const page of result.results) {
+        const record = pageRecord(page, keyProperty);
+        if (wanted.has(record.key)) records.push(record);
+      }
+      cursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
+    } while (cursor);
+  }
+  return records;
+}
+
+async function* readUnit(
+  options: NotionSourceOptions,
+  unit: string,
+  readOptions: ReadOptions,
+): AsyncGenerator<SourcePage> {
+  const { dataSourceId, client, request } = await connect(options, unit, readOptions);
+  let latest = sinceOf(readOptions.cursor);
+  const results = queryEdited({
+    dataSourceId,
+    client,
+    request,
+    pageSize: options.pageSize ?? 100,
+    since: latest,
+  });
+  for await (const pages of results) {
+    const records = pages.map((page) => pageRecord(page, options.keyProperty));
+    for (const page of pages) {
       if (!latest || page.last_edited_time > latest) latest = page.last_edited_time;
     }
-    startCursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
     yield { records, cursor: latest === null ? null : ({ since: latest } as Cursor) };
-  } while (startCursor);
+  }
 }
 
 function sinceOf(cursor: Cursor): string | null {

@@ -4,7 +4,7 @@ import {
   type NeutralValue,
   type SyncRecord,
 } from '../../model/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import type { MissingCheck, ReadOptions, Source, SourcePage } from '../../sync/index.js';
 import type { SqlClient, SqlDialect, SqlRow } from './client.js';
 import { lookbackStart, parseSqlCursor, type SqlCursor } from './cursor.js';
 import { decodeValue } from './decode.js';
@@ -76,7 +76,53 @@ export function source(options: SqlSourceOptions): Source {
     mode: 'incremental',
     units: () => [{ id: unit }],
     read: (unitId, readOptions) => readTable(settings, unit, unitId, readOptions),
+    confirmMissing: (unitId, keys) => confirmMissing(settings, unit, unitId, keys),
   };
+}
+
+/** Looks the keys up by the key column: a key with no row is gone. */
+async function confirmMissing(
+  settings: Settings,
+  unit: string,
+  unitId: string,
+  keys: readonly string[],
+): Promise<MissingCheck> {
+  checkUnit(settings, unit, unitId);
+  const types = await checkColumns(settings);
+  const found: SyncRecord[] = [];
+  for await (const records of readKeys(settings, types, keys, undefined)) found.push(...records);
+  const present = new Set(found.map((record) => record.key));
+  return { gone: keys.filter((key) => !present.has(key)), found };
+}
+
+function checkUnit(settings: Settings, unit: string, unitId: string): void {
+  if (unitId !== unit) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `The sql source of table ${settings.table.label} has no unit ${unitId}; its unit is ${unit}`,
+    );
+  }
+}
+
+/** The rows of these keys, a chunk of keys per query. */
+async function* readKeys(
+  settings: Settings,
+  types: ColumnTypes,
+  keys: readonly string[],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<SyncRecord[]> {
+  const select = selectList(settings);
+  const key = quoteIdentifier(settings.key);
+  for (let start = 0; start < keys.length; start += KEYS_CHUNK) {
+    signal?.throwIfAborted();
+    const params = new Placeholders(settings.dialect);
+    const list = keys.slice(start, start + KEYS_CHUNK).map((item) => params.add(item));
+    const rows = await settings.client.query(
+      `SELECT ${select} FROM ${settings.table.sql} WHERE ${key} IN (${list.join(', ')}) ORDER BY ${key}`,
+      params.values,
+    );
+    yield rows.map((row) => recordOf(settings, types, row));
+  }
 }
 
 function resolve(options: SqlSourceOptions): Settings {
@@ -131,12 +177,7 @@ async function* readTable(
   { cursor, keys, signal }: ReadOptions,
 ): AsyncGenerator<SourcePage> {
   const { client, table } = settings;
-  if (unitId !== unit) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `The sql source of table ${table.label} has no unit ${unitId}; its unit is ${unit}`,
-    );
-  }
+  checkUnit(settings, unit, unitId);
   const position = keys ? null : parseSqlCursor(cursor, table.label);
   const types = await checkColumns(settings);
   const toRecord = (row: SqlRow) => recordOf(settings, types, row);
@@ -145,15 +186,8 @@ async function* readTable(
 
   if (keys) {
     // A targeted read leaves the cursor where it was.
-    for (let start = 0; start < keys.length; start += KEYS_CHUNK) {
-      signal?.throwIfAborted();
-      const params = new Placeholders(settings.dialect);
-      const list = keys.slice(start, start + KEYS_CHUNK).map((item) => params.add(item));
-      const rows = await client.query(
-        `SELECT ${select} FROM ${table.sql} WHERE ${key} IN (${list.join(', ')}) ORDER BY ${key}`,
-        params.values,
-      );
-      if (rows.length > 0) yield { records: rows.map(toRecord), cursor };
+    for await (const records of readKeys(settings, types, keys, signal)) {
+      if (records.length > 0) yield { records, cursor };
     }
     return;
   }

@@ -214,6 +214,42 @@ describe('asana destination', () => {
       expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
     });
   }
+  it('dead-letters the record of a task the token may not change (403), writing the others', async () => {
+    let records = issues(4);
+    const pipeline = pipelineFor(() => records);
+    await runPipeline({ store, pipeline, unit: 'all' });
+    const link = (await store.getLinks('issues', ['ISSUE-1'])).get('ISSUE-1')!;
+    fake.forbid(link.destId);
+    records = issues(4, 2);
+    const result = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(result.status).toBe('succeeded');
+    expect(result.pausedReason).toBeNull();
+    expect(result.stats.failed).toBe(1);
+    expect(result.stats.updated).toBe(2);
+    const [letter] = await store.listDeadLetters({ pipeline: 'issues' });
+    expect(letter!.key).toBe('ISSUE-1');
+    expect(letter!.error).toMatch(/Forbidden/);
+  });
+
+  it("refuses a text custom field value over Asana's 1,024 characters, naming the record and field", async () => {
+    const records = issues(2).map((record, index) => ({
+      ...record,
+      fields: { ...record.fields, note: index === 0 ? 'x'.repeat(1025) : 'short' },
+    }));
+    const result = await runPipeline({
+      store,
+      pipeline: pipelineFor(() => records, {
+        fields: { title: 'name', note: { customField: 'Source key' } },
+      }),
+      unit: 'all',
+    });
+    expect(result.stats.created).toBe(1);
+    expect(result.stats.failed).toBe(1);
+    const [letter] = await store.listDeadLetters({ pipeline: 'issues' });
+    expect(letter!.error).toContain(
+      'record ISSUE-0: field `note` holds 1025 characters; Asana custom field `Source key` (text) takes at most 1024',
+    );
+  });
 
   it('pauses with "re-authorize" when the token is refused', async () => {
     fake.revokeToken(token);

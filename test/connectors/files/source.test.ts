@@ -2,7 +2,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as files from '../../../src/connectors/files/index.js';
-import { readPages, tempDir } from './helpers.js';
+import { readPages, telemetry, tempDir } from './helpers.js';
 
 async function writeRecords(dir: string, count: number): Promise<void> {
   for (let index = 0; index < count; index++) {
@@ -156,6 +156,16 @@ describe('files source', () => {
     await expect(readPages(files.source({ dir }), dir)).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });
+  });
+
+  it('confirms missing keys by the keys the files hold, whatever the files are named', async () => {
+    const dir = await tempDir();
+    await writeRecords(dir, 3);
+    await writeFile(join(dir, 'renamed.yaml'), 'key: moved\nfields:\n  n: 9\n');
+    const source = files.source({ dir });
+    const check = await source.confirmMissing!(dir, ['r01', 'moved', 'gone'], { telemetry });
+    expect(check.found.map((record) => record.key).sort()).toEqual(['moved', 'r01']);
+    expect(check.gone).toEqual(['gone']);
   });
 });
 

@@ -102,6 +102,11 @@ describe('keepsync source', () => {
     const targeted = await read(source, 'tasks', next, ['t2', 't3', 'missing']);
     expect(summary(targeted)).toEqual(['t2', '-t3']);
     expect(targeted[0]!.cursor).toBe(next);
+
+    // Confirming missing keys: a tombstone is gone, like a document never written.
+    const check = await source.confirmMissing!('tasks', ['t2', 't3', 'missing'], { telemetry });
+    expect(check.found.map((record) => record.key)).toEqual(['t2']);
+    expect(check.gone).toEqual(['t3', 'missing']);
   });
 
   it('lists everything again when the oplog after its cursor was pruned', async () => {

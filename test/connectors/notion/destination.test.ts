@@ -302,6 +302,41 @@ describe('notion destination', () => {
       expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
     });
   }
+  it('does not duplicate a lost create while queries do not see new pages yet (2 s lag)', async () => {
+    fake.setQueryLag(2_000);
+    fake.server.inject({ kind: 'drop', method: 'POST', path: /^\/v1\/pages$/ });
+    const records = repoRecords(3);
+    const result = await runPipeline({
+      store,
+      pipeline: notionPipeline({
+        records: () => records,
+        destination: destinationOptions({ timeoutMs: 5_000, concurrency: 1 }),
+      }),
+      unit: 'all',
+    });
+    expect(result.status).toBe('succeeded');
+    expect(fake.pagesOf(dataSourceId)).toHaveLength(3);
+  });
+
+  it('dead-letters the record of a page not shared with the integration (403), writing the others', async () => {
+    const records = repoRecords(6);
+    const pipeline = notionPipeline({ records: () => records, destination: destinationOptions() });
+    await runPipeline({ store, pipeline, unit: 'all' });
+    const link = (await store.getLinks('repos', [records[2]!.key])).get(records[2]!.key)!;
+    fake.restrict(link.destId);
+    records.forEach((record, index) => {
+      records[index] = { ...record, fields: { ...record.fields, stars: 1000 + index } };
+    });
+    const result = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(result.status).toBe('succeeded');
+    expect(result.pausedReason).toBeNull();
+    expect(result.stats.updated).toBe(5);
+    expect(result.stats.failed).toBe(1);
+    const [letter] = await store.listDeadLetters({ pipeline: 'repos' });
+    expect(letter!.key).toBe(records[2]!.key);
+    expect(letter!.error).toMatch(/403 restricted_resource/);
+    expect(letter!.error).toMatch(/share the object with the integration/);
+  });
 
   it('pauses with "re-authorize" on a revoked token and stops writing', async () => {
     const records = repoRecords(10);

@@ -85,4 +85,25 @@ describe('notion source', () => {
       'later 2',
     ]);
   });
+
+  it('confirms a missing page only when it is gone: 404, in the trash, or moved away', async () => {
+    await createPages(3, 'page');
+    const [kept, trashed] = [...fake.pages.values()];
+    trashed!.in_trash = true;
+    const source = notion.source({
+      dataSourceIds: [dataSourceId],
+      auth: { token },
+      baseUrl: fake.url,
+      requestsPerSecond: 500,
+    });
+    const telemetry = { retried() {}, waitedForRateLimit() {} };
+    const missingId = '00000000-0000-4000-8000-000000000000';
+    const check = await source.confirmMissing!(
+      `ds:${dataSourceId}`,
+      [kept!.id, trashed!.id, missingId],
+      { telemetry },
+    );
+    expect(check.found.map((record) => record.key)).toEqual([kept!.id]);
+    expect(check.gone).toEqual([trashed!.id, missingId]);
+  });
 });

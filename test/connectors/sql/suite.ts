@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlClient } from '../../../src/connectors/sql/index.js';
 import * as sql from '../../../src/connectors/sql/index.js';
-import { create, keysOf, openSession, readPages, run, update } from './helpers.js';
+import { create, keysOf, openSession, readPages, run, telemetry, update } from './helpers.js';
 
 /**
  * The behaviour every SQL backend must show, driven through the connector contract.
@@ -308,6 +308,17 @@ export function describeSqlConnector(backend: string, client: () => SqlClient): 
   });
 
   describe(`sql source on ${backend}`, () => {
+    it('confirms a missing key by looking its row up', async () => {
+      const table = await userTable();
+      await insert(table, 'a', 'kept', '2024-01-01T00:00:00Z');
+      const source = sql.source({ client: client(), table, cursorColumn: 'updated_at' });
+      const check = await source.confirmMissing!(table, ['a', 'b'], { telemetry });
+      expect(check.found.map((record) => [record.key, record.fields.title])).toEqual([
+        ['a', 'kept'],
+      ]);
+      expect(check.gone).toEqual(['b']);
+    });
+
     it('reads every row in cursor order, a page at a time', async () => {
       const table = await userTable();
       for (let index = 0; index < 5; index++) {
