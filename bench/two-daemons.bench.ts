@@ -5,7 +5,7 @@
  * how long each took to exit after SIGINT, and whether two runs of one unit ever overlapped.
  *
  *   node --import tsx bench/two-daemons.bench.ts [--records 300000] [--seconds 90]
- *     [--daemons 1|2] [--slow-sqlite]
+ *     [--daemons 1|2] [--slow-sqlite] [--cpu-prof-dir DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
