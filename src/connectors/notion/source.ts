@@ -20,7 +20,12 @@ import { queryEdited } from './windows.js';
 
 export interface NotionSourceOptions {
   /** Data sources to read, each its own unit `ds:<id>`. */
-  dataSourceIds: readonly string[];
+  dataSourceIds?: readonly string[];
+  /**
+   * Databases to read, each its own unit `db:<id>`: the database's data source is looked up at
+   * each run (a database holding several data sources is refused: name them in `dataSourceIds`).
+   */
+  databaseIds?: readonly string[];
   auth: NotionAuth;
   /**
    * A property whose value is the record key (e.g. the key property a keepsync destination
@@ -48,13 +53,21 @@ export interface NotionSourceOptions {
  * risk missing a page edited twice in one minute.
  */
 export function source(options: NotionSourceOptions): Source {
-  if ((options.dataSourceIds?.length ?? 0) === 0) {
-    throw new KeepsyncError('CONFIG_INVALID', 'notion.source needs `dataSourceIds`');
+  const dataSourceIds = options.dataSourceIds ?? [];
+  const databaseIds = options.databaseIds ?? [];
+  if (dataSourceIds.length + databaseIds.length === 0) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      'notion.source needs `dataSourceIds` or `databaseIds`',
+    );
   }
   return {
     name: options.name ?? 'notion',
     mode: 'incremental',
-    units: () => options.dataSourceIds.map((id) => ({ id: `ds:${id}` })),
+    units: () => [
+      ...dataSourceIds.map((id) => ({ id: `ds:${id}` })),
+      ...databaseIds.map((id) => ({ id: `db:${id}` })),
+    ],
     read: (unit, readOptions) => readUnit(options, unit, readOptions),
     confirmMissing: (unit, keys, confirmOptions) =>
       confirmMissing(options, unit, keys, confirmOptions),
@@ -72,8 +85,9 @@ async function connect(
   unit: string,
   context: ConfirmOptions,
 ): Promise<Connected> {
-  const dataSourceId = unit.startsWith('ds:') ? unit.slice(3) : '';
-  if (!options.dataSourceIds.includes(dataSourceId)) {
+  const named = unit.startsWith('ds:') || unit.startsWith('db:') ? unit.slice(3) : '';
+  const known = unit.startsWith('ds:') ? options.dataSourceIds : options.databaseIds;
+  if (!known?.includes(named)) {
     throw new KeepsyncError('CONFIG_INVALID', `notion source has no unit ${unit}`);
   }
   const client =
@@ -87,7 +101,27 @@ async function connect(
     telemetry: context.telemetry,
     signal: context.signal,
   });
+  const dataSourceId = unit.startsWith('db:') ? await dataSourceOf(named, client, request) : named;
   return { dataSourceId, client, request };
+}
+
+/** The one data source of a database (since Notion-Version 2025-09-03 a database holds many). */
+async function dataSourceOf(
+  databaseId: string,
+  client: NotionClient,
+  request: Request,
+): Promise<string> {
+  const database = await request(`GET /v1/databases/${databaseId}`, (token) =>
+    client.getDatabase(token, databaseId),
+  );
+  const ids = database.data_sources.map((dataSource) => dataSource.id);
+  if (ids.length === 1) return ids[0]!;
+  throw new KeepsyncError(
+    'CONFIG_INVALID',
+    ids.length === 0
+      ? `Notion database ${databaseId} has no data source`
+      : `Notion database ${databaseId} holds ${ids.length} data sources (${ids.join(', ')}); name the ones to read in \`dataSourceIds\``,
+  );
 }
 
 /** Compound filters hold at most 100 conditions. */
