@@ -1,75 +1,22 @@
 /// <reference lib="dom" />
 import { Hlc, isKeepsyncError, KeepsyncError } from '../model/index.js';
+import { checkDocId, configError, type SyncClient } from './api.js';
 import { backoffDelay } from './backoff.js';
 import { SyncClientError } from './errors.js';
 import { randomId } from './ids.js';
-import { type LiveEnd, openLive, type WebSocketConstructor } from './live.js';
-import { isNewer, type LocalStore } from './local-store.js';
+import type { WebSocketConstructor } from './live.js';
+import { LiveLink } from './live-link.js';
+import type { LocalStore } from './local-store.js';
 import { createMemoryStore } from './memory-store.js';
-import type {
-  ConflictContext,
-  ConnectionState,
-  RejectContext,
-  SyncClientOptions,
-} from './options.js';
+import type { ConnectionState, SyncClientOptions } from './options.js';
 import { buildPushBatch, type PushBatch } from './outbox-batch.js';
+import { Replica } from './replica.js';
 import { joinTabs, type TabMessage } from './tabs.js';
 import { Transport } from './transport.js';
-import {
-  type BaseDocument,
-  type ClientDocument,
-  changeToBase,
-  type DocumentData,
-  type WireChange,
-  type WireResult,
-} from './types.js';
+import type { DocumentData, WireResult } from './types.js';
 import { type DocumentFilter, DocumentView, type SubscriptionContext } from './view.js';
 
-/** An offline-first sync client: reads and writes locally, syncs in the background. */
-export interface SyncClient {
-  /** `ready` after creation, `running` after `start()`, `closed` after `close()`. */
-  readonly state: 'ready' | 'running' | 'closed';
-  readonly connection: ConnectionState;
-  /** `leader`: this tab runs the sync loop; `follower`: another tab of the app does. */
-  readonly role: 'leader' | 'follower' | 'none';
-  /** This device's `client_id` (shared by the tabs of one local database). */
-  readonly clientId: string;
-  /** Writes a whole document locally at once; it is pushed in the background. */
-  put(collection: string, id: string, data: DocumentData): Promise<ClientDocument>;
-  /** Deletes a document locally at once; the delete is pushed in the background. */
-  delete(collection: string, id: string): Promise<void>;
-  get(collection: string, id: string): ClientDocument | undefined;
-  /** The visible documents of a collection (optionally filtered), in id order. */
-  query(collection: string, filter?: DocumentFilter): ClientDocument[];
-  /** Calls back now and whenever the collection changes; returns the unsubscribe function. */
-  subscribe(
-    collection: string,
-    filter: DocumentFilter | undefined,
-    callback: (context: SubscriptionContext) => void,
-  ): () => void;
-  subscribe(collection: string, callback: (context: SubscriptionContext) => void): () => void;
-  /** Local edits not yet accepted by the server. */
-  pendingCount(): number;
-  /** Starts syncing (leader election, sync loop, live stream). */
-  start(): Promise<void>;
-  /** Pushes and pulls now; rejects if the round failed (it is retried in the background). */
-  sync(): Promise<void>;
-  /** Stops syncing and closes the local store. Idempotent. */
-  close(): Promise<void>;
-}
-
-function configError(message: string): KeepsyncError {
-  return new KeepsyncError('CONFIG_INVALID', message);
-}
-
-function checkDocId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 512 || id.includes('\u0000')) {
-    throw new KeepsyncError(
-      'RECORD_INVALID',
-      `Expected a document id of 1-512 characters without NUL, got ${JSON.stringify(id)}`,
-    );
-  }
-}
+export type { SyncClient } from './api.js';
 
 /** Creates a client and loads the local store into memory; call `start()` to sync. */
 export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
@@ -120,8 +67,6 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   let state: SyncClient['state'] = 'ready';
   let role: SyncClient['role'] = 'none';
   let connection: ConnectionState = 'connecting';
-  let lastSeq = meta.lastSeq;
-  let needsResync = meta.resyncing || meta.lastSeq === '0';
   let tabs: ReturnType<typeof joinTabs> | null = null;
 
   // Every read-modify-write of the local store and the view runs one at a time.
@@ -188,112 +133,6 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     else tabs?.post({ type: 'outbox' });
   }
 
-  // ---- applying server state ----------------------------------------------------------------
-
-  function showBase(documents: readonly BaseDocument[]): void {
-    for (const doc of documents) {
-      if (isNewer(doc, view.base(doc.collection, doc.docId))) view.setBase([doc]);
-    }
-  }
-
-  function maxSeq(current: string, changes: readonly WireChange[]): string {
-    let top = Number(current);
-    for (const change of changes) if (change.seq > top) top = change.seq;
-    return String(top);
-  }
-
-  async function applyRemote(changes: readonly WireChange[], cursor: string): Promise<void> {
-    if (changes.length === 0 && cursor === lastSeq) return;
-    await exclusive(async () => {
-      const documents = changes.map(changeToBase);
-      for (const doc of documents) observe(doc.version);
-      const next = String(Math.max(Number(lastSeq), Number(cursor)));
-      await store.apply({ documents, lastSeq: next });
-      lastSeq = next;
-      showBase(documents);
-    });
-    if (changes.length > 0) {
-      tabs?.post({
-        type: 'documents',
-        keys: changes.map((change) => ({ collection: change.collection, docId: change.doc_id })),
-      });
-    }
-  }
-
-  async function settle(batch: PushBatch, results: readonly WireResult[]): Promise<void> {
-    const conflicts: ConflictContext[] = [];
-    const rejects: RejectContext[] = [];
-    await exclusive(async () => {
-      const documents: BaseDocument[] = [];
-      const remove: string[] = [];
-      const reparent: Array<{
-        collection: string;
-        docId: string;
-        from: string | null;
-        to: string;
-      }> = [];
-      batch.groups.forEach((group, index) => {
-        const result = results[index];
-        if (!result) return;
-        remove.push(...group.ids);
-        const local = { operation: group.last.operation, data: group.last.data };
-        const ours = (version: string): BaseDocument => ({
-          collection: group.collection,
-          docId: group.docId,
-          version,
-          deleted: local.operation === 'delete',
-          data: local.operation === 'delete' ? null : local.data,
-        });
-        if (result.status === 'rejected') {
-          rejects.push({
-            collection: group.collection,
-            id: group.docId,
-            local,
-            code: result.code ?? 'REJECTED',
-            error: result.error ?? 'The server refused the change',
-          });
-          return;
-        }
-        const settled: BaseDocument = result.document
-          ? {
-              collection: group.collection,
-              docId: group.docId,
-              version: result.document.version,
-              deleted: result.document.deleted,
-              data: result.document.deleted ? null : result.document.data,
-            }
-          : ours(result.new_version!);
-        observe(settled.version);
-        documents.push(settled);
-        if (result.status === 'accepted') {
-          reparent.push({
-            collection: group.collection,
-            docId: group.docId,
-            from: group.parent,
-            to: settled.version,
-          });
-        } else {
-          conflicts.push({
-            collection: group.collection,
-            id: group.docId,
-            local,
-            server: { data: settled.data, deleted: settled.deleted, version: settled.version },
-            winner: result.document ? 'server' : 'local',
-          });
-        }
-      });
-      await store.apply({ documents, removeOutbox: remove, reparent });
-      showBase(documents);
-      view.setOutbox(await store.outbox());
-    });
-    tabs?.post({
-      type: 'documents',
-      keys: batch.groups.map((group) => ({ collection: group.collection, docId: group.docId })),
-    });
-    for (const conflict of conflicts) notify(() => options.onConflict?.(conflict));
-    for (const reject of rejects) notify(() => options.onReject?.(reject));
-  }
-
   function notify(callback: () => void): void {
     try {
       callback();
@@ -301,6 +140,22 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       reportError(error);
     }
   }
+
+  const replica = new Replica(
+    {
+      store,
+      view,
+      transport,
+      exclusive,
+      observe,
+      post: (message) => tabs?.post(message),
+      onConflict: (context) => notify(() => options.onConflict?.(context)),
+      onReject: (context) => notify(() => options.onReject?.(context)),
+      pullLimit,
+      signal: closer.signal,
+    },
+    meta,
+  );
 
   // ---- the sync loop (leader only) -----------------------------------------------------------
 
@@ -324,42 +179,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         throw error;
       }
       unsettled = null;
-      await settle(batch, results);
+      await replica.settle(batch, results);
     }
-  }
-
-  async function pullAll(): Promise<void> {
-    while (!closer.signal.aborted) {
-      const answer = await transport.pull(lastSeq, pullLimit);
-      if (answer.kind === 'full_resync_required') {
-        needsResync = true;
-        await fullResync();
-        continue;
-      }
-      await applyRemote(answer.changes, maxSeq(answer.lastSeq, answer.changes));
-      if (!answer.hasMore) return;
-    }
-  }
-
-  async function fullResync(): Promise<void> {
-    await exclusive(async () => {
-      await store.beginResync();
-      view.clearBase();
-      lastSeq = '0';
-    });
-    const seq = await transport.full(async (page) => {
-      let top = '';
-      for (const doc of page) if (doc.version > top) top = doc.version;
-      if (top) observe(top);
-      await store.putResyncPage(page);
-      view.setBase(page);
-    });
-    await exclusive(async () => {
-      await store.endResync(seq);
-      lastSeq = seq;
-    });
-    needsResync = false;
-    tabs?.post({ type: 'documents', keys: null });
   }
 
   let round: Promise<void> | null = null;
@@ -392,18 +213,18 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           throw new SyncClientError('OFFLINE', 'The browser is offline');
         }
         // Pull first: the app sees the server's state even while a push keeps failing.
-        if (needsResync) await fullResync();
-        if (!socketLive || pullWanted) {
+        if (replica.needsResync) await replica.fullResync();
+        if (!live?.live || pullWanted) {
           pullWanted = false;
-          await pullAll();
+          await replica.pullAll();
         }
         await pushAll();
         failures = 0;
-        if (!socketLive) {
+        if (!live?.live) {
           setConnection('online');
           wakeIn(pollIntervalMs);
         }
-        if (liveEnabled && !socket) connectLive();
+        live?.connect();
       } catch (error) {
         if (state !== 'running') return;
         roundError = error;
@@ -418,74 +239,36 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
 
   // ---- the live stream (leader only) ---------------------------------------------------------
 
-  let socket: { close(): void } | null = null;
-  let socketLive = false;
-  let liveAttempts = 0;
-  let liveTimer: ReturnType<typeof setTimeout> | undefined;
-
-  function connectLive(): void {
-    if (!liveEnabled || role !== 'leader' || state !== 'running' || socket || needsResync) return;
-    if (browserOffline()) return;
-    clearTimeout(liveTimer);
-    const opened = { close() {} };
-    socket = opened;
-    transport.token().then(
-      (token) => {
-        if (socket !== opened || state !== 'running') return;
-        socket = openLive(
-          {
-            url: baseUrl,
-            webSocket: webSocket!,
-            token,
-            since: lastSeq,
-            collections: [...collections],
-          },
-          {
-            onChanges: (changes) => {
-              applyRemote(changes, maxSeq(lastSeq, changes)).catch(reportError);
-            },
-            onLive: () => {
-              socketLive = true;
-              liveAttempts = 0;
-              clearTimeout(wakeTimer);
-              setConnection('live');
-              // Edits that failed to push while the socket was down go now, not at the next poll.
-              void requestSync();
-            },
-            onEnd: (end) => liveEnded(end),
-          },
-        );
-      },
-      (error: unknown) => {
-        if (socket === opened) socket = null;
-        reportError(error);
-        liveTimer = setTimeout(connectLive, backoffDelay(liveAttempts++, options.backoff));
-      },
-    );
-  }
-
-  function liveEnded(end: LiveEnd): void {
-    socket = null;
-    socketLive = false;
-    if (state !== 'running') return;
-    if (connection === 'live') setConnection('online');
-    if (end.kind === 'full_resync_required') {
-      needsResync = true;
-      void requestSync();
-      return;
-    }
-    if (end.kind === 'unauthorized') void transport.refreshToken().catch(reportError);
-    // Pull at once so nothing waits for the socket, then try the socket again later.
-    void requestSync();
-    liveTimer = setTimeout(connectLive, backoffDelay(liveAttempts++, options.backoff));
-  }
-
-  function dropLive(): void {
-    clearTimeout(liveTimer);
-    socket?.close();
-    socket = null;
-    socketLive = false;
-  }
+  const live = liveEnabled
+    ? new LiveLink({
+        url: baseUrl,
+        webSocket: webSocket!,
+        collections: [...collections],
+        backoff: options.backoff,
+        mayConnect: () =>
+          role === 'leader' && state === 'running' && !replica.needsResync && !browserOffline(),
+        token: () => transport.token(),
+        refreshToken: () => transport.refreshToken(),
+        since: () => replica.lastSeq,
+        onChanges: (changes) => {
+          replica.applyLive(changes).catch(reportError);
+        },
+        onLive: () => {
+          clearTimeout(wakeTimer);
+          setConnection('live');
+          // Edits that failed to push while the socket was down go now, not at the next poll.
+          void requestSync();
+        },
+        onDown: (resync) => {
+          if (state !== 'running') return;
+          if (connection === 'live') setConnection('online');
+          if (resync) replica.needsResync = true;
+          // Pull at once so nothing waits for the socket.
+          void requestSync();
+        },
+        onError: reportError,
+      })
+    : null;
 
   // ---- tabs, online/offline ----------------------------------------------------------------
 
@@ -511,25 +294,18 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   async function becomeLeader(): Promise<void> {
     if (state !== 'running') return;
     // Another tab led until now: start from what it stored.
-    await exclusive(async () => {
-      const current = await store.meta();
-      lastSeq = current.lastSeq;
-      needsResync = current.resyncing || current.lastSeq === '0';
-      view.clearBase();
-      view.setBase(await store.documents());
-      view.setOutbox(await store.outbox());
-    });
+    await replica.reload();
     role = 'leader';
     void requestSync();
   }
 
   const onOnline = () => {
     failures = 0;
-    liveAttempts = 0;
+    live?.resetBackoff();
     void requestSync();
   };
   const onOffline = () => {
-    dropLive();
+    live?.drop();
     setConnection('offline');
   };
   const events = globalThis as unknown as Partial<EventTarget>;
@@ -620,7 +396,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       events.removeEventListener?.('online', onOnline);
       events.removeEventListener?.('offline', onOffline);
       clearTimeout(wakeTimer);
-      dropLive();
+      live?.drop();
       closer.abort();
       tabs?.close();
       await round?.catch(() => {});

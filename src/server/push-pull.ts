@@ -1,0 +1,136 @@
+import type { ApplyChanges } from './apply-changes.js';
+import { SyncHttpError } from './errors.js';
+import { readBody } from './http-input.js';
+import type { SyncMetrics } from './metrics.js';
+import type { SyncLogger, SyncOperation, SyncUser } from './options.js';
+import {
+  describeZodError,
+  hlcWallMs,
+  PULL_LIMIT_DEFAULT,
+  PULL_LIMIT_MAX,
+  parseLimit,
+  parseSince,
+  pushSchema,
+} from './protocol.js';
+import type { ChangeResult, DocumentStore } from './store/types.js';
+import { encodeChange } from './wire.js';
+
+export interface PushPullDeps {
+  readonly store: DocumentStore;
+  readonly metrics: SyncMetrics;
+  readonly logger: SyncLogger;
+  readonly applyChanges: ApplyChanges;
+  readonly resolveCollections: (
+    user: SyncUser,
+    operation: SyncOperation,
+    requested: readonly string[] | null,
+  ) => Promise<string[] | null>;
+  readonly maxBodyBytes: number;
+  readonly maxChanges: number;
+  readonly atomicPush: boolean;
+}
+
+/** `/sync/push`: validates the whole body, then applies its changes in one transaction. */
+export async function handlePush(
+  deps: PushPullDeps,
+  user: SyncUser,
+  request: Request,
+): Promise<{ results: ChangeResult[] }> {
+  const { metrics, logger } = deps;
+  const started = performance.now();
+  try {
+    const text = await readBody(request, deps.maxBodyBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new SyncHttpError(
+        400,
+        'INVALID_JSON',
+        'Expected the body to be JSON: {"client_id", "changes": [...]}',
+      );
+    }
+    const parsed = pushSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new SyncHttpError(400, 'REQUEST_INVALID', describeZodError(parsed.error));
+    }
+    const body = parsed.data;
+    if (body.changes.length > deps.maxChanges) {
+      throw new SyncHttpError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `Expected at most ${deps.maxChanges} changes in one push, got ${body.changes.length}`,
+      );
+    }
+    await deps.resolveCollections(user, 'push', [
+      ...new Set(body.changes.map((change) => change.collection)),
+    ]);
+    const { results } = await deps.applyChanges({
+      user,
+      clientId: body.client_id,
+      changes: body.changes,
+      atomic: body.atomic ?? deps.atomicPush,
+      force: false,
+    });
+    let conflicts = 0;
+    let rejected = 0;
+    for (const result of results) {
+      if (result.status === 'conflict_resolved') conflicts++;
+      else if (result.status === 'rejected') rejected++;
+    }
+    metrics.push.inc({ status: 'success' });
+    metrics.pushChanges.inc(body.changes.length);
+    metrics.pushDuration.observe((performance.now() - started) / 1000);
+    const details = {
+      scope: user.scope,
+      actor: user.id,
+      clientId: body.client_id,
+      changes: body.changes.length,
+      conflicts,
+      rejected,
+    };
+    if (conflicts > 0 || rejected > 0) logger.warn(details, 'sync push had conflicts');
+    else logger.debug?.(details, 'sync push');
+    return { results };
+  } catch (error) {
+    metrics.push.inc({ status: 'failure' });
+    throw error;
+  }
+}
+
+export interface PullQuery {
+  readonly since: string | undefined;
+  readonly limit: string | undefined;
+  readonly collections: string[] | null;
+}
+
+/** `/sync/pull`: the scope's oplog after `since` as JSON text, or a full-resync answer. */
+export async function handlePull(
+  deps: PushPullDeps,
+  user: SyncUser,
+  query: PullQuery,
+): Promise<string> {
+  const { store, metrics, logger } = deps;
+  metrics.pull.inc();
+  const since = parseSince(query.since);
+  const limit = parseLimit(query.limit, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX);
+  const collections = await deps.resolveCollections(user, 'pull', query.collections);
+  const retention = await store.retention();
+  const resync = (reason: string) => {
+    metrics.resyncRequired.inc({ reason });
+    logger.info({ scope: user.scope, actor: user.id, reason }, 'sync pull: full resync required');
+    return JSON.stringify({ full_resync_required: true, collections: collections ?? [], reason });
+  };
+  if (since.version !== null && hlcWallMs(since.version) < retention.prunedBeforeMs) {
+    return resync('retention');
+  }
+  const seq =
+    since.version !== null ? await store.seqAtVersion(user.scope, since.version) : since.seq;
+  if (seq < retention.prunedThroughSeq) return resync('retention');
+  const page = await store.pull({ scope: user.scope, afterSeq: seq, collections, limit });
+  if (page.entries.length === 0 && seq > 0 && seq > (await store.maxSeq())) {
+    return resync('unknown_cursor');
+  }
+  metrics.pullServed.inc(page.entries.length);
+  return `{"changes":[${page.entries.map((entry) => encodeChange(entry)).join(',')}],"last_seq":"${page.lastSeq}","has_more":${page.hasMore}}`;
+}
