@@ -1,41 +1,31 @@
 /// <reference lib="dom" />
-import { Hlc, isKeepsyncError, KeepsyncError } from '../model/index.js';
-import { checkDocId, configError, type SyncClient } from './api.js';
+import { isKeepsyncError } from '../model/index.js';
+import { checkEdit, checkOptions, configError, type SyncClient } from './api.js';
 import { backoffDelay } from './backoff.js';
+import { ClientClock } from './clock.js';
 import { SyncClientError } from './errors.js';
 import { randomId } from './ids.js';
-import type { WebSocketConstructor } from './live.js';
 import { LiveLink } from './live-link.js';
 import type { LocalStore } from './local-store.js';
 import { createMemoryStore } from './memory-store.js';
 import type { ConnectionState, SyncClientOptions } from './options.js';
-import { buildPushBatch, type PushBatch } from './outbox-batch.js';
+import { PushLoop } from './push-loop.js';
 import { Replica } from './replica.js';
 import { joinTabs, type TabMessage } from './tabs.js';
 import { Transport } from './transport.js';
-import type { DocumentData, WireResult } from './types.js';
+import type { DocumentData, RejectedEdit } from './types.js';
 import { type DocumentFilter, DocumentView, type SubscriptionContext } from './view.js';
 
 export type { SyncClient } from './api.js';
 
 /** Creates a client and loads the local store into memory; call `start()` to sync. */
 export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
-  if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
-    throw configError(`Expected \`url\` to be an http(s) URL, got ${JSON.stringify(options.url)}`);
-  }
-  if (!Array.isArray(options.collections) || options.collections.length === 0) {
-    throw configError('Expected `collections` to name at least one collection');
-  }
-  const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
-  if (!fetchImpl) throw configError('No `fetch` available: pass `fetch` in the options');
-  const webSocket: WebSocketConstructor | undefined =
-    options.webSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  const { fetchImpl, webSocket } = checkOptions(options);
   const liveEnabled = options.live !== false && webSocket !== undefined;
   const collections = new Set(options.collections);
   const baseUrl = options.url.replace(/\/+$/, '');
   const pollIntervalMs = options.pollIntervalMs ?? 10_000;
   const pullLimit = options.pullLimit ?? 1000;
-  let pushBatchSize = options.pushBatchSize ?? 500;
 
   const store: LocalStore = options.store ?? createMemoryStore();
   let meta = await store.meta();
@@ -44,7 +34,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     meta = await store.meta();
   }
   const clientId = meta.clientId!;
-  const hlc = new Hlc({ node: `${clientId.slice(0, 24)}.${randomId(4)}` });
+  const clock = new ClientClock({
+    node: `${clientId.slice(0, 24)}.${randomId(4)}`,
+    deviceNow: options.now ?? Date.now,
+    offsetMs: meta.clockOffsetMs,
+  });
   const closer = new AbortController();
   const transport = new Transport({
     baseUrl,
@@ -52,6 +46,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     fetch: fetchImpl,
     getToken: options.getToken,
     signal: closer.signal,
+    now: () => clock.deviceNow(),
+    onServerClock: (serverHlc, sentAt, receivedAt) => {
+      const offsetMs = clock.adopt(serverHlc, sentAt, receivedAt);
+      // Stored, so edits made offline after a restart still carry the server's time.
+      if (offsetMs !== null)
+        exclusive(() => store.apply({ clockOffsetMs: offsetMs })).catch(reportError);
+    },
   });
 
   const reportError = (error: unknown) => {
@@ -63,6 +64,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const view = new DocumentView(reportError);
   view.setBase(await store.documents());
   view.setOutbox(await store.outbox());
+  let rejectedEdits: RejectedEdit[] = await store.rejected();
 
   let state: SyncClient['state'] = 'ready';
   let role: SyncClient['role'] = 'none';
@@ -88,27 +90,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     }
   }
 
-  function observe(version: string): void {
-    try {
-      hlc.receive(version);
-    } catch {
-      // A server clock far ahead: keep ours; last-writer-wins still orders by the server.
-    }
-  }
-
   function browserOffline(): boolean {
     return (globalThis.navigator as Navigator | undefined)?.onLine === false;
   }
 
   // ---- local writes -------------------------------------------------------------------------
-
-  function checkCollection(collection: string): void {
-    if (!collections.has(collection)) {
-      throw configError(
-        `Unknown collection \`${collection}\`; this client syncs ${[...collections].map((name) => `\`${name}\``).join(', ')}`,
-      );
-    }
-  }
 
   async function write(
     collection: string,
@@ -125,7 +111,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         operation,
         data,
         parentVersion: view.parentVersion(collection, docId),
-        hlc: hlc.tick(),
+        hlc: clock.tick(),
       });
       view.addPending(entry);
     });
@@ -147,7 +133,10 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       view,
       transport,
       exclusive,
-      observe,
+      observe: (version) => clock.observe(version),
+      refreshRejected: async () => {
+        rejectedEdits = await store.rejected();
+      },
       post: (message) => tabs?.post(message),
       onConflict: (context) => notify(() => options.onConflict?.(context)),
       onReject: (context) => notify(() => options.onReject?.(context)),
@@ -159,29 +148,14 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
 
   // ---- the sync loop (leader only) -----------------------------------------------------------
 
-  let unsettled: PushBatch | null = null;
-
-  async function pushAll(): Promise<void> {
-    while (!closer.signal.aborted) {
-      const batch = buildPushBatch(await store.outbox(), pushBatchSize, unsettled);
-      if (!batch) return;
-      // Kept until answered: after a lost response the very same batch is sent again.
-      unsettled = batch;
-      let results: WireResult[];
-      try {
-        results = await transport.push(clientId, batch.changes);
-      } catch (error) {
-        if (error instanceof SyncClientError && error.status === 413 && pushBatchSize > 1) {
-          pushBatchSize = Math.max(1, Math.floor(pushBatchSize / 2));
-          unsettled = null;
-          continue;
-        }
-        throw error;
-      }
-      unsettled = null;
-      await replica.settle(batch, results);
-    }
-  }
+  const pushLoop = new PushLoop({
+    store,
+    transport,
+    clientId,
+    batchSize: options.pushBatchSize ?? 500,
+    settle: (batch, results) => replica.settle(batch, results),
+    signal: closer.signal,
+  });
 
   let round: Promise<void> | null = null;
   let again = false;
@@ -218,7 +192,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           pullWanted = false;
           await replica.pullAll();
         }
-        await pushAll();
+        await pushLoop.run();
         failures = 0;
         if (!live?.live) {
           setConnection('online');
@@ -287,6 +261,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         }
       }
       view.setOutbox(await store.outbox());
+      rejectedEdits = await store.rejected();
     });
     if (message.type === 'outbox') void requestSync();
   }
@@ -295,8 +270,17 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     if (state !== 'running') return;
     // Another tab led until now: start from what it stored.
     await replica.reload();
+    rejectedEdits = await store.rejected();
     role = 'leader';
     void requestSync();
+  }
+
+  async function forgetRejected(editId: string): Promise<void> {
+    await exclusive(async () => {
+      await store.apply({ forgetRejected: [editId] });
+      rejectedEdits = await store.rejected();
+    });
+    tabs?.post({ type: 'outbox' });
   }
 
   const onOnline = () => {
@@ -323,22 +307,12 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     },
     clientId,
     async put(collection, id, data) {
-      checkCollection(collection);
-      checkDocId(id);
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        throw new KeepsyncError(
-          'RECORD_INVALID',
-          `Expected the data of ${collection}/${id} to be a plain object`,
-        );
-      }
-      // A structured clone: later changes of the caller's object do not reach the outbox.
-      const copy = JSON.parse(JSON.stringify(data)) as DocumentData;
-      await write(collection, id, 'upsert', copy);
+      const copy = checkEdit(collections, collection, id, data);
+      await write(collection, id, 'upsert', copy!);
       return view.get(collection, id)!;
     },
     async delete(collection, id) {
-      checkCollection(collection);
-      checkDocId(id);
+      checkEdit(collections, collection, id, undefined);
       await write(collection, id, 'delete', null);
     },
     get(collection, id) {
@@ -360,6 +334,17 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     pendingCount() {
       return view.pendingCount();
     },
+    rejected() {
+      return [...rejectedEdits];
+    },
+    async retryRejected(editId) {
+      const edit = rejectedEdits.find((candidate) => candidate.editId === editId);
+      if (!edit) return;
+      // Queued first, forgotten after: a crash in between leaves it twice, never nowhere.
+      await write(edit.collection, edit.id, edit.local.operation, edit.local.data);
+      await forgetRejected(editId);
+    },
+    dismissRejected: forgetRejected,
     async start() {
       if (state !== 'ready') return;
       state = 'running';

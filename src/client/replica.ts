@@ -19,6 +19,8 @@ export interface ReplicaDeps {
   readonly post: (message: TabMessage) => void;
   readonly onConflict: (context: ConflictContext) => void;
   readonly onReject: (context: RejectContext) => void;
+  /** Rejected edits were stored: reload the app's list of them (inside `exclusive`). */
+  readonly refreshRejected: () => Promise<void>;
   readonly pullLimit: number;
   readonly signal: AbortSignal;
 }
@@ -106,6 +108,7 @@ export class Replica {
       await store.apply(plan.apply);
       this.#show(plan.apply.documents);
       view.setOutbox(await store.outbox());
+      if (plan.rejects.length > 0) await this.#deps.refreshRejected();
     });
     this.#deps.post({
       type: 'documents',

@@ -9,6 +9,7 @@ export interface SettlePlan {
     documents: BaseDocument[];
     removeOutbox: string[];
     reparent: NonNullable<LocalApply['reparent']>[number][];
+    reject: RejectContext[];
   };
   readonly conflicts: ConflictContext[];
   readonly rejects: RejectContext[];
@@ -17,7 +18,7 @@ export interface SettlePlan {
 /** Turns the server's results for a batch into the local store change and the callbacks due. */
 export function planSettle(batch: PushBatch, results: readonly WireResult[]): SettlePlan {
   const plan: SettlePlan = {
-    apply: { documents: [], removeOutbox: [], reparent: [] },
+    apply: { documents: [], removeOutbox: [], reparent: [], reject: [] },
     conflicts: [],
     rejects: [],
   };
@@ -27,13 +28,17 @@ export function planSettle(batch: PushBatch, results: readonly WireResult[]): Se
     plan.apply.removeOutbox.push(...group.ids);
     const local = { operation: group.last.operation, data: group.last.data };
     if (result.status === 'rejected') {
-      plan.rejects.push({
+      // Kept with its reason in the same store change that takes it off the outbox.
+      const refused: RejectContext = {
+        editId: group.last.id,
         collection: group.collection,
         id: group.docId,
         local,
         code: result.code ?? 'REJECTED',
         error: result.error ?? 'The server refused the change',
-      });
+      };
+      plan.apply.reject.push(refused);
+      plan.rejects.push(refused);
       return;
     }
     const settled: BaseDocument = result.document

@@ -25,6 +25,11 @@ const errors = {
   },
 } as const;
 
+const serverHlc = {
+  $ref: '#/components/schemas/Hlc',
+  description: "The server's clock when it answered: clients merge it into theirs (HLC receive)",
+};
+
 const hlc = {
   type: 'string',
   pattern: '^\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}$',
@@ -37,6 +42,7 @@ const resync = {
     full_resync_required: { const: true },
     collections: { type: 'array', items: { type: 'string' } },
     reason: { type: 'string', enum: ['retention', 'unknown_cursor'] },
+    server_hlc: serverHlc,
   },
 } as const;
 
@@ -66,7 +72,8 @@ export const openApiDocument = {
           parent_version: { oneOf: [{ $ref: '#/components/schemas/Hlc' }, { type: 'null' }] },
           hlc: {
             $ref: '#/components/schemas/Hlc',
-            description: "The client's HLC of the edit (LWW)",
+            description:
+              "The client's HLC of the edit (last-writer-wins). Never a reason to refuse the change: one more than 60 s ahead of the server's clock is ordered by the server's receipt instead.",
           },
         },
       },
@@ -140,6 +147,7 @@ export const openApiDocument = {
                       type: 'array',
                       items: { $ref: '#/components/schemas/ChangeResult' },
                     },
+                    server_hlc: serverHlc,
                   },
                 },
               },
@@ -192,6 +200,7 @@ export const openApiDocument = {
                         },
                         last_seq: { type: 'string' },
                         has_more: { type: 'boolean' },
+                        server_hlc: serverHlc,
                       },
                     },
                     { $ref: '#/components/schemas/FullResyncRequired' },

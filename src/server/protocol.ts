@@ -119,6 +119,22 @@ export const lastWriterWins: ConflictResolver = ({ current, incoming }) =>
     ? { action: 'accept' }
     : { action: 'keep' };
 
+/**
+ * The time an edit counts as made, for last-writer-wins. A device clock within the HLC's drift
+ * bound is merged (every version issued later is later than it). One further ahead is never a
+ * reason to refuse the edit (phones with wrong clocks are common): the edit is ordered by the
+ * server's receipt instead, so it neither wins every conflict for as long as the device is
+ * ahead nor drags the server's clock, and so everyone else's edits, into its future.
+ */
+export function editTime(hlc: Hlc, clientHlc: string): string {
+  try {
+    hlc.receive(clientHlc);
+    return clientHlc;
+  } catch {
+    return hlc.tick();
+  }
+}
+
 export interface DeciderOptions {
   readonly hlc: Hlc;
   readonly user: SyncUser;
@@ -183,15 +199,7 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
       },
     });
 
-    // Merge the client's clock first, so every version issued from here on is later than it.
-    if (wire.hlc !== undefined) {
-      try {
-        hlc.receive(wire.hlc);
-        incomingVersion = wire.hlc;
-      } catch (error) {
-        return reject('HLC_DRIFT', error instanceof Error ? error.message : String(error));
-      }
-    }
+    if (wire.hlc !== undefined) incomingVersion = editTime(hlc, wire.hlc);
 
     const parent = wire.parent_version ?? null;
     const forced = options.force === true && wire.parent_version === undefined;

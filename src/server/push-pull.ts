@@ -28,6 +28,8 @@ export interface PushPullDeps {
   readonly maxBodyBytes: number;
   readonly maxChanges: number;
   readonly atomicPush: boolean;
+  /** The server's clock now: every answer carries it so clients can adopt it. */
+  readonly clock: () => string;
 }
 
 /** `/sync/push`: validates the whole body, then applies its changes in one transaction. */
@@ -35,7 +37,7 @@ export async function handlePush(
   deps: PushPullDeps,
   user: SyncUser,
   request: Request,
-): Promise<{ results: ChangeResult[] }> {
+): Promise<{ results: ChangeResult[]; server_hlc: string }> {
   const { metrics, logger } = deps;
   const started = performance.now();
   try {
@@ -91,7 +93,7 @@ export async function handlePush(
     };
     if (conflicts > 0 || rejected > 0) logger.warn(details, 'sync push had conflicts');
     else logger.debug?.(details, 'sync push');
-    return { results };
+    return { results, server_hlc: deps.clock() };
   } catch (error) {
     metrics.push.inc({ status: 'failure' });
     throw error;
@@ -119,7 +121,12 @@ export async function handlePull(
   const resync = (reason: string) => {
     metrics.resyncRequired.inc({ reason });
     logger.info({ scope: user.scope, actor: user.id, reason }, 'sync pull: full resync required');
-    return JSON.stringify({ full_resync_required: true, collections: collections ?? [], reason });
+    return JSON.stringify({
+      full_resync_required: true,
+      collections: collections ?? [],
+      reason,
+      server_hlc: deps.clock(),
+    });
   };
   if (since.version !== null && hlcWallMs(since.version) < retention.prunedBeforeMs) {
     return resync('retention');
@@ -132,5 +139,5 @@ export async function handlePull(
     return resync('unknown_cursor');
   }
   metrics.pullServed.inc(page.entries.length);
-  return `{"changes":[${page.entries.map((entry) => encodeChange(entry)).join(',')}],"last_seq":"${page.lastSeq}","has_more":${page.hasMore}}`;
+  return `{"changes":[${page.entries.map((entry) => encodeChange(entry)).join(',')}],"last_seq":"${page.lastSeq}","has_more":${page.hasMore},"server_hlc":"${deps.clock()}"}`;
 }

@@ -161,6 +161,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     maxBodyBytes,
     maxChanges,
     atomicPush: options.atomicPush ?? false,
+    clock: () => hlc.tick(),
   };
   app.post('/sync/push', async (c) => c.json(await handlePush(pushPull, c.get('user'), c.req.raw)));
   app.get('/sync/pull', async (c) =>
