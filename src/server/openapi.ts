@@ -1,3 +1,5 @@
+import { MAX_DATA_DEPTH } from './protocol.js';
+
 const error = {
   type: 'object',
   required: ['error'],
@@ -64,11 +66,23 @@ export const openApiDocument = {
         type: 'object',
         required: ['collection', 'operation', 'doc_id'],
         properties: {
-          id: { type: 'string', description: 'Client change id; the idempotency key of retries' },
+          id: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            description:
+              'Client change id; the idempotency key of retries. Well-formed Unicode without NUL',
+          },
           collection: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
           operation: { type: 'string', enum: ['upsert', 'delete'] },
-          doc_id: { type: 'string' },
-          data: { type: ['object', 'null'], description: 'Required for upsert' },
+          doc_id: {
+            oneOf: [{ type: 'string', minLength: 1, maxLength: 512 }, { type: 'integer' }],
+            description: 'Well-formed Unicode without NUL (a lone UTF-16 surrogate is refused)',
+          },
+          data: {
+            type: ['object', 'null'],
+            description: `Required for upsert. A JSON object nested at most ${MAX_DATA_DEPTH} levels deep (\`{}\` is 1; deeper is a 400 naming the change)`,
+          },
           parent_version: { oneOf: [{ $ref: '#/components/schemas/Hlc' }, { type: 'null' }] },
           hlc: {
             $ref: '#/components/schemas/Hlc',
@@ -127,7 +141,12 @@ export const openApiDocument = {
                 type: 'object',
                 required: ['client_id', 'changes'],
                 properties: {
-                  client_id: { type: 'string' },
+                  client_id: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 200,
+                    description: 'Well-formed Unicode without NUL',
+                  },
                   changes: { type: 'array', items: { $ref: '#/components/schemas/Change' } },
                   atomic: { type: 'boolean', description: 'All or nothing' },
                 },

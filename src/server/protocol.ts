@@ -16,12 +16,50 @@ export const PULL_LIMIT_DEFAULT = 500;
 export const PULL_LIMIT_MAX = 1000;
 export const FULL_LIMIT_MAX = 100_000;
 
+/** How deeply `data` may nest (`{}` is 1): the same limit for a change with or without an id. */
+export const MAX_DATA_DEPTH = 100;
+
+/** A UTF-16 surrogate without its pair: not Unicode, so it cannot be stored as sent. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const text = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
-    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL characters' });
+    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL characters' })
+    .refine((value) => !LONE_SURROGATE.test(value), {
+      message: 'must be well-formed Unicode (it holds a lone UTF-16 surrogate)',
+    });
+
+/** The nesting depth of a JSON value, without recursion (so no depth can overflow the stack). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_DATA_DEPTH) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+/**
+ * `data`: a JSON object, taken as parsed. Not copied (a copy would drop an own `__proto__`
+ * key, and the server would acknowledge data it did not store).
+ */
+const documentData = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    { message: 'must be a JSON object' },
+  )
+  .refine((value) => jsonDepth(value) <= MAX_DATA_DEPTH, {
+    message: `must not nest deeper than ${MAX_DATA_DEPTH} levels`,
+  });
 
 const hlcText = z
   .string()
@@ -36,7 +74,7 @@ export const changeSchema = z
     }),
     operation: z.enum(['upsert', 'delete']),
     doc_id: z.union([text(512), z.number().int()]).transform(String),
-    data: z.record(z.string(), z.unknown()).nullable().optional(),
+    data: documentData.nullable().optional(),
     parent_version: hlcText.nullable().optional(),
     /** The client's HLC of the edit, for last-writer-wins across devices. */
     hlc: hlcText.optional(),

@@ -3,6 +3,7 @@ import { afterAll, expect, it } from 'vitest';
 import { openPostgresDocumentStore } from '../../src/server/index.js';
 import { freshDatabase } from '../support/postgres.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
+import { describeInputProtocol } from './protocol-input-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
 
 const database = freshDatabase('sync');
@@ -12,6 +13,9 @@ describeSyncProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeClockProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeInputProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 

@@ -679,6 +679,7 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
         await running.pull(jwt, { since: '0', collections: 'tasks,notes' })
       ).json();
       expect(stale).toEqual({
+        server_hlc: expect.any(String),
         full_resync_required: true,
         collections: ['tasks', 'notes'],
         reason: 'retention',

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DocumentStore } from '../../src/server/index.js';
+import { type Running, startServer, token } from './helpers.js';
+
+let tenants = 0;
+
+function nested(levels: number): string {
+  return `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+}
+
+function pushText(changes: string[], clientId = '"c"'): string {
+  return `{"client_id":${clientId},"changes":[${changes.join(',')}]}`;
+}
+
+function upsertText(docId: string, data: string, id?: string): string {
+  const idPart = id === undefined ? '' : `"id":${id},`;
+  return `{${idPart}"collection":"tasks","operation":"upsert","doc_id":${docId},"data":${data}}`;
+}
+
+/** Hostile push bodies: a clear 400 naming the change, nothing stored. Once per store backend. */
+export function describeInputProtocol(name: string, makeStore: () => Promise<DocumentStore>): void {
+  describe(`sync protocol refusing hostile input on ${name}`, () => {
+    let store: DocumentStore;
+    let running: Running;
+
+    beforeAll(async () => {
+      store = await makeStore();
+      running = await startServer(store);
+    });
+    afterAll(async () => {
+      await running.close();
+      await store.close();
+    });
+
+    async function tenantToken() {
+      tenants += 1;
+      const tenant = `input-${tenants}-${Math.random().toString(36).slice(2, 8)}`;
+      return { tenant, jwt: await token({ sub: 'alice', tenant }, { expiresIn: '1h' }) };
+    }
+
+    async function refused(jwt: string, body: string, message: RegExp): Promise<void> {
+      const response = await running.push(jwt, body);
+      const answer = (await response.json()) as { error?: { code: string; message: string } };
+      expect({ status: response.status, code: answer.error?.code }).toEqual({
+        status: 400,
+        code: 'REQUEST_INVALID',
+      });
+      expect(answer.error!.message).toMatch(message);
+    }
+
+    async function pulledData(jwt: string): Promise<string> {
+      return (await running.pull(jwt, { since: '0' })).text();
+    }
+
+    it('refuses data nested deeper than 100 levels with a 400 naming the change, with or without an id', async () => {
+      const { jwt } = await tenantToken();
+      for (const levels of [101, 250, 5000]) {
+        for (const id of [undefined, '"ch-1"']) {
+          await refused(
+            jwt,
+            pushText([upsertText('"ok"', '{}'), upsertText('"deep"', nested(levels), id)]),
+            /`changes\[1\]\.data` must not nest deeper than 100 levels/,
+          );
+        }
+      }
+      expect(await pulledData(jwt)).toMatch(/"changes":\[\]/);
+      const accepted = await running.push(jwt, pushText([upsertText('"deep"', nested(100))]));
+      expect(accepted.status).toBe(200);
+      const openapi = (await (await running.request('/openapi.json')).json()) as {
+        components: { schemas: { Change: { properties: { data: { description: string } } } } };
+      };
+      expect(openapi.components.schemas.Change.properties.data.description).toMatch(
+        /at most 100 levels deep/,
+      );
+    });
+
+    it('refuses ids holding a lone UTF-16 surrogate, and keeps a paired one as sent', async () => {
+      const { tenant, jwt } = await tenantToken();
+      const lone = '"x\\ud800"';
+      await refused(
+        jwt,
+        pushText([upsertText(lone, '{}')]),
+        /`changes\[0\]\.doc_id` must be well-formed Unicode/,
+      );
+      await refused(
+        jwt,
+        pushText([upsertText('"a"', '{}', lone)]),
+        /`changes\[0\]\.id` must be well-formed Unicode/,
+      );
+      await refused(
+        jwt,
+        pushText([upsertText('"a"', '{}')], '"dev\\udc00"'),
+        /`client_id` must be well-formed Unicode/,
+      );
+      expect(await pulledData(jwt)).toMatch(/"changes":\[\]/);
+      const emoji = 'x\u{1F600}';
+      const response = await running.push(
+        jwt,
+        pushText([upsertText(JSON.stringify(emoji), '{"v":1}')]),
+      );
+      expect(response.status).toBe(200);
+      expect(await store.getDocument(tenant, 'tasks', emoji)).toMatchObject({ data: '{"v":1}' });
+    });
+
+    it('stores a `__proto__` key of the data as sent, never acknowledging what it dropped', async () => {
+      const { tenant, jwt } = await tenantToken();
+      const data = '{"__proto__":{"admin":true},"title":"t"}';
+      const response = await running.push(jwt, pushText([upsertText('"p"', data)]));
+      expect(response.status).toBe(200);
+      const stored = await store.getDocument(tenant, 'tasks', 'p');
+      expect(stored?.data).toBe(data);
+      const pulled = JSON.parse(await pulledData(jwt)) as { changes: Array<{ data: object }> };
+      const read = pulled.changes[0]!.data;
+      expect(Object.keys(read)).toEqual(['__proto__', 'title']);
+      expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    });
+  });
+}
