@@ -96,6 +96,7 @@ export function createAuthenticator(options: SyncAuthOptions | false): Authentic
         issuer: options.issuer,
         audience: options.audience,
         clockTolerance: options.clockToleranceSec ?? 5,
+        ...(options.requireExpiry ? { requiredClaims: ['exp'] } : {}),
       });
       payload = verified.payload;
     } catch (error) {

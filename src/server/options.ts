@@ -59,6 +59,12 @@ export interface SyncAuthOptions {
   scopeClaim?: string | undefined;
   /** @default 5 */
   clockToleranceSec?: number | undefined;
+  /**
+   * Refuse tokens without an `exp` claim (a stolen one would work forever; a WebSocket is
+   * closed when its token expires, which needs `exp`).
+   * @default false
+   */
+  requireExpiry?: boolean | undefined;
 }
 
 /** Who wins when two writers changed the same document. */

@@ -4,6 +4,7 @@ import { openPostgresDocumentStore } from '../../src/server/index.js';
 import { freshDatabase } from '../support/postgres.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
+import { describeSessionProtocol } from './protocol-session-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
 
 const database = freshDatabase('sync');
@@ -16,6 +17,9 @@ describeClockProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeInputProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeSessionProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 
