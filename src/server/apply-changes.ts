@@ -51,7 +51,8 @@ export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
       defaultResolver: deps.defaultResolver,
       defaultDeletePolicy: deps.defaultDeletePolicy,
       force,
-      onConflict: (collection) => metrics.conflicts.inc({ collection }),
+      onConflict: (collection) =>
+        metrics.conflicts.inc({ collection: metrics.collectionLabel(collection) }),
       onResolverError: (error, collection, docId) =>
         logger.error({ collection, docId, err: errorText(error) }, 'sync conflict resolver failed'),
     });

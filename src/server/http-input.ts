@@ -15,7 +15,19 @@ export async function readBody(request: Request, max: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (true) {
-    const { done, value } = await reader.read();
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      // The client hung up mid-body: its doing, not a server failure, and nothing was applied.
+      throw new SyncHttpError(
+        400,
+        'REQUEST_ABORTED',
+        'The connection closed before the body was complete',
+        { cause: error },
+      );
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     if (size > max) {

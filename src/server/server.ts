@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { WebSocketServer } from 'ws';
 import { Hlc, KeepsyncError } from '../model/index.js';
 import { createApplyChanges } from './apply-changes.js';
-import { bearerToken, createAuthenticator } from './auth.js';
+import { bearerToken, createAuthenticator, sameSecret } from './auth.js';
 import { collectionRules } from './collections.js';
 import { errorBody, isSyncHttpError, SyncHttpError } from './errors.js';
 import { fullResyncResponse } from './full-resync.js';
@@ -102,7 +102,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   const hlc = new Hlc({ node, now });
   const authenticate = createAuthenticator(options.auth);
   const collections = collectionRules(options);
-  const metrics = createSyncMetrics(store, options.metricsPrefix ?? 'sync_');
+  const metrics = createSyncMetrics(store, options.metricsPrefix ?? 'sync_', collections.allowed);
   const maxBodyBytes = positive(options.maxBodyBytes, 1_048_576, 'maxBodyBytes');
   const maxChanges = positive(options.maxChangesPerPush, 1000, 'maxChangesPerPush');
   const retentionMs = positive(options.retentionDays, 30, 'retentionDays') * DAY_MS;
@@ -139,11 +139,15 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
 
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   if (options.metricsEndpoint !== false) {
-    app.get('/metrics', async (c) =>
-      c.body(await metrics.registry.metrics(), 200, {
+    const metricsToken = options.metricsToken;
+    app.get('/metrics', async (c) => {
+      if (metricsToken !== undefined && !sameSecret(bearerToken(c.req.raw), metricsToken)) {
+        return c.json(errorBody('AUTH_REQUIRED', 'Send the metrics token as a bearer token'), 401);
+      }
+      return c.body(await metrics.registry.metrics(), 200, {
         'content-type': metrics.registry.contentType,
-      }),
-    );
+      });
+    });
   }
   app.get('/healthz', (c) => c.json({ ok: true, node }));
 
