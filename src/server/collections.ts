@@ -16,6 +16,12 @@ export interface CollectionRules {
     operation: SyncOperation,
     requested: readonly string[] | null,
   ): Promise<string[] | null>;
+  /** Why this user may not touch this collection (unknown or forbidden), or null. */
+  refusal(
+    user: SyncUser,
+    operation: SyncOperation,
+    collection: string,
+  ): Promise<SyncHttpError | null>;
 }
 
 export function collectionRules(options: SyncServerOptions): CollectionRules {
@@ -23,6 +29,15 @@ export function collectionRules(options: SyncServerOptions): CollectionRules {
   return {
     allowed,
     settings,
+    async refusal(user, operation, collection) {
+      try {
+        await this.resolve(user, operation, [collection]);
+        return null;
+      } catch (error) {
+        if (error instanceof SyncHttpError) return error;
+        throw error;
+      }
+    },
     async resolve(user, operation, requested) {
       let names: string[] | null = requested ? [...requested] : null;
       if (names) {

@@ -75,7 +75,11 @@ export const changeSchema = z
     operation: z.enum(['upsert', 'delete']),
     doc_id: z.union([text(512), z.number().int()]).transform(String),
     data: documentData.nullable().optional(),
-    parent_version: hlcText.nullable().optional(),
+    /** `""` on a first write means none, as the reference server's clients send it. */
+    parent_version: z.preprocess(
+      (value) => (value === '' ? null : value),
+      hlcText.nullable().optional(),
+    ),
     /** The client's HLC of the edit, for last-writer-wins across devices. */
     hlc: hlcText.optional(),
   })

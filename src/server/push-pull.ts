@@ -8,6 +8,7 @@ import {
   hlcWallMs,
   PULL_LIMIT_DEFAULT,
   PULL_LIMIT_MAX,
+  type PushBody,
   parseLimit,
   parseSince,
   pushSchema,
@@ -25,6 +26,11 @@ export interface PushPullDeps {
     operation: SyncOperation,
     requested: readonly string[] | null,
   ) => Promise<string[] | null>;
+  readonly refusal: (
+    user: SyncUser,
+    operation: SyncOperation,
+    collection: string,
+  ) => Promise<SyncHttpError | null>;
   readonly maxBodyBytes: number;
   readonly maxChanges: number;
   readonly atomicPush: boolean;
@@ -64,16 +70,7 @@ export async function handlePush(
         `Expected at most ${deps.maxChanges} changes in one push, got ${body.changes.length}`,
       );
     }
-    await deps.resolveCollections(user, 'push', [
-      ...new Set(body.changes.map((change) => change.collection)),
-    ]);
-    const { results } = await deps.applyChanges({
-      user,
-      clientId: body.client_id,
-      changes: body.changes,
-      atomic: body.atomic ?? deps.atomicPush,
-      force: false,
-    });
+    const results = await applyPermitted(deps, user, body);
     let conflicts = 0;
     let rejected = 0;
     for (const result of results) {
@@ -98,6 +95,55 @@ export async function handlePush(
     metrics.push.inc({ status: 'failure' });
     throw error;
   }
+}
+
+/**
+ * One change in a collection the caller may not push to (unknown, or refused by `authorize`)
+ * is that change's `rejected` result; the others are applied, unless the batch is atomic.
+ */
+async function applyPermitted(
+  deps: PushPullDeps,
+  user: SyncUser,
+  body: PushBody,
+): Promise<ChangeResult[]> {
+  const refusals = new Map<string, SyncHttpError | null>();
+  for (const change of body.changes) {
+    if (!refusals.has(change.collection)) {
+      refusals.set(change.collection, await deps.refusal(user, 'push', change.collection));
+    }
+  }
+  const atomic = body.atomic ?? deps.atomicPush;
+  const refusedAt = body.changes.findIndex((change) => refusals.get(change.collection));
+  const permitted = body.changes.filter((change) => !refusals.get(change.collection));
+  const applied =
+    refusedAt >= 0 && atomic
+      ? []
+      : (
+          await deps.applyChanges({
+            user,
+            clientId: body.client_id,
+            changes: permitted,
+            atomic,
+            force: false,
+          })
+        ).results;
+  let next = 0;
+  return body.changes.map((change): ChangeResult => {
+    const refusal = refusals.get(change.collection);
+    const base = { doc_id: change.doc_id, collection: change.collection };
+    if (refusal) {
+      return { ...base, status: 'rejected', code: refusal.code, error: refusal.message };
+    }
+    if (refusedAt >= 0 && atomic) {
+      return {
+        ...base,
+        status: 'rejected',
+        code: 'BATCH_ABORTED',
+        error: `Not applied: the batch is atomic and change ${refusedAt} was refused`,
+      };
+    }
+    return applied[next++]!;
+  });
 }
 
 export interface PullQuery {

@@ -15,7 +15,7 @@ import { splitList } from './http-input.js';
 import { errorText, LiveHub } from './hub.js';
 import { createSyncMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import type { SyncLogger, SyncServerOptions, SyncUser } from './options.js';
+import type { SyncLogger, SyncOperation, SyncServerOptions, SyncUser } from './options.js';
 import { changeSchema, describeZodError, lastWriterWins } from './protocol.js';
 import { handlePull, handlePush } from './push-pull.js';
 import type { ChangeResult, DocumentStore } from './store/types.js';
@@ -162,6 +162,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     logger,
     applyChanges,
     resolveCollections,
+    refusal: (user: SyncUser, operation: SyncOperation, collection: string) =>
+      collections.refusal(user, operation, collection),
     maxBodyBytes,
     maxChanges,
     atomicPush: options.atomicPush ?? false,

@@ -98,7 +98,7 @@ describe('clients with wrong clocks and refused edits', () => {
     const jwt = await server.tenantToken();
     const store = createMemoryStore();
     const a = await startClient(server, jwt, { store, live: false });
-    // One batch: the server refuses the whole push for the note (403); the task must still go.
+    // One batch: the server rejects the notes (403 from authorize); the task must still go.
     await a.client.put('notes', 'n1', { text: 'kept' });
     await a.client.put('tasks', 't1', { title: 'goes through' });
     await a.client.put('notes', 'n2', { text: 'also kept' });
@@ -129,5 +129,29 @@ describe('clients with wrong clocks and refused edits', () => {
       'tasks/t1': { title: 'goes through' },
     });
     expect(await store.rejected()).toEqual([]);
+  });
+
+  it('finds the one change of a batch the server refuses as a whole (400) and lets the rest through', async () => {
+    const server = await serverAt(0);
+    const jwt = await server.tenantToken();
+    const a = await startClient(server, jwt, { live: false });
+    clients.push(a.client);
+    let deep: Record<string, unknown> = {};
+    for (let level = 0; level < 150; level++) deep = { deep };
+    await a.client.put('tasks', 'before', { n: 1 });
+    await a.client.put('tasks', 'deep', deep);
+    await a.client.put('tasks', 'after', { n: 2 });
+    await eventually(() => expect(a.client.pendingCount()).toBe(0), 15_000);
+    expect(await serverState(server, jwt)).toEqual({
+      'tasks/before': { n: 1 },
+      'tasks/after': { n: 2 },
+    });
+    expect(a.client.rejected().map((edit) => [edit.id, edit.code])).toEqual([
+      ['deep', 'REQUEST_INVALID'],
+    ]);
+    expect(a.client.rejected()[0]!.error).toMatch(/must not nest deeper than 100 levels/);
+    // Later edits are not stuck behind it.
+    await a.client.put('tasks', 'later', { n: 3 });
+    await eventually(() => expect(a.client.pendingCount()).toBe(0), 15_000);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../src/server/index.js';
-import { type Running, startServer, token } from './helpers.js';
+import { type Running, startServer, token, upsert } from './helpers.js';
 
 let tenants = 0;
 
@@ -22,12 +22,14 @@ export function describeInputProtocol(name: string, makeStore: () => Promise<Doc
   describe(`sync protocol refusing hostile input on ${name}`, () => {
     let store: DocumentStore;
     let running: Running;
+    const extra: Running[] = [];
 
     beforeAll(async () => {
       store = await makeStore();
       running = await startServer(store);
     });
     afterAll(async () => {
+      await Promise.all(extra.map((server) => server.close()));
       await running.close();
       await store.close();
     });
@@ -130,6 +132,59 @@ export function describeInputProtocol(name: string, makeStore: () => Promise<Doc
       const read = pulled.changes[0]!.data;
       expect(Object.keys(read)).toEqual(['__proto__', 'title']);
       expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    });
+
+    it('rejects the change in an unknown or forbidden collection and applies the rest, unless atomic', async () => {
+      const guarded = await startServer(store, {
+        authorize: ({ user, collection, operation }) =>
+          !(collection === 'notes' && (operation === 'push' || user.claims.role !== 'admin')),
+      });
+      extra.push(guarded);
+      const { tenant, jwt } = await tenantToken();
+      const response = await guarded.push(jwt, {
+        client_id: 'c',
+        changes: [
+          upsert('t', {}),
+          { ...upsert('n', {}), collection: 'notes' },
+          { ...upsert('s', {}), collection: 'secrets' },
+        ],
+      });
+      expect(response.status).toBe(200);
+      const { results } = (await response.json()) as {
+        results: Array<{ doc_id: string; status: string; code?: string; error?: string }>;
+      };
+      expect(results.map((result) => [result.doc_id, result.status, result.code])).toEqual([
+        ['t', 'accepted', undefined],
+        ['n', 'rejected', 'FORBIDDEN'],
+        ['s', 'rejected', 'COLLECTION_UNKNOWN'],
+      ]);
+      expect(results[1]!.error).toBe('Not allowed to push collection `notes`');
+      expect(await storedIds(tenant)).toEqual(['t']);
+
+      const atomic = await guarded.push(jwt, {
+        client_id: 'c',
+        atomic: true,
+        changes: [upsert('t2', {}), { ...upsert('n2', {}), collection: 'notes' }],
+      });
+      const atomicResults = ((await atomic.json()) as { results: Array<{ code?: string }> })
+        .results;
+      expect(atomicResults.map((result) => result.code)).toEqual(['BATCH_ABORTED', 'FORBIDDEN']);
+      expect(await storedIds(tenant)).toEqual(['t']);
+      expect((await guarded.pull(jwt, { collections: 'notes' })).status).toBe(403);
+      expect((await guarded.pull(jwt, { collections: 'tasks' })).status).toBe(200);
+    });
+
+    it('takes parent_version "" on a first write as none', async () => {
+      const { tenant, jwt } = await tenantToken();
+      const response = await running.push(jwt, {
+        client_id: 'c',
+        changes: [upsert('first', { v: 1 }, { parent_version: '' })],
+      });
+      expect(response.status).toBe(200);
+      expect(
+        ((await response.json()) as { results: Array<{ status: string }> }).results,
+      ).toMatchObject([{ status: 'accepted' }]);
+      expect(await storedIds(tenant)).toEqual(['first']);
     });
   });
 }
