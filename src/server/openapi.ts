@@ -43,7 +43,12 @@ const resync = {
   properties: {
     full_resync_required: { const: true },
     collections: { type: 'array', items: { type: 'string' } },
-    reason: { type: 'string', enum: ['retention', 'unknown_cursor'] },
+    reason: {
+      type: 'string',
+      enum: ['retention', 'unknown_cursor', 'foreign_version', 'slow_consumer'],
+      description:
+        '`foreign_version`: `since` is a version of fastapi-offline-sync (e.g. 20260502T120000.000Z-0001); resync to migrate',
+    },
     server_hlc: serverHlc,
   },
 } as const;
@@ -188,7 +193,8 @@ export const openApiDocument = {
             name: 'since',
             in: 'query',
             schema: { type: 'string' },
-            description: '`last_seq` of the previous pull (or an HLC version)',
+            description:
+              '`last_seq` of the previous pull (digits), an HLC version, or a fastapi-offline-sync version (answered with a full resync)',
           },
           {
             name: 'collections',

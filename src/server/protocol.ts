@@ -359,7 +359,12 @@ export interface SinceCursor {
   readonly seq: number;
   /** Set when `since` was an HLC version (PRD compatibility): resolved against the oplog. */
   readonly version: string | null;
+  /** Set when `since` is a version of the reference server: only a full resync can follow. */
+  readonly foreign?: true;
 }
+
+/** fastapi-offline-sync's versions: `20260502T120000.000Z-0001`, optionally `-a3f2` (node). */
+const REFERENCE_VERSION = /^\d{8}T\d{6}\.\d{3}Z-\d{4}(?:-[0-9a-f]{4})?$/;
 
 /**
  * `since` is the `last_seq` cursor the server handed out (decimal digits) or, for clients of
@@ -371,6 +376,7 @@ export function parseSince(text: string | undefined | null): SinceCursor {
   }
   if (/^\d{1,15}$/.test(text)) return { seq: Number(text), version: null };
   if (isHlc(text)) return { seq: 0, version: text };
+  if (REFERENCE_VERSION.test(text)) return { seq: 0, version: null, foreign: true };
   throw new SyncHttpError(
     400,
     'SINCE_INVALID',

@@ -174,6 +174,8 @@ export async function handlePull(
       server_hlc: deps.clock(),
     });
   };
+  // A client migrating from the reference server: its cursor means nothing here.
+  if (since.foreign) return resync('foreign_version');
   if (since.version !== null && hlcWallMs(since.version) < retention.prunedBeforeMs) {
     return resync('retention');
   }

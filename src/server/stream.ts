@@ -216,6 +216,10 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
       const since = parseSince(
         message.since === undefined || message.since === null ? null : String(message.since),
       );
+      if (since.foreign) {
+        resync(collections, 'foreign_version');
+        return;
+      }
       const retention = await store.retention();
       if (since.version !== null && hlcWallMs(since.version) < retention.prunedBeforeMs) {
         resync(collections, 'retention');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../src/server/index.js';
-import { type Running, startServer, token, upsert } from './helpers.js';
+import { openStream, type Running, startServer, token, upsert } from './helpers.js';
 
 let tenants = 0;
 
@@ -185,6 +185,31 @@ export function describeInputProtocol(name: string, makeStore: () => Promise<Doc
         ((await response.json()) as { results: Array<{ status: string }> }).results,
       ).toMatchObject([{ status: 'accepted' }]);
       expect(await storedIds(tenant)).toEqual(['first']);
+    });
+
+    it("answers a cursor in the reference server's version format with a full resync, not a 400", async () => {
+      const { jwt } = await tenantToken();
+      for (const since of ['20260502T120000.000Z-0001', '20260502T120000.000Z-0001-a3f2']) {
+        const response = await running.pull(jwt, { since, collections: 'tasks' });
+        expect(response.status).toBe(200);
+        expect(await response.json()).toMatchObject({
+          full_resync_required: true,
+          collections: ['tasks'],
+          reason: 'foreign_version',
+        });
+      }
+      const stream = await openStream(running.url);
+      stream.send({
+        type: 'subscribe',
+        token: jwt,
+        since: '20260502T120000.000Z-0001',
+        collections: ['tasks'],
+      });
+      expect(await stream.next((message) => message.type === 'full_resync_required')).toMatchObject(
+        { reason: 'foreign_version' },
+      );
+      expect((await stream.closed).code).toBe(4000);
+      expect((await running.pull(jwt, { since: '20260502T120000Z' })).status).toBe(400);
     });
   });
 }
