@@ -199,8 +199,9 @@ export const openApiDocument = {
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string' },
-            description: 'Comma-separated',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            description:
+              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); default: every collection (required when `authorize` is set and there is no allow-list)",
           },
           {
             name: 'limit',
@@ -245,8 +246,9 @@ export const openApiDocument = {
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string' },
-            description: 'Comma-separated (default: all allowed)',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            description:
+              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'). Required when the server has no `collections` allow-list (400 otherwise); with one, defaults to all of them",
           },
           {
             name: 'cursor',
