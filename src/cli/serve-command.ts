@@ -39,7 +39,10 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--db <file>', 'SQLite database file (the embedded default)', 'keepsync-sync.db')
     .option('--postgres <url>', 'use PostgreSQL instead of SQLite (several servers may share it)')
-    .option('--jwt-secret <secret>', 'HS256 secret of client tokens (or env KEEPSYNC_JWT_SECRET)')
+    .option(
+      '--jwt-secret <secret>',
+      'HS256 secret of client tokens; prefer env KEEPSYNC_JWT_SECRET (a flag shows in ps)',
+    )
     .option('--jwks-url <url>', 'verify client tokens against this JWKS instead')
     .option('--scope-claim <claim>', 'token claim naming the tenant (default: the actor)')
     .option('--actor-claim <claim>', 'token claim naming the user', 'sub')
@@ -83,6 +86,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     { level: options.logLevel, base: { service: 'keepsync-sync' } },
     pino.destination(2),
   );
+  if (options.jwtSecret) {
+    logger.warn(
+      '--jwt-secret puts the secret in the process arguments, readable by any local user (ps); set KEEPSYNC_JWT_SECRET instead',
+    );
+  }
   const store: DocumentStore = options.postgres
     ? await openPostgresDocumentStore({ connectionString: options.postgres })
     : openSqliteDocumentStore({ path: options.db });
@@ -97,6 +105,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     atomicPush: options.atomic ?? false,
     pollIntervalMs,
     logger,
+    metricsToken: process.env.KEEPSYNC_METRICS_TOKEN || undefined,
   });
   const { url } = await server.listen({ port, host: options.host });
   process.stdout.write(

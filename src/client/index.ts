@@ -13,5 +13,11 @@ export type {
   SyncClientOptions,
 } from './options.js';
 export type { GetToken } from './transport.js';
-export type { BaseDocument, ClientDocument, DocumentData, OutboxEntry } from './types.js';
+export type {
+  BaseDocument,
+  ClientDocument,
+  DocumentData,
+  OutboxEntry,
+  RejectedEdit,
+} from './types.js';
 export type { DocumentFilter, SubscriptionContext } from './view.js';

@@ -7,7 +7,7 @@ import {
   type LocalMeta,
   type LocalStore,
 } from './local-store.js';
-import type { BaseDocument, OutboxEntry } from './types.js';
+import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
 
 interface StoredEntry extends Omit<OutboxEntry, 'order'> {
   order?: number;
@@ -17,6 +17,7 @@ interface KeepsyncDb extends DBSchema {
   documents: { key: [string, string]; value: BaseDocument };
   outbox: { key: number; value: StoredEntry; indexes: { id: string } };
   meta: { key: string; value: unknown };
+  rejected: { key: number; value: RejectedEdit & { order?: number }; indexes: { editId: string } };
 }
 
 export interface IndexedDbStoreOptions {
@@ -27,7 +28,7 @@ export interface IndexedDbStoreOptions {
   name?: string;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 
 /**
  * A local store in IndexedDB (through `idb`): documents keyed by [collection, doc id], the
@@ -36,14 +37,23 @@ const VERSION = 1;
 export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): Promise<LocalStore> {
   const name = options.name ?? 'keepsync';
   const db: IDBPDatabase<KeepsyncDb> = await openDB<KeepsyncDb>(name, VERSION, {
-    upgrade(database) {
-      database.createObjectStore('documents', { keyPath: ['collection', 'docId'] });
-      const outbox = database.createObjectStore('outbox', {
-        keyPath: 'order',
-        autoIncrement: true,
-      });
-      outbox.createIndex('id', 'id', { unique: true });
-      database.createObjectStore('meta');
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        database.createObjectStore('documents', { keyPath: ['collection', 'docId'] });
+        const outbox = database.createObjectStore('outbox', {
+          keyPath: 'order',
+          autoIncrement: true,
+        });
+        outbox.createIndex('id', 'id', { unique: true });
+        database.createObjectStore('meta');
+      }
+      if (oldVersion < 2) {
+        const rejected = database.createObjectStore('rejected', {
+          keyPath: 'order',
+          autoIncrement: true,
+        });
+        rejected.createIndex('editId', 'editId', { unique: true });
+      }
     },
     blocking() {
       // A newer version of the app wants to upgrade the schema: let it.
@@ -57,15 +67,17 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
     name,
     async meta(): Promise<LocalMeta> {
       const tx = db.transaction('meta');
-      const [lastSeq, clientId, resyncing] = await Promise.all([
+      const [lastSeq, clientId, resyncing, clockOffsetMs] = await Promise.all([
         tx.store.get('lastSeq'),
         tx.store.get('clientId'),
         tx.store.get('resyncing'),
+        tx.store.get('clockOffsetMs'),
       ]);
       return {
         lastSeq: typeof lastSeq === 'string' ? lastSeq : '0',
         clientId: typeof clientId === 'string' ? clientId : null,
         resyncing: resyncing === true,
+        clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0,
       };
     },
     async setClientId(clientId) {
@@ -86,15 +98,35 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
     async outbox() {
       return (await db.getAll('outbox')) as OutboxEntry[];
     },
+    async rejected() {
+      return (await db.getAll('rejected')).map(({ order: _order, ...edit }) => edit);
+    },
     async enqueue(entry) {
       const order = await db.add('outbox', { ...entry });
       return { ...entry, order };
     },
     async apply(change: LocalApply) {
-      const tx = db.transaction(['documents', 'outbox', 'meta'], 'readwrite');
+      const tx = db.transaction(['documents', 'outbox', 'meta', 'rejected'], 'readwrite');
       const documents = tx.objectStore('documents');
       const outbox = tx.objectStore('outbox');
+      const rejected = tx.objectStore('rejected');
       const pending: Promise<unknown>[] = [];
+      for (const edit of change.reject ?? []) {
+        pending.push(
+          rejected
+            .index('editId')
+            .getKey(edit.editId)
+            .then((key) => (key === undefined ? rejected.add({ ...edit }) : undefined)),
+        );
+      }
+      for (const id of change.forgetRejected ?? []) {
+        pending.push(
+          rejected
+            .index('editId')
+            .getKey(id)
+            .then((key) => (key === undefined ? undefined : rejected.delete(key))),
+        );
+      }
       for (const doc of change.documents ?? []) {
         pending.push(
           documents.get([doc.collection, doc.docId]).then((stored) => {
@@ -129,6 +161,8 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
       }
       if (change.lastSeq !== undefined)
         pending.push(tx.objectStore('meta').put(change.lastSeq, 'lastSeq'));
+      if (change.clockOffsetMs !== undefined)
+        pending.push(tx.objectStore('meta').put(change.clockOffsetMs, 'clockOffsetMs'));
       await Promise.all(pending);
       await tx.done;
     },

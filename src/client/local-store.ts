@@ -1,4 +1,4 @@
-import type { BaseDocument, OutboxEntry } from './types.js';
+import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
 
 /** What a local store holds besides documents and the outbox. */
 export interface LocalMeta {
@@ -8,6 +8,8 @@ export interface LocalMeta {
   readonly clientId: string | null;
   /** Set while a full resync is replacing the documents; a restart runs it again. */
   readonly resyncing: boolean;
+  /** How far the server's clock is ahead of this device's (negative: behind), last seen. */
+  readonly clockOffsetMs: number;
 }
 
 /** One atomic change of the local store after the server answered. */
@@ -26,8 +28,14 @@ export interface LocalApply {
     from: string | null;
     to: string;
   }>;
+  /** Edits the server refused, kept for the app (they leave the outbox in the same change). */
+  readonly reject?: readonly RejectedEdit[];
+  /** Rejected edits the app retried or dismissed, by `editId`. */
+  readonly forgetRejected?: readonly string[];
   /** The new pull cursor. */
   readonly lastSeq?: string;
+  /** The server's clock offset, learned from an answer. */
+  readonly clockOffsetMs?: number;
 }
 
 /**
@@ -49,6 +57,8 @@ export interface LocalStore {
   documentsOf(keys: ReadonlyArray<{ collection: string; docId: string }>): Promise<BaseDocument[]>;
   /** The whole outbox, oldest first. */
   outbox(): Promise<OutboxEntry[]>;
+  /** The edits the server refused, oldest first, until the app retries or dismisses them. */
+  rejected(): Promise<RejectedEdit[]>;
   /** Adds a local edit; the store assigns `order`. */
   enqueue(entry: Omit<OutboxEntry, 'order'>): Promise<OutboxEntry>;
   apply(change: LocalApply): Promise<void>;

@@ -5,7 +5,7 @@ import {
   type LocalMeta,
   type LocalStore,
 } from './local-store.js';
-import { type BaseDocument, docKey, type OutboxEntry } from './types.js';
+import { type BaseDocument, docKey, type OutboxEntry, type RejectedEdit } from './types.js';
 
 export interface MemoryStoreOptions {
   /** @default 'keepsync-memory' */
@@ -16,7 +16,8 @@ export interface MemoryStoreOptions {
 export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore {
   const documents = new Map<string, BaseDocument>();
   const outbox = new Map<string, OutboxEntry>();
-  let meta: LocalMeta = { lastSeq: '0', clientId: null, resyncing: false };
+  const rejected = new Map<string, RejectedEdit>();
+  let meta: LocalMeta = { lastSeq: '0', clientId: null, resyncing: false, clockOffsetMs: 0 };
   let order = 0;
   return {
     kind: 'memory',
@@ -42,6 +43,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     async outbox() {
       return [...outbox.values()];
     },
+    async rejected() {
+      return [...rejected.values()];
+    },
     async enqueue(entry) {
       order += 1;
       const stored: OutboxEntry = { ...entry, order };
@@ -61,7 +65,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
           }
         }
       }
+      for (const edit of change.reject ?? []) rejected.set(edit.editId, edit);
+      for (const id of change.forgetRejected ?? []) rejected.delete(id);
       if (change.lastSeq !== undefined) meta = { ...meta, lastSeq: change.lastSeq };
+      if (change.clockOffsetMs !== undefined) {
+        meta = { ...meta, clockOffsetMs: change.clockOffsetMs };
+      }
     },
     async beginResync() {
       documents.clear();

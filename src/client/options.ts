@@ -2,7 +2,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { WebSocketConstructor } from './live.js';
 import type { LocalStore } from './local-store.js';
 import type { GetToken } from './transport.js';
-import type { DocumentData } from './types.js';
+import type { DocumentData, RejectedEdit } from './types.js';
 
 /** A local edit as it was made. */
 export interface LocalEdit {
@@ -26,15 +26,11 @@ export interface ConflictContext {
   readonly winner: 'local' | 'server';
 }
 
-/** The server refused a local edit for good; the local store is back at the server's state. */
-export interface RejectContext {
-  readonly collection: string;
-  readonly id: string;
-  readonly local: LocalEdit;
-  /** The server's code, e.g. `DOCUMENT_DELETED`. */
-  readonly code: string;
-  readonly error: string;
-}
+/**
+ * The server refused a local edit for good. The document shows the server's state again, and
+ * the edit stays in `client.rejected()` (stored) until the app retries or dismisses it.
+ */
+export type RejectContext = RejectedEdit;
 
 /** How this tab reaches the server: `live` means the WebSocket stream is caught up. */
 export type ConnectionState = 'connecting' | 'online' | 'live' | 'offline';
@@ -75,4 +71,9 @@ export interface SyncClientOptions {
   onConnectionChange?: ((context: { readonly connection: ConnectionState }) => void) | undefined;
   /** Aborting it closes the client. */
   signal?: AbortSignal | undefined;
+  /**
+   * The device's clock. It may be wrong by any amount: the client runs its edit times on the
+   * server's clock, learned from every answer. @default Date.now
+   */
+  now?: (() => number) | undefined;
 }

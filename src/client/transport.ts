@@ -29,6 +29,10 @@ export interface TransportOptions {
   readonly getToken: GetToken | undefined;
   /** Aborts requests in flight when the client closes. */
   readonly signal: AbortSignal;
+  /** The device's clock, to time requests. */
+  readonly now: () => number;
+  /** An answer carried the server's clock (`server_hlc`), sent between these device times. */
+  readonly onServerClock: (serverHlc: string, sentAt: number, receivedAt: number) => void;
 }
 
 /** HTTP side of the protocol: push, pull and the NDJSON full resync, with token refresh on 401. */
@@ -92,13 +96,20 @@ export class Transport {
   }
 
   async push(clientId: string, changes: readonly PushChange[]): Promise<WireResult[]> {
+    const sentAt = this.#options.now();
     const response = await this.#request('/sync/push', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_id: clientId, changes }),
     });
-    const body = (await response.json()) as { results: WireResult[] };
+    const receivedAt = this.#options.now();
+    const body = (await response.json()) as { results: WireResult[]; server_hlc?: string };
+    this.#serverClock(body.server_hlc, sentAt, receivedAt);
     return body.results;
+  }
+
+  #serverClock(serverHlc: unknown, sentAt: number, receivedAt: number): void {
+    if (typeof serverHlc === 'string') this.#options.onServerClock(serverHlc, sentAt, receivedAt);
   }
 
   async pull(since: string, limit: number): Promise<PullAnswer> {
@@ -107,13 +118,17 @@ export class Transport {
       limit: String(limit),
       collections: this.#options.collections.join(','),
     });
+    const sentAt = this.#options.now();
     const response = await this.#request(`/sync/pull?${query}`, { method: 'GET' });
+    const receivedAt = this.#options.now();
     const body = (await response.json()) as {
       changes?: WireChange[];
       last_seq?: string;
       has_more?: boolean;
       full_resync_required?: boolean;
+      server_hlc?: string;
     };
+    this.#serverClock(body.server_hlc, sentAt, receivedAt);
     if (body.full_resync_required) return { kind: 'full_resync_required' };
     return {
       kind: 'changes',

@@ -27,6 +27,22 @@ export interface OutboxEntry {
   readonly hlc: string;
 }
 
+/** A local edit the server refused for good: kept, with the reason, until the app acts on it. */
+export interface RejectedEdit {
+  /** The id of the (last) outbox entry refused: what `retryRejected`/`dismissRejected` take. */
+  readonly editId: string;
+  readonly collection: string;
+  /** The document id. */
+  readonly id: string;
+  readonly local: {
+    readonly operation: 'upsert' | 'delete';
+    readonly data: DocumentData | null;
+  };
+  /** The server's code, e.g. `DOCUMENT_DELETED`, `FORBIDDEN`. */
+  readonly code: string;
+  readonly error: string;
+}
+
 /** A document as the app sees it: the server's state with the pending local edits on top. */
 export interface ClientDocument {
   readonly collection: string;

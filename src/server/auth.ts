@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { KeepsyncError } from '../model/index.js';
 import { SyncHttpError } from './errors.js';
@@ -13,6 +14,14 @@ export function bearerToken(request: Request): string | null {
   if (!header) return null;
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
   return match ? match[1]!.trim() : null;
+}
+
+/** Compares a presented secret with the expected one in constant time. */
+export function sameSecret(presented: string | null, expected: string): boolean {
+  if (presented === null) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 function claimText(payload: Record<string, unknown>, claim: string): string | null {
@@ -96,6 +105,7 @@ export function createAuthenticator(options: SyncAuthOptions | false): Authentic
         issuer: options.issuer,
         audience: options.audience,
         clockTolerance: options.clockToleranceSec ?? 5,
+        ...(options.requireExpiry ? { requiredClaims: ['exp'] } : {}),
       });
       payload = verified.payload;
     } catch (error) {

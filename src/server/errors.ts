@@ -12,6 +12,7 @@ export type SyncErrorCode =
   | 'CURSOR_INVALID'
   | 'LIMIT_INVALID'
   | 'PAYLOAD_TOO_LARGE'
+  | 'REQUEST_ABORTED'
   | 'NOT_FOUND'
   | 'UPGRADE_REQUIRED'
   | 'INTERNAL';

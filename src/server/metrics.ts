@@ -2,7 +2,19 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DocumentStore } from './store/types.js';
 
 /** The PRD's counters and gauges, on a registry of the server's own (never the global one). */
-export function createSyncMetrics(store: DocumentStore, prefix = 'sync_') {
+/** The label of collections outside the allow-list (or of every one without a list). */
+const UNLISTED = '_unlisted';
+
+/**
+ * The PRD's counters and gauges, on a registry of the server's own (never the global one).
+ * Collection labels come only from the configured allow-list: names a client chose would make
+ * series without bound and show every tenant's names to whoever reads /metrics.
+ */
+export function createSyncMetrics(
+  store: DocumentStore,
+  prefix = 'sync_',
+  allowed: ReadonlySet<string> | null = null,
+) {
   const registry = new Registry();
   const registers = [registry];
   let oplogCache: { at: number; value: number } | null = null;
@@ -27,10 +39,12 @@ export function createSyncMetrics(store: DocumentStore, prefix = 'sync_') {
     }),
     conflicts: new Counter({
       name: `${prefix}conflict_total`,
-      help: 'Conflicts detected, by collection',
+      help: 'Conflicts detected, by collection (configured collections only)',
       labelNames: ['collection'] as const,
       registers,
     }),
+    /** The label value for a collection. */
+    collectionLabel: (collection: string) => (allowed?.has(collection) ? collection : UNLISTED),
     pull: new Counter({ name: `${prefix}pull_total`, help: 'Pull requests', registers }),
     pullServed: new Counter({
       name: `${prefix}pull_changes_served`,

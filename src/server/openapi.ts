@@ -1,3 +1,5 @@
+import { MAX_DATA_DEPTH } from './protocol.js';
+
 const error = {
   type: 'object',
   required: ['error'],
@@ -25,6 +27,11 @@ const errors = {
   },
 } as const;
 
+const serverHlc = {
+  $ref: '#/components/schemas/Hlc',
+  description: "The server's clock when it answered: clients merge it into theirs (HLC receive)",
+};
+
 const hlc = {
   type: 'string',
   pattern: '^\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}$',
@@ -36,7 +43,13 @@ const resync = {
   properties: {
     full_resync_required: { const: true },
     collections: { type: 'array', items: { type: 'string' } },
-    reason: { type: 'string', enum: ['retention', 'unknown_cursor'] },
+    reason: {
+      type: 'string',
+      enum: ['retention', 'unknown_cursor', 'foreign_version', 'slow_consumer'],
+      description:
+        '`foreign_version`: `since` is a version of fastapi-offline-sync (e.g. 20260502T120000.000Z-0001); resync to migrate',
+    },
+    server_hlc: serverHlc,
   },
 } as const;
 
@@ -58,15 +71,28 @@ export const openApiDocument = {
         type: 'object',
         required: ['collection', 'operation', 'doc_id'],
         properties: {
-          id: { type: 'string', description: 'Client change id; the idempotency key of retries' },
+          id: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            description:
+              'Client change id; the idempotency key of retries. Well-formed Unicode without NUL',
+          },
           collection: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
           operation: { type: 'string', enum: ['upsert', 'delete'] },
-          doc_id: { type: 'string' },
-          data: { type: ['object', 'null'], description: 'Required for upsert' },
+          doc_id: {
+            oneOf: [{ type: 'string', minLength: 1, maxLength: 512 }, { type: 'integer' }],
+            description: 'Well-formed Unicode without NUL (a lone UTF-16 surrogate is refused)',
+          },
+          data: {
+            type: ['object', 'null'],
+            description: `Required for upsert. A JSON object nested at most ${MAX_DATA_DEPTH} levels deep (\`{}\` is 1; deeper is a 400 naming the change)`,
+          },
           parent_version: { oneOf: [{ $ref: '#/components/schemas/Hlc' }, { type: 'null' }] },
           hlc: {
             $ref: '#/components/schemas/Hlc',
-            description: "The client's HLC of the edit (LWW)",
+            description:
+              "The client's HLC of the edit (last-writer-wins). Never a reason to refuse the change: one more than 60 s ahead of the server's clock is ordered by the server's receipt instead.",
           },
         },
       },
@@ -120,7 +146,12 @@ export const openApiDocument = {
                 type: 'object',
                 required: ['client_id', 'changes'],
                 properties: {
-                  client_id: { type: 'string' },
+                  client_id: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 200,
+                    description: 'Well-formed Unicode without NUL',
+                  },
                   changes: { type: 'array', items: { $ref: '#/components/schemas/Change' } },
                   atomic: { type: 'boolean', description: 'All or nothing' },
                 },
@@ -140,6 +171,7 @@ export const openApiDocument = {
                       type: 'array',
                       items: { $ref: '#/components/schemas/ChangeResult' },
                     },
+                    server_hlc: serverHlc,
                   },
                 },
               },
@@ -161,13 +193,15 @@ export const openApiDocument = {
             name: 'since',
             in: 'query',
             schema: { type: 'string' },
-            description: '`last_seq` of the previous pull (or an HLC version)',
+            description:
+              '`last_seq` of the previous pull (digits), an HLC version, or a fastapi-offline-sync version (answered with a full resync)',
           },
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string' },
-            description: 'Comma-separated',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            description:
+              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); default: every collection (required when `authorize` is set and there is no allow-list)",
           },
           {
             name: 'limit',
@@ -192,6 +226,7 @@ export const openApiDocument = {
                         },
                         last_seq: { type: 'string' },
                         has_more: { type: 'boolean' },
+                        server_hlc: serverHlc,
                       },
                     },
                     { $ref: '#/components/schemas/FullResyncRequired' },
@@ -211,8 +246,9 @@ export const openApiDocument = {
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string' },
-            description: 'Comma-separated (default: all allowed)',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            description:
+              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'). Required when the server has no `collections` allow-list (400 otherwise); with one, defaults to all of them",
           },
           {
             name: 'cursor',

@@ -59,6 +59,12 @@ export interface SyncAuthOptions {
   scopeClaim?: string | undefined;
   /** @default 5 */
   clockToleranceSec?: number | undefined;
+  /**
+   * Refuse tokens without an `exp` claim (a stolen one would work forever; a WebSocket is
+   * closed when its token expires, which needs `exp`).
+   * @default false
+   */
+  requireExpiry?: boolean | undefined;
 }
 
 /** Who wins when two writers changed the same document. */
@@ -186,6 +192,12 @@ export interface SyncServerOptions {
   metricsPrefix?: string | undefined;
   /** Serve `GET /metrics`. @default true */
   metricsEndpoint?: boolean | undefined;
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>` (a scraper's secret,
+   * not a user token). Metric labels never hold tenant-chosen names either way: without a
+   * `collections` allow-list, per-collection counts are labelled `_unlisted`.
+   */
+  metricsToken?: string | undefined;
   /** @default Date.now */
   now?: (() => number) | undefined;
 }

@@ -16,12 +16,50 @@ export const PULL_LIMIT_DEFAULT = 500;
 export const PULL_LIMIT_MAX = 1000;
 export const FULL_LIMIT_MAX = 100_000;
 
+/** How deeply `data` may nest (`{}` is 1): the same limit for a change with or without an id. */
+export const MAX_DATA_DEPTH = 100;
+
+/** A UTF-16 surrogate without its pair: not Unicode, so it cannot be stored as sent. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const text = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
-    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL characters' });
+    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL characters' })
+    .refine((value) => !LONE_SURROGATE.test(value), {
+      message: 'must be well-formed Unicode (it holds a lone UTF-16 surrogate)',
+    });
+
+/** The nesting depth of a JSON value, without recursion (so no depth can overflow the stack). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_DATA_DEPTH) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+/**
+ * `data`: a JSON object, taken as parsed. Not copied (a copy would drop an own `__proto__`
+ * key, and the server would acknowledge data it did not store).
+ */
+const documentData = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    { message: 'must be a JSON object' },
+  )
+  .refine((value) => jsonDepth(value) <= MAX_DATA_DEPTH, {
+    message: `must not nest deeper than ${MAX_DATA_DEPTH} levels`,
+  });
 
 const hlcText = z
   .string()
@@ -36,8 +74,12 @@ export const changeSchema = z
     }),
     operation: z.enum(['upsert', 'delete']),
     doc_id: z.union([text(512), z.number().int()]).transform(String),
-    data: z.record(z.string(), z.unknown()).nullable().optional(),
-    parent_version: hlcText.nullable().optional(),
+    data: documentData.nullable().optional(),
+    /** `""` on a first write means none, as the reference server's clients send it. */
+    parent_version: z.preprocess(
+      (value) => (value === '' ? null : value),
+      hlcText.nullable().optional(),
+    ),
     /** The client's HLC of the edit, for last-writer-wins across devices. */
     hlc: hlcText.optional(),
   })
@@ -119,6 +161,22 @@ export const lastWriterWins: ConflictResolver = ({ current, incoming }) =>
     ? { action: 'accept' }
     : { action: 'keep' };
 
+/**
+ * The time an edit counts as made, for last-writer-wins. A device clock within the HLC's drift
+ * bound is merged (every version issued later is later than it). One further ahead is never a
+ * reason to refuse the edit (phones with wrong clocks are common): the edit is ordered by the
+ * server's receipt instead, so it neither wins every conflict for as long as the device is
+ * ahead nor drags the server's clock, and so everyone else's edits, into its future.
+ */
+export function editTime(hlc: Hlc, clientHlc: string): string {
+  try {
+    hlc.receive(clientHlc);
+    return clientHlc;
+  } catch {
+    return hlc.tick();
+  }
+}
+
 export interface DeciderOptions {
   readonly hlc: Hlc;
   readonly user: SyncUser;
@@ -183,15 +241,7 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
       },
     });
 
-    // Merge the client's clock first, so every version issued from here on is later than it.
-    if (wire.hlc !== undefined) {
-      try {
-        hlc.receive(wire.hlc);
-        incomingVersion = wire.hlc;
-      } catch (error) {
-        return reject('HLC_DRIFT', error instanceof Error ? error.message : String(error));
-      }
-    }
+    if (wire.hlc !== undefined) incomingVersion = editTime(hlc, wire.hlc);
 
     const parent = wire.parent_version ?? null;
     const forced = options.force === true && wire.parent_version === undefined;
@@ -309,7 +359,12 @@ export interface SinceCursor {
   readonly seq: number;
   /** Set when `since` was an HLC version (PRD compatibility): resolved against the oplog. */
   readonly version: string | null;
+  /** Set when `since` is a version of the reference server: only a full resync can follow. */
+  readonly foreign?: true;
 }
+
+/** fastapi-offline-sync's versions: `20260502T120000.000Z-0001`, optionally `-a3f2` (node). */
+const REFERENCE_VERSION = /^\d{8}T\d{6}\.\d{3}Z-\d{4}(?:-[0-9a-f]{4})?$/;
 
 /**
  * `since` is the `last_seq` cursor the server handed out (decimal digits) or, for clients of
@@ -321,6 +376,7 @@ export function parseSince(text: string | undefined | null): SinceCursor {
   }
   if (/^\d{1,15}$/.test(text)) return { seq: Number(text), version: null };
   if (isHlc(text)) return { seq: 0, version: text };
+  if (REFERENCE_VERSION.test(text)) return { seq: 0, version: null, foreign: true };
   throw new SyncHttpError(
     400,
     'SINCE_INVALID',

@@ -45,6 +45,9 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
   let user: SyncUser | null = null;
   let authenticating: Promise<SyncUser | null> | null = null;
   let sub: (LiveSubscriber & { catchingUp: boolean }) | null = null;
+  /** Set at the first subscribe message, before its async steps: a second one is refused. */
+  let subscribing = false;
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let alive = true;
 
@@ -83,11 +86,30 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
     alive = true;
   });
 
+  /** A token is checked once, so the socket ends when it expires; the client reconnects with a fresh one. */
+  const closeAtExpiry = (verified: SyncUser) => {
+    const exp = verified.claims.exp;
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) return;
+    const arm = () => {
+      const left = exp * 1000 - Date.now();
+      if (left <= 0) {
+        if (!closed)
+          fail('AUTH_EXPIRED', 'The token has expired; get a fresh one', CLOSE.unauthorized);
+        return;
+      }
+      // Timers take at most ~24.8 days; a longer-lived token is re-armed.
+      expiryTimer = setTimeout(arm, Math.min(left, 2_000_000_000));
+      expiryTimer.unref();
+    };
+    arm();
+  };
+
   const authenticate = (token: string | null): Promise<SyncUser | null> => {
     authenticating ??= deps.authenticate(token).then(
       (verified) => {
         user = verified;
         clearTimeout(authTimer);
+        closeAtExpiry(verified);
         return verified;
       },
       (error: unknown) => {
@@ -170,10 +192,11 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
   };
 
   const subscribe = async (message: Record<string, unknown>): Promise<void> => {
-    if (sub) {
+    if (subscribing) {
       fail('REQUEST_INVALID', 'This socket is already subscribed', CLOSE.badRequest);
       return;
     }
+    subscribing = true;
     const token = typeof message.token === 'string' ? message.token : null;
     const who = user ?? (await authenticate(token));
     if (!who || closed) return;
@@ -193,6 +216,10 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
       const since = parseSince(
         message.since === undefined || message.since === null ? null : String(message.since),
       );
+      if (since.foreign) {
+        resync(collections, 'foreign_version');
+        return;
+      }
       const retention = await store.retention();
       if (since.version !== null && hlcWallMs(since.version) < retention.prunedBeforeMs) {
         resync(collections, 'retention');
@@ -289,6 +316,7 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
   ws.on('close', () => {
     closed = true;
     clearTimeout(authTimer);
+    clearTimeout(expiryTimer);
     clearInterval(heartbeat);
     metrics.websockets.dec();
     if (sub) hub.remove(sub);

@@ -46,7 +46,12 @@ for (const [name, open] of backends) {
   describe(`local store conformance: ${name}`, () => {
     it('starts empty, keeps the first client id, and orders the outbox by edit', async () => {
       const store = await open();
-      expect(await store.meta()).toEqual({ lastSeq: '0', clientId: null, resyncing: false });
+      expect(await store.meta()).toEqual({
+        lastSeq: '0',
+        clientId: null,
+        resyncing: false,
+        clockOffsetMs: 0,
+      });
       await store.setClientId('first');
       if (store.shared) {
         await store.setClientId('second');
@@ -85,6 +90,27 @@ for (const [name, open] of backends) {
         ['e3', v(5)],
       ]);
       expect((await store.meta()).lastSeq).toBe('12');
+      await store.close();
+    });
+
+    it('moves a refused edit from the outbox to the rejected list in one change, and keeps the clock offset', async () => {
+      const store = await open();
+      await store.enqueue(edit('e1', 'a', null));
+      await store.enqueue(edit('e2', 'b', null));
+      const refused = {
+        editId: 'e1',
+        collection: 'tasks',
+        id: 'a',
+        local: { operation: 'upsert' as const, data: { id: 'e1' } },
+        code: 'FORBIDDEN',
+        error: 'Not allowed to push collection `tasks`',
+      };
+      await store.apply({ removeOutbox: ['e1'], reject: [refused], clockOffsetMs: -86_400_000 });
+      expect((await store.outbox()).map((entry) => entry.id)).toEqual(['e2']);
+      expect(await store.rejected()).toEqual([refused]);
+      expect((await store.meta()).clockOffsetMs).toBe(-86_400_000);
+      await store.apply({ forgetRejected: ['e1'] });
+      expect(await store.rejected()).toEqual([]);
       await store.close();
     });
 

@@ -2,12 +2,24 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { openPostgresDocumentStore } from '../../src/server/index.js';
 import { freshDatabase } from '../support/postgres.js';
+import { describeClockProtocol } from './protocol-clock-suite.js';
+import { describeInputProtocol } from './protocol-input-suite.js';
+import { describeSessionProtocol } from './protocol-session-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
 
 const database = freshDatabase('sync');
 afterAll(() => database.drop());
 
 describeSyncProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeClockProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeInputProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeSessionProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 

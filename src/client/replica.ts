@@ -1,0 +1,146 @@
+import { isNewer, type LocalMeta, type LocalStore } from './local-store.js';
+import type { ConflictContext, RejectContext } from './options.js';
+import type { PushBatch } from './outbox-batch.js';
+import { planSettle } from './settle.js';
+import type { TabMessage } from './tabs.js';
+import type { Transport } from './transport.js';
+import { type BaseDocument, changeToBase, type WireChange, type WireResult } from './types.js';
+import type { DocumentView } from './view.js';
+
+export interface ReplicaDeps {
+  readonly store: LocalStore;
+  readonly view: DocumentView;
+  readonly transport: Transport;
+  /** Runs a read-modify-write of the store and the view alone. */
+  readonly exclusive: <T>(task: () => Promise<T>) => Promise<T>;
+  /** A server version was seen (the client clock merges it). */
+  readonly observe: (version: string) => void;
+  /** Tells the other tabs. */
+  readonly post: (message: TabMessage) => void;
+  readonly onConflict: (context: ConflictContext) => void;
+  readonly onReject: (context: RejectContext) => void;
+  /** Rejected edits were stored: reload the app's list of them (inside `exclusive`). */
+  readonly refreshRejected: () => Promise<void>;
+  readonly pullLimit: number;
+  readonly signal: AbortSignal;
+}
+
+function maxSeq(current: string, changes: readonly WireChange[]): string {
+  let top = Number(current);
+  for (const change of changes) if (change.seq > top) top = change.seq;
+  return String(top);
+}
+
+/** The server's state in the local store and the view: pulls, stream changes, push answers, full resyncs. */
+export class Replica {
+  readonly #deps: ReplicaDeps;
+  /** The pull cursor. */
+  lastSeq: string;
+  /** Set when the local documents must be replaced by a full resync before anything else. */
+  needsResync: boolean;
+
+  constructor(deps: ReplicaDeps, meta: LocalMeta) {
+    this.#deps = deps;
+    this.lastSeq = meta.lastSeq;
+    this.needsResync = meta.resyncing || meta.lastSeq === '0';
+  }
+
+  /** Another tab led until now: start from what it stored. */
+  async reload(): Promise<void> {
+    const { store, view } = this.#deps;
+    await this.#deps.exclusive(async () => {
+      const current = await store.meta();
+      this.lastSeq = current.lastSeq;
+      this.needsResync = current.resyncing || current.lastSeq === '0';
+      view.clearBase();
+      view.setBase(await store.documents());
+      view.setOutbox(await store.outbox());
+    });
+  }
+
+  /** Stream changes: applied after the current cursor. */
+  applyLive(changes: readonly WireChange[]): Promise<void> {
+    return this.#applyRemote(changes, maxSeq(this.lastSeq, changes));
+  }
+
+  async pullAll(): Promise<void> {
+    const { transport, signal, pullLimit } = this.#deps;
+    while (!signal.aborted) {
+      const answer = await transport.pull(this.lastSeq, pullLimit);
+      if (answer.kind === 'full_resync_required') {
+        this.needsResync = true;
+        await this.fullResync();
+        continue;
+      }
+      await this.#applyRemote(answer.changes, maxSeq(answer.lastSeq, answer.changes));
+      if (!answer.hasMore) return;
+    }
+  }
+
+  async fullResync(): Promise<void> {
+    const { store, view, exclusive, observe } = this.#deps;
+    await exclusive(async () => {
+      await store.beginResync();
+      view.clearBase();
+      this.lastSeq = '0';
+    });
+    const seq = await this.#deps.transport.full(async (page) => {
+      let top = '';
+      for (const doc of page) if (doc.version > top) top = doc.version;
+      if (top) observe(top);
+      await store.putResyncPage(page);
+      view.setBase(page);
+    });
+    await exclusive(async () => {
+      await store.endResync(seq);
+      this.lastSeq = seq;
+    });
+    this.needsResync = false;
+    this.#deps.post({ type: 'documents', keys: null });
+  }
+
+  /** Stores the server's answer to a push and tells the app about conflicts and rejections. */
+  async settle(batch: PushBatch, results: readonly WireResult[]): Promise<void> {
+    const { store, view, observe } = this.#deps;
+    const plan = planSettle(batch, results);
+    await this.#deps.exclusive(async () => {
+      for (const doc of plan.apply.documents) observe(doc.version);
+      await store.apply(plan.apply);
+      this.#show(plan.apply.documents);
+      view.setOutbox(await store.outbox());
+      if (plan.rejects.length > 0) await this.#deps.refreshRejected();
+    });
+    this.#deps.post({
+      type: 'documents',
+      keys: batch.groups.map((group) => ({ collection: group.collection, docId: group.docId })),
+    });
+    for (const conflict of plan.conflicts) this.#deps.onConflict(conflict);
+    for (const reject of plan.rejects) this.#deps.onReject(reject);
+  }
+
+  async #applyRemote(changes: readonly WireChange[], cursor: string): Promise<void> {
+    if (changes.length === 0 && cursor === this.lastSeq) return;
+    const { store, observe } = this.#deps;
+    await this.#deps.exclusive(async () => {
+      const documents = changes.map(changeToBase);
+      for (const doc of documents) observe(doc.version);
+      const next = String(Math.max(Number(this.lastSeq), Number(cursor)));
+      await store.apply({ documents, lastSeq: next });
+      this.lastSeq = next;
+      this.#show(documents);
+    });
+    if (changes.length > 0) {
+      this.#deps.post({
+        type: 'documents',
+        keys: changes.map((change) => ({ collection: change.collection, docId: change.doc_id })),
+      });
+    }
+  }
+
+  #show(documents: readonly BaseDocument[]): void {
+    const { view } = this.#deps;
+    for (const doc of documents) {
+      if (isNewer(doc, view.base(doc.collection, doc.docId))) view.setBase([doc]);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type { Hlc } from '../model/index.js';
+import { errorText, type LiveHub } from './hub.js';
+import type { SyncMetrics } from './metrics.js';
+import type {
+  CollectionOptions,
+  ConflictResolver,
+  DeletePolicy,
+  SyncLogger,
+  SyncUser,
+} from './options.js';
+import { createDecider, prepareChange, type WireChange } from './protocol.js';
+import type { ChangeResult, DocumentStore } from './store/types.js';
+
+export interface ApplyDeps {
+  readonly store: DocumentStore;
+  readonly hub: LiveHub;
+  readonly hlc: Hlc;
+  readonly metrics: SyncMetrics;
+  readonly logger: SyncLogger;
+  readonly settings: (collection: string) => CollectionOptions;
+  readonly defaultResolver: ConflictResolver;
+  readonly defaultDeletePolicy: DeletePolicy;
+}
+
+export interface ApplyRequest {
+  readonly user: SyncUser;
+  readonly clientId: string;
+  readonly changes: readonly WireChange[];
+  readonly atomic: boolean;
+  /** Server-side writes: a change without a parent version overwrites what is stored. */
+  readonly force: boolean;
+  readonly patches?: readonly boolean[];
+}
+
+export type ApplyChanges = (
+  request: ApplyRequest,
+) => Promise<{ results: ChangeResult[]; lastSeq: number | null }>;
+
+/** The write path shared by pushes and server writes: one store transaction per batch. */
+export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
+  const { store, hub, metrics, logger } = deps;
+  return async ({ user, clientId, changes, atomic, force, patches }) => {
+    const prepared = changes.map((change, index) => {
+      const ready = { ...prepareChange(change), patch: patches?.[index] === true };
+      return force && change.id === undefined ? { ...ready, idempotencyKey: null } : ready;
+    });
+    const decide = createDecider({
+      hlc: deps.hlc,
+      user,
+      collectionOptions: deps.settings,
+      defaultResolver: deps.defaultResolver,
+      defaultDeletePolicy: deps.defaultDeletePolicy,
+      force,
+      onConflict: (collection) =>
+        metrics.conflicts.inc({ collection: metrics.collectionLabel(collection) }),
+      onResolverError: (error, collection, docId) =>
+        logger.error({ collection, docId, err: errorText(error) }, 'sync conflict resolver failed'),
+    });
+    const outcome = await store.applyBatch(
+      { scope: user.scope, clientId, changes: prepared, atomic },
+      decide,
+    );
+    let results = outcome.results;
+    if (outcome.abortedAt >= 0) {
+      const culprit = outcome.results[outcome.abortedAt]!;
+      results = prepared.map((change, index): ChangeResult => {
+        const planned = outcome.results[index];
+        if (index === outcome.abortedAt) return culprit;
+        if (planned?.replayed) return planned;
+        return {
+          doc_id: change.docId,
+          collection: change.collection,
+          status: 'rejected',
+          code: 'BATCH_ABORTED',
+          error: `Not applied: the batch is atomic and change ${outcome.abortedAt} (${culprit.collection}/${culprit.doc_id}) was rejected`,
+        };
+      });
+    }
+    if (outcome.lastSeq !== null) hub.notify(user.scope);
+    return { results, lastSeq: outcome.lastSeq };
+  };
+}

@@ -1,0 +1,104 @@
+import { KeepsyncError } from '../model/index.js';
+import { SyncHttpError } from './errors.js';
+import type { CollectionOptions, SyncOperation, SyncServerOptions, SyncUser } from './options.js';
+import { COLLECTION_PATTERN } from './protocol.js';
+
+export interface CollectionRules {
+  /** The configured collection names; null when any valid name is synced. */
+  readonly allowed: Set<string> | null;
+  readonly settings: (collection: string) => CollectionOptions;
+  /**
+   * The collections a request may touch: checks names against the allow-list and asks
+   * `authorize` for each; a request naming none gets every configured collection.
+   */
+  resolve(
+    user: SyncUser,
+    operation: SyncOperation,
+    requested: readonly string[] | null,
+  ): Promise<string[] | null>;
+  /** Why this user may not touch this collection (unknown or forbidden), or null. */
+  refusal(
+    user: SyncUser,
+    operation: SyncOperation,
+    collection: string,
+  ): Promise<SyncHttpError | null>;
+}
+
+export function collectionRules(options: SyncServerOptions): CollectionRules {
+  const { allowed, settings } = collectionSettings(options);
+  return {
+    allowed,
+    settings,
+    async refusal(user, operation, collection) {
+      try {
+        await this.resolve(user, operation, [collection]);
+        return null;
+      } catch (error) {
+        if (error instanceof SyncHttpError) return error;
+        throw error;
+      }
+    },
+    async resolve(user, operation, requested) {
+      let names: string[] | null = requested ? [...requested] : null;
+      if (names) {
+        for (const name of names) {
+          if (!COLLECTION_PATTERN.test(name)) {
+            throw new SyncHttpError(
+              400,
+              'COLLECTION_UNKNOWN',
+              `Expected collection names of 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(name.slice(0, 80))}`,
+            );
+          }
+          if (allowed && !allowed.has(name)) {
+            throw new SyncHttpError(
+              400,
+              'COLLECTION_UNKNOWN',
+              `Unknown collection \`${name}\`; this server syncs ${[...allowed].map((known) => `\`${known}\``).join(', ')}`,
+            );
+          }
+        }
+      } else if (allowed) {
+        names = [...allowed];
+      } else if (options.authorize) {
+        throw new SyncHttpError(
+          400,
+          'REQUEST_INVALID',
+          'Name the collections (`collections=a,b`): this server authorizes each one',
+        );
+      }
+      if (options.authorize && names) {
+        for (const collection of names) {
+          if (!(await options.authorize({ user, collection, operation }))) {
+            throw new SyncHttpError(
+              403,
+              'FORBIDDEN',
+              `Not allowed to ${operation} collection \`${collection}\``,
+            );
+          }
+        }
+      }
+      return names;
+    },
+  };
+}
+
+function collectionSettings(options: SyncServerOptions): {
+  allowed: Set<string> | null;
+  settings: (collection: string) => CollectionOptions;
+} {
+  const config = options.collections;
+  if (config === undefined) return { allowed: null, settings: () => ({}) };
+  const entries: Array<[string, CollectionOptions]> = Array.isArray(config)
+    ? (config as string[]).map((name) => [name, {}])
+    : Object.entries(config as Record<string, CollectionOptions>);
+  for (const [name] of entries) {
+    if (!COLLECTION_PATTERN.test(name)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `Expected collection names of 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`,
+      );
+    }
+  }
+  const map = new Map(entries);
+  return { allowed: new Set(map.keys()), settings: (name) => map.get(name) ?? {} };
+}

@@ -1,0 +1,125 @@
+import { SyncHttpError } from './errors.js';
+import { errorText } from './hub.js';
+import type { SyncMetrics } from './metrics.js';
+import type { SyncLogger, SyncUser } from './options.js';
+import { FULL_LIMIT_MAX, parseLimit } from './protocol.js';
+import type { DocumentKey, DocumentStore } from './store/types.js';
+import { encodeDocumentLine } from './wire.js';
+
+interface FullCursor {
+  readonly after: DocumentKey;
+  readonly lastSeq: number;
+}
+
+function encodeCursor(cursor: FullCursor): string {
+  return Buffer.from(
+    JSON.stringify({ c: cursor.after.collection, d: cursor.after.docId, s: cursor.lastSeq }),
+  ).toString('base64url');
+}
+
+function decodeCursor(text: string): FullCursor {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    if (
+      typeof value.c === 'string' &&
+      typeof value.d === 'string' &&
+      Number.isSafeInteger(value.s)
+    ) {
+      return { after: { collection: value.c, docId: value.d }, lastSeq: value.s as number };
+    }
+  } catch {}
+  throw new SyncHttpError(
+    400,
+    'CURSOR_INVALID',
+    'Expected `cursor` to be the X-Sync-Cursor header of an earlier full resync response',
+  );
+}
+
+export interface FullResyncDeps {
+  readonly store: DocumentStore;
+  readonly metrics: SyncMetrics;
+  readonly logger: SyncLogger;
+  readonly pageSize: number;
+}
+
+export interface FullResyncRequest {
+  readonly user: SyncUser;
+  readonly collections: string[];
+  readonly limit: string | undefined;
+  readonly cursor: string | undefined;
+  readonly acceptEncoding: string | undefined;
+}
+
+/** `/sync/full`: the scope's documents as NDJSON from one snapshot, paged by `X-Sync-Cursor`. */
+export async function fullResyncResponse(
+  deps: FullResyncDeps,
+  request: FullResyncRequest,
+): Promise<Response> {
+  const { store, metrics, logger } = deps;
+  const { user, collections } = request;
+  const limit =
+    request.limit === undefined ? null : parseLimit(request.limit, 1000, FULL_LIMIT_MAX);
+  const cursor = request.cursor ? decodeCursor(request.cursor) : null;
+  metrics.fullResync.inc();
+  const snapshot = await store.openSnapshot({
+    scope: user.scope,
+    collections,
+    after: cursor?.after ?? null,
+    limit,
+    pageSize: deps.pageSize,
+  });
+  // Later pages keep the first page's seq: pulling from it after the last page misses nothing.
+  const lastSeq = cursor ? Math.min(cursor.lastSeq, snapshot.lastSeq) : snapshot.lastSeq;
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-ndjson',
+    'x-sync-lastseq': String(lastSeq),
+    'cache-control': 'no-store',
+    vary: 'accept-encoding',
+  };
+  if (snapshot.next) headers['x-sync-cursor'] = encodeCursor({ after: snapshot.next, lastSeq });
+  const iterator = snapshot.pages()[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  let finished = false;
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
+    await iterator.return?.();
+    await snapshot.close();
+  };
+  let body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await iterator.next();
+          if (next.done) {
+            await finish();
+            controller.close();
+            return;
+          }
+          let text = '';
+          for (const doc of next.value) text += encodeDocumentLine(doc);
+          controller.enqueue(encoder.encode(text));
+        } catch (error) {
+          logger.error({ scope: user.scope, err: errorText(error) }, 'sync full resync failed');
+          await finish().catch(() => {});
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        await finish();
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  if (/\bgzip\b/i.test(request.acceptEncoding ?? '')) {
+    body = body.pipeThrough(
+      new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+    headers['content-encoding'] = 'gzip';
+  }
+  logger.info({ scope: user.scope, actor: user.id, collections, lastSeq }, 'sync full resync');
+  return new Response(body, { status: 200, headers });
+}
