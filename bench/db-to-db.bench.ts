@@ -24,6 +24,8 @@ const { values } = parseArgs({
     changed: { type: 'string', default: '0.01' },
     backends: { type: 'string', default: 'pyarrow,sqlalchemy' },
     scenarios: { type: 'string', default: 'sqlite,postgres' },
+    /** A folder for keepsync's --cpu-prof profiles. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const rows = Number(values.rows);
@@ -189,7 +191,9 @@ try {
         mkdirSync(state);
         const once = (): Promise<Measured> => {
           if (tool === 'keepsync') {
+            const profile = values['cpu-prof'];
             return runChild(process.execPath, [
+              ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
               '--import',
               'tsx',
               join(here, 'db-to-db', 'keepsync-load.ts'),
