@@ -86,6 +86,9 @@ function createSession(
   }
 
   return {
+    // Every create is an INSERT ... ON CONFLICT (key) DO UPDATE of the columns it carries.
+    createsUpsertByKey: true,
+
     async lookup(keys) {
       const found = new Map<string, string>();
       const key = quoteIdentifier(settings.key);
