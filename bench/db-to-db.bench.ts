@@ -254,9 +254,10 @@ try {
     const measured = results.get(key)!;
     const seconds = median(measured.map((m) => m.seconds));
     const rss = Math.max(...measured.map((m) => m.maxRssMb));
+    const cpu = median(measured.map((m) => m.cpuSeconds));
     return {
       seconds,
-      text: `${Math.round(count / seconds).toLocaleString('en-US')} rows/s (${seconds.toFixed(2)} s, ${rss} MB)`,
+      text: `${Math.round(count / seconds).toLocaleString('en-US')} rows/s (${seconds.toFixed(2)} s, ${cpu.toFixed(1)} s CPU, ${rss} MB)`,
     };
   };
   const header = ['scenario', ...tools, ...tools.slice(1).map((tool) => `keepsync vs ${tool}`)];
@@ -274,7 +275,7 @@ try {
     }
   }
   console.log(
-    `(ratio = dlt's median time / keepsync's: above 1x keepsync is faster); load at end ${loadavg()
+    `(ratio = dlt's median time / keepsync's: above 1x keepsync is faster; CPU is the tool's own process, not PostgreSQL's); load at end ${loadavg()
       .map((n) => n.toFixed(1))
       .join(' ')}`,
   );
