@@ -116,6 +116,12 @@ export interface DestinationSession {
    * keep the key on their objects return an empty map and rely on the store's links.
    */
   lookup(keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /**
+   * True when a create of key K writes the object whose id is K, patching it if it is already
+   * there (an SQL upsert): a create then does what an update would, so the engine skips
+   * lookup() unless the pipeline has create-only fields to keep.
+   */
+  readonly createsUpsertByKey?: boolean;
   /** Writes a batch; one result per op, in the same order. */
   write(ops: readonly WriteOp[]): Promise<readonly WriteResult[]>;
   close(): Promise<void>;

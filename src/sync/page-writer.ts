@@ -85,7 +85,11 @@ export class PageWriter {
 
     const keys = valid.map(({ record }) => record.key);
     const links = await store.getLinks(pipeline.name, keys);
-    const unlinked = valid.filter(({ record }) => !record.deleted && !links.has(record.key));
+    // A create that upserts by key needs no lookup, unless create-only fields must be kept.
+    const needsLookup = !this.#o.session.createsUpsertByKey || createOnly.length > 0;
+    const unlinked = needsLookup
+      ? valid.filter(({ record }) => !record.deleted && !links.has(record.key))
+      : [];
     const found =
       unlinked.length > 0
         ? await this.#o.session.lookup(unlinked.map(({ record }) => record.key))

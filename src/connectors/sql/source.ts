@@ -199,28 +199,39 @@ async function* readTable(
     position && position.v !== null && settings.lookbackMs > 0
       ? lookbackStart(position.v, settings.lookbackMs, table.label, settings.cursor)
       : undefined;
+  // Rows without a cursor value come first, in a pass of their own: a predicate that also
+  // admitted NULLs (an OR, or NULLS FIRST) would make both databases scan instead of seek.
+  let nullPass = after === null || after.v === null;
   for (;;) {
     signal?.throwIfAborted();
     const params = new Placeholders(settings.dialect);
-    let where = '';
-    if (from !== undefined) {
-      where = `WHERE ${column} >= ${params.add(from)}`;
-    } else if (after && after.v === null) {
-      where = `WHERE (${column} IS NULL AND ${key} > ${params.add(after.k)}) OR ${column} IS NOT NULL`;
-    } else if (after) {
-      const value = after.v;
-      where = `WHERE ${column} > ${params.add(value)} OR (${column} = ${params.add(value)} AND ${key} > ${params.add(after.k)})`;
+    let where: string;
+    if (nullPass) {
+      where = `${column} IS NULL`;
+      if (after) where += ` AND ${key} > ${params.add(after.k)}`;
+    } else if (from !== undefined) {
+      where = `${column} >= ${params.add(from)}`;
+    } else if (after && after.v !== null) {
+      // A row value is planned as a range search on an index over (cursor, key).
+      where = `(${column}, ${key}) > (${params.add(after.v)}, ${params.add(after.k)})`;
+    } else {
+      where = `${column} IS NOT NULL`;
     }
     const rows = await client.query(
-      `SELECT ${select} FROM ${table.sql} ${where} ORDER BY ${column} NULLS FIRST, ${key} LIMIT ${settings.pageSize}`,
+      `SELECT ${select} FROM ${table.sql} WHERE ${where} ORDER BY ${column}, ${key} LIMIT ${settings.pageSize}`,
       params.values,
     );
-    if (rows.length === 0) return;
-    const last = rows.at(-1)!;
-    after = { v: cursorValue(last[CURSOR_ALIAS], settings), k: String(last[settings.key]) };
-    from = undefined;
-    yield { records: rows.map(toRecord), cursor: { v: after.v, k: after.k } satisfies Cursor };
-    if (rows.length < settings.pageSize) return;
+    if (rows.length > 0) {
+      const last = rows.at(-1)!;
+      after = { v: cursorValue(last[CURSOR_ALIAS], settings), k: String(last[settings.key]) };
+      from = undefined;
+      yield { records: rows.map(toRecord), cursor: { v: after.v, k: after.k } satisfies Cursor };
+    }
+    if (rows.length < settings.pageSize) {
+      if (!nullPass) return;
+      nullPass = false;
+      after = null;
+    }
   }
 }
 

@@ -1,0 +1,130 @@
+import { type NeutralValue, RecordError, type SyncRecord } from '../../model/index.js';
+import type { WriteOp } from '../../sync/index.js';
+import type { SqlValue } from './client.js';
+import type { DestinationSettings } from './destination-settings.js';
+import { specialColumns } from './destination-settings.js';
+import { booleanValue } from './dialect.js';
+import { encodeJson, encodeValue } from './encode.js';
+import { isIdentifier } from './identifiers.js';
+import type { ColumnTypes } from './schema.js';
+
+/** One row to upsert: its columns (fields sorted, then keepsync's own) and their values. */
+export interface UpsertRow {
+  readonly kind: 'upsert';
+  readonly key: string;
+  readonly columns: readonly string[];
+  readonly values: readonly SqlValue[];
+  /** The neutral values behind `values`, for typing new columns. */
+  readonly neutral: readonly NeutralValue[];
+  readonly signature: string;
+}
+
+export interface RemoveRow {
+  readonly kind: 'archive' | 'delete';
+  readonly key: string;
+  readonly signature: string;
+}
+
+export type Row = UpsertRow | RemoveRow;
+
+/**
+ * Turns write ops into table rows: which column each field goes to, encoded for the dialect.
+ * `columns()` is the table's columns as last read (they grow with createTable).
+ */
+export function rowPlanner(
+  settings: DestinationSettings,
+  columns: () => ColumnTypes,
+): (op: WriteOp) => Row {
+  const { dialect, table } = settings;
+  const roles = specialColumns(settings);
+
+  function planUpsert(rowKey: string, record: SyncRecord): UpsertRow {
+    const named: Array<{ column: string; value: NeutralValue; field: string }> = [];
+    const used = new Map<string, string>();
+    const extra: Record<string, NeutralValue> = {};
+    let hasExtra = false;
+    for (const [field, value] of Object.entries(record.fields)) {
+      if (value === undefined) continue;
+      const column = settings.columns.get(field) ?? field;
+      const role = roles.get(column);
+      if (role === 'key' && typeof value === 'string' && value === rowKey) continue;
+      if (role !== undefined) {
+        throw new RecordError(
+          `record ${rowKey}: field \`${field}\` would overwrite the ${role} column \`${column}\` of table ${table.label}; map it to another column with \`columns\``,
+          { key: rowKey, field },
+        );
+      }
+      if (columns().has(column) || (settings.createTable && isIdentifier(column))) {
+        const other = used.get(column);
+        if (other !== undefined) {
+          throw new RecordError(
+            `record ${rowKey}: fields \`${other}\` and \`${field}\` both map to column \`${column}\` of table ${table.label}`,
+            { key: rowKey, field },
+          );
+        }
+        used.set(column, field);
+        named.push({ column, value, field });
+      } else if (settings.json) {
+        extra[field] = value;
+        hasExtra = true;
+      } else {
+        const why = isIdentifier(column) ? '' : ' (its name is not a valid column name)';
+        throw new RecordError(
+          `record ${rowKey}: field \`${field}\` has no column in table ${table.label}${why}; add the column, map the field with \`columns\`, or set \`jsonColumn\``,
+          { key: rowKey, field },
+        );
+      }
+    }
+    named.sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
+    const rowColumns = [settings.key];
+    const values: SqlValue[] = [rowKey];
+    const neutral: NeutralValue[] = [rowKey];
+    for (const { column, value, field } of named) {
+      rowColumns.push(column);
+      values.push(encodeValue(dialect, value, rowKey, field));
+      neutral.push(value);
+    }
+    if (hasExtra && settings.json) {
+      rowColumns.push(settings.json);
+      values.push(encodeJson(extra, rowKey));
+      neutral.push(extra);
+    }
+    if (settings.body && record.body !== undefined) {
+      rowColumns.push(settings.body);
+      values.push(record.body);
+      neutral.push(record.body);
+    }
+    if (settings.archived) {
+      rowColumns.push(settings.archived);
+      values.push(booleanValue(dialect, false));
+      neutral.push(false);
+    }
+    return {
+      kind: 'upsert',
+      key: rowKey,
+      columns: rowColumns,
+      values,
+      neutral,
+      signature: `upsert\u0000${rowColumns.join('\u0000')}`,
+    };
+  }
+
+  return function plan(op: WriteOp): Row {
+    switch (op.kind) {
+      case 'create':
+        return planUpsert(op.key, op.record);
+      case 'update':
+        return planUpsert(op.destId, op.record);
+      case 'archive':
+        if (!settings.archived) {
+          throw new RecordError(
+            `record ${op.key}: table ${table.label} has no archived column; set \`archivedColumn\` to archive rows`,
+            { key: op.key },
+          );
+        }
+        return { kind: 'archive', key: op.destId, signature: 'archive' };
+      case 'delete':
+        return { kind: 'delete', key: op.destId, signature: 'delete' };
+    }
+  };
+}
