@@ -14,6 +14,7 @@ export type {
 export { contentHash } from './hash.js';
 export { type Logger, silentLogger } from './logger.js';
 export { type MergeSourcesOptions, mergeSources } from './merge-sources.js';
+export { anyObject, checkOptions, closest, describeIssues, fn } from './options-check.js';
 export {
   type DeleteGuardOptions,
   type DeletePolicy,
@@ -21,6 +22,7 @@ export {
   type Pipeline,
   type PipelineOptions,
   type ScheduleOptions,
+  scheduleSchema,
 } from './pipeline.js';
 export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
 export {

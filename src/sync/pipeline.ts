@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { KeepsyncError } from '../model/index.js';
 import type { Destination, Source } from './contracts.js';
+import { checkOptions, fn } from './options-check.js';
 import type { RouteOptions } from './route.js';
 
 export type DeletePolicy = 'ignore' | 'archive' | 'delete';
@@ -60,9 +62,42 @@ export interface Pipeline {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const DELETE_POLICIES: readonly DeletePolicy[] = ['ignore', 'archive', 'delete'];
 
+export const scheduleSchema = z
+  .object({ everyMs: z.number().optional(), cron: z.string().optional() })
+  .strict()
+  .optional();
+
+/** The keys a pipeline accepts: a typo is an error, not a silently ignored option. */
+const pipelineSchema = z
+  .object({
+    name: z.unknown(),
+    source: z.unknown(),
+    destination: z.unknown(),
+    route: z
+      .object({
+        filter: fn().optional(),
+        fields: z.record(z.string(), z.string()).optional(),
+        transform: fn().optional(),
+        createOnly: z.array(z.string()).optional(),
+        destinationOwned: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    deletes: z.unknown(),
+    deleteGuard: z
+      .object({ maxShare: z.number().optional(), minLinks: z.number().optional() })
+      .strict()
+      .optional(),
+    schedule: scheduleSchema,
+    writeRetries: z.number().int().min(1).optional(),
+    retryMinDelayMs: z.number().min(0).optional(),
+  })
+  .strict();
+
 /** Checks a pipeline's options and applies defaults once. */
 export function definePipeline(options: PipelineOptions): Pipeline {
   const where = `pipeline ${JSON.stringify(options?.name)}`;
+  checkOptions(pipelineSchema, options ?? {}, where);
   if (typeof options?.name !== 'string' || !NAME_PATTERN.test(options.name)) {
     throw new KeepsyncError(
       'CONFIG_INVALID',

@@ -1,8 +1,9 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import { checkOptions, type ReadOptions, type Source, type SourcePage } from '../../sync/index.js';
 import { parseRecordFile } from './format.js';
 import { type FileFormat, formatOfFile } from './naming.js';
 
@@ -27,7 +28,18 @@ const READ_CONCURRENCY = 32;
  * order. Every pass lists every file (`full` mode); the cursor is the last file name read,
  * so a pass interrupted by a crash resumes after it. Files starting with `.` are skipped.
  */
+const optionsSchema = z
+  .object({
+    dir: z.string({ message: 'the directory of record files is required' }).min(1),
+    format: z.enum(['yaml', 'json']).optional(),
+    pageSize: z.number().optional(),
+    unit: z.string().min(1).optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
 export function source(options: FilesSourceOptions): Source {
+  checkOptions(optionsSchema, options ?? {}, 'files.source');
   const unit = options.unit ?? options.dir;
   const pageSize = options.pageSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1) {

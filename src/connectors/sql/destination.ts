@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   describeError,
   isKeepsyncError,
@@ -6,8 +7,20 @@ import {
   RecordError,
   type SyncRecord,
 } from '../../model/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
-import type { SqlClient, SqlDialect, SqlStatement, SqlValue } from './client.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
+import {
+  clientSchema,
+  type SqlClient,
+  type SqlDialect,
+  type SqlStatement,
+  type SqlValue,
+} from './client.js';
 import {
   booleanValue,
   columnTypeFor,
@@ -86,7 +99,22 @@ const LOOKUP_CHUNK = 500;
  * Each write() is one transaction of batched upserts that set only the columns a record
  * carries, so an update is a patch and create-only columns keep their values.
  */
+const optionsSchema = z
+  .object({
+    client: clientSchema,
+    table: z.string({ message: 'the table to write to is required' }),
+    keyColumn: z.string().optional(),
+    columns: z.record(z.string(), z.string()).optional(),
+    jsonColumn: z.string().optional(),
+    bodyColumn: z.string().optional(),
+    archivedColumn: z.string().optional(),
+    createTable: z.boolean().optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
 export function destination(options: SqlDestinationOptions): Destination {
+  checkOptions(optionsSchema, options ?? {}, 'sql.destination');
   const settings = resolve(options);
   return {
     name: settings.name,
