@@ -38,7 +38,7 @@ export function describeIssues(schema: z.ZodType, error: z.ZodError): string {
           })
           .join('; ');
       }
-      return `${place ? `\`${place}\` ` : ''}${issue.message.replace(/^Invalid input: /, '')}`;
+      return `${place ? `\`${place}\`: ` : ''}${issue.message.replace(/^Invalid input: /, '')}`;
     })
     .join('; ');
 }

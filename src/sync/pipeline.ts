@@ -70,9 +70,9 @@ export const scheduleSchema = z
 /** The keys a pipeline accepts: a typo is an error, not a silently ignored option. */
 const pipelineSchema = z
   .object({
-    name: z.unknown(),
-    source: z.unknown(),
-    destination: z.unknown(),
+    name: z.unknown().optional(),
+    source: z.unknown().optional(),
+    destination: z.unknown().optional(),
     route: z
       .object({
         filter: fn().optional(),
@@ -83,7 +83,7 @@ const pipelineSchema = z
       })
       .strict()
       .optional(),
-    deletes: z.unknown(),
+    deletes: z.unknown().optional(),
     deleteGuard: z
       .object({ maxShare: z.number().optional(), minLinks: z.number().optional() })
       .strict()

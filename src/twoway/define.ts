@@ -156,22 +156,26 @@ const sides = <T extends z.ZodType>(member: T) =>
 /** The keys a two-way task accepts: a typo is an error, not a silently ignored option. */
 const twoWaySchema = z
   .object({
-    name: z.unknown(),
-    left: z.unknown(),
-    right: z.unknown(),
-    fields: z.unknown(),
-    conflict: z.unknown(),
+    name: z.unknown().optional(),
+    left: z.unknown().optional(),
+    right: z.unknown().optional(),
+    fields: z.unknown().optional(),
+    conflict: z.unknown().optional(),
     match: z
-      .object({ keys: z.unknown(), sameKey: z.boolean().optional(), by: z.unknown() })
+      .object({
+        keys: z.unknown().optional(),
+        sameKey: z.boolean().optional(),
+        by: z.unknown().optional(),
+      })
       .strict()
       .optional(),
-    deletes: sides(z.unknown()),
+    deletes: sides(z.unknown().optional()),
     createKey: sides(fn()),
     deleteGuard: z
       .object({ maxShare: z.number().optional(), minPairs: z.number().optional() })
       .strict()
       .optional(),
-    batchSize: z.unknown(),
+    batchSize: z.unknown().optional(),
     schedule: scheduleSchema,
   })
   .strict();

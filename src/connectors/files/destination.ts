@@ -50,7 +50,7 @@ interface ResolvedOptions {
 const optionsSchema = z
   .object({
     dir: z.string({ message: 'the directory to write records to is required' }).min(1),
-    format: z.unknown(),
+    format: z.unknown().optional(),
     archiveDir: z.string().min(1).optional(),
     name: z.string().optional(),
   })
