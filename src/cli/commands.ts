@@ -1,7 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  Engine,
   findPipeline,
   listStatus,
   pauseUnits,
@@ -11,11 +10,12 @@ import {
   resumeUnits,
 } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
+import type { DeadLetter } from '../store/index.js';
 import { type RunResult, retryDeadLetters } from '../sync/index.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration, formatTime, printJson, printTable } from './output.js';
-import { createProgress } from './progress.js';
+import { exitCodeOf, reportRuns } from './run-command.js';
 import { CONFIG_TEMPLATE } from './template.js';
 
 async function withContext<T>(
@@ -43,103 +43,7 @@ export function initCommand(options: { force?: boolean }): number {
   return EXIT.ok;
 }
 
-export async function runCommand(
-  names: string[],
-  options: GlobalOptions & { once?: boolean },
-): Promise<number> {
-  return withContext(options, async ({ config, store, logger }) => {
-    for (const name of names) findPipeline(scheduled(config), name);
-    const pipelines = names.length
-      ? config.pipelines.filter((pipeline) => names.includes(pipeline.name))
-      : config.pipelines;
-    const tasks = names.length
-      ? config.twoWay.filter((task) => names.includes(task.name))
-      : config.twoWay;
-    const progress = createProgress(!options.json);
-    const engine = await Engine.create({
-      store,
-      pipelines,
-      tasks,
-      logger,
-      ...config.engine,
-      onProgress: progress.update,
-      onRunFinished: options.once || options.json ? undefined : printRunLine,
-    });
-    const stop = () => void engine.shutdown();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      if (options.once) {
-        const results = await engine.runOnce();
-        progress.stop();
-        reportRuns(results, options.json);
-        return exitCodeOf(results);
-      }
-      process.stderr.write(
-        `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s) and ${tasks.length} two-way task(s); Ctrl-C stops\n`,
-      );
-      await engine.run();
-      progress.stop();
-      return EXIT.ok;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
-  });
-}
-
-function reportRuns(results: readonly RunResult[], json: boolean | undefined): void {
-  if (json) {
-    printJson(results);
-    return;
-  }
-  printTable(
-    [
-      'pipeline',
-      'unit',
-      'status',
-      'read',
-      'created',
-      'updated',
-      'unchanged',
-      'deleted',
-      'failed',
-      'retries',
-    ],
-    results.map((result) => [
-      result.pipeline,
-      result.unit,
-      result.status,
-      result.stats.read,
-      result.stats.created,
-      result.stats.updated,
-      result.stats.unchanged,
-      result.stats.deleted,
-      result.stats.failed,
-      result.stats.retries,
-    ]),
-  );
-  for (const result of results) {
-    if (result.error)
-      process.stderr.write(
-        `${result.pipeline}/${result.unit}: ${result.pausedReason ?? result.error}\n`,
-      );
-  }
-}
-
-function printRunLine(result: RunResult): void {
-  const { stats } = result;
-  process.stderr.write(
-    `${new Date().toISOString()} ${result.pipeline}/${result.unit} ${result.status}: ${stats.read} read, ${stats.created} created, ${stats.updated} updated, ${stats.unchanged} unchanged, ${stats.deleted} deleted, ${stats.failed} failed${result.error ? ` (${result.pausedReason ?? result.error})` : ''}\n`,
-  );
-}
-
-function exitCodeOf(results: readonly RunResult[]): number {
-  if (results.some((result) => result.status === 'failed')) return EXIT.runFailed;
-  if (results.some((result) => result.status === 'paused')) return EXIT.paused;
-  if (results.some((result) => result.stats.failed > 0)) return EXIT.deadLetters;
-  return EXIT.ok;
-}
+export { runCommand } from './run-command.js';
 
 export async function statusCommand(options: GlobalOptions): Promise<number> {
   return withContext(options, async ({ config, store }) => {
@@ -207,6 +111,7 @@ export async function pauseCommand(
 ): Promise<number> {
   return withContext(options, async ({ config, store }) => {
     findPipeline(scheduled(config), pipeline);
+    await registerUnits(store, scheduled(config));
     const units = await pauseUnits(
       store,
       pipeline,
@@ -287,11 +192,37 @@ export async function deadLettersRetryCommand(
       ? [findPipeline(config.pipelines, options.pipeline)]
       : config.pipelines;
     const results: RunResult[] = [];
+    const before = await store.listDeadLetters({ pipeline: options.pipeline });
     for (const pipeline of pipelines)
       results.push(...(await retryDeadLetters({ store, pipeline, logger })));
     reportRuns(results, options.json);
+    if (!options.json)
+      reportRetry(before, await store.listDeadLetters({ pipeline: options.pipeline }));
     return exitCodeOf(results);
   });
+}
+
+/** Says what a retry did with each dead letter: through, failing again, or gone at the source. */
+function reportRetry(before: readonly DeadLetter[], after: readonly DeadLetter[]): void {
+  const id = (letter: DeadLetter) => `${letter.pipeline}\u0000${letter.unit}\u0000${letter.key}`;
+  const left = new Map(after.map((letter) => [id(letter), letter]));
+  const gone: string[] = [];
+  let failing = 0;
+  for (const letter of before) {
+    const now = left.get(id(letter));
+    if (!now) continue;
+    if (now.attempts > letter.attempts) failing++;
+    else gone.push(`${letter.pipeline}/${letter.key}`);
+  }
+  const through = before.filter((letter) => !left.has(id(letter))).length;
+  process.stderr.write(
+    `Re-read ${before.length} dead letter(s) from the source: ${through} went through, ${failing} failed again\n`,
+  );
+  for (const key of gone) {
+    process.stderr.write(
+      `${key}: the source has no such record any more; it stays in the dead letters\n`,
+    );
+  }
 }
 
 /** Everything the engine schedules: pipelines and two-way tasks (names are unique across both). */

@@ -33,8 +33,9 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .description('run pipelines on their schedules (or once with --once)')
     .argument('[pipelines...]', 'only these pipelines')
     .option('--once', 'run every unit once, print what it did, and exit')
+    .option('--full-refresh', 're-read and re-write every record (repairs hand edits and deletes)')
     .action(
-      act(async (names: string[], options: { once?: boolean }) =>
+      act(async (names: string[], options: { once?: boolean; fullRefresh?: boolean }) =>
         (await commands()).runCommand(names, { ...global(), ...options }),
       ),
     );
