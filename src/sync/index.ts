@@ -8,6 +8,7 @@ export type {
   SourceMode,
   SourcePage,
   SourceUnit,
+  UnreadableRecord,
   WriteOp,
   WriteResult,
 } from './contracts.js';

@@ -185,6 +185,7 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
     await context.writer.writePage(records, {
       cursor: targeted ? undefined : { cursor, passId: passId ?? null },
       passId,
+      unreadable: wanted ? page.unreadable?.filter(({ key }) => wanted.has(key)) : page.unreadable,
     });
     options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
     // In-memory sources and SQLite resolve without I/O; without this, signals and lease

@@ -197,4 +197,29 @@ describe('paths, refresh and retry', () => {
     const letters = await keepsync(dir, 'dead-letters', 'list', '--json');
     expect(JSON.parse(letters.stdout)).toEqual([]);
   });
+
+  it("a malformed file in a files source is that record's dead letter, naming file and line", async () => {
+    const dir = project(`
+import { defineConfig } from 'keepsync';
+import * as files from 'keepsync/connectors/files';
+export default defineConfig({
+  pipelines: [{
+    name: 'people',
+    source: files.source({ dir: 'contacts' }),
+    destination: files.destination({ dir: 'out' }),
+  }],
+});
+`);
+    mkdirSync(join(dir, 'contacts'));
+    writeFileSync(join(dir, 'contacts/ada.yaml'), 'name: Ada\n');
+    writeFileSync(join(dir, 'contacts/bad.yaml'), 'name: Bob\n  email: [\n');
+    const result = await keepsync(dir, 'run', '--once', '--json');
+    expect(result.code).toBe(4);
+    expect(JSON.parse(result.stdout)[0].stats).toMatchObject({ created: 1, failed: 1 });
+    expect(readdirSync(join(dir, 'out'))).toEqual(['ada.yaml']);
+    const letters = JSON.parse((await keepsync(dir, 'dead-letters', 'list', '--json')).stdout);
+    expect(letters).toMatchObject([
+      { key: 'bad', error: expect.stringMatching(/contacts\/bad\.yaml line \d+: /) },
+    ]);
+  });
 });
