@@ -1,8 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   findPipeline,
-  listStatus,
   pauseUnits,
   registerUnits,
   requestSync,
@@ -14,7 +13,7 @@ import type { DeadLetter } from '../store/index.js';
 import { type RunResult, retryDeadLetters } from '../sync/index.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { formatDuration, formatTime, printJson, printTable } from './output.js';
+import { formatTime, printJson, printTable } from './output.js';
 import { exitCodeOf, reportRuns } from './run-command.js';
 import { CONFIG_TEMPLATE } from './template.js';
 
@@ -39,48 +38,16 @@ export function initCommand(options: { force?: boolean }): number {
     );
   }
   writeFileSync(path, CONFIG_TEMPLATE);
-  process.stdout.write(`Created ${path}\nNext: edit it, then run \`keepsync run --once\`\n`);
+  const ignored = ignoreStateFolder(resolve('.gitignore'));
+  process.stdout.write(
+    `Created ${path}${ignored ? `\n${ignored}` : ''}\nNext: edit it, then run \`keepsync run --once\`\n`,
+  );
   return EXIT.ok;
 }
 
 export { runCommand } from './run-command.js';
-
-export async function statusCommand(options: GlobalOptions): Promise<number> {
-  return withContext(options, async ({ config, store }) => {
-    await registerUnits(store, scheduled(config));
-    const rows = await listStatus(store);
-    if (options.json) {
-      printJson(rows);
-      return EXIT.ok;
-    }
-    printTable(
-      ['pipeline', 'unit', 'state', 'last run', 'result', 'next run', 'last stats', 'last error'],
-      rows.map((row) => {
-        const run = row.lastRun;
-        const duration = run?.finishedAt
-          ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime())
-          : '';
-        return [
-          row.pipeline,
-          row.unit,
-          row.paused
-            ? `paused: ${row.pausedReason ?? ''}`
-            : row.syncRequested
-              ? 'sync requested'
-              : 'scheduled',
-          formatTime(run?.startedAt),
-          run ? `${run.status} ${duration}`.trim() : '-',
-          row.paused ? '-' : formatTime(row.nextRunAt),
-          run
-            ? `${run.stats.created}+ ${run.stats.updated}~ ${run.stats.unchanged}= ${run.stats.deleted}- ${run.stats.failed}!`
-            : '-',
-          run?.error ?? '',
-        ];
-      }),
-    );
-    return EXIT.ok;
-  });
-}
+export { runsCommand } from './runs-command.js';
+export { statusCommand } from './status-command.js';
 
 export async function triggerCommand(
   pipeline: string,
@@ -223,6 +190,40 @@ function reportRetry(before: readonly DeadLetter[], after: readonly DeadLetter[]
       `${key}: the source has no such record any more; it stays in the dead letters\n`,
     );
   }
+}
+
+/** .keepsync/ holds the store and the key of its secrets: it must never be committed. */
+function ignoreStateFolder(gitignore: string): string | null {
+  const text = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+  if (/^\/?\.keepsync\/?\s*$/m.test(text)) return null;
+  const separator = text === '' || text.endsWith('\n') ? '' : '\n';
+  appendFileSync(gitignore, `${separator}.keepsync/\n`);
+  return `Added .keepsync/ (the store and its secrets key) to ${gitignore}`;
+}
+
+export async function forgetCommand(pipeline: string, options: GlobalOptions): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    if (scheduled(config).some((task) => task.name === pipeline)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `${pipeline} is still in the config; remove or rename it there first (to re-read everything, use \`keepsync reset ${pipeline}\`)`,
+      );
+    }
+    const units = await store.forgetPipeline(pipeline);
+    if (units === 0) {
+      const known = [...new Set((await store.listUnits()).map((unit) => unit.pipeline))];
+      throw new KeepsyncError(
+        'NOT_FOUND',
+        `The store has nothing for ${pipeline}${known.length ? ` (it has: ${known.join(', ')})` : ''}`,
+      );
+    }
+    say(
+      options,
+      { forgotten: pipeline, units },
+      `Forgot ${pipeline}: ${units} unit(s), with their cursors, links, runs and dead letters`,
+    );
+    return EXIT.ok;
+  });
 }
 
 /** Everything the engine schedules: pipelines and two-way tasks (names are unique across both). */
