@@ -2,6 +2,7 @@ import { Engine, findPipeline } from '../engine/index.js';
 import type { Store } from '../store/index.js';
 import type { RunResult } from '../sync/index.js';
 import { listConflicts } from '../twoway/index.js';
+import { alertHook } from './alerts.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { prepareFullRefresh } from './full-refresh.js';
@@ -59,7 +60,10 @@ async function runWith(
     logger,
     ...config.engine,
     onProgress: progress.update,
-    onRunFinished: options.once ? undefined : options.json ? printJsonLine : printRunLine,
+    onRunFinished: both(
+      options.once ? undefined : options.json ? printJsonLine : printRunLine,
+      alertHook(config.alerts, logger),
+    ),
   });
   let interrupted = false;
   const stop = () => {
@@ -96,6 +100,17 @@ async function runWith(
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+function both(
+  first: ((result: RunResult) => void) | undefined,
+  second: ((result: RunResult) => void) | undefined,
+): ((result: RunResult) => void) | undefined {
+  if (!first || !second) return first ?? second;
+  return (result) => {
+    first(result);
+    second(result);
+  };
 }
 
 /** The selected units `runOnce` returned no result for: paused, leased elsewhere, or cut short. */
