@@ -1,23 +1,20 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  Engine,
   findPipeline,
-  type LeaseBusy,
-  listStatus,
   pauseUnits,
   registerUnits,
   requestSync,
   resetPipeline,
   resumeUnits,
-  type UnitStatus,
 } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
+import type { DeadLetter } from '../store/index.js';
 import { type RunResult, retryDeadLetters } from '../sync/index.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { formatDuration, formatTime, printJson, printTable } from './output.js';
-import { createProgress } from './progress.js';
+import { formatTime, printJson, printTable } from './output.js';
+import { exitCodeOf, reportRuns } from './run-command.js';
 import { CONFIG_TEMPLATE } from './template.js';
 
 async function withContext<T>(
@@ -41,173 +38,16 @@ export function initCommand(options: { force?: boolean }): number {
     );
   }
   writeFileSync(path, CONFIG_TEMPLATE);
-  process.stdout.write(`Created ${path}\nNext: edit it, then run \`keepsync run --once\`\n`);
+  const ignored = ignoreStateFolder(resolve('.gitignore'));
+  process.stdout.write(
+    `Created ${path}${ignored ? `\n${ignored}` : ''}\nNext: edit it, then run \`keepsync run --once\`\n`,
+  );
   return EXIT.ok;
 }
 
-export async function runCommand(
-  names: string[],
-  options: GlobalOptions & { once?: boolean; times?: string },
-): Promise<number> {
-  const times = options.times === undefined ? undefined : Number(options.times);
-  if (times !== undefined && !(Number.isInteger(times) && times >= 1)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `Expected \`--times\` to be a whole number of at least 1, got ${JSON.stringify(options.times)}`,
-    );
-  }
-  if (times !== undefined && options.once) {
-    throw new KeepsyncError('CONFIG_INVALID', 'Expected one of --once and --times, got both');
-  }
-  return withContext(options, async ({ config, store, logger }) => {
-    for (const name of names) findPipeline(scheduled(config), name);
-    const pipelines = names.length
-      ? config.pipelines.filter((pipeline) => names.includes(pipeline.name))
-      : config.pipelines;
-    const tasks = names.length
-      ? config.twoWay.filter((task) => names.includes(task.name))
-      : config.twoWay;
-    const progress = createProgress(!options.json);
-    const busy: LeaseBusy[] = [];
-    const engine = await Engine.create({
-      store,
-      pipelines,
-      tasks,
-      logger,
-      ...config.engine,
-      onProgress: progress.update,
-      onRunFinished: options.once || options.json ? undefined : printRunLine,
-      onLeaseBusy: (unit) => busy.push(unit),
-    });
-    const stop = () => void engine.shutdown();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      if (options.once || times !== undefined) {
-        const results = times === undefined ? await engine.runOnce() : await engine.runTimes(times);
-        progress.stop();
-        reportRuns(results, options.json);
-        for (const unit of busy) process.stderr.write(`${describeBusy(unit)}\n`);
-        const code = exitCodeOf(results);
-        return code === EXIT.ok && busy.length > 0 ? EXIT.leaseBusy : code;
-      }
-      process.stderr.write(
-        `keepsync engine ${engine.owner} running ${pipelines.length} pipeline(s) and ${tasks.length} two-way task(s); Ctrl-C stops\n`,
-      );
-      await engine.run();
-      progress.stop();
-      return EXIT.ok;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
-  });
-}
-
-function reportRuns(results: readonly RunResult[], json: boolean | undefined): void {
-  if (json) {
-    printJson(results);
-    return;
-  }
-  printTable(
-    [
-      'pipeline',
-      'unit',
-      'status',
-      'read',
-      'created',
-      'updated',
-      'unchanged',
-      'deleted',
-      'failed',
-      'retries',
-    ],
-    results.map((result) => [
-      result.pipeline,
-      result.unit,
-      result.status,
-      result.stats.read,
-      result.stats.created,
-      result.stats.updated,
-      result.stats.unchanged,
-      result.stats.deleted,
-      result.stats.failed,
-      result.stats.retries,
-    ]),
-  );
-  for (const result of results) {
-    if (result.error)
-      process.stderr.write(
-        `${result.pipeline}/${result.unit}: ${result.pausedReason ?? result.error}\n`,
-      );
-  }
-}
-
-function describeBusy(unit: LeaseBusy): string {
-  return `${unit.pipeline}/${unit.unit}: not run, another engine holds its lease (${leaseHolder(unit)})`;
-}
-
-function leaseHolder(lease: Pick<LeaseBusy, 'owner' | 'since' | 'expiresAt'>): string {
-  return `${lease.owner ?? 'unknown'} since ${formatTime(lease.since)}, expires ${formatTime(lease.expiresAt)}`;
-}
-
-/** The status table's state cell: a lease first (held, or stale once it ran out), then the rest. */
-function unitState(row: UnitStatus, now: Date): string {
-  if (row.leaseOwner !== null) {
-    const stale = row.leaseExpiresAt !== null && row.leaseExpiresAt <= now;
-    return `${stale ? 'stale lease' : 'leased'}: ${leaseHolder({ owner: row.leaseOwner, since: row.leaseSince, expiresAt: row.leaseExpiresAt })}`;
-  }
-  if (row.paused) return `paused: ${row.pausedReason ?? ''}`;
-  return row.syncRequested ? 'sync requested' : 'scheduled';
-}
-
-function printRunLine(result: RunResult): void {
-  const { stats } = result;
-  process.stderr.write(
-    `${new Date().toISOString()} ${result.pipeline}/${result.unit} ${result.status}: ${stats.read} read, ${stats.created} created, ${stats.updated} updated, ${stats.unchanged} unchanged, ${stats.deleted} deleted, ${stats.failed} failed${result.error ? ` (${result.pausedReason ?? result.error})` : ''}\n`,
-  );
-}
-
-function exitCodeOf(results: readonly RunResult[]): number {
-  if (results.some((result) => result.status === 'failed')) return EXIT.runFailed;
-  if (results.some((result) => result.status === 'paused')) return EXIT.paused;
-  if (results.some((result) => result.stats.failed > 0)) return EXIT.deadLetters;
-  return EXIT.ok;
-}
-
-export async function statusCommand(options: GlobalOptions): Promise<number> {
-  return withContext(options, async ({ config, store }) => {
-    await registerUnits(store, scheduled(config));
-    const rows = await listStatus(store);
-    const now = new Date();
-    if (options.json) {
-      printJson(rows);
-      return EXIT.ok;
-    }
-    printTable(
-      ['pipeline', 'unit', 'state', 'last run', 'result', 'next run', 'last stats', 'last error'],
-      rows.map((row) => {
-        const run = row.lastRun;
-        const duration = run?.finishedAt
-          ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime())
-          : '';
-        return [
-          row.pipeline,
-          row.unit,
-          unitState(row, now),
-          formatTime(run?.startedAt),
-          run ? `${run.status} ${duration}`.trim() : '-',
-          row.paused ? '-' : formatTime(row.nextRunAt),
-          run
-            ? `${run.stats.created}+ ${run.stats.updated}~ ${run.stats.unchanged}= ${run.stats.deleted}- ${run.stats.failed}!`
-            : '-',
-          run?.error ?? '',
-        ];
-      }),
-    );
-    return EXIT.ok;
-  });
-}
+export { runCommand } from './run-command.js';
+export { runsCommand } from './runs-command.js';
+export { statusCommand } from './status-command.js';
 
 export async function triggerCommand(
   pipeline: string,
@@ -238,6 +78,7 @@ export async function pauseCommand(
 ): Promise<number> {
   return withContext(options, async ({ config, store }) => {
     findPipeline(scheduled(config), pipeline);
+    await registerUnits(store, scheduled(config));
     const units = await pauseUnits(
       store,
       pipeline,
@@ -318,10 +159,70 @@ export async function deadLettersRetryCommand(
       ? [findPipeline(config.pipelines, options.pipeline)]
       : config.pipelines;
     const results: RunResult[] = [];
+    const before = await store.listDeadLetters({ pipeline: options.pipeline });
     for (const pipeline of pipelines)
       results.push(...(await retryDeadLetters({ store, pipeline, logger })));
     reportRuns(results, options.json);
+    if (!options.json)
+      reportRetry(before, await store.listDeadLetters({ pipeline: options.pipeline }));
     return exitCodeOf(results);
+  });
+}
+
+/** Says what a retry did with each dead letter: through, failing again, or gone at the source. */
+function reportRetry(before: readonly DeadLetter[], after: readonly DeadLetter[]): void {
+  const id = (letter: DeadLetter) => `${letter.pipeline}\u0000${letter.unit}\u0000${letter.key}`;
+  const left = new Map(after.map((letter) => [id(letter), letter]));
+  const gone: string[] = [];
+  let failing = 0;
+  for (const letter of before) {
+    const now = left.get(id(letter));
+    if (!now) continue;
+    if (now.attempts > letter.attempts) failing++;
+    else gone.push(`${letter.pipeline}/${letter.key}`);
+  }
+  const through = before.filter((letter) => !left.has(id(letter))).length;
+  process.stderr.write(
+    `Re-read ${before.length} dead letter(s) from the source: ${through} went through, ${failing} failed again\n`,
+  );
+  for (const key of gone) {
+    process.stderr.write(
+      `${key}: the source has no such record any more; it stays in the dead letters\n`,
+    );
+  }
+}
+
+/** .keepsync/ holds the store and the key of its secrets: it must never be committed. */
+function ignoreStateFolder(gitignore: string): string | null {
+  const text = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+  if (/^\/?\.keepsync\/?\s*$/m.test(text)) return null;
+  const separator = text === '' || text.endsWith('\n') ? '' : '\n';
+  appendFileSync(gitignore, `${separator}.keepsync/\n`);
+  return `Added .keepsync/ (the store and its secrets key) to ${gitignore}`;
+}
+
+export async function forgetCommand(pipeline: string, options: GlobalOptions): Promise<number> {
+  return withContext(options, async ({ config, store }) => {
+    if (scheduled(config).some((task) => task.name === pipeline)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `${pipeline} is still in the config; remove or rename it there first (to re-read everything, use \`keepsync reset ${pipeline}\`)`,
+      );
+    }
+    const units = await store.forgetPipeline(pipeline);
+    if (units === 0) {
+      const known = [...new Set((await store.listUnits()).map((unit) => unit.pipeline))];
+      throw new KeepsyncError(
+        'NOT_FOUND',
+        `The store has nothing for ${pipeline}${known.length ? ` (it has: ${known.join(', ')})` : ''}`,
+      );
+    }
+    say(
+      options,
+      { forgotten: pipeline, units },
+      `Forgot ${pipeline}: ${units} unit(s), with their cursors, links, runs and dead letters`,
+    );
+    return EXIT.ok;
   });
 }
 

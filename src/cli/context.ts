@@ -20,6 +20,9 @@ export interface CliContext {
 /** Loads the config and opens its store; the caller closes the store. */
 export async function openContext(options: GlobalOptions): Promise<CliContext> {
   const configPath = findConfigFile(options.config);
+  // Every relative path in a config (store, connector dirs and files) means the same thing
+  // wherever keepsync is started from: relative to the config file.
+  process.chdir(dirname(configPath));
   const config = await loadConfig(configPath);
   const store = await openConfiguredStore(config, dirname(configPath));
   // Logs go to stderr so stdout stays clean for tables and --json.

@@ -1,14 +1,20 @@
-/** What `keepsync` exit codes mean, for scripts. */
+/** What `keepsync` exit codes mean, for scripts (the README's table lists the same). */
 export const EXIT = {
   ok: 0,
   /** A run failed (source or destination error, delete guard). */
   runFailed: 1,
   /** Bad usage or configuration. */
   usage: 2,
-  /** A unit paused: re-authorize, then resume. */
+  /** A unit is paused (it paused during the run, or was paused so `run --once` skipped it). */
   paused: 3,
   /** Runs finished but some records went to the dead letters. */
   deadLetters: 4,
-  /** `run --once`: another engine holds the lease of a unit, so it was not run. */
-  leaseBusy: 5,
+  /** `run --once` ran nothing for a unit: another engine holds its lease. */
+  leaseHeld: 5,
+  /** Two-way runs finished with conflicts open for a person to decide. */
+  openConflicts: 6,
+  /** A port, file or server keepsync needs is not available (port in use, store unreachable). */
+  unavailable: 7,
+  /** Stopped by Ctrl-C or SIGTERM before every unit ran. */
+  interrupted: 130,
 } as const;

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { isKeepsyncError } from '../model/index.js';
+import { explainError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { createProgram } from './program.js';
+
+// A reader that stops early (`keepsync copy data/ - | head -3`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+  throw error;
+});
 
 async function main(): Promise<void> {
   const program = createProgram((code) => {
@@ -17,17 +23,10 @@ async function main(): Promise<void> {
       return;
     }
     // A user's mistake gets its message, not a stack trace.
-    if (isKeepsyncError(error)) {
-      process.stderr.write(`keepsync: ${error.message}\n`);
-      process.exitCode =
-        error.code === 'CONFIG_INVALID' ||
-        error.code === 'CONNECTOR_UNKNOWN' ||
-        error.code === 'NOT_FOUND'
-          ? EXIT.usage
-          : EXIT.runFailed;
-      return;
-    }
-    throw error;
+    const explained = explainError(error);
+    if (!explained) throw error;
+    process.stderr.write(`keepsync: ${explained.message}\n`);
+    process.exitCode = explained.exitCode;
   }
 }
 

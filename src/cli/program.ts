@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerAuthCommand } from './auth-command.js';
 import { registerConflictsCommand } from './conflicts-command.js';
@@ -7,12 +8,16 @@ import { registerServeCommand } from './serve-command.js';
 /** The commands' code loads when one runs, so `keepsync --help` starts without it. */
 const commands = () => import('./commands.js');
 
+/** package.json sits two folders up from both src/cli and dist/cli. */
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 /** The `keepsync` command line; each action resolves to an exit code. */
 export function createProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('keepsync')
     .description('Durable, idempotent sync for records between the systems you use')
     .option('-c, --config <file>', 'config file (default: keepsync.config.ts)')
     .option('--json', 'machine-readable output on stdout')
+    .version(version, '-V, --version', 'print the keepsync version')
     .showHelpAfterError();
 
   const global = () => program.opts<{ config?: string; json?: boolean }>();
@@ -34,9 +39,13 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .argument('[pipelines...]', 'only these pipelines')
     .option('--once', 'run every unit once, print what it did, and exit')
     .option('--times <n>', 'run every unit now, then on its schedule, n times in all; then exit')
+    .option('--full-refresh', 're-read and re-write every record (repairs hand edits and deletes)')
     .action(
-      act(async (names: string[], options: { once?: boolean; times?: string }) =>
-        (await commands()).runCommand(names, { ...global(), ...options }),
+      act(
+        async (
+          names: string[],
+          options: { once?: boolean; times?: string; fullRefresh?: boolean },
+        ) => (await commands()).runCommand(names, { ...global(), ...options }),
       ),
     );
 
@@ -44,6 +53,18 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .command('status')
     .description('a table of every unit: last run, next run, errors')
     .action(act(async () => (await commands()).statusCommand(global())));
+
+  program
+    .command('runs')
+    .description('the run history, newest first: what each run read and wrote, and its error')
+    .argument('[pipeline]', 'only this pipeline')
+    .option('--unit <unit>', 'only this unit')
+    .option('--limit <n>', 'runs to show', '20')
+    .action(
+      act(async (pipeline: string | undefined, options: { unit?: string; limit: string }) =>
+        (await commands()).runsCommand(pipeline, { ...global(), ...options }),
+      ),
+    );
 
   program
     .command('trigger')
@@ -89,6 +110,12 @@ export function createProgram(setExitCode: (code: number) => void): Command {
         (await commands()).resetCommand(pipeline, { ...global(), ...options }),
       ),
     );
+
+  program
+    .command('forget')
+    .description('forget the stored state of a pipeline no longer in the config (e.g. renamed)')
+    .argument('<pipeline>')
+    .action(act(async (pipeline: string) => (await commands()).forgetCommand(pipeline, global())));
 
   const deadLetters = program.command('dead-letters').description('records that kept failing');
   deadLetters

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { KeepsyncError } from '../model/index.js';
 import type { DocumentStore, SyncAuthOptions } from '../server/index.js';
@@ -74,6 +76,23 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     };
   }
   const port = whole(options.port, '--port');
+  if (port > 65_535) {
+    throw new KeepsyncError('CONFIG_INVALID', `Expected --port to be at most 65535, got ${port}`);
+  }
+  if (!options.postgres) {
+    const folder = dirname(resolve(options.db));
+    if (!existsSync(folder)) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `--db ${options.db}: the folder ${folder} does not exist`,
+      );
+    }
+  }
+  if (!options.auth) {
+    process.stderr.write(
+      'keepsync: warning: --no-auth accepts every request without a token; use it for local development only\n',
+    );
+  }
   const retentionDays = whole(options.retentionDays, '--retention-days');
   const pollIntervalMs = whole(options.pollMs, '--poll-ms');
   // Loaded here, not at start-up: every other command starts without the server.

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { KeepsyncError } from '../model/index.js';
-import { definePipeline, type Pipeline, type PipelineOptions } from '../sync/index.js';
+import {
+  definePipeline,
+  describeIssues,
+  type Pipeline,
+  type PipelineOptions,
+  type RunResult,
+} from '../sync/index.js';
 import { defineTwoWay, type TwoWayOptions, type TwoWayTask } from '../twoway/index.js';
 
 export interface StoreConfig {
@@ -19,8 +25,19 @@ export interface EngineConfig {
   pollIntervalMs?: number | undefined;
 }
 
+export interface AlertConfig {
+  /** Called after every finished run (the CLI's engine), e.g. to notify a chat. */
+  onRunFinished?: ((result: RunResult) => void | Promise<void>) | undefined;
+  /** Called when a run pauses its unit (re-authorization needed): a person must act. */
+  onUnitPaused?: ((result: RunResult) => void | Promise<void>) | undefined;
+  /** POSTs `{ event: 'run-finished' | 'unit-paused', run }` as JSON to this URL. */
+  webhook?: string | undefined;
+}
+
 export interface KeepsyncConfig {
   store?: StoreConfig | undefined;
+  /** Hooks that tell a person what happened. */
+  alerts?: AlertConfig | undefined;
   engine?: EngineConfig | undefined;
   pipelines: readonly PipelineOptions[];
   /** Two-way tasks: two systems kept merged field by field; `keepsync run` runs them too. */
@@ -29,6 +46,7 @@ export interface KeepsyncConfig {
 
 export interface ResolvedConfig {
   readonly store: StoreConfig;
+  readonly alerts: AlertConfig;
   readonly engine: EngineConfig;
   readonly pipelines: readonly Pipeline[];
   readonly twoWay: readonly TwoWayTask[];
@@ -57,6 +75,14 @@ const configSchema = z
       })
       .strict()
       .optional(),
+    alerts: z
+      .object({
+        onRunFinished: z.custom((value) => typeof value === 'function').optional(),
+        onUnitPaused: z.custom((value) => typeof value === 'function').optional(),
+        webhook: z.url().optional(),
+      })
+      .strict()
+      .optional(),
     pipelines: z.array(z.object({ name: z.string() }).passthrough()),
     twoWay: z.array(z.object({ name: z.string() }).passthrough()).optional(),
   })
@@ -66,14 +92,9 @@ const configSchema = z
 export function resolveConfig(value: unknown, origin: string): ResolvedConfig {
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map(
-        (issue) => `  - ${issue.path.length ? issue.path.join('.') : '(config)'}: ${issue.message}`,
-      )
-      .join('\n');
     throw new KeepsyncError(
       'CONFIG_INVALID',
-      `${origin} is not a valid keepsync config:\n${problems}`,
+      `${origin} is not a valid keepsync config: ${describeIssues(configSchema, parsed.error)}`,
     );
   }
   const config = value as KeepsyncConfig;
@@ -113,6 +134,7 @@ export function resolveConfig(value: unknown, origin: string): ResolvedConfig {
   }
   return {
     store: config.store ?? { sqlite: '.keepsync/keepsync.db' },
+    alerts: config.alerts ?? {},
     engine: config.engine ?? {},
     pipelines,
     twoWay,

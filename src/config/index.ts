@@ -1,4 +1,5 @@
 export {
+  type AlertConfig,
   defineConfig,
   type EngineConfig,
   type KeepsyncConfig,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
-import { KeepsyncError } from '../model/index.js';
+import { isKeepsyncError, KeepsyncError } from '../model/index.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 
 export const CONFIG_FILES = [
@@ -51,7 +51,24 @@ export async function loadConfig(path: string): Promise<ResolvedConfig> {
 }
 
 function explainLoadError(error: unknown, path: string): KeepsyncError {
+  // A connector's own check (e.g. files.source({ dri })) already names the culprit.
+  if (isKeepsyncError(error)) {
+    return new KeepsyncError(error.code, `${path}: ${error.message}`, { cause: error });
+  }
   const message = (error as Error)?.message ?? String(error);
+  // jiti's parse errors end with "file:line:column" on a line of their own.
+  const at = /^\s*(\S+):(\d+):(\d+)\s*$/m.exec(message);
+  if (at) {
+    const what = message
+      .split('\n')[0]!
+      .replace(/^ParseError: /, '')
+      .trim();
+    return new KeepsyncError(
+      'CONFIG_INVALID',
+      `${at[1]} line ${at[2]}, column ${at[3]}: syntax error: ${what}`,
+      { cause: error },
+    );
+  }
   const connector = /connectors\/([\w-]+)/.exec(message)?.[1];
   if (connector && !CONNECTORS.includes(connector)) {
     return new KeepsyncError(

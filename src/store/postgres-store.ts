@@ -186,6 +186,20 @@ class PostgresStore implements Store {
     };
   }
 
+  async forgetPipeline(pipeline: string): Promise<number> {
+    let units = 0;
+    await pgTransaction(this.#pool, async (client) => {
+      for (const table of [this.#t.links, this.#t.cursors, this.#t.runs, this.#t.deadLetters]) {
+        await client.query(`DELETE FROM ${table} WHERE pipeline = $1`, [pipeline]);
+      }
+      const result = await client.query(`DELETE FROM ${this.#t.units} WHERE pipeline = $1`, [
+        pipeline,
+      ]);
+      units = result.rowCount ?? 0;
+    });
+    return units;
+  }
+
   async resetCursors(pipeline: string): Promise<number> {
     const result = await this.#pool.query(`DELETE FROM ${this.#t.cursors} WHERE pipeline = $1`, [
       pipeline,

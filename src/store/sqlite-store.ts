@@ -192,6 +192,16 @@ class SqliteStore implements Store {
     };
   }
 
+  async forgetPipeline(pipeline: string): Promise<number> {
+    const forget = this.#db.transaction(() => {
+      for (const table of ['links', 'cursors', 'runs', 'dead_letters']) {
+        this.#db.prepare(`DELETE FROM ${table} WHERE pipeline = ?`).run(pipeline);
+      }
+      return this.#db.prepare('DELETE FROM units WHERE pipeline = ?').run(pipeline).changes;
+    });
+    return forget.immediate();
+  }
+
   async resetCursors(pipeline: string): Promise<number> {
     return this.#whenFree(
       () => this.#db.prepare('DELETE FROM cursors WHERE pipeline = ?').run(pipeline).changes,

@@ -155,6 +155,11 @@ export interface Store {
    * out objects already archived (link hash `archived`).
    */
   listUnseenLinks(pipeline: string, unit: string, passId: string, limit: number): Promise<Link[]>;
+  /**
+   * Forgets everything kept for a pipeline (units, cursors, links, runs, dead letters), e.g.
+   * after it was renamed; returns how many units it had.
+   */
+  forgetPipeline(pipeline: string): Promise<number>;
   /** Forgets every link of a pipeline (after its destination was truncated). */
   deleteLinks(pipeline: string): Promise<number>;
 

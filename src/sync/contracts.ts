@@ -25,8 +25,17 @@ export interface ReadOptions {
   readonly telemetry: ConnectorTelemetry;
 }
 
+/** A record the source could not read (a malformed file): it becomes that key's dead letter. */
+export interface UnreadableRecord {
+  readonly key: string;
+  /** Names the place, e.g. "contacts/ada.yaml line 3: ...". */
+  readonly error: string;
+}
+
 export interface SourcePage {
   readonly records: readonly SyncRecord[];
+  /** Records of this page that could not be read; the rest of the page goes on. */
+  readonly unreadable?: readonly UnreadableRecord[] | undefined;
   /** Resume point after this page. */
   readonly cursor: Cursor;
   /** How many records this read yields in all, when the source knows (for progress bars). */

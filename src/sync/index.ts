@@ -10,12 +10,14 @@ export type {
   SourceMode,
   SourcePage,
   SourceUnit,
+  UnreadableRecord,
   WriteOp,
   WriteResult,
 } from './contracts.js';
 export { contentHash } from './hash.js';
 export { type Logger, silentLogger } from './logger.js';
 export { type MergeSourcesOptions, mergeSources } from './merge-sources.js';
+export { anyObject, checkOptions, closest, describeIssues, fn } from './options-check.js';
 export type { CircuitBreakerOptions } from './outage.js';
 export {
   type DeleteGuardOptions,
@@ -24,6 +26,7 @@ export {
   type Pipeline,
   type PipelineOptions,
   type ScheduleOptions,
+  scheduleSchema,
 } from './pipeline.js';
 export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
 export {

@@ -8,7 +8,7 @@ import {
 } from '../model/index.js';
 import { RetryableError, withRetry } from '../net/index.js';
 import type { CursorState, DeadLetterWrite, LinkWrite, RunStats, Store } from '../store/index.js';
-import type { DestinationSession, WriteOp, WriteResult } from './contracts.js';
+import type { DestinationSession, UnreadableRecord, WriteOp, WriteResult } from './contracts.js';
 import { ARCHIVED_HASH, contentHash } from './hash.js';
 import type { Logger } from './logger.js';
 import { pageStopError } from './outage.js';
@@ -50,6 +50,8 @@ export interface PageCommitPlan {
   readonly cursor?: CursorState | undefined;
   /** The full pass this page belongs to, for delete detection. */
   readonly passId?: string | undefined;
+  /** Records the source could not read: dead letters, and still present (not deleted). */
+  readonly unreadable?: readonly UnreadableRecord[] | undefined;
 }
 
 /**
@@ -97,6 +99,10 @@ export class PageWriter {
 
     const writes: PlannedWrite[] = [];
     const seen: string[] = [];
+    for (const { key, error } of plan.unreadable ?? []) {
+      deadLetters.push({ key, error, record: null });
+      seen.push(key);
+    }
     for (const { record, hash } of valid) {
       const link = links.get(record.key);
       const sourceUpdatedMs = record.updatedAt?.getTime() ?? null;

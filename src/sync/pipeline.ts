@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { KeepsyncError } from '../model/index.js';
 import type { Destination, Source } from './contracts.js';
+import { checkOptions, fn } from './options-check.js';
 import {
   type CircuitBreakerOptions,
   type ResolvedCircuitBreaker,
@@ -69,9 +71,46 @@ export interface Pipeline {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const DELETE_POLICIES: readonly DeletePolicy[] = ['ignore', 'archive', 'delete'];
 
+export const scheduleSchema = z
+  .object({ everyMs: z.number().optional(), cron: z.string().optional() })
+  .strict()
+  .optional();
+
+/** The keys a pipeline accepts: a typo is an error, not a silently ignored option. */
+const pipelineSchema = z
+  .object({
+    name: z.unknown().optional(),
+    source: z.unknown().optional(),
+    destination: z.unknown().optional(),
+    route: z
+      .object({
+        filter: fn().optional(),
+        fields: z.record(z.string(), z.string()).optional(),
+        transform: fn().optional(),
+        createOnly: z.array(z.string()).optional(),
+        destinationOwned: z.array(z.string()).optional(),
+        // Checked below, with messages naming the pipeline.
+        owns: z.unknown().optional(),
+        syncedAtField: z.unknown().optional(),
+      })
+      .strict()
+      .optional(),
+    deletes: z.unknown().optional(),
+    circuitBreaker: z.unknown().optional(),
+    deleteGuard: z
+      .object({ maxShare: z.number().optional(), minLinks: z.number().optional() })
+      .strict()
+      .optional(),
+    schedule: scheduleSchema,
+    writeRetries: z.number().int().min(1).optional(),
+    retryMinDelayMs: z.number().min(0).optional(),
+  })
+  .strict();
+
 /** Checks a pipeline's options and applies defaults once. */
 export function definePipeline(options: PipelineOptions): Pipeline {
   const where = `pipeline ${JSON.stringify(options?.name)}`;
+  checkOptions(pipelineSchema, options ?? {}, where);
   if (typeof options?.name !== 'string' || !NAME_PATTERN.test(options.name)) {
     throw new KeepsyncError(
       'CONFIG_INVALID',

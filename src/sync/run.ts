@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import {
-  type Cursor,
-  describeError,
-  isAuthError,
-  type KeepsyncError,
-  recordFromJson,
-  type SyncRecord,
-} from '../model/index.js';
+import { type Cursor, describeError, isAuthError, type KeepsyncError } from '../model/index.js';
 import {
   type CursorState,
   emptyStats,
@@ -70,28 +63,20 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   return finishRun(options, runId, (context) => readAndWrite(options, context));
 }
 
-/** Writes the dead letters of a pipeline again, from the records they kept. */
+/**
+ * Retries a pipeline's dead letters by re-reading their keys from the source (a targeted
+ * run per unit), so a record fixed at the source goes through; what failed stays a dead letter.
+ */
 export async function retryDeadLetters(
   options: Omit<RunOptions, 'unit' | 'keys' | 'trigger'>,
 ): Promise<RunResult[]> {
   const letters = await options.store.listDeadLetters({ pipeline: options.pipeline.name });
-  const byUnit = new Map<string, SyncRecord[]>();
-  for (const letter of letters) {
-    if (letter.record === null) continue;
-    const records = byUnit.get(letter.unit) ?? [];
-    records.push(recordFromJson(letter.record));
-    byUnit.set(letter.unit, records);
-  }
+  const byUnit = new Map<string, string[]>();
+  for (const letter of letters)
+    byUnit.set(letter.unit, [...(byUnit.get(letter.unit) ?? []), letter.key]);
   const results: RunResult[] = [];
-  for (const [unit, records] of byUnit) {
-    const unitOptions = { ...options, unit };
-    const runId = await options.store.startRun(options.pipeline.name, unit, 'dead-letters');
-    results.push(
-      await finishRun(unitOptions, runId, async ({ writer, stats }) => {
-        stats.read += records.length;
-        await writer.writePage(records, {});
-      }),
-    );
+  for (const [unit, keys] of byUnit) {
+    results.push(await runPipeline({ ...options, unit, keys, trigger: 'dead-letters' }));
   }
   return results;
 }
@@ -251,6 +236,7 @@ async function readPass(
     await context.writer.writePage(records, {
       cursor: plan.commitsCursor ? { cursor: page.cursor, passId: plan.passId ?? null } : undefined,
       passId: plan.passId,
+      unreadable: wanted ? page.unreadable?.filter(({ key }) => wanted.has(key)) : page.unreadable,
     });
     options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
     // In-memory sources and SQLite resolve without I/O; without this, signals and lease

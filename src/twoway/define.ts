@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import type { RunnableTask } from '../engine/index.js';
 import { KeepsyncError, type NeutralValue, type SyncRecord } from '../model/index.js';
-import type { ScheduleOptions } from '../sync/index.js';
+import { checkOptions, fn, type ScheduleOptions, scheduleSchema } from '../sync/index.js';
 import { runTwoWay, type TwoWayRunResult } from './run.js';
 import { type FieldValues, type Side, TWO_WAY_UNIT, type TwoWaySide } from './types.js';
 
@@ -149,9 +150,40 @@ const POLICIES: readonly DeletePolicyTwoWay[] = ['propagate', 'ignore', 'restore
 const identity = (value: NeutralValue) => value;
 const partnerKey = (partner: MatchRecord) => partner.key;
 
+const sides = <T extends z.ZodType>(member: T) =>
+  z.object({ left: member.optional(), right: member.optional() }).strict().optional();
+
+/** The keys a two-way task accepts: a typo is an error, not a silently ignored option. */
+const twoWaySchema = z
+  .object({
+    name: z.unknown().optional(),
+    left: z.unknown().optional(),
+    right: z.unknown().optional(),
+    fields: z.unknown().optional(),
+    conflict: z.unknown().optional(),
+    match: z
+      .object({
+        keys: z.unknown().optional(),
+        sameKey: z.boolean().optional(),
+        by: z.unknown().optional(),
+      })
+      .strict()
+      .optional(),
+    deletes: sides(z.unknown().optional()),
+    createKey: sides(fn()),
+    deleteGuard: z
+      .object({ maxShare: z.number().optional(), minPairs: z.number().optional() })
+      .strict()
+      .optional(),
+    batchSize: z.unknown().optional(),
+    schedule: scheduleSchema,
+  })
+  .strict();
+
 /** Checks a two-way task's options and applies defaults once. */
 export function defineTwoWay(options: TwoWayOptions): TwoWayTask {
   const where = `two-way task ${JSON.stringify(options?.name)}`;
+  checkOptions(twoWaySchema, options ?? {}, where);
   const fail = (message: string) =>
     new KeepsyncError('CONFIG_INVALID', `Expected ${where} ${message}`);
   if (typeof options?.name !== 'string' || !NAME_PATTERN.test(options.name)) {

@@ -96,7 +96,8 @@ describe('keepsync CLI', () => {
     const paused = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
     expect(paused[0]).toMatchObject({ paused: true, pausedReason: 'holiday' });
     const skipped = await keepsync(dir, 'run', '--once', '--json');
-    expect(JSON.parse(skipped.stdout)).toEqual([]);
+    expect(JSON.parse(skipped.stdout)).toMatchObject([{ status: 'skipped', reason: 'paused' }]);
+    expect(skipped.code).toBe(3);
     await keepsync(dir, 'resume', 'contacts');
     await keepsync(dir, 'trigger', 'contacts', '--keys', 'c1,c2');
     const status = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
@@ -111,7 +112,7 @@ describe('keepsync CLI', () => {
     const dir = project('export default { pipelines: [ }');
     const result = await keepsync(dir, 'status');
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/keepsync\.config\.ts could not be loaded/);
+    expect(result.stderr).toMatch(/keepsync\.config\.ts line 1, column \d+: syntax error/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

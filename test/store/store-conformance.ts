@@ -216,6 +216,30 @@ export function describeStoreConformance(
         expect(await store.countLinks(p)).toBe(0);
         expect(await store.deleteLinks(p)).toBe(0);
       });
+
+      it('forgets everything kept for a pipeline, and nothing of another', async () => {
+        const p = freshPipeline();
+        const other = freshPipeline();
+        for (const name of [p, other]) {
+          await store.ensureUnit(name, 'u1', new Date());
+          await commit(name, {
+            unit: 'u1',
+            links: [link('a')],
+            cursor: { cursor: 'page-1', passId: null },
+            deadLetters: [{ key: 'bad', error: 'refused', record: null }],
+          });
+        }
+
+        expect(await store.forgetPipeline(p)).toBe(1);
+        expect(await store.countLinks(p)).toBe(0);
+        expect(await store.getCursor(p, 'u1')).toBeNull();
+        expect(await store.listUnits(p)).toEqual([]);
+        expect(await store.listDeadLetters({ pipeline: p })).toEqual([]);
+        expect(await store.listRuns({ pipeline: p, limit: 10 })).toEqual([]);
+        expect(await store.countLinks(other)).toBe(1);
+        expect(await store.listUnits(other)).toHaveLength(1);
+        expect(await store.listDeadLetters({ pipeline: other })).toHaveLength(1);
+      });
     });
 
     describe('delete detection', () => {

@@ -42,7 +42,8 @@ describe('keepsync CLI with a two-way task', () => {
       "UPDATE notes SET title = 'From SQL', updated_at = '2024-01-02T00:00:00.000Z'",
     ).run();
     writeFileSync(file, 'key: n1\nfields:\n  title: From files\n');
-    expect((await keepsync(dir, 'run', '--once')).code).toBe(0);
+    // A run that leaves a conflict open for a person says so with exit code 6.
+    expect((await keepsync(dir, 'run', '--once')).code).toBe(6);
 
     const listed = await keepsync(dir, 'conflicts', 'list', '--json');
     const conflicts = JSON.parse(listed.stdout);

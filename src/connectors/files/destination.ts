@@ -1,8 +1,15 @@
 import type { Dirent } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { z } from 'zod';
 import { describeError, isKeepsyncError, KeepsyncError, RecordError } from '../../model/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
 import { isTempFile, syncDirectory, writeFileAtomic } from './atomic-write.js';
 import {
   parseRecordFile,
@@ -40,7 +47,17 @@ interface ResolvedOptions {
  * the key, so lookup() finds records written before a crash. Every write is atomic, and a
  * write that would not change a file's bytes leaves the file alone.
  */
+const optionsSchema = z
+  .object({
+    dir: z.string({ message: 'the directory to write records to is required' }).min(1),
+    format: z.unknown().optional(),
+    archiveDir: z.string().min(1).optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
 export function destination(options: FilesDestinationOptions): Destination {
+  checkOptions(optionsSchema, options ?? {}, 'files.destination');
   const resolved = resolveOptions(options);
   return {
     name: resolved.name,

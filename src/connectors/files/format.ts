@@ -55,9 +55,24 @@ export function serializeSortedValue(value: JsonValue, format: FileFormat): stri
   });
 }
 
-/** Parses and checks a record file; errors name the file and, for syntax errors, the line. */
-export function parseRecordFile(text: string, format: FileFormat, file: string): RecordFileContent {
-  return toContent(parseText(text, format, file), file);
+/**
+ * Parses and checks a record file; errors name the file and, for syntax errors, the line.
+ * With `defaultKey`, a file without `key` gets it, and a plain mapping (no `fields`, `body` or
+ * `updatedAt` entry) is the record's fields.
+ */
+export function parseRecordFile(
+  text: string,
+  format: FileFormat,
+  file: string,
+  defaultKey?: string,
+): RecordFileContent {
+  let value = parseText(text, format, file);
+  if (defaultKey !== undefined && isPlainObject(value)) {
+    const { key = defaultKey, ...rest } = value;
+    const plain = !('fields' in rest) && !('body' in rest) && !('updatedAt' in rest);
+    value = plain ? { key, fields: rest } : { key, ...rest };
+  }
+  return toContent(value, file);
 }
 
 /** Fields as the JSON a file holds; a value with no JSON form is refused, naming key and field. */

@@ -1,8 +1,16 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { MissingCheck, ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import { z } from 'zod';
+import { type Cursor, KeepsyncError, RecordError, type SyncRecord } from '../../model/index.js';
+import {
+  checkOptions,
+  type MissingCheck,
+  type ReadOptions,
+  type Source,
+  type SourcePage,
+  type UnreadableRecord,
+} from '../../sync/index.js';
 import { parseRecordFile } from './format.js';
 import { type FileFormat, formatOfFile } from './naming.js';
 
@@ -27,7 +35,18 @@ const READ_CONCURRENCY = 32;
  * order. Every pass lists every file (`full` mode); the cursor is the last file name read,
  * so a pass interrupted by a crash resumes after it. Files starting with `.` are skipped.
  */
+const optionsSchema = z
+  .object({
+    dir: z.string({ message: 'the directory of record files is required' }).min(1),
+    format: z.enum(['yaml', 'json']).optional(),
+    pageSize: z.number().optional(),
+    unit: z.string().min(1).optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
 export function source(options: FilesSourceOptions): Source {
+  checkOptions(optionsSchema, options ?? {}, 'files.source');
   const unit = options.unit ?? options.dir;
   const pageSize = options.pageSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1) {
@@ -59,13 +78,20 @@ async function confirmMissing(
   const names = await listRecordFiles(options);
   const wanted = new Set(keys);
   const found = new Map<string, SyncRecord>();
+  // A file that no longer parses still holds its record: neither found nor gone, so it stays.
+  const unreadable = new Set<string>();
   for (let index = 0; index < names.length; index += READ_CONCURRENCY) {
     const batch = names.slice(index, index + READ_CONCURRENCY);
-    for (const record of await Promise.all(batch.map((name) => readRecord(options.dir, name)))) {
-      if (wanted.has(record.key)) found.set(record.key, record);
+    for (const file of await Promise.all(batch.map((name) => readRecord(options.dir, name)))) {
+      if ('record' in file) {
+        if (wanted.has(file.record.key)) found.set(file.record.key, file.record);
+      } else if (wanted.has(file.key)) unreadable.add(file.key);
     }
   }
-  return { gone: keys.filter((key) => !found.has(key)), found: [...found.values()] };
+  return {
+    gone: keys.filter((key) => !found.has(key) && !unreadable.has(key)),
+    found: [...found.values()],
+  };
 }
 
 function checkUnit(options: FilesSourceOptions, unit: string, unitId: string): void {
@@ -92,16 +118,19 @@ async function* readDirectory(
   for (let start = 0; start < names.length; start += pageSize) {
     signal?.throwIfAborted();
     const pageNames = names.slice(start, start + pageSize);
-    const records: SyncRecord[] = [];
+    const read: ReadFile[] = [];
     for (let index = 0; index < pageNames.length; index += READ_CONCURRENCY) {
       const batch = pageNames.slice(index, index + READ_CONCURRENCY);
-      records.push(...(await Promise.all(batch.map((name) => readRecord(options.dir, name)))));
+      read.push(...(await Promise.all(batch.map((name) => readRecord(options.dir, name)))));
     }
+    const records = read.flatMap((file) => ('record' in file ? [file.record] : []));
+    const unreadable = read.flatMap((file) => ('error' in file ? [file] : []));
     if (wanted) {
       const kept = records.filter((record) => wanted.has(record.key));
-      if (kept.length > 0) yield { records: kept, cursor };
+      const failed = unreadable.filter((file) => wanted.has(file.key));
+      if (kept.length > 0 || failed.length > 0) yield { records: kept, unreadable: failed, cursor };
     } else {
-      yield { records, cursor: pageNames.at(-1)!, expectedTotal: names.length };
+      yield { records, unreadable, cursor: pageNames.at(-1)!, expectedTotal: names.length };
     }
   }
 }
@@ -140,13 +169,34 @@ async function listRecordFiles(options: FilesSourceOptions): Promise<string[]> {
     .sort();
 }
 
-async function readRecord(dir: string, name: string): Promise<SyncRecord> {
+type ReadFile = { readonly record: SyncRecord } | UnreadableRecord;
+
+/** One file's record; a file that does not parse is that record's error, not the whole run's. */
+async function readRecord(dir: string, name: string): Promise<ReadFile> {
   const path = join(dir, name);
-  const content = parseRecordFile(await readFile(path, 'utf8'), formatOfFile(name)!, path);
-  return {
-    key: content.key,
-    fields: content.fields,
-    body: content.body,
-    updatedAt: content.updatedAt ?? (await stat(path)).mtime,
-  };
+  const key = keyOfFileName(name);
+  try {
+    const content = parseRecordFile(await readFile(path, 'utf8'), formatOfFile(name)!, path, key);
+    return {
+      record: {
+        key: content.key,
+        fields: content.fields,
+        body: content.body,
+        updatedAt: content.updatedAt ?? (await stat(path)).mtime,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof RecordError)) throw error;
+    return { key: error.key ?? key, error: error.message };
+  }
+}
+
+/** The key a file stands for when it names none: its name without the extension, decoded. */
+function keyOfFileName(name: string): string {
+  const stem = name.slice(0, name.lastIndexOf('.'));
+  try {
+    return decodeURIComponent(stem);
+  } catch {
+    return stem;
+  }
 }

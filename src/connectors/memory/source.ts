@@ -1,10 +1,12 @@
+import { z } from 'zod';
 import type { SyncRecord } from '../../model/index.js';
-import type {
-  MissingCheck,
-  ReadOptions,
-  Source,
-  SourceMode,
-  SourcePage,
+import {
+  checkOptions,
+  type MissingCheck,
+  type ReadOptions,
+  type Source,
+  type SourceMode,
+  type SourcePage,
 } from '../../sync/index.js';
 
 /** A unit whose records are made on demand, so millions of them need no memory. */
@@ -33,7 +35,31 @@ export interface MemorySourceOptions {
  * Serves records held in memory, in pages, with an offset cursor. For tests, examples and
  * benchmarks; a full-mode pass lists every record, so absent records count as deleted.
  */
+const optionsSchema = z
+  .object({
+    name: z.string().optional(),
+    units: z.record(
+      z.string(),
+      z.union([
+        z.array(z.object({ key: z.string() }).loose(), {
+          message: 'expected an array of records, a function, or { count, record }',
+        }),
+        z.custom<() => unknown>((value) => typeof value === 'function'),
+        z.object({ count: z.number().int().min(0), record: z.custom(isFunction) }).strict(),
+      ]),
+      { message: 'expected `units`: { unitId: records }' },
+    ),
+    pageSize: z.number().int().min(1).optional(),
+    mode: z.enum(['full', 'incremental']).optional(),
+  })
+  .strict();
+
+function isFunction(value: unknown): boolean {
+  return typeof value === 'function';
+}
+
 export function source(options: MemorySourceOptions): Source {
+  checkOptions(optionsSchema, options ?? {}, 'memory.source');
   const pageSize = options.pageSize ?? 1000;
   return {
     name: options.name ?? 'memory',

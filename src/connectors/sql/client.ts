@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The SQL flavours the sql connector speaks. */
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -25,3 +27,13 @@ export interface SqlClient {
   /** Closes what the client opened itself; a database or pool passed in stays open. Idempotent. */
   close(): Promise<void>;
 }
+
+/** What `client` options must be: a SqlClient, as made by sqliteClient() or postgresClient(). */
+export const clientSchema = z.custom<SqlClient>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SqlClient).query === 'function' &&
+    typeof (value as SqlClient).transaction === 'function',
+  { message: 'expected `client` to be sql.sqliteClient(path) or sql.postgresClient(url)' },
+);

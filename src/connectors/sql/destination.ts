@@ -1,5 +1,12 @@
+import { z } from 'zod';
 import { describeError, isKeepsyncError, type NeutralValue } from '../../model/index.js';
-import type { Destination, DestinationSession, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteResult,
+} from '../../sync/index.js';
+import { clientSchema } from './client.js';
 import {
   type DestinationSettings,
   prepareTable,
@@ -17,12 +24,27 @@ export type { SqlDestinationOptions } from './destination-settings.js';
 
 const LOOKUP_CHUNK = 500;
 
+const optionsSchema = z
+  .object({
+    client: clientSchema,
+    table: z.string({ message: 'the table to write to is required' }),
+    keyColumn: z.string().optional(),
+    columns: z.record(z.string(), z.string()).optional(),
+    jsonColumn: z.string().optional(),
+    bodyColumn: z.string().optional(),
+    archivedColumn: z.string().optional(),
+    createTable: z.boolean().optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
 /**
  * Mirrors records into a SQLite or PostgreSQL table, one row per key (the destination id).
  * Each write() is one transaction of batched upserts that set only the columns a record
  * carries, so an update is a patch and create-only columns keep their values.
  */
 export function destination(options: SqlDestinationOptions): Destination {
+  checkOptions(optionsSchema, options ?? {}, 'sql.destination');
   const settings = resolveDestination(options);
   return {
     name: settings.name,

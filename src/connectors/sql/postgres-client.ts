@@ -1,12 +1,16 @@
+import { KeepsyncError } from '../../model/index.js';
 import { loadPg, type PgPool as Pool } from '../../store/index.js';
 import type { SqlClient, SqlRow } from './client.js';
 
 /**
  * A SqlClient over a `pg` pool: one you pass in (left open by close()) or one made from a
- * connection string (ended by close()). `pg` is an optional peer dependency, loaded on first
+ * connection string or `{ connectionString }` (ended by close()). `pg` is an optional peer dependency, loaded on first
  * use, so configs that never touch PostgreSQL do not need it installed.
  */
-export function postgresClient(poolOrConnectionString: Pool | string): SqlClient {
+export function postgresClient(
+  connection: Pool | string | { readonly connectionString: string },
+): SqlClient {
+  const poolOrConnectionString = connectionOf(connection);
   const owned = typeof poolOrConnectionString === 'string';
   let ready: Promise<Pool> | undefined;
   let closed = false;
@@ -48,6 +52,19 @@ export function postgresClient(poolOrConnectionString: Pool | string): SqlClient
       await (await ready).end();
     },
   };
+}
+
+function connectionOf(value: unknown): Pool | string {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'object' && value !== null) {
+    if (typeof (value as Pool).query === 'function') return value as Pool;
+    const { connectionString } = value as { connectionString?: unknown };
+    if (typeof connectionString === 'string' && connectionString !== '') return connectionString;
+  }
+  throw new KeepsyncError(
+    'CONFIG_INVALID',
+    'Expected sql.postgresClient() to get a connection string, { connectionString } or a pg Pool',
+  );
 }
 
 async function createPool(connectionString: string): Promise<Pool> {

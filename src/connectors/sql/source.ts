@@ -1,11 +1,18 @@
+import { z } from 'zod';
 import {
   type Cursor,
   KeepsyncError,
   type NeutralValue,
   type SyncRecord,
 } from '../../model/index.js';
-import type { MissingCheck, ReadOptions, Source, SourcePage } from '../../sync/index.js';
-import type { SqlClient, SqlDialect, SqlRow } from './client.js';
+import {
+  checkOptions,
+  type MissingCheck,
+  type ReadOptions,
+  type Source,
+  type SourcePage,
+} from '../../sync/index.js';
+import { clientSchema, type SqlClient, type SqlDialect, type SqlRow } from './client.js';
 import { lookbackStart, parseSqlCursor, type SqlCursor } from './cursor.js';
 import { decodeValue } from './decode.js';
 import { cursorValueSql, Placeholders } from './dialect.js';
@@ -68,7 +75,24 @@ const KEYS_CHUNK = 500;
  * cursor (cursor column value, key): rows that share the last value are never skipped, even
  * across a page edge or when added after the cursor was taken. Deleted rows are not seen.
  */
+const optionsSchema = z
+  .object({
+    client: clientSchema,
+    table: z.string({ message: 'the table to read is required' }),
+    keyColumn: z.string().optional(),
+    cursorColumn: z.string({ message: 'the column to page and resume by is required' }),
+    columns: z.record(z.string(), z.string()).optional(),
+    jsonColumn: z.string().optional(),
+    bodyColumn: z.string().optional(),
+    pageSize: z.number().optional(),
+    lookbackMs: z.number().optional(),
+    unit: z.string().min(1).optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
 export function source(options: SqlSourceOptions): Source {
+  checkOptions(optionsSchema, options ?? {}, 'sql.source');
   const settings = resolve(options);
   const unit = options.unit ?? settings.table.label;
   return {

@@ -2,6 +2,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as files from '../../../src/connectors/files/index.js';
+import type { SourcePage } from '../../../src/sync/index.js';
 import { readPages, telemetry, tempDir } from './helpers.js';
 
 async function writeRecords(dir: string, count: number): Promise<void> {
@@ -85,54 +86,76 @@ describe('files source', () => {
     ]);
   });
 
-  it('names the file and the line of invalid YAML', async () => {
+  it("makes invalid YAML that record's error, naming the file and the line, and reads the rest", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'a.yaml'), 'key: a\nfields:\n  n: 1\n  n: 2\nbody: text\n');
-    await expect(readPages(files.source({ dir }), dir)).rejects.toMatchObject({
-      code: 'RECORD_INVALID',
-      message: expect.stringMatching(
-        new RegExp(`^${escapeRegExp(join(dir, 'a.yaml'))} line 4: .*unique`),
-      ),
-    });
+    await writeFile(join(dir, 'b.yaml'), 'key: b\nfields:\n  n: 1\n');
+    const pages = await readPages(files.source({ dir }), dir);
+    expect(pages.flatMap((page) => page.records.map((record) => record.key))).toEqual(['b']);
+    expect(unreadable(pages)).toEqual([
+      {
+        key: 'a',
+        error: expect.stringMatching(
+          new RegExp(`^${escapeRegExp(join(dir, 'a.yaml'))} line 4: .*unique`),
+        ),
+      },
+    ]);
   });
 
   it('names the file and the line of invalid JSON', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'a.json'), '{\n  "key": "a",\n  "fields": {\n    "n": 1,\n  }\n}\n');
-    await expect(readPages(files.source({ dir }), dir)).rejects.toMatchObject({
-      code: 'RECORD_INVALID',
-      message: expect.stringMatching(new RegExp(`^${escapeRegExp(join(dir, 'a.json'))} line 5: `)),
-    });
+    expect(unreadable(await readPages(files.source({ dir }), dir))).toEqual([
+      {
+        key: 'a',
+        error: expect.stringMatching(new RegExp(`^${escapeRegExp(join(dir, 'a.json'))} line 5: `)),
+      },
+    ]);
   });
 
   it('names the file of a truncated JSON document at its last line', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'a.json'), '{\n  "key": "a",\n  "fields": {\n');
-    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(
+    expect(unreadable(await readPages(files.source({ dir }), dir))[0]?.error).toContain(
       `${join(dir, 'a.json')} line 3: `,
     );
   });
 
-  it('names a file that has no key', async () => {
+  it("makes an empty file that record's error, keyed by the file name", async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, 'a.yaml'), 'fields:\n  n: 1\n');
-    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(
-      `${join(dir, 'a.yaml')} has no \`key\``,
-    );
+    await writeFile(join(dir, 'ada%20l.yaml'), '');
+    expect(unreadable(await readPages(files.source({ dir }), dir))).toEqual([
+      {
+        key: 'ada l',
+        error: expect.stringContaining(`${join(dir, 'ada%20l.yaml')}: expected a mapping`),
+      },
+    ]);
   });
 
-  it('refuses record values outside the fields mapping, naming the file and the entry', async () => {
+  it('takes the key from the file name when the file has none', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, 'a.yaml'), 'key: a\ntitle: flat\n');
-    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(
-      `${join(dir, 'a.yaml')}: unexpected top-level entry \`title\``,
-    );
+    await writeFile(join(dir, 'a.yaml'), 'fields:\n  n: 1\n');
+    const pages = await readPages(files.source({ dir }), dir);
+    expect(pages[0]?.records).toMatchObject([{ key: 'a', fields: { n: 1 } }]);
+  });
+
+  it("reads a plain mapping as the record's fields (one YAML file per contact: `name: Ada`)", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'ada.yaml'), 'name: Ada\nemail: ada@example.com\n');
+    await writeFile(join(dir, 'alan.yaml'), 'key: turing\nname: Alan\n');
+    const pages = await readPages(files.source({ dir }), dir);
+    expect(pages[0]?.records).toMatchObject([
+      { key: 'ada', fields: { name: 'Ada', email: 'ada@example.com' } },
+      { key: 'turing', fields: { name: 'Alan' } },
+    ]);
   });
 
   it('refuses values that have no neutral form, naming the file and the field', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'a.yaml'), 'key: a\nfields:\n  ratio: .inf\n');
-    await expect(readPages(files.source({ dir }), dir)).rejects.toThrow(/a\.yaml: field `ratio`/);
+    expect(unreadable(await readPages(files.source({ dir }), dir))[0]?.error).toMatch(
+      /a\.yaml: field `ratio`/,
+    );
   });
 
   it('refuses a cursor that is not a file name', async () => {
@@ -168,6 +191,10 @@ describe('files source', () => {
     expect(check.gone).toEqual(['gone']);
   });
 });
+
+function unreadable(pages: readonly SourcePage[]) {
+  return pages.flatMap((page) => page.unreadable ?? []);
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
