@@ -77,7 +77,14 @@ async function runWith(
     ...config.engine,
     onProgress: progress.update,
     onRunFinished: both(
-      options.once ? undefined : options.json ? printJsonLine : printRunLine,
+      // A bounded run prints its table (or JSON array) at the end; --times also shows each run.
+      options.once
+        ? undefined
+        : options.json
+          ? bounded
+            ? undefined
+            : printJsonLine
+          : printRunLine,
       alertHook(config.alerts, logger),
     ),
     onLeaseBusy: (unit) => busy.push(unit),

@@ -113,7 +113,7 @@ describe('operating keepsync', () => {
         )
         .toBeGreaterThan(0);
       const table = await keepsync(dir, 'status');
-      expect(table.stdout).toMatch(/running on \S+:\d+:\S+ for [\d.]+ (ms|s|min)/);
+      expect(table.stdout).toMatch(/running on \S+:\d+:\S+ since \S+ \S+ \([\d.]+ (ms|s|min)/);
       const [unit] = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
       expect(unit.cursor).toBeGreaterThan(0);
     } finally {
@@ -127,7 +127,7 @@ describe('operating keepsync', () => {
     );
     db.close();
     const stale = await keepsync(dir, 'status');
-    expect(stale.stdout).toMatch(/stale lease of gone-host:9:dead/);
+    expect(stale.stdout).toMatch(/stale lease: gone-host:9:dead/);
   }, 90_000);
 
   it('`serve --no-auth` warns that every request is accepted', async () => {
