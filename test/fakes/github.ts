@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import {
   type FakeHandler,
   type FakeRequest,
@@ -6,6 +6,7 @@ import {
   FakeServer,
   type RateLimit,
 } from './fake-server.js';
+import { repositoryLinks, simpleUser } from './github-json.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -106,21 +107,12 @@ export class FakeGitHub {
       .route('GET', '/repos/:owner/:repo/readme', ({ params }) => {
         const repo = this.#find(params.owner!, params.repo!);
         if (!repo?.readme) return notFound();
-        return {
-          status: 200,
-          body: {
-            type: 'file',
-            encoding: 'base64',
-            name: 'README.md',
-            path: 'README.md',
-            content: Buffer.from(repo.readme).toString('base64'),
-          },
-        };
+        return { status: 200, body: this.#readmeJson(repo) };
       })
       .route('GET', '/repos/:owner/:repo/releases/latest', ({ params }) => {
         const repo = this.#find(params.owner!, params.repo!);
         if (!repo) return notFound();
-        return { status: 200, body: { tag_name: `v${repo.id % 10}.0.0`, name: 'Latest' } };
+        return { status: 200, body: this.#releaseJson(repo) };
       })
       .route('POST', '/app/installations/:id/access_tokens', (request) => {
         if (!app || Number(request.params.id) !== app.installationId) return notFound();
@@ -243,19 +235,93 @@ export class FakeGitHub {
   toJson(repo: FakeRepo): Record<string, unknown> {
     const fullName = `${repo.owner}/${repo.name}`;
     const { readme: _readme, owner, license, ...fields } = repo;
+    const host = 'github.com';
     return {
+      ...repositoryLinks(this.url, fullName),
       ...fields,
       node_id: Buffer.from(`R_${repo.id}`).toString('base64'),
       full_name: fullName,
       private: repo.visibility !== 'public',
-      owner: { login: owner, id: 1, type: 'Organization' },
-      html_url: `https://github.com/${fullName}`,
-      url: `${this.url}/repos/${fullName}`,
+      owner: simpleUser(this.url, owner, ownerId(owner), 'Organization'),
+      html_url: `https://${host}/${fullName}`,
+      git_url: `git://${host}/${fullName}.git`,
+      ssh_url: `git@${host}:${fullName}.git`,
+      clone_url: `https://${host}/${fullName}.git`,
+      svn_url: `https://${host}/${fullName}`,
+      mirror_url: null,
+      homepage: null,
+      size: 100 + (repo.id % 900),
+      has_issues: true,
+      has_projects: true,
+      has_wiki: true,
+      has_pages: false,
+      has_discussions: false,
+      disabled: false,
       watchers_count: repo.stargazers_count,
       open_issues: repo.open_issues_count,
       forks: repo.forks_count,
       watchers: repo.stargazers_count,
-      license: license ? { key: license.spdx_id.toLowerCase(), spdx_id: license.spdx_id } : null,
+      network_count: repo.forks_count,
+      subscribers_count: repo.stargazers_count % 50,
+      permissions: { admin: false, maintain: false, push: false, triage: false, pull: true },
+      license: license
+        ? {
+            key: license.spdx_id.toLowerCase(),
+            name: `${license.spdx_id} License`,
+            spdx_id: license.spdx_id,
+            url: `${this.url}/licenses/${license.spdx_id.toLowerCase()}`,
+            node_id: Buffer.from(`L_${license.spdx_id}`).toString('base64'),
+          }
+        : null,
+    };
+  }
+
+  #readmeJson(repo: FakeRepo): Record<string, unknown> {
+    const fullName = `${repo.owner}/${repo.name}`;
+    const content = Buffer.from(repo.readme ?? '');
+    const sha = createHash('sha1').update(content).digest('hex');
+    const self = `${this.url}/repos/${fullName}/contents/README.md?ref=${repo.default_branch}`;
+    const html = `https://github.com/${fullName}/blob/${repo.default_branch}/README.md`;
+    const git = `${this.url}/repos/${fullName}/git/blobs/${sha}`;
+    return {
+      type: 'file',
+      encoding: 'base64',
+      size: content.length,
+      name: 'README.md',
+      path: 'README.md',
+      content: content.toString('base64'),
+      sha,
+      url: self,
+      git_url: git,
+      html_url: html,
+      download_url: `https://raw.githubusercontent.com/${fullName}/${repo.default_branch}/README.md`,
+      _links: { self, git, html },
+    };
+  }
+
+  #releaseJson(repo: FakeRepo): Record<string, unknown> {
+    const fullName = `${repo.owner}/${repo.name}`;
+    const tag = `v${repo.id % 10}.0.0`;
+    const id = repo.id * 10;
+    const api = `${this.url}/repos/${fullName}/releases/${id}`;
+    return {
+      url: api,
+      assets_url: `${api}/assets`,
+      upload_url: `https://uploads.github.com/repos/${fullName}/releases/${id}/assets{?name,label}`,
+      html_url: `https://github.com/${fullName}/releases/tag/${tag}`,
+      id,
+      node_id: Buffer.from(`RE_${id}`).toString('base64'),
+      tag_name: tag,
+      target_commitish: repo.default_branch,
+      name: 'Latest',
+      draft: false,
+      prerelease: false,
+      created_at: repo.created_at,
+      published_at: repo.created_at,
+      author: simpleUser(this.url, 'release-bot', 42, 'Bot'),
+      assets: [],
+      tarball_url: `${this.url}/repos/${fullName}/tarball/${tag}`,
+      zipball_url: `${this.url}/repos/${fullName}/zipball/${tag}`,
     };
   }
 
@@ -327,6 +393,11 @@ function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
           }
         : {},
   };
+}
+
+/** A stable id per owner login, as GitHub has one per account. */
+function ownerId(login: string): number {
+  return createHash('sha256').update(login.toLowerCase()).digest().readUInt32BE(0) % 1e8;
 }
 
 function notFound(): FakeResponse {
