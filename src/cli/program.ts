@@ -14,6 +14,7 @@ import {
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTemporalCommands } from './temporal-command.js';
 
 /** The `keepsync` command line; each action resolves to an exit code. */
 export function createProgram(setExitCode: (code: number) => void): Command {
@@ -118,6 +119,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
   registerConflictsCommand(program, setExitCode);
 
   registerAuthCommand(program, setExitCode);
+
+  registerTemporalCommands(program, setExitCode);
 
   return program;
 }

@@ -24,6 +24,13 @@ export {
   parseCodecKeys,
 } from './codec.js';
 export {
+  connectTemporalClient,
+  connectTemporalWorker,
+  type ResolvedTemporalTarget,
+  resolveTemporalTarget,
+  type TemporalTarget,
+} from './connect.js';
+export {
   type LastRun,
   type RunActivityOptions,
   SIGNALS,

@@ -142,11 +142,29 @@ export async function keepsyncUnit(input: UnitWorkflowInput): Promise<void> {
   const runUnit = activities[RUN_UNIT_ACTIVITY]!;
   const planNextRun = planning[NEXT_RUN_ACTIVITY]!;
 
+  let plannable: UnitSchedule = schedule.cron ? { everyMs: DEFAULT_EVERY_MS } : schedule;
   const scheduleNext = async (): Promise<void> => {
     const now = new Date();
-    nextRunAt = schedule.cron
-      ? await planNextRun(schedule, now.toISOString())
-      : new Date(now.getTime() + (schedule.everyMs ?? DEFAULT_EVERY_MS)).toISOString();
+    if (schedule.cron) {
+      try {
+        nextRunAt = await planNextRun(schedule, now.toISOString());
+        plannable = schedule;
+        return;
+      } catch (error) {
+        // A cron that cannot be planned must not end the workflow: keep the last good schedule.
+        lastError = `schedule ${JSON.stringify(schedule.cron)} rejected: ${describeFailure(error)}`;
+        if (!sameSchedule(schedule, plannable)) {
+          schedule = plannable;
+          return scheduleNext();
+        }
+        // The last good cron failed to plan (no worker could): try again in a minute.
+        nextRunAt = new Date(now.getTime() + 60_000).toISOString();
+        return;
+      }
+    } else {
+      plannable = schedule;
+    }
+    nextRunAt = new Date(now.getTime() + (schedule.everyMs ?? DEFAULT_EVERY_MS)).toISOString();
   };
 
   const runOnce = async (keys: string[] | null, trigger: RunUnitInput['trigger']) => {
