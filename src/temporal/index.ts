@@ -33,6 +33,8 @@ export {
 export {
   type LastRun,
   type RunActivityOptions,
+  type RunUnitInput,
+  type RunUnitResult,
   SIGNALS,
   STATUS_QUERY,
   UNIT_WORKFLOW,
