@@ -4,6 +4,7 @@ import { registerAuthCommand } from './auth-command.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTemporalCommands } from './temporal-command.js';
 
 /** The commands' code loads when one runs, so `keepsync --help` starts without it. */
 const commands = () => import('./commands.js');
@@ -142,6 +143,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
   registerConflictsCommand(program, setExitCode);
 
   registerAuthCommand(program, setExitCode);
+
+  registerTemporalCommands(program, setExitCode);
 
   return program;
 }

@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { UnitStatus } from '../../src/temporal/index.js';
+import { cliArgs, keepsync } from '../support/cli.js';
+import { eventually, startTemporalDevServer } from '../support/temporal.js';
+
+const config = `
+import { defineConfig } from 'keepsync';
+import * as memory from 'keepsync/connectors/memory';
+import * as files from 'keepsync/connectors/files';
+
+export default defineConfig({
+  pipelines: [{
+    name: 'contacts',
+    source: memory.source({ units: { all: [
+      { key: 'c1', fields: { name: 'Ada' } },
+      { key: 'c2', fields: { name: 'Alan' } },
+    ] } }),
+    destination: files.destination({ dir: 'out' }),
+    schedule: { everyMs: 3_600_000 },
+  }],
+});
+`;
+
+let env: TestWorkflowEnvironment | undefined;
+let worker: ChildProcess | undefined;
+afterAll(async () => {
+  if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+  await env?.teardown();
+});
+
+describe('keepsync worker and keepsync temporal', () => {
+  it('start, status, signal and stop the unit workflows of a config, run by `keepsync worker`', async () => {
+    env = await startTemporalDevServer();
+    const dir = mkdtempSync(join(tmpdir(), 'keepsync-temporal-cli-'));
+    writeFileSync(join(dir, 'keepsync.config.ts'), config);
+    const target = ['--address', env.address, '--task-queue', 'cli-test'];
+    worker = spawn(process.execPath, cliArgs('worker', ...target), {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let workerOutput = '';
+    worker.stderr!.on('data', (chunk) => {
+      workerOutput += chunk;
+    });
+    const workerExit = new Promise<number | null>((resolve) => worker!.on('exit', resolve));
+
+    const started = await keepsync(dir, '--json', 'temporal', 'start', ...target);
+    expect(started.stderr).toBe('');
+    expect(JSON.parse(started.stdout)).toEqual({ ensured: ['keepsync:contacts:all'], stopped: [] });
+
+    const ran = await eventually(
+      async () => {
+        const result = await keepsync(dir, '--json', 'temporal', 'status', ...target);
+        const [status] = JSON.parse(result.stdout) as UnitStatus[];
+        if (status?.lastRun?.status !== 'succeeded') throw new Error(result.stdout + result.stderr);
+        return status;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(ran.lastStats).toMatchObject({ created: 2 });
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['c1.yaml', 'c2.yaml']);
+
+    const badCron = await keepsync(
+      dir,
+      'temporal',
+      'signal',
+      'contacts',
+      'setSchedule',
+      '--cron',
+      'every tuesday',
+      ...target,
+    );
+    expect(badCron.code).toBe(2);
+    expect(badCron.stderr).toMatch(/schedule.cron` to be a cron expression, got "every tuesday"/);
+
+    const paused = await keepsync(
+      dir,
+      'temporal',
+      'signal',
+      'contacts',
+      'pause',
+      '--reason',
+      'maintenance',
+      ...target,
+    );
+    expect(paused.stdout).toContain('sent pause to 1 workflow(s)');
+    const table = await eventually(async () => {
+      const result = await keepsync(dir, 'temporal', 'status', ...target);
+      if (result.code !== 3) throw new Error(result.stdout + result.stderr);
+      return result.stdout;
+    });
+    expect(table).toContain('paused: maintenance');
+
+    const stopped = await keepsync(dir, 'temporal', 'stop', ...target);
+    expect(stopped.stdout).toContain('stopped keepsync:contacts:all');
+    const description = await env.client.workflow.getHandle('keepsync:contacts:all').describe();
+    await eventually(async () => {
+      const now = await env!.client.workflow.getHandle('keepsync:contacts:all').describe();
+      if (now.status.name !== 'CANCELLED') throw new Error(now.status.name);
+    });
+    expect(description.taskQueue).toBe('cli-test');
+
+    worker.kill('SIGTERM');
+    expect(await workerExit).toBe(0);
+    expect(workerOutput).toContain('keepsync worker polling task queue cli-test');
+  }, 240_000);
+});
