@@ -11,4 +11,5 @@ export {
   type SeenRequest,
 } from './fake-server.js';
 export { FakeGitHub, type FakeGitHubOptions, type FakeRepo } from './github.js';
+export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
