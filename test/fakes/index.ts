@@ -1,5 +1,10 @@
 export { FakeAsana, type FakeAsanaOptions, type FakeCustomField, type FakeTask } from './asana.js';
 export {
+  FakeContentful,
+  type FakeContentfulEntry,
+  type FakeContentfulOptions,
+} from './contentful.js';
+export {
   type ErrorBody,
   type FakeHandler,
   type FakeRequest,
