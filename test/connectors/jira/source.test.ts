@@ -108,6 +108,34 @@ describe('jira source', () => {
     expect(fake.server.count({ path: /\/search\/jql$/ })).toBe(3);
   });
 
+  it('reads with an OAuth 2.0 (3LO) access token as a bearer token, and pauses when it is refused', async () => {
+    const oauth = await new FakeJira({ accounts: {}, bearerTokens: ['atl_oauth'] }).start();
+    try {
+      oauth.createProject('ENG');
+      oauth.addIssue('ENG', { summary: 'Via OAuth' });
+      const read = (accessToken: string) =>
+        runPipeline({
+          store,
+          unit: 'project:ENG',
+          pipeline: definePipeline({
+            name: `oauth-${accessToken}`,
+            source: jira.source({
+              projects: ['ENG'],
+              auth: { accessToken, cloudId: 'c1' },
+              baseUrl: oauth.url,
+            }),
+            destination: memory.destination(),
+          }),
+        });
+      expect((await read('atl_oauth')).stats.created).toBe(1);
+      const refused = await read('atl_expired');
+      expect(refused.status).toBe('paused');
+      expect(refused.pausedReason).toContain('Client must be authenticated');
+    } finally {
+      await oauth.close();
+    }
+  });
+
   it('refuses a query with its own ORDER BY, naming it', () => {
     let error: unknown;
     try {
