@@ -46,6 +46,8 @@ export interface JiraDestinationOptions {
   recoverWindowMs?: number;
   /** Requests per second per credential. @default 10 */
   requestsPerSecond?: number;
+  /** Requests in flight at once per credential, so round trips do not cap the rate. @default 6 */
+  concurrency?: number;
   /** @default 5 */
   retries?: number;
   /** @default 30_000 */
@@ -99,7 +101,7 @@ export function destination(options: JiraDestinationOptions): Destination {
       const request = createRequester({
         limiter: rateLimiterFor(credentialId(options.auth), {
           requestsPerSecond: options.requestsPerSecond ?? 10,
-          concurrency: 3,
+          concurrency: options.concurrency ?? 6,
         }),
         retries: options.retries ?? 5,
         telemetry: context.telemetry,
