@@ -1,5 +1,15 @@
 import type { CreatedIssue, SearchAndReconcileResults, User } from 'jira.js/version3/models';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import {
+  apply,
+  decodeToken,
+  encodeToken,
+  ISSUE_TYPES,
+  jqlValue,
+  PRIORITIES,
+  sortKey,
+  validate,
+} from './jira-fields.js';
 import { JqlError, offsetOf, parseJql } from './jql.js';
 
 export interface FakeJiraIssue {
@@ -33,20 +43,6 @@ export interface FakeJiraOptions {
 }
 
 const API = '/rest/api/3';
-const ISSUE_TYPES = ['Task', 'Bug', 'Story'];
-const PRIORITIES = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
-const WRITABLE = new Set([
-  'project',
-  'issuetype',
-  'summary',
-  'description',
-  'labels',
-  'priority',
-  'assignee',
-  'duedate',
-  'components',
-  'fixVersions',
-]);
 
 /** Jira's error body: `{ errorMessages: [...], errors: { field: message } }`. */
 function jiraError(status: number, _code: string, message: string): unknown {
@@ -414,135 +410,5 @@ export class FakeJira {
     issue.updated = this.#clock();
     this.#changed(issue.id, issue);
     return { status: 204 };
-  }
-}
-
-/** Field-by-field checks Jira makes on create and edit. */
-function validate(fields: Record<string, unknown>): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const [name, value] of Object.entries(fields)) {
-    if (!WRITABLE.has(name) && !/^customfield_\d+$/.test(name)) {
-      errors[name] =
-        `Field '${name}' cannot be set. It is not on the appropriate screen, or unknown.`;
-      continue;
-    }
-    if (name === 'summary' && typeof value === 'string' && value.length > 255) {
-      errors.summary = 'Summary must be less than 255 characters.';
-    }
-    if (name === 'description' && value !== null) {
-      const doc = value as { type?: unknown; version?: unknown; content?: unknown };
-      if (
-        typeof value !== 'object' ||
-        doc.type !== 'doc' ||
-        doc.version !== 1 ||
-        !Array.isArray(doc.content)
-      ) {
-        errors.description =
-          'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
-      }
-    }
-    if (name === 'labels') {
-      if (!Array.isArray(value)) errors.labels = 'data was not an array';
-      else {
-        const bad = value.find((label) => typeof label !== 'string' || /\s/.test(label));
-        if (bad !== undefined)
-          errors.labels = `The label '${String(bad)}' contains spaces which is invalid.`;
-      }
-    }
-    if (
-      name === 'priority' &&
-      value !== null &&
-      !PRIORITIES.includes((value as { name?: string }).name ?? '')
-    ) {
-      errors.priority = `The priority selected is invalid.`;
-    }
-    if (name === 'duedate' && value !== null && !/^\d{4}-\d{2}-\d{2}$/.test(String(value))) {
-      errors.duedate = `Error parsing date string: ${String(value)}`;
-    }
-  }
-  return errors;
-}
-
-function apply(issue: FakeJiraIssue, fields: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(fields)) {
-    switch (name) {
-      case 'project':
-      case 'issuetype':
-        if (name === 'issuetype') issue.issuetype = (value as { name: string }).name;
-        break;
-      case 'summary':
-        issue.summary = value as string;
-        break;
-      case 'description':
-        issue.description = value;
-        break;
-      case 'labels':
-        issue.labels = value as string[];
-        break;
-      case 'priority':
-        issue.priority = (value as { name: string } | null)?.name ?? null;
-        break;
-      case 'assignee':
-        issue.assignee = (value as { accountId: string } | null)?.accountId ?? null;
-        break;
-      case 'duedate':
-        issue.duedate = value as string | null;
-        break;
-      default:
-        issue.custom[name] = value;
-    }
-  }
-}
-
-function jqlValue(issue: FakeJiraIssue, field: string) {
-  switch (field) {
-    case 'project':
-      return issue.project;
-    case 'id':
-      return issue.id;
-    case 'key':
-      return issue.key;
-    case 'updated':
-      return issue.updated;
-    case 'created':
-      return issue.created;
-    case 'labels':
-      return issue.labels;
-    case 'status':
-      return issue.status;
-    case 'issuetype':
-      return issue.issuetype;
-    case 'priority':
-      return issue.priority;
-    default:
-      return null;
-  }
-}
-
-function sortKey(issue: FakeJiraIssue, field: string): string | number {
-  if (field === 'key') {
-    const [project, number] = issue.key.split('-');
-    return `${project}-${number!.padStart(10, '0')}`;
-  }
-  if (field === 'id') return Number(issue.id);
-  const value = jqlValue(issue, field);
-  return Array.isArray(value) ? value.join(',') : ((value as string | number | null) ?? '');
-}
-
-function encodeToken(jql: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ jql, offset })).toString('base64url');
-}
-
-function decodeToken(token: string): { jql: string; offset: number } | null {
-  try {
-    const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      jql?: unknown;
-      offset?: unknown;
-    };
-    return typeof decoded.jql === 'string' && typeof decoded.offset === 'number'
-      ? { jql: decoded.jql, offset: decoded.offset }
-      : null;
-  } catch {
-    return null;
   }
 }
