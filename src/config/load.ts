@@ -11,7 +11,17 @@ export const CONFIG_FILES = [
   'keepsync.config.js',
   'keepsync.config.mjs',
 ];
-const CONNECTORS = ['memory', 'files', 'sql', 'github', 'notion', 'asana', 'keepsync'];
+const CONNECTORS = [
+  'memory',
+  'files',
+  'sql',
+  'github',
+  'notion',
+  'asana',
+  'jira',
+  'contentful',
+  'keepsync',
+];
 /** src/ when run from source, dist/ when installed: the folder holding index and connectors/. */
 const PACKAGE_ENTRY_DIR = fileURLToPath(new URL('..', import.meta.url));
 
