@@ -11,7 +11,17 @@ export const CONFIG_FILES = [
   'keepsync.config.js',
   'keepsync.config.mjs',
 ];
-const CONNECTORS = ['memory', 'files', 'sql', 'github', 'notion', 'asana', 'keepsync'];
+const CONNECTORS = [
+  'memory',
+  'files',
+  'sql',
+  'github',
+  'notion',
+  'asana',
+  'jira',
+  'contentful',
+  'keepsync',
+];
 /** src/ when run from source, dist/ when installed: the folder holding index and connectors/. */
 const PACKAGE_ENTRY_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -69,7 +79,7 @@ function explainLoadError(error: unknown, path: string): KeepsyncError {
       { cause: error },
     );
   }
-  const connector = /connectors\/([\w-]+)/.exec(message)?.[1];
+  const connector = unknownConnectorIn(message);
   if (connector && !CONNECTORS.includes(connector)) {
     return new KeepsyncError(
       'CONNECTOR_UNKNOWN',
@@ -84,4 +94,15 @@ function explainLoadError(error: unknown, path: string): KeepsyncError {
       cause: error,
     },
   );
+}
+
+/**
+ * The connector named by a failed `keepsync/connectors/<name>` import: after the package name,
+ * or after this package's own folder (the alias), never a `connectors/` folder elsewhere in
+ * the install path.
+ */
+function unknownConnectorIn(message: string): string | undefined {
+  const entry = PACKAGE_ENTRY_DIR.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`(?:keepsync/|${entry})connectors/([\\w-]+)`);
+  return pattern.exec(message)?.[1];
 }

@@ -47,7 +47,13 @@ export interface FakeServerOptions {
    * Answer for an over-limit request: the status, error code and message the service uses.
    * @default 429 rate_limited
    */
-  readonly rateLimited?: { status: number; code: string; message: string };
+  readonly rateLimited?: {
+    status: number;
+    code: string;
+    message: string;
+    /** Headers besides Retry-After the service sends with it, from the wait in seconds. */
+    headers?: (waitSeconds: number) => Record<string, string>;
+  };
   /** Token bucket; omitted = no limit. Changeable later with `setRateLimit`. */
   readonly rateLimit?: RateLimit | undefined;
   /** Paths that need no bearer token (OAuth token endpoints, app JWT exchanges). */
@@ -227,7 +233,10 @@ export class FakeServer {
       return send({
         status: limited.status,
         body: this.#options.errorBody(limited.status, limited.code, limited.message),
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+        headers: {
+          'retry-after': String(Math.max(1, Math.ceil(wait / 1000))),
+          ...limited.headers?.(Math.max(1, Math.ceil(wait / 1000))),
+        },
       });
     }
     if (fault?.kind === 'status') {

@@ -1,5 +1,10 @@
 export { FakeAsana, type FakeAsanaOptions, type FakeCustomField, type FakeTask } from './asana.js';
 export {
+  FakeContentful,
+  type FakeContentfulEntry,
+  type FakeContentfulOptions,
+} from './contentful.js';
+export {
   type ErrorBody,
   type FakeHandler,
   type FakeRequest,
@@ -16,4 +21,5 @@ export {
   type FakeRepo,
   type ForbiddenKind,
 } from './github.js';
+export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';

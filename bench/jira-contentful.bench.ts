@@ -1,0 +1,172 @@
+/**
+ * First syncs of N records against the fake Jira and Contentful, each limited to a request
+ * rate (a token bucket answering 429 above it), with keepsync paced at the same rate: wall time
+ * against the lower bound the rate sets, 429s seen, and the requests of a no-change re-run.
+ *
+ *   node --import tsx bench/jira-contentful.bench.ts --records 2000 [--only jira-dest]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as contentful from '../src/connectors/contentful/index.js';
+import * as jira from '../src/connectors/jira/index.js';
+import * as memory from '../src/connectors/memory/index.js';
+import { openSqliteStore } from '../src/store/index.js';
+import { type Destination, definePipeline, runPipeline, type Source } from '../src/sync/index.js';
+import { FakeContentful, FakeJira, type FakeServer } from '../test/fakes/index.js';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '2000' },
+    jiraRps: { type: 'string', default: '10' },
+    contentfulRps: { type: 'string', default: '55' },
+    only: { type: 'string' },
+  },
+});
+const records = Number(values.records);
+const jiraRps = Number(values.jiraRps);
+const contentfulRps = Number(values.contentfulRps);
+const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-jira-cf-'));
+let stores = 0;
+
+async function measure(
+  label: string,
+  server: FakeServer,
+  rps: number,
+  burst: number,
+  parts: { source: Source; destination: Destination; unit: string },
+  readOnlyPosts: RegExp[],
+) {
+  const store = openSqliteStore({
+    path: join(dir, `state-${++stores}.db`),
+    secretKey: new Uint8Array(32).fill(4),
+  });
+  const pipeline = definePipeline({ name: 'bench', ...parts });
+  server.resetCounts();
+  server.setRateLimit({ requestsPerSecond: rps, burst });
+  const started = performance.now();
+  const first = await runPipeline({ store, pipeline, unit: parts.unit });
+  const seconds = (performance.now() - started) / 1000;
+  const accepted = server.requests.filter((request) => request.status !== 429).length;
+  const limited = server.count({ status: 429 });
+  const bound = Math.max(0, accepted - burst) / rps;
+  server.resetCounts();
+  const again = performance.now();
+  const second = await runPipeline({ store, pipeline, unit: parts.unit });
+  const idle = (performance.now() - again) / 1000;
+  await store.close();
+  console.log(
+    JSON.stringify({
+      label,
+      status: first.status,
+      created: first.stats.created,
+      seconds: Number(seconds.toFixed(2)),
+      lowerBoundSeconds: Number(bound.toFixed(2)),
+      overBound: bound > 0 ? `${(((seconds - bound) / bound) * 100).toFixed(1)}%` : 'n/a',
+      requests: accepted + limited,
+      refused429: limited,
+      rerun: {
+        status: second.status,
+        written: second.stats.created + second.stats.updated,
+        requests: server.requests.length,
+        writes: server.writes(readOnlyPosts),
+        seconds: Number(idle.toFixed(2)),
+      },
+    }),
+  );
+}
+
+const auth = { email: 'bench@example.com', apiToken: 'jira_bench' };
+const want = (name: string) => values.only === undefined || values.only === name;
+try {
+  if (want('jira-source')) {
+    const fake = await new FakeJira({ accounts: { [auth.email]: auth.apiToken } }).start();
+    fake.createProject('ENG');
+    let now = Date.UTC(2026, 0, 1);
+    fake.setClock(() => now);
+    for (let index = 0; index < records; index++) {
+      now += 60_000;
+      fake.addIssue('ENG', { summary: `Issue ${index}`, labels: ['bench'] });
+    }
+    fake.setClock(Date.now);
+    await measure(
+      `jira source: ${records} issues -> memory at ${jiraRps} req/s`,
+      fake.server,
+      jiraRps,
+      jiraRps,
+      {
+        source: jira.source({
+          projects: ['ENG'],
+          auth,
+          baseUrl: fake.url,
+          requestsPerSecond: jiraRps,
+        }),
+        destination: memory.destination(),
+        unit: 'project:ENG',
+      },
+      [/\/search\/jql$/],
+    );
+    await fake.close();
+  }
+  if (want('jira-dest')) {
+    const fake = await new FakeJira({
+      accounts: { [auth.email]: auth.apiToken },
+      indexLagMs: 500,
+    }).start();
+    fake.createProject('ENG');
+    const rows = Array.from({ length: records }, (_, index) => ({
+      key: `R-${index}`,
+      fields: { title: `Record ${index}`, points: index % 13 },
+    }));
+    await measure(
+      `jira destination: memory -> ${records} issues at ${jiraRps} req/s`,
+      fake.server,
+      jiraRps,
+      jiraRps,
+      {
+        source: memory.source({ units: { all: rows }, pageSize: 100 }),
+        destination: jira.destination({
+          projectKey: 'ENG',
+          auth,
+          baseUrl: fake.url,
+          fields: {
+            title: 'summary',
+            points: { customField: 'customfield_10016', type: 'number' },
+          },
+          requestsPerSecond: jiraRps,
+        }),
+        unit: 'all',
+      },
+      [/\/search\/jql$/],
+    );
+    await fake.close();
+  }
+  if (want('contentful-source')) {
+    const fake = await new FakeContentful({ tokens: ['cda_bench'] }).start();
+    for (let index = 0; index < records; index++) {
+      fake.publish(`e${index}`, 'event', { title: { 'en-US': `Event ${index}` } });
+    }
+    await measure(
+      `contentful source: ${records} entries -> memory at ${contentfulRps} req/s (sync pages of 100)`,
+      fake.server,
+      contentfulRps,
+      1,
+      {
+        source: contentful.source({
+          space: fake.space,
+          accessToken: 'cda_bench',
+          baseUrl: fake.url,
+          pageSize: 100,
+          requestsPerSecond: contentfulRps,
+        }),
+        destination: memory.destination(),
+        unit: 'entries',
+      },
+      [],
+    );
+    await fake.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,4 @@
+import { asanaDestinationHarness } from './asana.js';
+import { destinationConformance } from './cases.js';
+
+destinationConformance(asanaDestinationHarness);

@@ -1,0 +1,4 @@
+import { sourceConformance } from './cases.js';
+import { contentfulSource } from './contentful.js';
+
+sourceConformance(contentfulSource);

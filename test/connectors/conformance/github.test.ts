@@ -1,0 +1,4 @@
+import { sourceConformance } from './cases.js';
+import { githubSource } from './github.js';
+
+sourceConformance(githubSource);

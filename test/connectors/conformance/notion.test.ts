@@ -1,0 +1,5 @@
+import { destinationConformance, sourceConformance } from './cases.js';
+import { notionDestinationHarness, notionSource } from './notion.js';
+
+sourceConformance(notionSource);
+destinationConformance(notionDestinationHarness);
