@@ -9,6 +9,7 @@ export {
   type UnitStatus,
 } from './control.js';
 export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './engine.js';
+export { type HeldLease, type LeaseOptions, takeLease } from './lease.js';
 export {
   isRunnableTask,
   pipelineTask,

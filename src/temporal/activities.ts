@@ -2,8 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { nextRunAfter, pipelineTask, type RunnableTask } from '../engine/index.js';
-import { describeError, isKeepsyncError } from '../model/index.js';
+import {
+  type HeldLease,
+  nextRunAfter,
+  pipelineTask,
+  type RunnableTask,
+  takeLease,
+} from '../engine/index.js';
+import { isKeepsyncError } from '../model/index.js';
 import type { RunStats, Store } from '../store/index.js';
 import { type Logger, type Pipeline, type RunResult, silentLogger } from '../sync/index.js';
 import {
@@ -67,35 +73,22 @@ export function createUnitActivities(options: UnitActivitiesOptions) {
     }
     await store.ensureUnit(input.pipeline, input.unit, new Date());
     const owner = `temporal:${context.info.workflowExecution?.workflowId ?? context.info.activityId}:${context.info.attempt}:${randomUUID().slice(0, 8)}`;
-    const lost = new AbortController();
-    await takeLease(input, owner, context);
+    const lease = await waitForLease(input, owner, context);
     const heartbeatMs = Math.max(
       200,
       Math.min(leaseTtlMs, context.info.heartbeatTimeoutMs ?? leaseTtlMs) / 3,
     );
-    // A slow page must not look like a dead worker; the lease is renewed on the same beat.
-    const beat = setInterval(() => {
-      context.heartbeat();
-      store
-        .acquireLease(input.pipeline, input.unit, owner, leaseTtlMs, new Date())
-        .then((held) => {
-          if (!held) lost.abort(new Error('lease lost to another runner'));
-        })
-        .catch((error: unknown) => {
-          logger.warn(
-            { pipeline: input.pipeline, unit: input.unit },
-            `lease renewal failed: ${describeError(error)}`,
-          );
-        });
-    }, heartbeatMs);
+    // A slow page must not look like a dead worker; the lease renews itself (and fences
+    // every page commit), the heartbeat keeps Temporal from timing the attempt out.
+    const beat = setInterval(() => context.heartbeat(), heartbeatMs);
     let result: RunResult;
     try {
       result = await task.run({
-        store,
+        store: lease.store,
         unit: input.unit,
         trigger: input.trigger,
         keys: input.keys ?? undefined,
-        signal: AbortSignal.any([context.cancellationSignal, lost.signal]),
+        signal: AbortSignal.any([context.cancellationSignal, lease.lost]),
         logger,
         onProgress: (progress) => {
           context.heartbeat({ pages: progress.stats.pages, read: progress.stats.read });
@@ -104,21 +97,26 @@ export function createUnitActivities(options: UnitActivitiesOptions) {
       await store.updateUnit(input.pipeline, input.unit, { lastRunId: result.runId });
     } finally {
       clearInterval(beat);
-      await store.releaseLease(input.pipeline, input.unit, owner);
+      await lease.release();
     }
     return outcome(result, context);
   }
 
-  async function takeLease(input: RunUnitInput, owner: string, context: Context): Promise<void> {
+  async function waitForLease(
+    input: RunUnitInput,
+    owner: string,
+    context: Context,
+  ): Promise<HeldLease> {
     for (;;) {
-      const held = await store.acquireLease(
-        input.pipeline,
-        input.unit,
+      const held = await takeLease({
+        store,
+        pipeline: input.pipeline,
+        unit: input.unit,
         owner,
-        leaseTtlMs,
-        new Date(),
-      );
-      if (held) return;
+        ttlMs: leaseTtlMs,
+        logger,
+      });
+      if (held) return held;
       // A killed attempt's lease runs out; until then this attempt waits, heartbeating.
       context.heartbeat({ waitingForLease: true });
       await sleep(Math.min(1000, leaseTtlMs / 4), undefined, {

@@ -117,7 +117,9 @@ describe('the run activity', () => {
   it('waits for a lease another attempt still holds, then runs', async () => {
     const { runUnit, store } = setup(pipelineWith());
     await store.ensureUnit('acts', 'u', new Date());
-    expect(await store.acquireLease('acts', 'u', 'zombie-attempt', 60_000, new Date())).toBe(true);
+    expect(
+      await store.acquireLease('acts', 'u', 'zombie-attempt', 60_000, new Date()),
+    ).toMatchObject({ owner: 'zombie-attempt' });
     const env = new MockActivityEnvironment();
     const waits: unknown[] = [];
     env.on('heartbeat', (details: unknown) => waits.push(details));
