@@ -126,11 +126,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     logger,
     metricsToken: process.env.KEEPSYNC_METRICS_TOKEN || undefined,
   });
-  const { url } = await server.listen({ port, host: options.host });
-  process.stdout.write(
-    `keepsync sync server listening on ${url} (${options.postgres ? 'PostgreSQL' : `SQLite ${options.db}`}, node ${server.node})\n`,
-  );
-  await new Promise<void>((resolve) => {
+  // The signal handlers go in before the "listening" line: a script may send SIGTERM the moment
+  // it reads that line, and a signal with no handler kills the process uncleanly.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'sync server shutting down');
       process.off('SIGINT', stop);
@@ -140,6 +138,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const { url } = await server.listen({ port, host: options.host });
+  process.stdout.write(
+    `keepsync sync server listening on ${url} (${options.postgres ? 'PostgreSQL' : `SQLite ${options.db}`}, node ${server.node})\n`,
+  );
+  await stopped;
   await server.close();
   await store.close();
   logger.flush();
