@@ -1,5 +1,5 @@
-import { describeError, isKeepsyncError } from '../model/index.js';
-import type { LeaseToken, PageCommit, Store } from '../store/index.js';
+import { describeError } from '../model/index.js';
+import { type LeaseToken, leasedStore, type Store } from '../store/index.js';
 import type { Logger } from '../sync/index.js';
 
 /** A unit's lease while this engine runs it. */
@@ -56,32 +56,10 @@ export async function takeLease(options: LeaseOptions): Promise<HeldLease | null
   return {
     token,
     lost: lost.signal,
-    store: fencedStore(store, token, (error) => loseIt(error.message)),
+    store: leasedStore(store, { pipeline, unit, token, onLost: (error) => loseIt(error.message) }),
     async release() {
       clearInterval(renew);
       await store.releaseLease(pipeline, unit, owner);
     },
   };
-}
-
-/**
- * The store as a run sees it: the same object but for commitPage, which proves the lease in
- * the commit's own transaction. The store's other methods (and its handle symbol) pass through.
- */
-function fencedStore(store: Store, lease: LeaseToken, onLost: (error: Error) => void): Store {
-  const commitPage = async (commit: PageCommit) => {
-    try {
-      await store.commitPage({ ...commit, lease });
-    } catch (error) {
-      if (isKeepsyncError(error) && error.code === 'LEASE_LOST') onLost(error);
-      throw error;
-    }
-  };
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'commitPage') return commitPage;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }

@@ -1,4 +1,5 @@
-export { type StoreHandle, storeHandle } from './handle.js';
+export { type HeldLeaseFence, type StoreHandle, storeHandle } from './handle.js';
+export { leasedStore } from './leased-store.js';
 export {
   connectPg,
   loadPg,

@@ -111,7 +111,6 @@ class PostgresStore implements Store {
 
   constructor(pool: Pool, ownsPool: boolean, schema: string, box: SecretBox | null) {
     this.#pool = pool;
-    this[STORE_HANDLE] = { dialect: 'postgres', pool, schema };
     this.#ownsPool = ownsPool;
     this.#box = box;
     this.#t = {
@@ -123,6 +122,13 @@ class PostgresStore implements Store {
       secrets: `${schema}.secrets`,
     };
     this.#leases = postgresLeases(pool, this.#t);
+    this[STORE_HANDLE] = {
+      dialect: 'postgres',
+      pool,
+      schema,
+      proveLease: (client, pipeline, unit, lease) =>
+        this.#leases.check(client, pipeline, unit, lease),
+    };
   }
 
   async #query(text: string, values?: unknown[]): Promise<Row[]> {

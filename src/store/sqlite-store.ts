@@ -95,11 +95,16 @@ class SqliteStore implements Store {
 
   constructor(db: Database.Database, box: SecretBox | null, busyWait: BusyWaitOptions) {
     this.#db = db;
-    this[STORE_HANDLE] = { dialect: 'sqlite', db };
     this.#box = box;
     this.#busyWait = busyWait;
     this.#statements = prepare(db);
     this.#leases = sqliteLeases(db);
+    this[STORE_HANDLE] = {
+      dialect: 'sqlite',
+      db,
+      whenFree: (work) => this.#whenFree(work),
+      proveLease: (pipeline, unit, lease) => this.#leases.check(pipeline, unit, lease),
+    };
     const s = this.#statements;
     const leases = this.#leases;
     this.#commit = db.transaction((commit: PageCommit) => {

@@ -1,14 +1,16 @@
 import { type Cursor, parseCursor, serializeCursor } from '../model/index.js';
-import { type PgPool, pgTransaction } from '../store/index.js';
+import { pgTransaction, type StoreHandle } from '../store/index.js';
 import { toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
 import { type ConflictFilter, checkDecision, notOpen, type TwoWayStore } from './store.js';
-import type { ConflictDecision, ConflictRow, Side } from './types.js';
+import { type ConflictDecision, type ConflictRow, type Side, TWO_WAY_UNIT } from './types.js';
 
-type Pool = PgPool;
 type Row = Record<string, unknown>;
 
 /** The two-way state in the keepsync PostgreSQL schema (tables from `twoway-sync`). */
-export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore {
+export function openPostgresTwoWayStore(
+  handle: Extract<StoreHandle, { dialect: 'postgres' }>,
+): TwoWayStore {
+  const { pool, schema } = handle;
   const t = {
     pairs: `${schema}.twoway_pairs`,
     cursors: `${schema}.twoway_cursors`,
@@ -43,6 +45,7 @@ export function openPostgresTwoWayStore(pool: Pool, schema: string): TwoWayStore
     async commit(c) {
       const now = Date.now();
       await pgTransaction(pool, async (client) => {
+        if (c.lease) await handle.proveLease(client, c.task, TWO_WAY_UNIT, c.lease);
         if (c.removedPairs.length > 0) {
           await client.query(`DELETE FROM ${t.pairs} WHERE task = $1 AND id = ANY($2::text[])`, [
             c.task,

@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import { type Cursor, parseCursor, serializeCursor } from '../model/index.js';
+import type { StoreHandle } from '../store/index.js';
 import { toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
 import {
   type ConflictFilter,
@@ -8,12 +8,21 @@ import {
   type TwoWayCommit,
   type TwoWayStore,
 } from './store.js';
-import type { ConflictDecision, ConflictRow, PairState, Side } from './types.js';
+import {
+  type ConflictDecision,
+  type ConflictRow,
+  type PairState,
+  type Side,
+  TWO_WAY_UNIT,
+} from './types.js';
 
 type Row = Record<string, unknown>;
 
 /** The two-way state in the keepsync SQLite file (tables from the `twoway-sync` migration). */
-export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
+export function openSqliteTwoWayStore(
+  handle: Extract<StoreHandle, { dialect: 'sqlite' }>,
+): TwoWayStore {
+  const { db, whenFree } = handle;
   const s = {
     pairs: db.prepare('SELECT * FROM twoway_pairs WHERE task = ?'),
     countPairs: db.prepare('SELECT COUNT(*) AS n FROM twoway_pairs WHERE task = ?'),
@@ -51,6 +60,7 @@ export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
   };
 
   const commit = db.transaction((c: TwoWayCommit) => {
+    if (c.lease) handle.proveLease(c.task, TWO_WAY_UNIT, c.lease);
     const now = Date.now();
     // Removals first, so a replacing pair may reuse a key in the same commit.
     for (const id of c.removedPairs) s.removePair.run(c.task, id);
@@ -93,7 +103,7 @@ export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
       return cursors;
     },
     async commit(c) {
-      commit.immediate(c);
+      await whenFree(() => commit.immediate(c));
     },
     async listConflicts(filter: ConflictFilter = {}) {
       const states = filter.states ?? ['open', 'decided'];
@@ -111,17 +121,18 @@ export function openSqliteTwoWayStore(db: Database.Database): TwoWayStore {
     },
     async decideConflict(id: number, decision: ConflictDecision): Promise<ConflictRow> {
       const checked = checkDecision(decision);
-      const result = s.decide.run(toJson(checked), Date.now(), id);
+      const result = await whenFree(() => s.decide.run(toJson(checked), Date.now(), id));
       const row = s.conflict.get(id) as Row | undefined;
       if (result.changes === 0) throw notOpen(row ? toConflict(row, 'text') : null, id);
       return toConflict(row!, 'text');
     },
     async resetTask(task) {
-      db.transaction(() => {
+      const reset = db.transaction(() => {
         for (const table of ['twoway_pairs', 'twoway_cursors', 'twoway_conflicts']) {
           db.prepare(`DELETE FROM ${table} WHERE task = ?`).run(task);
         }
-      }).immediate();
+      });
+      await whenFree(() => reset.immediate());
     },
   };
 }

@@ -1,5 +1,11 @@
-import { type Cursor, KeepsyncError } from '../model/index.js';
-import { type RunStats, type Store, storeHandle } from '../store/index.js';
+import { type Cursor, isKeepsyncError, KeepsyncError } from '../model/index.js';
+import {
+  type HeldLeaseFence,
+  type LeaseToken,
+  type RunStats,
+  type Store,
+  storeHandle,
+} from '../store/index.js';
 import { openPostgresTwoWayStore } from './postgres-store.js';
 import { openSqliteTwoWayStore } from './sqlite-store.js';
 import type {
@@ -25,6 +31,11 @@ export interface TwoWayCommit {
   readonly cursors?: Partial<Record<Side, Cursor>> | undefined;
   /** The run's stats so far, kept on its run row. */
   readonly run?: { readonly id: number; readonly stats: RunStats } | undefined;
+  /**
+   * Fencing: when given, the commit checks in its own transaction that the task's lease is
+   * still this token's, and fails with `LEASE_LOST` (changing nothing) once it is not.
+   */
+  readonly lease?: LeaseToken | undefined;
 }
 
 export interface ConflictFilter {
@@ -53,20 +64,36 @@ export interface TwoWayStore {
   resetTask(task: string): Promise<void>;
 }
 
-const stores = new WeakMap<Store, TwoWayStore>();
+const stores = new WeakMap<object, TwoWayStore>();
 
-/** The two-way state of an open keepsync store (SQLite or PostgreSQL), sharing its database. */
+/**
+ * The two-way state of an open keepsync store (SQLite or PostgreSQL), sharing its database.
+ * On the store of a leased run, every commit proves the lease, as page commits do.
+ */
 export function twoWayStore(store: Store): TwoWayStore {
-  let found = stores.get(store);
+  const handle = storeHandle(store);
+  const database = handle.dialect === 'sqlite' ? handle.db : handle.pool;
+  let found = stores.get(database);
   if (!found) {
-    const handle = storeHandle(store);
     found =
-      handle.dialect === 'sqlite'
-        ? openSqliteTwoWayStore(handle.db)
-        : openPostgresTwoWayStore(handle.pool, handle.schema);
-    stores.set(store, found);
+      handle.dialect === 'sqlite' ? openSqliteTwoWayStore(handle) : openPostgresTwoWayStore(handle);
+    stores.set(database, found);
   }
-  return found;
+  return handle.lease ? fenced(found, handle.lease) : found;
+}
+
+function fenced(store: TwoWayStore, fence: HeldLeaseFence): TwoWayStore {
+  return {
+    ...store,
+    async commit(commit) {
+      try {
+        await store.commit({ ...commit, lease: fence.token });
+      } catch (error) {
+        if (isKeepsyncError(error) && error.code === 'LEASE_LOST') fence.onLost(error);
+        throw error;
+      }
+    },
+  };
 }
 
 export function checkDecision(decision: ConflictDecision): ConflictDecision {

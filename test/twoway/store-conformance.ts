@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyStats, type Store } from '../../src/store/index.js';
-import { type PairState, type TwoWayStore, twoWayStore } from '../../src/twoway/index.js';
+import { emptyStats, leasedStore, type Store } from '../../src/store/index.js';
+import {
+  type PairState,
+  TWO_WAY_UNIT,
+  type TwoWayStore,
+  twoWayStore,
+} from '../../src/twoway/index.js';
 
 function pair(
   id: string,
@@ -188,6 +193,36 @@ export function describeTwoWayStoreConformance(
       await tw.resetTask(t);
       expect(await tw.countPairs(t)).toBe(0);
       expect(await tw.getCursors(t)).toEqual({ left: null, right: null });
+    });
+
+    it('proves the lease in each commit of a leased run: a taken lease commits nothing', async () => {
+      const t = task();
+      await store.ensureUnit(t, TWO_WAY_UNIT, new Date());
+      const grant = await store.acquireLease(t, TWO_WAY_UNIT, 'A', 50, new Date());
+      const lost: Error[] = [];
+      const leased = leasedStore(store, {
+        pipeline: t,
+        unit: TWO_WAY_UNIT,
+        token: { owner: 'A', epoch: grant!.epoch },
+        onLost: (error) => lost.push(error),
+      });
+      await twoWayStore(leased).commit({ ...nothing, task: t, pairs: [pair('a', 'l1', 'r1')] });
+      // A's lease runs out and B takes it: A's next commit must change nothing.
+      await store.acquireLease(t, TWO_WAY_UNIT, 'B', 60_000, new Date(Date.now() + 1000));
+      await expect(
+        twoWayStore(leased).commit({
+          ...nothing,
+          task: t,
+          pairs: [pair('b', 'l2', 'r2')],
+          cursors: { left: 5 },
+        }),
+      ).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect(lost).toHaveLength(1);
+      expect((await tw.loadPairs(t)).map((each) => each.id)).toEqual(['a']);
+      expect(await tw.getCursors(t)).toEqual({ left: null, right: null });
+      // A store opened directly (no lease) is not fenced.
+      await tw.commit({ ...nothing, task: t, pairs: [pair('c', 'l3', 'r3')] });
+      expect(await tw.countPairs(t)).toBe(2);
     });
   });
 }
