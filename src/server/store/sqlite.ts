@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { KeepsyncError } from '../../model/index.js';
+import { retryWhileBusy, SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
+import { createSchema } from './sqlite-schema.js';
+import { openSqliteSnapshot, toDocument } from './sqlite-snapshot.js';
 import type {
   ApplyBatchInput,
   ApplyBatchOutcome,
@@ -26,71 +29,15 @@ export interface SqliteDocumentStoreOptions {
    * @default 'NORMAL'
    */
   synchronous?: 'NORMAL' | 'FULL';
-  /** @default 5000 */
+  /**
+   * How long an operation keeps waiting while another process holds the database's lock.
+   * The wait is asynchronous (the event loop keeps serving), except at open.
+   * @default 5000
+   */
   busyTimeoutMs?: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sync_documents (
-  scope TEXT NOT NULL,
-  collection TEXT NOT NULL,
-  doc_id TEXT NOT NULL,
-  data TEXT,
-  version TEXT NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  updated_ms INTEGER NOT NULL,
-  edit_version TEXT NOT NULL,
-  PRIMARY KEY (scope, collection, doc_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sync_oplog (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  scope TEXT NOT NULL,
-  collection TEXT NOT NULL,
-  doc_id TEXT NOT NULL,
-  op TEXT NOT NULL,
-  version TEXT NOT NULL,
-  data TEXT,
-  client_id TEXT,
-  change_id TEXT,
-  created_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON sync_oplog (scope, seq);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON sync_oplog (scope, version);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON sync_oplog (created_ms);
-CREATE TABLE IF NOT EXISTS sync_idempotency (
-  scope TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  result TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (scope, client_id, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON sync_idempotency (created_ms);
-CREATE TABLE IF NOT EXISTS sync_meta (
-  key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-);
-`;
-
 type Row = Record<string, unknown>;
-
-/** SQLite's BINARY order of TEXT: byte order of the UTF-8 encoding. */
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-function toDocument(row: Row): StoredDocument {
-  return {
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    data: (row.data as string | null) ?? null,
-    version: row.version as string,
-    editVersion: row.edit_version as string,
-    deleted: row.deleted === 1,
-    updatedMs: row.updated_ms as number,
-  };
-}
 
 function toEntry(row: Row): OplogEntry {
   return {
@@ -107,21 +54,19 @@ function toEntry(row: Row): OplogEntry {
   };
 }
 
+/**
+ * While opening (before the server serves anything) a connection waits for the lock
+ * synchronously, the whole `busyTimeoutMs`; afterwards only SQLITE_SYNC_BUSY_MS, the rest of
+ * any wait being asynchronous (retryWhileBusy), so another process's write lock never
+ * freezes this server's event loop.
+ */
 function configure(db: Database.Database, options: SqliteDocumentStoreOptions): void {
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
 }
 
-/** Databases created before edit times were stored get the column, filled from `version`. */
-function addEditVersion(db: Database.Database): void {
-  db.transaction(() => {
-    const columns = db.pragma('table_info(sync_documents)') as Array<{ name: string }>;
-    if (columns.some((column) => column.name === 'edit_version')) return;
-    db.exec('ALTER TABLE sync_documents ADD COLUMN edit_version TEXT');
-    db.exec('UPDATE sync_documents SET edit_version = version');
-  }).immediate();
-}
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
  * The embedded document store: one SQLite file in WAL mode. Writes go through one connection
@@ -137,10 +82,10 @@ export function openSqliteDocumentStore(options: SqliteDocumentStoreOptions): Do
   }
   const writer = new Database(options.path);
   configure(writer, options);
-  writer.exec(SCHEMA);
-  addEditVersion(writer);
+  createSchema(writer);
   const reader = new Database(options.path);
   configure(reader, options);
+  for (const db of [writer, reader]) db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
   return new SqliteDocumentStore(writer, reader, options);
 }
 
@@ -286,11 +231,16 @@ class SqliteDocumentStore implements DocumentStore {
   ): Promise<ApplyBatchOutcome> {
     this.#assertOpen();
     // IMMEDIATE: take the write lock before reading, so no other process writes in between.
-    return this.#apply.immediate(input, decide as Decide<StoreChange>);
+    // A busy BEGIN IMMEDIATE ran nothing (decide included), so the retry starts afresh.
+    return this.#whenFree(() => this.#apply.immediate(input, decide as Decide<StoreChange>));
   }
 
   async pull(query: PullQuery): Promise<PullPage> {
     this.#assertOpen();
+    return this.#whenFree(() => this.#pull(query));
+  }
+
+  #pull(query: PullQuery): PullPage {
     const top = this.#maxSeq();
     const wanted = query.collections ? new Set(query.collections) : null;
     const entries: OplogEntry[] = [];
@@ -317,13 +267,15 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   async seqAtVersion(scope: string, version: string): Promise<number> {
-    const row = this.#r.seqAtVersion.get(scope, version) as { seq: number | null };
+    const row = await this.#whenFree(
+      () => this.#r.seqAtVersion.get(scope, version) as { seq: number | null },
+    );
     return row.seq ?? 0;
   }
 
   async maxSeq(): Promise<number> {
     this.#assertOpen();
-    return this.#maxSeq();
+    return this.#whenFree(() => this.#maxSeq());
   }
 
   #maxSeq(): number {
@@ -331,124 +283,31 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   async getDocument(scope: string, collection: string, docId: string) {
-    const row = this.#r.getDoc.get(scope, collection, docId) as Row | undefined;
+    const row = await this.#whenFree(
+      () => this.#r.getDoc.get(scope, collection, docId) as Row | undefined,
+    );
     return row ? toDocument(row) : null;
   }
 
   async listCollections(scope: string): Promise<string[]> {
     this.#assertOpen();
-    const rows = this.#r.collections.all(scope) as Array<{ collection: string }>;
+    const rows = await this.#whenFree(
+      () => this.#r.collections.all(scope) as Array<{ collection: string }>,
+    );
     return rows.map((row) => row.collection);
   }
 
   async openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot> {
     this.#assertOpen();
-    const db = new Database(this.#options.path, { readonly: true });
-    db.pragma(`busy_timeout = ${this.#options.busyTimeoutMs ?? 5000}`);
-    this.#snapshots.add(db);
-    const close = async () => {
-      if (!this.#snapshots.delete(db)) return;
-      try {
-        if (db.inTransaction) db.exec('ROLLBACK');
-      } finally {
-        db.close();
-      }
-    };
-    try {
-      db.exec('BEGIN');
-      // The first read fixes the snapshot; every later page reads the same committed state.
-      const lastSeq = (
-        db
-          .prepare(
-            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS seq",
-          )
-          .get() as { seq: number }
-      ).seq;
-      // One collection at a time along the primary key: a row-value range over several
-      // collections made SQLite sort the whole remainder for every page (quadratic).
-      const collections = [...new Set(query.collections)].sort(compareUtf8);
-      const cols = 'scope, collection, doc_id, data, version, edit_version, deleted, updated_ms';
-      const page = db.prepare(
-        `SELECT ${cols} FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
-         ORDER BY doc_id LIMIT ?`,
-      );
-      const count = db.prepare(
-        'SELECT COUNT(*) AS n FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?',
-      );
-      const nth = db.prepare(
-        `SELECT doc_id FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
-         ORDER BY doc_id LIMIT 1 OFFSET ?`,
-      );
-      // Where each collection starts: after the cursor in its collection, before all later ones.
-      const lanes = collections
-        .filter(
-          (collection) => !query.after || compareUtf8(collection, query.after.collection) >= 0,
-        )
-        .map((collection) => ({
-          collection,
-          from: query.after && collection === query.after.collection ? query.after.docId : '',
-        }));
-      let nextKey: { collection: string; docId: string } | null = null;
-      if (query.limit !== null) {
-        // The limit-th document is where the next response starts, if anything follows it.
-        let remaining = query.limit;
-        for (const [index, lane] of lanes.entries()) {
-          const { n } = count.get(query.scope, lane.collection, lane.from) as { n: number };
-          if (remaining > n) {
-            remaining -= n;
-            continue;
-          }
-          const more =
-            remaining < n ||
-            lanes
-              .slice(index + 1)
-              .some(
-                (later) =>
-                  (count.get(query.scope, later.collection, later.from) as { n: number }).n > 0,
-              );
-          if (more) {
-            const row = nth.get(query.scope, lane.collection, lane.from, remaining - 1) as Row;
-            nextKey = { collection: lane.collection, docId: row.doc_id as string };
-          }
-          break;
-        }
-      }
-      const pageSize = query.pageSize ?? 1000;
-      const limit = query.limit;
-      return {
-        lastSeq,
-        next: nextKey,
-        async *pages() {
-          let left = limit ?? Number.POSITIVE_INFINITY;
-          let firstPage = true;
-          for (const lane of lanes) {
-            let after = lane.from;
-            while (left > 0) {
-              // better-sqlite3 is synchronous: give the event loop a turn between pages, so the
-              // bytes already produced reach the socket and other requests are served meanwhile.
-              if (!firstPage) await new Promise((resolve) => setImmediate(resolve));
-              firstPage = false;
-              const size = Math.min(pageSize, left);
-              const rows = page.all(query.scope, lane.collection, after, size) as Row[];
-              if (rows.length === 0) break;
-              const docs = rows.map(toDocument);
-              left -= docs.length;
-              after = docs[docs.length - 1]!.docId;
-              yield docs;
-              if (rows.length < size) break;
-            }
-          }
-        },
-        close,
-      };
-    } catch (error) {
-      await close();
-      throw error;
-    }
+    return openSqliteSnapshot(this.#options.path, this.#snapshots, query, (work) =>
+      this.#whenFree(work),
+    );
   }
 
   async retention(): Promise<RetentionState> {
-    const rows = this.#r.meta.all() as Array<{ key: string; value: number }>;
+    const rows = await this.#whenFree(
+      () => this.#r.meta.all() as Array<{ key: string; value: number }>,
+    );
     const map = new Map(rows.map((row) => [row.key, row.value]));
     return {
       prunedThroughSeq: map.get('pruned_through_seq') ?? 0,
@@ -459,26 +318,25 @@ class SqliteDocumentStore implements DocumentStore {
   async prune(beforeMs: number): Promise<{ removed: number; state: RetentionState }> {
     this.#assertOpen();
     const w = this.#w;
-    const removed = this.#writer
-      .transaction(() => {
-        // Prune a prefix of seqs only, so "pruned through seq N" stays exact even if clocks
-        // made created_ms non-monotonic.
-        const top = (w.maxPrunedSeq.get(beforeMs) as { seq: number | null }).seq;
-        let count = 0;
-        if (top !== null) {
-          count = w.pruneOplog.run(top).changes;
-          w.putMeta.run('pruned_through_seq', top);
-        }
-        w.putMeta.run('pruned_before_ms', beforeMs);
-        w.pruneReplays.run(beforeMs);
-        return count;
-      })
-      .immediate();
+    const prune = this.#writer.transaction(() => {
+      // Prune a prefix of seqs only, so "pruned through seq N" stays exact even if clocks
+      // made created_ms non-monotonic.
+      const top = (w.maxPrunedSeq.get(beforeMs) as { seq: number | null }).seq;
+      let count = 0;
+      if (top !== null) {
+        count = w.pruneOplog.run(top).changes;
+        w.putMeta.run('pruned_through_seq', top);
+      }
+      w.putMeta.run('pruned_before_ms', beforeMs);
+      w.pruneReplays.run(beforeMs);
+      return count;
+    });
+    const removed = await this.#whenFree(() => prune.immediate());
     return { removed, state: await this.retention() };
   }
 
   async countOplog(): Promise<number> {
-    return (this.#r.count.get() as { n: number }).n;
+    return this.#whenFree(() => (this.#r.count.get() as { n: number }).n);
   }
 
   async close(): Promise<void> {
@@ -493,6 +351,13 @@ class SqliteDocumentStore implements DocumentStore {
     this.#snapshots.clear();
     this.#reader.close();
     this.#writer.close();
+  }
+
+  #whenFree<T>(work: () => T): Promise<T> {
+    return retryWhileBusy(work, {
+      totalMs: this.#options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      what: `The sync store ${this.#options.path}`,
+    });
   }
 
   #assertOpen(): void {
