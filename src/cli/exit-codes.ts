@@ -9,7 +9,7 @@ export const EXIT = {
   paused: 3,
   /** Runs finished but some records went to the dead letters. */
   deadLetters: 4,
-  /** `run --once` ran nothing for a unit: another engine holds its lease. */
+  /** `run --once` ran nothing for a unit (another engine holds its lease), or lost it mid-run. */
   leaseHeld: 5,
   /** Two-way runs finished with conflicts open for a person to decide. */
   openConflicts: 6,

@@ -252,7 +252,8 @@ export function exitCodeOf(
     return EXIT.interrupted;
   if (results.some((result) => result.status === 'failed')) return EXIT.runFailed;
   if (is('paused') || results.some((result) => result.status === 'paused')) return EXIT.paused;
-  if (is('lease-held')) return EXIT.leaseHeld;
+  if (is('lease-held') || results.some((result) => result.status === 'lease-lost'))
+    return EXIT.leaseHeld;
   if (openConflictCount > 0) return EXIT.openConflicts;
   if (results.some((result) => result.stats.failed > 0)) return EXIT.deadLetters;
   return EXIT.ok;

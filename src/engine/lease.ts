@@ -1,4 +1,4 @@
-import { describeError } from '../model/index.js';
+import { describeError, KeepsyncError } from '../model/index.js';
 import { type LeaseToken, leasedStore, type Store } from '../store/index.js';
 import type { Logger } from '../sync/index.js';
 
@@ -35,17 +35,17 @@ export async function takeLease(options: LeaseOptions): Promise<HeldLease | null
   }
   const token: LeaseToken = { owner: grant.owner, epoch: grant.epoch };
   const lost = new AbortController();
-  const loseIt = (reason: string) => {
+  const loseIt = (error: Error) => {
     if (lost.signal.aborted) return;
-    logger.warn({ pipeline, unit }, reason);
-    lost.abort(new Error(reason));
+    logger.warn({ pipeline, unit }, error.message);
+    lost.abort(error);
   };
   const renew = setInterval(
     () => {
       store
         .renewLease(pipeline, unit, token, ttlMs, new Date())
-        .then((held) => {
-          if (!held) loseIt('lease lost to another engine; stopping after the page in flight');
+        .then(async (held) => {
+          if (!held) loseIt(await takenError(store, pipeline, unit));
         })
         .catch((error: unknown) => {
           logger.warn({ pipeline, unit }, `lease renewal failed: ${describeError(error)}`);
@@ -56,10 +56,23 @@ export async function takeLease(options: LeaseOptions): Promise<HeldLease | null
   return {
     token,
     lost: lost.signal,
-    store: leasedStore(store, { pipeline, unit, token, onLost: (error) => loseIt(error.message) }),
+    store: leasedStore(store, { pipeline, unit, token, onLost: loseIt }),
     async release() {
       clearInterval(renew);
       await store.releaseLease(pipeline, unit, owner);
     },
   };
+}
+
+/** A renewal found the lease gone: LEASE_LOST, naming who holds it now. */
+async function takenError(store: Store, pipeline: string, unit: string): Promise<KeepsyncError> {
+  const holder = await store.getUnit(pipeline, unit).then(
+    (state) => state?.leaseOwner ?? null,
+    () => null,
+  );
+  return new KeepsyncError(
+    'LEASE_LOST',
+    `The lease on unit ${unit} of ${pipeline} was taken over by ${holder ?? 'another engine, which has released it since'}; ` +
+      'this run stops after the page in flight, without committing another',
+  );
 }

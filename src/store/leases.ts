@@ -37,7 +37,8 @@ export function leaseLostError(
   return new KeepsyncError(
     'LEASE_LOST',
     `The lease on unit ${unit} of pipeline ${pipeline} is no longer this engine's ` +
-      `(now held by ${holder ?? 'nobody'}); this run stops without committing another page`,
+      `(${holder ? `now held by ${holder}` : 'taken over by another engine, which has released it since'}); ` +
+      'this run stops without committing another page',
   );
 }
 

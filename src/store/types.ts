@@ -101,8 +101,20 @@ export interface PageCommit {
   readonly stats: RunStats;
 }
 
-/** `crashed`: its engine stopped renewing the lease mid-run (killed, or stalled) and another took it. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'paused' | 'aborted' | 'crashed';
+/**
+ * `crashed`: its engine stopped renewing the lease mid-run (killed, or stalled) and another
+ * took it. `lease-lost`: the run itself learnt that another engine took its lease, and stopped
+ * without committing another page (its error names the new holder). `aborted`: stopped by a
+ * shutdown (Ctrl-C, SIGTERM) or the caller's signal.
+ */
+export type RunStatus =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'paused'
+  | 'aborted'
+  | 'lease-lost'
+  | 'crashed';
 export type RunTrigger = 'schedule' | 'manual' | 'keys' | 'dead-letters' | 'resume';
 
 export interface RunRow {

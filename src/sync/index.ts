@@ -37,3 +37,4 @@ export {
   retryDeadLetters,
   runPipeline,
 } from './run.js';
+export { stoppedOutcome } from './stopped.js';

@@ -15,6 +15,7 @@ import { removeMissing } from './missing.js';
 import { PageWriter } from './page-writer.js';
 import type { Pipeline } from './pipeline.js';
 import { routePage } from './route.js';
+import { stoppedOutcome } from './stopped.js';
 
 export interface RunOptions {
   store: Store;
@@ -128,14 +129,16 @@ async function finishRun(
       signal: options.signal,
     });
     await body({ runId, stats, writer, session, telemetry, logger });
-    if (options.signal?.aborted) status = 'aborted';
+    if (options.signal?.aborted) ({ status, error } = stoppedOutcome(options.signal));
   } catch (thrown) {
     error = describeError(thrown);
     if (isAuthError(thrown)) {
       status = 'paused';
       pausedReason = `${REAUTHORIZE}: ${error}`;
     } else if (options.signal?.aborted) {
-      status = 'aborted';
+      const stopped = stoppedOutcome(options.signal);
+      status = stopped.status;
+      error = stopped.error ?? error;
     } else {
       status = 'failed';
     }

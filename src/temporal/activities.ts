@@ -152,6 +152,7 @@ function outcome(result: RunResult, context: Context): RunUnitResult {
         details: [{ runId: result.runId, stats }],
       });
     case 'aborted':
+    case 'lease-lost':
       // Cancelled (pause, workflow stopped, worker shutting down): the SDK reports it as such.
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
       throw ApplicationFailure.retryable(

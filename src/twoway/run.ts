@@ -20,6 +20,7 @@ import {
   type RunProgress,
   type RunResult,
   silentLogger,
+  stoppedOutcome,
 } from '../sync/index.js';
 import type { TwoWayTask } from './define.js';
 import { type PairAction, planTwoWay, type SideRead } from './plan.js';
@@ -121,8 +122,8 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
         expectedTotal: undefined,
       });
     }
-    if (aborted) {
-      status = 'aborted';
+    if (aborted && signal) {
+      ({ status, error } = stoppedOutcome(signal));
     } else if (actions.length === 0) {
       await tw.commit({
         task: task.name,
@@ -140,7 +141,9 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
       status = 'paused';
       pausedReason = `${REAUTHORIZE}: ${error}`;
     } else if (signal?.aborted) {
-      status = 'aborted';
+      const stopped = stoppedOutcome(signal);
+      status = stopped.status;
+      error = stopped.error ?? error;
     } else {
       status = 'failed';
     }

@@ -114,4 +114,78 @@ describe('keepsync CLI and leases after a crash', () => {
     expect(runs.map((run) => run.status)).toEqual(['crashed', 'succeeded']);
     expect(runs[0]?.error).toContain(`engine ${owner} stopped renewing its lease`);
   }, 240_000);
+
+  it('ends a `run --once` whose lease was taken mid-run with exit 5, naming the new holder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepsync-cli-lease-lost-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      join(dir, 'keepsync.config.ts'),
+      CONFIG.replace('leaseTtlMs: 60_000', 'leaseTtlMs: 1500'),
+    );
+    const state = join(dir, 'state.db');
+    const holderNow = () => {
+      try {
+        return (
+          query<{ owner: string | null }>(
+            state,
+            "SELECT lease_owner AS owner FROM units WHERE pipeline = 'slow' AND unit = 'u'",
+          )[0]?.owner ?? null
+        );
+      } catch {
+        return null; // not created yet
+      }
+    };
+    const spawnOnce = () => {
+      const child = spawn(process.execPath, cliArgs('run', '--once'), {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      cleanups.push(() => {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        child.once('exit', (code) => resolve({ code, stderr })),
+      );
+      return { child, exited };
+    };
+
+    // A runs, commits a page, then stalls (SIGSTOP) past its lease TTL.
+    const a = spawnOnce();
+    await until(() => {
+      try {
+        return (
+          holderNow() !== null &&
+          query(state, "SELECT id FROM runs WHERE json_extract(stats, '$.pages') > 0").length > 0
+        );
+      } catch {
+        return false;
+      }
+    });
+    const ownerA = holderNow()!;
+    a.child.kill('SIGSTOP');
+    const [{ expires }] = query<{ expires: number }>(
+      state,
+      "SELECT lease_expires_ms AS expires FROM units WHERE pipeline = 'slow'",
+    ) as [{ expires: number }];
+    await until(() => Date.now() > expires + 200);
+
+    // B takes the lease over; A wakes up while B runs the unit.
+    const b = spawnOnce();
+    await until(() => ![null, ownerA].includes(holderNow()));
+    const ownerB = holderNow()!;
+    a.child.kill('SIGCONT');
+    const endA = await a.exited;
+    expect(endA.code).toBe(5);
+    const lostLine = endA.stderr.split('\n').find((line) => line.startsWith('slow/u: '));
+    expect(lostLine).toMatch(/taken over by|now held by/);
+    expect(lostLine).toContain(ownerB);
+    expect((await b.exited).code).toBe(0);
+    const runs = query<{ status: string }>(state, 'SELECT status FROM runs ORDER BY id');
+    expect(runs.map((run) => run.status)).toEqual(['lease-lost', 'succeeded']);
+  }, 240_000);
 });

@@ -46,10 +46,10 @@ describe('lease fencing across processes', () => {
     a.child.kill('SIGCONT');
     const [resultA] = await a.results;
 
-    expect(resultA).toMatchObject({ status: 'aborted' });
+    expect(resultA).toMatchObject({ status: 'lease-lost' });
     // A learns it lost the lease from its next renewal or from its next fenced commit,
     // whichever comes first after SIGCONT; either way it commits nothing more (below).
-    expect(resultA?.error).toMatch(/no longer this engine's|lease lost to another engine/);
+    expect(resultA?.error).toMatch(/taken over by another engine, which has released it since/);
     // At most the page that was in flight when A stopped reached the destination afterwards.
     const lateWrites = query<{ key: string }>(
       destPath,
@@ -61,7 +61,7 @@ describe('lease fencing across processes', () => {
       statePath,
       "SELECT status, json_extract(stats, '$.pages') AS pages FROM runs ORDER BY id",
     );
-    expect(runs.map((run) => run.status)).toEqual(['aborted', 'succeeded']);
+    expect(runs.map((run) => run.status)).toEqual(['lease-lost', 'succeeded']);
     const [cursor] = query<{ cursor: string | null }>(
       statePath,
       "SELECT cursor FROM cursors WHERE pipeline = 'p' AND unit = 'u'",

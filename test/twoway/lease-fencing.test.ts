@@ -53,8 +53,8 @@ describe('two-way lease fencing across processes', () => {
 
     a.child.kill('SIGCONT');
     const [resultA] = await a.results;
-    expect(resultA).toMatchObject({ status: 'aborted' });
-    expect(resultA?.error).toMatch(/no longer this engine's|lease lost to another engine/);
+    expect(resultA).toMatchObject({ status: 'lease-lost' });
+    expect(resultA?.error).toMatch(/taken over by another engine, which has released it since/);
 
     // Downstream: every object created once, A's part being only its first batch.
     const twice = query<{ key: string; n: number }>(
@@ -78,6 +78,6 @@ describe('two-way lease fencing across processes', () => {
     expect(query(statePath, 'SELECT * FROM twoway_cursors ORDER BY side')).toEqual(cursorsAfterB);
     expect(stateAfterB).toHaveLength(ROWS);
     const runs = query<{ status: string }>(statePath, 'SELECT status FROM runs ORDER BY id');
-    expect(runs.map((run) => run.status)).toEqual(['aborted', 'succeeded']);
+    expect(runs.map((run) => run.status)).toEqual(['lease-lost', 'succeeded']);
   }, 120_000);
 });
