@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { startBenchPostgres } from './support/postgres-server.js';
+import { startPgServer } from '../test/support/pg-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -161,7 +161,8 @@ const record = (key: string, measured: Measured) => {
 
 const work = mkdtempSync(join(tmpdir(), 'keepsync-db-bench-'));
 ensureDlt();
-const server = await startBenchPostgres();
+// PostgreSQL's default durability, so commit costs are real.
+const server = await startPgServer({ durable: true });
 const admin = new pg.Client({ connectionString: server.url });
 await admin.connect();
 try {
@@ -281,6 +282,6 @@ try {
   );
 } finally {
   await admin.end();
-  await server.stop();
+  await server.close();
   rmSync(work, { recursive: true, force: true });
 }

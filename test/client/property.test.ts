@@ -54,6 +54,35 @@ async function oplog(server: TestServer, jwt: string): Promise<Array<{ data: unk
   }
 }
 
+type NetworkStep =
+  | { kind: 'disconnect' | 'reconnect'; client: number }
+  | { kind: 'wait'; ms: number };
+
+/** The steps both scenarios play alike: a client's network going down or up, and time passing. */
+async function playNetworkStep(clients: readonly TestClient[], step: NetworkStep): Promise<void> {
+  if (step.kind === 'wait') await new Promise((resolve) => setTimeout(resolve, step.ms));
+  else if (step.kind === 'disconnect') clients[step.client]!.network.down();
+  else clients[step.client]!.network.up();
+}
+
+/** Brings every client back online, then waits until each holds the server's state, nothing pending. */
+async function convergeAll(
+  server: TestServer,
+  jwt: string,
+  clients: readonly TestClient[],
+  timeoutMs: number,
+): Promise<void> {
+  for (const { network } of clients) network.up();
+  await eventually(async () => {
+    for (const { client: each } of clients) await each.sync();
+    const expected = await serverState(server, jwt, 'tasks');
+    for (const { client: each } of clients) {
+      expect(each.pendingCount()).toBe(0);
+      expect(clientState(each, ['tasks'])).toEqual(expected);
+    }
+  }, timeoutMs);
+}
+
 describe('convergence (property-based)', () => {
   let server: TestServer;
   let serverSkewMs = 0;
@@ -87,26 +116,11 @@ describe('convergence (property-based)', () => {
               case 'delete':
                 await clients[step.client]!.client.delete('tasks', step.docId);
                 break;
-              case 'disconnect':
-                clients[step.client]!.network.down();
-                break;
-              case 'reconnect':
-                clients[step.client]!.network.up();
-                break;
-              case 'wait':
-                await new Promise((resolve) => setTimeout(resolve, step.ms));
-                break;
+              default:
+                await playNetworkStep(clients, step);
             }
           }
-          for (const { network } of clients) network.up();
-          await eventually(async () => {
-            for (const { client: each } of clients) await each.sync();
-            const expected = await serverState(server, jwt, 'tasks');
-            for (const { client: each } of clients) {
-              expect(each.pendingCount()).toBe(0);
-              expect(clientState(each, ['tasks'])).toEqual(expected);
-            }
-          }, 10_000);
+          await convergeAll(server, jwt, clients, 10_000);
         } finally {
           await Promise.all(clients.map(({ client: each }) => each.close()));
         }
@@ -165,26 +179,11 @@ describe('convergence (property-based)', () => {
                   await target.put('tasks', step.docId, { value: serial, by: step.client });
                   break;
                 }
-                case 'disconnect':
-                  clients[step.client]!.network.down();
-                  break;
-                case 'reconnect':
-                  clients[step.client]!.network.up();
-                  break;
-                case 'wait':
-                  await new Promise((resolve) => setTimeout(resolve, step.ms));
-                  break;
+                default:
+                  await playNetworkStep(clients, step);
               }
             }
-            for (const { network } of clients) network.up();
-            await eventually(async () => {
-              for (const { client: each } of clients) await each.sync();
-              const expected = await serverState(server, jwt, 'tasks');
-              for (const { client: each } of clients) {
-                expect(each.pendingCount()).toBe(0);
-                expect(clientState(each, ['tasks'])).toEqual(expected);
-              }
-            }, 15_000);
+            await convergeAll(server, jwt, clients, 15_000);
             for (const each of clients) {
               expect(each.rejects).toEqual([]);
               expect(each.client.rejected()).toEqual([]);

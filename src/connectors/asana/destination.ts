@@ -4,7 +4,6 @@ import {
   isKeepsyncError,
   KeepsyncError,
   type NeutralValue,
-  RecordError,
   type SyncRecord,
 } from '../../model/index.js';
 import { type RateLimiter, RetryableError, rateLimiterFor, withRetry } from '../../net/index.js';
@@ -17,11 +16,11 @@ import type {
 } from '../../sync/index.js';
 import {
   ForbiddenError,
-  forbiddenObjectResult,
   httpFailureOf,
   isTransientStatus,
   queueSignal,
   waitClock,
+  writeSettler,
 } from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
@@ -147,7 +146,7 @@ export function destination(options: AsanaDestinationOptions): Destination {
 function createSession(options: AsanaDestinationOptions, resolved: Resolved): DestinationSession {
   const { client, keyField } = resolved;
   let known: Map<string, string> | null = null;
-  let refused: string | null = null;
+  const settle = writeSettler({ requestError: AsanaRequestError, keyInRecordErrors: true });
 
   /** Lists the project's tasks once per session: one request per 100 tasks. */
   async function index(): Promise<Map<string, string>> {
@@ -252,32 +251,7 @@ function createSession(options: AsanaDestinationOptions, resolved: Resolved): De
       return new Map(keys.flatMap((key) => (all.has(key) ? [[key, all.get(key)!] as const] : [])));
     },
     async write(ops) {
-      return Promise.all(
-        ops.map(async (op): Promise<WriteResult> => {
-          if (refused !== null) return { status: 'auth', error: refused };
-          try {
-            return await writeOne(op);
-          } catch (error) {
-            const forbidden = forbiddenObjectResult(op, error);
-            if (forbidden) return forbidden;
-            if (error instanceof AuthError) {
-              refused = error.message;
-              return { status: 'auth', error: refused };
-            }
-            if (error instanceof RecordError || error instanceof AsanaRequestError) {
-              return { status: 'rejected', error: `${error.message} (record ${op.key})` };
-            }
-            if (error instanceof RetryableError) {
-              return {
-                status: 'retryable',
-                error: error.message,
-                ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-              };
-            }
-            return { status: 'retryable', error: describeError(error) };
-          }
-        }),
-      );
+      return Promise.all(ops.map((op) => settle(op, () => writeOne(op))));
     },
     async close() {},
   };

@@ -1,12 +1,5 @@
-import {
-  AuthError,
-  describeError,
-  KeepsyncError,
-  type NeutralValue,
-  RecordError,
-  type SyncRecord,
-} from '../../model/index.js';
-import { RetryableError, rateLimiterFor, sleep } from '../../net/index.js';
+import { KeepsyncError, type NeutralValue, type SyncRecord } from '../../model/index.js';
+import { sleep } from '../../net/index.js';
 import type {
   Destination,
   DestinationSession,
@@ -14,11 +7,11 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { queueSignal } from '../support/index.js';
-import { createJiraClient, type JiraAuth, type JiraClient } from './client.js';
+import { queueSignal, writeSettler } from '../support/index.js';
+import type { JiraAuth, JiraClient } from './client.js';
+import { checkConnection, connectJira } from './connection.js';
 import { encodeCustomField, encodeIssueField, type JiraTarget } from './encode.js';
-import { createRequester, JiraRequestError, type JiraRequester } from './requests.js';
-import { credentialId } from './settings.js';
+import { JiraRequestError, type JiraRequester } from './requests.js';
 
 export interface JiraDestinationOptions {
   /** The project issues are created in, e.g. `ENG`. */
@@ -80,33 +73,14 @@ export function destination(options: JiraDestinationOptions): Destination {
       `Expected \`propertyKey\` to be letters, digits, _ . -, got \`${propertyKey}\``,
     );
   }
-  if (!options.client && !options.auth)
-    throw new KeepsyncError('CONFIG_INVALID', 'jira.destination needs `auth`');
-  if (!options.client && !options.baseUrl && !('accessToken' in options.auth)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      'jira.destination needs `baseUrl` (https://<site>.atlassian.net)',
-    );
-  }
+  checkConnection(options, 'jira.destination');
   return {
     name: options.name ?? 'jira',
     async open(context) {
-      const client =
-        options.client ??
-        (await createJiraClient({
-          baseUrl: options.baseUrl,
-          auth: options.auth,
-          timeoutMs: options.timeoutMs ?? 30_000,
-        }));
-      const request = createRequester({
-        limiter: rateLimiterFor(credentialId(options.auth), {
-          requestsPerSecond: options.requestsPerSecond ?? 10,
-          concurrency: options.concurrency ?? 6,
-        }),
-        retries: options.retries ?? 5,
-        telemetry: context.telemetry,
-        signal: queueSignal(context.signal),
-      });
+      const { client, request } = await connectJira(
+        { ...options, concurrency: options.concurrency ?? 6 },
+        { telemetry: context.telemetry, signal: queueSignal(context.signal) },
+      );
       return createSession(options, propertyKey, client, request, context);
     },
   };
@@ -120,7 +94,7 @@ function createSession(
   context: SessionContext,
 ): DestinationSession {
   let known: Map<string, string> | null = null;
-  let refused: string | null = null;
+  const settle = writeSettler({ requestError: JiraRequestError });
   const project = `project = "${options.projectKey}"`;
 
   /** Key -> issue id of the issues search shows, for a JQL restriction. */
@@ -237,31 +211,7 @@ function createSession(
       return new Map(keys.flatMap((key) => (all.has(key) ? [[key, all.get(key)!] as const] : [])));
     },
     async write(ops) {
-      return Promise.all(
-        ops.map(async (op): Promise<WriteResult> => {
-          if (refused !== null) return { status: 'auth', error: refused };
-          try {
-            return await writeOne(op);
-          } catch (error) {
-            if (error instanceof AuthError) {
-              refused = error.message;
-              return { status: 'auth', error: refused };
-            }
-            if (error instanceof RecordError) return { status: 'rejected', error: error.message };
-            if (error instanceof JiraRequestError) {
-              return { status: 'rejected', error: `${error.message} (record ${op.key})` };
-            }
-            if (error instanceof RetryableError) {
-              return {
-                status: 'retryable',
-                error: error.message,
-                ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-              };
-            }
-            return { status: 'retryable', error: describeError(error) };
-          }
-        }),
-      );
+      return Promise.all(ops.map((op) => settle(op, () => writeOne(op))));
     },
     async close() {},
   };

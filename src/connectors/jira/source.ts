@@ -1,11 +1,10 @@
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import { rateLimiterFor } from '../../net/index.js';
 import type { ReadOptions, Source, SourceMode, SourcePage } from '../../sync/index.js';
-import { createJiraClient, type JiraAuth, type JiraClient } from './client.js';
+import type { JiraAuth, JiraClient } from './client.js';
+import { checkConnection, connectJira } from './connection.js';
 import { advanceCursor, jqlMinute, parseJiraTime, parseUpdatedCursor } from './cursor.js';
 import { ISSUE_FIELDS, issueRecord } from './records.js';
-import { createRequester, JiraRequestError, type JiraRequester } from './requests.js';
-import { credentialId } from './settings.js';
+import { JiraRequestError, type JiraRequester } from './requests.js';
 
 export interface JiraSourceOptions {
   /** JQL queries by name, each its own unit `jql:<name>`; without ORDER BY (the source sorts). */
@@ -60,14 +59,7 @@ export function source(options: JiraSourceOptions): Source {
   const units = unitsOf(options);
   if (units.size === 0)
     throw new KeepsyncError('CONFIG_INVALID', 'jira.source needs `queries` or `projects`');
-  if (!options.client && !options.auth)
-    throw new KeepsyncError('CONFIG_INVALID', 'jira.source needs `auth`');
-  if (!options.client && !options.baseUrl && !('accessToken' in options.auth)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      'jira.source needs `baseUrl` (https://<site>.atlassian.net)',
-    );
-  }
+  checkConnection(options, 'jira.source');
   const pageSize = options.pageSize ?? 100;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
     throw new KeepsyncError(
@@ -83,21 +75,7 @@ export function source(options: JiraSourceOptions): Source {
       const jql = units.get(unit);
       if (jql === undefined)
         throw new KeepsyncError('CONFIG_INVALID', `jira source has no unit ${unit}`);
-      const client =
-        options.client ??
-        (await createJiraClient({
-          baseUrl: options.baseUrl,
-          auth: options.auth,
-          timeoutMs: options.timeoutMs ?? 30_000,
-        }));
-      const request = createRequester({
-        limiter: rateLimiterFor(credentialId(options.auth), {
-          requestsPerSecond: options.requestsPerSecond ?? 10,
-        }),
-        retries: options.retries ?? 5,
-        telemetry: readOptions.telemetry,
-        signal: readOptions.signal,
-      });
+      const { client, request } = await connectJira(options, readOptions);
       const context: ReadContext = { options, client, request, readOptions, pageSize };
       if (readOptions.keys) yield* readKeys(context, jql, readOptions.keys);
       else if ((options.mode ?? 'incremental') === 'full') yield* readFull(context, jql);

@@ -1,13 +1,5 @@
-import {
-  AuthError,
-  describeError,
-  isAuthError,
-  KeepsyncError,
-  type NeutralValue,
-  RecordError,
-  type SyncRecord,
-} from '../../model/index.js';
-import { RetryableError, rateLimiterFor } from '../../net/index.js';
+import { KeepsyncError, type NeutralValue, type SyncRecord } from '../../model/index.js';
+import { rateLimiterFor } from '../../net/index.js';
 import type {
   Destination,
   DestinationSession,
@@ -15,7 +7,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { forbiddenObjectResult } from '../support/index.js';
+import { writeSettler } from '../support/index.js';
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import { encodeValue, type NotionPropertyType, WRITABLE_TYPES } from './encode.js';
 import { DEFAULT_RECOVERY_WINDOW_MS, findCreated } from './find-created.js';
@@ -206,7 +198,7 @@ function createSession(
   const { client, request, dataSourceId, planned, key, options } = prepared;
   /** key -> page id, from lookups and creates of this session (relations resolve here). */
   const pages = new Map<string, string>();
-  let refused: string | null = null;
+  const settle = writeSettler({ requestError: NotionRequestError });
 
   async function lookup(keys: readonly string[]): Promise<ReadonlyMap<string, string>> {
     const found = new Map<string, string>();
@@ -338,7 +330,7 @@ function createSession(
       for (const wave of [first, second]) {
         await Promise.all(
           wave.map(async (op) => {
-            results.set(op, await settle(op));
+            results.set(op, await settle(op, () => writeOne(op)));
           }),
         );
       }
@@ -346,33 +338,6 @@ function createSession(
     },
     async close() {},
   };
-
-  async function settle(op: WriteOp): Promise<WriteResult> {
-    if (refused !== null) return { status: 'auth', error: refused };
-    try {
-      return await writeOne(op);
-    } catch (error) {
-      const forbidden = forbiddenObjectResult(op, error);
-      if (forbidden) return forbidden;
-      if (isAuthError(error)) {
-        refused = describeError(error);
-        return { status: 'auth', error: refused };
-      }
-      if (error instanceof RecordError) return { status: 'rejected', error: error.message };
-      if (error instanceof NotionRequestError) {
-        return { status: 'rejected', error: `${error.message} (record ${op.key})` };
-      }
-      if (error instanceof RetryableError) {
-        return {
-          status: 'retryable',
-          error: error.message,
-          ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-        };
-      }
-      if (error instanceof AuthError) return { status: 'auth', error: error.message };
-      return { status: 'retryable', error: describeError(error) };
-    }
-  }
 
   /** Whether a write relates to a record created in the same batch (it must wait for it). */
   function relatesTo(op: WriteOp, created: ReadonlySet<string>): boolean {
