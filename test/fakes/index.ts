@@ -23,3 +23,11 @@ export {
 } from './github.js';
 export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
+export {
+  FakeYouTube,
+  type FakeYouTubeOptions,
+  type FakeChannel,
+  type FakeVideo,
+  QUOTA_COST,
+  uploadsOf,
+} from './youtube.js';
