@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { youtube_v3 } from '@googleapis/youtube';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 
 export interface FakeVideo {
@@ -303,7 +304,7 @@ export class FakeYouTube {
     }
     return {
       status: 200,
-      body: {
+      body: channelList({
         kind: 'youtube#channelListResponse',
         etag: etagOf(found.map((channel) => channel.id)),
         pageInfo: { totalResults: found.length, resultsPerPage: 5 },
@@ -332,7 +333,7 @@ export class FakeYouTube {
               })),
             }
           : {}),
-      },
+      }),
     };
   }
 
@@ -369,7 +370,7 @@ export class FakeYouTube {
     const next = offset + maxResults < channel.uploads.length ? offset + maxResults : null;
     return {
       status: 200,
-      body: {
+      body: playlistItemList({
         kind: 'youtube#playlistItemListResponse',
         etag: etagOf(ids),
         ...(next !== null ? { nextPageToken: encodeToken(next) } : {}),
@@ -378,7 +379,7 @@ export class FakeYouTube {
           this.#playlistItem(channel, this.videos.get(id)!, offset + index, parts),
         ),
         pageInfo: { totalResults: channel.uploads.length, resultsPerPage: maxResults },
-      },
+      }),
     };
   }
 
@@ -441,7 +442,7 @@ export class FakeYouTube {
       .filter((video): video is FakeVideo => video !== undefined && !video.gone);
     return {
       status: 200,
-      body: {
+      body: videoList({
         kind: 'youtube#videoListResponse',
         etag: etagOf(found.map((video) => `${video.id}${video.viewCount}`)),
         items: found.map((video) => ({
@@ -474,7 +475,7 @@ export class FakeYouTube {
             : {}),
         })),
         pageInfo: { totalResults: found.length, resultsPerPage: found.length },
-      },
+      }),
     };
   }
 }
@@ -506,3 +507,9 @@ function listParam(query: URLSearchParams, name: string): string[] {
     .map((value) => value.trim())
     .filter(Boolean);
 }
+
+// The SDK's types are generated from Google's discovery document for YouTube Data v3: each
+// answer is checked against them when the fakes compile, so the fake's shape cannot drift.
+const channelList = (body: youtube_v3.Schema$ChannelListResponse) => body;
+const playlistItemList = (body: youtube_v3.Schema$PlaylistItemListResponse) => body;
+const videoList = (body: youtube_v3.Schema$VideoListResponse) => body;
