@@ -1,4 +1,4 @@
-import { Engine, findPipeline, type LeaseBusy } from '../engine/index.js';
+import { Engine, findPipeline, isWaitingForQuota, type LeaseBusy } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import type { RunResult } from '../sync/index.js';
@@ -22,7 +22,7 @@ export interface SkippedUnit {
   readonly pipeline: string;
   readonly unit: string;
   readonly status: 'skipped';
-  readonly reason: 'paused' | 'lease-held' | 'interrupted';
+  readonly reason: 'paused' | 'quota' | 'lease-held' | 'interrupted';
   readonly detail: string;
 }
 
@@ -156,6 +156,8 @@ async function skippedUnits(
         reason: 'paused',
         detail: `paused (${state.pausedReason ?? 'no reason given'}); \`keepsync resume ${state.pipeline}\` runs it again`,
       });
+    } else if (isWaitingForQuota(state, new Date())) {
+      skipped.push({ ...base, reason: 'quota', detail: `not run: ${state.pausedReason}` });
     } else if (interrupted) {
       skipped.push({ ...base, reason: 'interrupted', detail: 'not run: interrupted' });
     } else {
@@ -251,7 +253,8 @@ export function exitCodeOf(
   if (is('interrupted') || results.some((result) => result.status === 'aborted'))
     return EXIT.interrupted;
   if (results.some((result) => result.status === 'failed')) return EXIT.runFailed;
-  if (is('paused') || results.some((result) => result.status === 'paused')) return EXIT.paused;
+  if (is('paused') || is('quota') || results.some((result) => result.status === 'paused'))
+    return EXIT.paused;
   if (is('lease-held') || results.some((result) => result.status === 'lease-lost'))
     return EXIT.leaseHeld;
   if (openConflictCount > 0) return EXIT.openConflicts;

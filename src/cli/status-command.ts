@@ -1,4 +1,4 @@
-import { listStatus, registerUnits, type UnitStatus } from '../engine/index.js';
+import { isWaitingForQuota, listStatus, registerUnits, type UnitStatus } from '../engine/index.js';
 import type { RunRow, RunStats, Store } from '../store/index.js';
 import { type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -103,6 +103,7 @@ function describeState(
     return `leased: ${row.leaseOwner} since ${formatTime(row.leaseSince)}, expires ${formatTime(row.leaseExpiresAt)}`;
   }
   if (row.paused) return `paused: ${row.pausedReason ?? 'no reason given'}`;
+  if (isWaitingForQuota(row, now)) return `waiting: ${row.pausedReason}`;
   if (row.syncRequested) return 'sync requested';
   return 'scheduled';
 }

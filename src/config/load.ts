@@ -20,6 +20,8 @@ const CONNECTORS = [
   'asana',
   'jira',
   'contentful',
+  'youtube',
+  'luma',
   'keepsync',
 ];
 /** src/ when run from source, dist/ when installed: the folder holding index and connectors/. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { describeError, KeepsyncError } from '../model/index.js';
-import type { Store, UnitState } from '../store/index.js';
+import type { Store, UnitState, UnitStatePatch } from '../store/index.js';
 import {
   type Logger,
   type Pipeline,
@@ -12,7 +12,12 @@ import {
 import { registerUnits } from './control.js';
 import { takeLease } from './lease.js';
 import { pipelineTask, type RunnableTask } from './runnable.js';
-import { nextRunAfter, retryAfterFailure, validateSchedule } from './schedule.js';
+import {
+  isWaitingForQuota,
+  nextRunAfter,
+  retryAfterFailure,
+  validateSchedule,
+} from './schedule.js';
 import { storeRetryDelayMs } from './store-outage.js';
 
 export interface EngineOptions {
@@ -146,7 +151,7 @@ export class Engine {
     const results: RunResult[] = [];
     for (const state of units) {
       if (this.#shutdown.signal.aborted) break;
-      if (state.paused) continue;
+      if (state.paused || isWaitingForQuota(state, new Date())) continue;
       const result = await this.#runUnit(state, true);
       if (result) results.push(result);
     }
@@ -306,14 +311,17 @@ export class Engine {
     const now = new Date();
     const failures = result.status === 'failed' ? (this.#failures.get(id) ?? 0) + 1 : 0;
     this.#failures.set(id, failures);
-    const patch =
-      result.status === 'paused'
+    const patch: UnitStatePatch = result.resumesAt
+      ? // A quota wait lifts itself: the unit stays unpaused and is due when the quota resets.
+        { pausedReason: result.pausedReason, nextRunAt: result.resumesAt }
+      : result.status === 'paused'
         ? { paused: true, pausedReason: result.pausedReason }
         : result.status === 'aborted'
           ? { nextRunAt: now }
           : targeted
             ? {}
             : {
+                pausedReason: null,
                 nextRunAt:
                   failures > 0
                     ? retryAfterFailure(pipeline, now, failures)

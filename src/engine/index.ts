@@ -16,4 +16,4 @@ export {
   type RunnableTask,
   type TaskRunOptions,
 } from './runnable.js';
-export { nextRunAfter, type Scheduled } from './schedule.js';
+export { isWaitingForQuota, nextRunAfter, type Scheduled } from './schedule.js';

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { KeepsyncError } from '../model/index.js';
-import type { ScheduleOptions } from '../sync/index.js';
+import type { UnitState } from '../store/index.js';
+import { QUOTA_WAIT, type ScheduleOptions } from '../sync/index.js';
 
 /** Anything scheduled: a pipeline or another runnable task. */
 export interface Scheduled {
@@ -51,4 +52,20 @@ function parseCron(expression: string, pipeline: string): Cron {
       { cause: error },
     );
   }
+}
+
+/**
+ * A unit whose service quota ran out waits, unpaused, until the quota resets (its next run):
+ * the reason stays on the row meanwhile, and a forced `run --once` skips it too.
+ */
+export function isWaitingForQuota(
+  state: Pick<UnitState, 'paused' | 'pausedReason' | 'nextRunAt'>,
+  now: Date,
+): boolean {
+  return (
+    !state.paused &&
+    state.pausedReason?.startsWith(QUOTA_WAIT) === true &&
+    state.nextRunAt !== null &&
+    state.nextRunAt > now
+  );
 }

@@ -50,6 +50,20 @@ export class AuthError extends KeepsyncError {
   }
 }
 
+/**
+ * A service's quota for a period is used up (YouTube's daily units): no request succeeds
+ * before `resumesAt`, so the engine waits until then instead of failing every run.
+ */
+export class QuotaExhaustedError extends KeepsyncError {
+  readonly resumesAt: Date;
+
+  constructor(message: string, resumesAt: Date, options: KeepsyncErrorOptions = {}) {
+    super('RATE_LIMITED', message, options);
+    this.name = 'QuotaExhaustedError';
+    this.resumesAt = resumesAt;
+  }
+}
+
 /** A record or one of its fields cannot be synced as it is. */
 export class RecordError extends KeepsyncError {
   readonly key: string | undefined;
@@ -76,6 +90,14 @@ export function isKeepsyncError(value: unknown): value is KeepsyncError {
 
 export function isAuthError(value: unknown): value is AuthError {
   return isKeepsyncError(value) && value.code === 'AUTH_FAILED';
+}
+
+export function isQuotaExhausted(value: unknown): value is QuotaExhaustedError {
+  return (
+    isKeepsyncError(value) &&
+    value.code === 'RATE_LIMITED' &&
+    (value as { resumesAt?: unknown }).resumesAt instanceof Date
+  );
 }
 
 /** A readable one-line description of anything thrown. */

@@ -5,9 +5,11 @@ export {
   describeError,
   isAuthError,
   isKeepsyncError,
+  isQuotaExhausted,
   KeepsyncError,
   type KeepsyncErrorCode,
   type KeepsyncErrorOptions,
+  QuotaExhaustedError,
   RecordError,
 } from './errors.js';
 export {

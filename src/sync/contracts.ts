@@ -131,6 +131,13 @@ export interface DestinationSession {
    * lookup() unless the pipeline has create-only fields to keep.
    */
   readonly createsUpsertByKey?: boolean;
+  /**
+   * True when nothing in the destination carries the key (Luma), so a create whose link is
+   * not committed cannot be found again: the engine then sends creates one at a time and
+   * commits each one's link as soon as it succeeds, not with the page, so a crash duplicates
+   * at most the create in flight.
+   */
+  readonly linksEachCreate?: boolean;
   /** Writes a batch; one result per op, in the same order. */
   write(ops: readonly WriteOp[]): Promise<readonly WriteResult[]>;
   close(): Promise<void>;

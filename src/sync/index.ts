@@ -30,6 +30,7 @@ export {
 } from './pipeline.js';
 export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
 export {
+  QUOTA_WAIT,
   REAUTHORIZE,
   type RunOptions,
   type RunProgress,

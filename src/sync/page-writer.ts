@@ -10,13 +10,14 @@ import { RetryableError, withRetry } from '../net/index.js';
 import type { CursorState, DeadLetterWrite, LinkWrite, RunStats, Store } from '../store/index.js';
 import type { DestinationSession, UnreadableRecord, WriteOp, WriteResult } from './contracts.js';
 import { ARCHIVED_HASH, contentHash } from './hash.js';
+import { writeLinkingEachCreate } from './linked-creates.js';
 import type { Logger } from './logger.js';
 import { pageStopError } from './outage.js';
 import type { Pipeline } from './pipeline.js';
 import { omit } from './route.js';
 
 /** One planned write and what the link becomes when it succeeds. */
-interface PlannedWrite {
+export interface PlannedWrite {
   readonly op: WriteOp;
   readonly hash: string;
   readonly sourceUpdatedMs: number | null;
@@ -24,7 +25,7 @@ interface PlannedWrite {
 }
 
 /** What the destination made of a batch of planned writes. */
-interface WriteOutcome {
+export interface WriteOutcome {
   readonly done: Array<{ planned: PlannedWrite; destId: string }>;
   /** Records the destination rejected for their own content. */
   readonly rejected: DeadLetterWrite[];
@@ -146,7 +147,22 @@ export class PageWriter {
       writes.push({ op, hash, sourceUpdatedMs, record });
     }
 
-    const outcome = await this.#write(writes);
+    const outcome = this.#o.session.linksEachCreate
+      ? await writeLinkingEachCreate(writes, {
+          write: (batch) => this.#write(batch),
+          commitLink: (link) =>
+            this.#o.store.commitPage({
+              pipeline: this.#o.pipeline.name,
+              unit: this.#o.unit,
+              runId: this.#o.runId,
+              links: [{ ...link, passId: plan.passId }],
+              removedLinks: [],
+              deadLetters: [],
+              resolvedDeadLetters: [link.key],
+              stats: this.#o.stats,
+            }),
+        })
+      : await this.#write(writes);
     const stop = this.#stopError(writes.length, outcome);
     // A page the breaker refused is read again: its rejections are not the records' fault.
     if (stop?.code !== 'TOO_MANY_REJECTED') deadLetters.push(...outcome.rejected);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type Cursor, describeError, isAuthError, type KeepsyncError } from '../model/index.js';
+import {
+  type Cursor,
+  describeError,
+  isAuthError,
+  isQuotaExhausted,
+  type KeepsyncError,
+} from '../model/index.js';
 import {
   type CursorState,
   emptyStats,
@@ -47,11 +53,18 @@ export interface RunResult {
   readonly status: RunStatus;
   readonly stats: RunStats;
   readonly error: string | null;
-  /** Set when the run paused the unit: what a person has to do. */
+  /** Set when the run paused the unit: what a person has to do, or until when it waits. */
   readonly pausedReason: string | null;
+  /**
+   * Set when the service's quota ran out: the unit waits until then on its own (no person
+   * needed); runs before it would only fail again.
+   */
+  readonly resumesAt?: Date | undefined;
 }
 
 export const REAUTHORIZE = 're-authorize, then resume';
+/** Starts the reason of a unit waiting for its service's quota to reset. */
+export const QUOTA_WAIT = 'quota used up, waiting until';
 
 /**
  * Runs one (pipeline, unit): read pages, route, hash, plan against the store, write, and
@@ -110,6 +123,7 @@ async function finishRun(
   let status: RunStatus = 'succeeded';
   let error: string | null = null;
   let pausedReason: string | null = null;
+  let resumesAt: Date | undefined;
   let session: DestinationSession | undefined;
   try {
     session = await pipeline.destination.open({
@@ -135,6 +149,10 @@ async function finishRun(
     if (isAuthError(thrown)) {
       status = 'paused';
       pausedReason = `${REAUTHORIZE}: ${error}`;
+    } else if (isQuotaExhausted(thrown)) {
+      status = 'paused';
+      resumesAt = thrown.resumesAt;
+      pausedReason = `${QUOTA_WAIT} ${resumesAt.toISOString()}: ${error}`;
     } else if (options.signal?.aborted) {
       const stopped = stoppedOutcome(options.signal);
       status = stopped.status;
@@ -156,7 +174,16 @@ async function finishRun(
   }
   stats.rateLimitWaitMs = Math.round(stats.rateLimitWaitMs);
   await store.finishRun(runId, { status, stats, error });
-  return { runId, pipeline: pipeline.name, unit, status, stats, error, pausedReason };
+  return {
+    runId,
+    pipeline: pipeline.name,
+    unit,
+    status,
+    stats,
+    error,
+    pausedReason,
+    ...(resumesAt ? { resumesAt } : {}),
+  };
 }
 
 async function readAndWrite(options: RunOptions, context: RunContext): Promise<void> {

@@ -22,4 +22,13 @@ export {
   type ForbiddenKind,
 } from './github.js';
 export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
+export { FakeLuma, type FakeLumaEvent, type FakeLumaHost, type FakeLumaOptions } from './luma.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
+export {
+  type FakeChannel,
+  type FakeVideo,
+  FakeYouTube,
+  type FakeYouTubeOptions,
+  QUOTA_COST,
+  uploadsOf,
+} from './youtube.js';

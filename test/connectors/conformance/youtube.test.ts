@@ -1,0 +1,4 @@
+import { sourceConformance } from './cases.js';
+import { youtubeSource } from './youtube.js';
+
+sourceConformance(youtubeSource);
