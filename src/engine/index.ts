@@ -16,4 +16,5 @@ export {
   type RunnableTask,
   type TaskRunOptions,
 } from './runnable.js';
+export { describeStats, reportUnits, type UnitPhase, type UnitReport } from './report.js';
 export { nextRunAfter, type Scheduled } from './schedule.js';

@@ -22,6 +22,7 @@ export {
   type Link,
   type LinkWrite,
   type PageCommit,
+  type RunFilter,
   type RunRow,
   type RunStats,
   type RunStatus,
