@@ -10,11 +10,11 @@ export {
 } from './control.js';
 export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './engine.js';
 export { type HeldLease, type LeaseOptions, takeLease } from './lease.js';
+export { describeStats, reportUnits, type UnitPhase, type UnitReport } from './report.js';
 export {
   isRunnableTask,
   pipelineTask,
   type RunnableTask,
   type TaskRunOptions,
 } from './runnable.js';
-export { describeStats, reportUnits, type UnitPhase, type UnitReport } from './report.js';
 export { nextRunAfter, type Scheduled } from './schedule.js';

@@ -142,7 +142,7 @@ export default defineConfig({ pipelines: [], twoWay: [{
     mistake: 'serve on a port out of range',
     args: ['serve', '--no-auth', '--port', '99999'],
     code: 2,
-    says: /Expected --port to be at most 65535, got 99999/,
+    says: /Expected --port to be a port from 0 to 65535, got "99999"/,
   },
   {
     mistake: 'serve on a port in use',

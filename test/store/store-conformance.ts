@@ -471,11 +471,11 @@ export function describeStoreConformance(
         const first = await store.startRun(p, 'u1', 'manual');
         const second = await store.startRun(p, 'u1', 'manual');
         const third = await store.startRun(p, 'u2', 'manual');
-        const after = (afterId: number, limit = 10) =>
+        const runsAfter = (afterId: number, limit = 10) =>
           store.listRuns({ pipeline: p, afterId, limit }).then((rows) => rows.map((r) => r.id));
-        expect(await after(first)).toEqual([second, third]);
-        expect(await after(first - 1, 2)).toEqual([first, second]);
-        expect(await after(third)).toEqual([]);
+        expect(await runsAfter(first)).toEqual([second, third]);
+        expect(await runsAfter(first - 1, 2)).toEqual([first, second]);
+        expect(await runsAfter(third)).toEqual([]);
       });
     });
 
