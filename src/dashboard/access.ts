@@ -38,7 +38,8 @@ export function accessControl(token: string | undefined): MiddlewareHandler {
         return c.json({ error: 'a valid dashboard token is required' }, 401);
       }
     } else {
-      const host = (c.req.header('host') ?? '').replace(/:\d+$/, '');
+      // A Request built in-process (tests, mounting) may carry no Host header: its URL's host.
+      const host = (c.req.header('host') ?? new URL(c.req.url).host).replace(/:\d+$/, '');
       if (!isLoopbackHost(host)) return c.json({ error: `host ${host} is not this machine` }, 403);
     }
     if (c.req.method === 'POST' && !c.req.header('content-type')?.startsWith('application/json')) {
