@@ -36,7 +36,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
   .chart .title { font-size: 12px; color: var(--muted); }
   svg .read { fill: #93c5fd; } svg .failed-run { fill: #fca5a5; } svg .duration { fill: none; stroke: #7c3aed; stroke-width: 2; }
   svg text { font-size: 10px; fill: var(--muted); }
-  #message { min-height: 20px; color: var(--run); }
+  #tasks { display: grid; gap: 16px; }
+  #message { color: var(--run); } #message:empty { display: none; }
   #message.bad { color: var(--bad); }
   .empty { color: var(--muted); }
 </style>
@@ -143,7 +144,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
       var error = unit.lastRun && unit.lastRun.error ? '<div class="error">' + esc(unit.lastRun.error) + '</div>' : '';
       return '<tr data-unit="' + esc(task.name + '/' + unit.unit) + '" data-phase="' + esc(unit.phase) + '">' +
         '<td>' + esc(unit.unit) + '</td><td class="state">' + stateCell(unit, now) + '</td><td>' + progressCell(unit) + '</td>' +
-        '<td>' + lastRunCell(unit, now) + error + '</td><td>' + (unit.phase === 'paused' ? '-' : ago(unit.nextRunAt, now)) + '</td>' +
+        '<td>' + lastRunCell(unit, now) + error + '</td><td>' + (unit.phase === 'paused' || unit.phase === 'running' ? '-' : ago(unit.nextRunAt, now)) + '</td>' +
         '<td>' + actions(task, unit) + '</td></tr>';
     }).join('');
     var runs = task.runs;
