@@ -8,6 +8,7 @@ import {
   type RunDashboardFlags,
   registerDashboardCommand,
 } from './dashboard-command.js';
+import { registerLogsCommand } from './logs-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTemporalCommands } from './temporal-command.js';
 
@@ -152,6 +153,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
   registerConflictsCommand(program, setExitCode);
 
   registerDashboardCommand(program, setExitCode);
+
+  registerLogsCommand(program, setExitCode);
 
   registerAuthCommand(program, setExitCode);
 

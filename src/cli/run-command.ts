@@ -81,6 +81,9 @@ async function runWith(
     tasks,
     logger,
     ...config.engine,
+    // The CLI reports every run itself (a line, a table or a JSON line): logging them too
+    // showed each failure twice.
+    logRuns: false,
     onProgress: live
       ? (update) => {
           progress.update(update);
@@ -123,7 +126,8 @@ async function runWith(
         store,
         tasks.map((task) => task.name),
       );
-      reportRuns(results, options.json, skipped);
+      // --times printed a line per run as it finished, errors included: the table repeats none.
+      reportRuns(results, options.json, skipped, times !== undefined);
       if (conflicts > 0 && !options.json) {
         process.stderr.write(
           `${conflicts} two-way conflict(s) wait for a decision: \`keepsync conflicts list\`\n`,
@@ -204,6 +208,7 @@ export function reportRuns(
   results: readonly RunResult[],
   json: boolean | undefined,
   skipped: readonly SkippedUnit[] = [],
+  errorsShown = false,
 ): void {
   if (json) {
     printJson([...results, ...skipped]);
@@ -237,7 +242,7 @@ export function reportRuns(
       ]),
     );
   }
-  for (const result of results) {
+  for (const result of errorsShown ? [] : results) {
     if (result.error)
       process.stderr.write(
         `${result.pipeline}/${result.unit}: ${result.pausedReason ?? result.error}\n`,

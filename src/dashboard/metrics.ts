@@ -1,12 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { reportUnits } from '../engine/index.js';
+import { followRuns, reportUnits } from '../engine/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { listConflicts } from '../twoway/index.js';
 import type { DashboardTask } from './overview.js';
 
 const WRITE_OUTCOMES = ['created', 'updated', 'unchanged', 'deleted', 'failed', 'refused'] as const;
-/** Runs read from the store per query while following the runs table. */
-const TAIL_PAGE = 500;
+/** Runs looked at on start for ones still running (their finish counts). */
+const RECENT_RUNS = 500;
 /** Runs searched back for a unit's last success. */
 const SUCCESS_LOOKBACK = 200;
 
@@ -103,29 +103,14 @@ export async function createPipelineMetrics(
   };
 
   // Counters start at this process's start: runs finished before it are history, not news.
-  const [newest] = await store.listRuns({ limit: 1 });
-  let watermark = newest?.id ?? 0;
-  const unfinished = new Set(
-    (await store.listRuns({ limit: TAIL_PAGE }))
-      .filter((run) => !run.finishedAt)
-      .map((run) => run.id),
-  );
+  const recent = await store.listRuns({ limit: RECENT_RUNS });
+  const feed = followRuns(store, {
+    afterId: recent[0]?.id ?? 0,
+    unfinished: recent.filter((run) => !run.finishedAt).map((run) => run.id),
+  });
 
-  async function followRuns(): Promise<void> {
-    for (;;) {
-      const page = await store.listRuns({ afterId: watermark, limit: TAIL_PAGE });
-      for (const run of page) {
-        if (run.finishedAt) observe(run);
-        else unfinished.add(run.id);
-        watermark = run.id;
-      }
-      if (page.length < TAIL_PAGE) break;
-    }
-    for (const id of unfinished) {
-      const run = await store.getRun(id);
-      if (run?.finishedAt) observe(run);
-      if (!run || run.finishedAt) unfinished.delete(id);
-    }
+  async function countFinishedRuns(): Promise<void> {
+    for (const run of (await feed.poll()).finished) observe(run);
   }
 
   async function readGauges(): Promise<void> {
@@ -169,7 +154,7 @@ export async function createPipelineMetrics(
       const next = previous
         .catch(() => undefined)
         .then(async () => {
-          await followRuns();
+          await countFinishedRuns();
           await readGauges();
           return registry.metrics();
         });

@@ -12,6 +12,12 @@ export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './
 export { type HeldLease, type LeaseOptions, takeLease } from './lease.js';
 export { describeStats, reportUnits, type UnitPhase, type UnitReport } from './report.js';
 export {
+  followRuns,
+  type RunFeed,
+  type RunFeedNews,
+  type RunFeedOptions,
+} from './run-feed.js';
+export {
   isRunnableTask,
   pipelineTask,
   type RunnableTask,

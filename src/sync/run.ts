@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type Cursor, describeError, isAuthError, type KeepsyncError } from '../model/index.js';
+import { type Cursor, describeError, isAuthError } from '../model/index.js';
 import {
   type CursorState,
   emptyStats,
@@ -139,10 +139,8 @@ async function finishRun(
     } else {
       status = 'failed';
     }
-    logger.error(
-      { pipeline: pipeline.name, unit, runId, code: (thrown as KeepsyncError).code },
-      error,
-    );
+    // Not logged here: the run's result and row carry the error, and whoever drives the run
+    // (the engine, the CLI, a Temporal activity) reports it once.
   } finally {
     await session?.close().catch((closeError: unknown) => {
       logger.warn(
