@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Dashboard, LiveProgress } from '../dashboard/index.js';
+import { KeepsyncError } from '../model/index.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { parsePort } from './port.js';
@@ -37,6 +38,12 @@ export function addRunDashboardOptions(command: Command): Command {
 /** The dashboard flags of `run`, or null when it was not asked for. */
 export function runDashboardFlags(flags: RunDashboardFlags): DashboardFlags | null {
   if (flags.dashboard === undefined || flags.dashboard === false) return null;
+  if (flags.dashboard !== true && !/^\d+$/.test(flags.dashboard)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected --dashboard to be followed by a port or nothing, got ${JSON.stringify(flags.dashboard)} (name pipelines before --dashboard, or give the port: --dashboard ${DEFAULT_DASHBOARD_PORT} ${flags.dashboard})`,
+    );
+  }
   return {
     port: flags.dashboard === true ? DEFAULT_DASHBOARD_PORT : flags.dashboard,
     host: flags.dashboardHost ?? '127.0.0.1',

@@ -151,6 +151,27 @@ export default defineConfig({ pipelines: [], twoWay: [{
     says: /127\.0\.0\.1:\d+ is already in use; choose another with --port/,
   },
   {
+    mistake: 'run --dashboard followed by a pipeline name instead of a port',
+    files: { 'keepsync.config.ts': pipelineConfig('') },
+    args: ['run', '--dashboard', 'contacts'],
+    code: 2,
+    says: /Expected --dashboard to be followed by a port or nothing, got "contacts"/,
+  },
+  {
+    mistake: 'the dashboard beyond 127.0.0.1 without a token',
+    files: { 'keepsync.config.ts': pipelineConfig('') },
+    args: ['dashboard', '--host', '0.0.0.0', '--port', '0'],
+    code: 2,
+    says: /Expected a dashboard token to listen on 0\.0\.0\.0/,
+  },
+  {
+    mistake: 'the dashboard on a port in use',
+    files: { 'keepsync.config.ts': pipelineConfig('') },
+    args: () => ['dashboard', '--port', busyPort()],
+    code: 7,
+    says: /127\.0\.0\.1:\d+ is already in use; choose another with --port/,
+  },
+  {
     mistake: 'serve with --db in a folder that does not exist',
     args: ['serve', '--no-auth', '--port', '0', '--db', '/nonexistent/x.db'],
     code: 2,
