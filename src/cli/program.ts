@@ -3,6 +3,12 @@ import { Command } from 'commander';
 import { registerAuthCommand } from './auth-command.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
+import {
+  addRunDashboardOptions,
+  type RunDashboardFlags,
+  registerDashboardCommand,
+} from './dashboard-command.js';
+import { registerLogsCommand } from './logs-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTemporalCommands } from './temporal-command.js';
 
@@ -34,21 +40,25 @@ export function createProgram(setExitCode: (code: number) => void): Command {
     .option('--force', 'overwrite')
     .action(act(async (options: { force?: boolean }) => (await commands()).initCommand(options)));
 
-  program
-    .command('run')
-    .description('run pipelines on their schedules (or once with --once)')
-    .argument('[pipelines...]', 'only these pipelines')
-    .option('--once', 'run every unit once, print what it did, and exit')
-    .option('--times <n>', 'run every unit now, then on its schedule, n times in all; then exit')
-    .option('--full-refresh', 're-read and re-write every record (repairs hand edits and deletes)')
-    .action(
-      act(
-        async (
-          names: string[],
-          options: { once?: boolean; times?: string; fullRefresh?: boolean },
-        ) => (await commands()).runCommand(names, { ...global(), ...options }),
+  addRunDashboardOptions(
+    program
+      .command('run')
+      .description('run pipelines on their schedules (or once with --once)')
+      .argument('[pipelines...]', 'only these pipelines')
+      .option('--once', 'run every unit once, print what it did, and exit')
+      .option('--times <n>', 'run every unit now, then on its schedule, n times in all; then exit')
+      .option(
+        '--full-refresh',
+        're-read and re-write every record (repairs hand edits and deletes)',
       ),
-    );
+  ).action(
+    act(
+      async (
+        names: string[],
+        options: { once?: boolean; times?: string; fullRefresh?: boolean } & RunDashboardFlags,
+      ) => (await commands()).runCommand(names, { ...global(), ...options }),
+    ),
+  );
 
   program
     .command('status')
@@ -141,6 +151,10 @@ export function createProgram(setExitCode: (code: number) => void): Command {
   registerServeCommand(program, setExitCode);
 
   registerConflictsCommand(program, setExitCode);
+
+  registerDashboardCommand(program, setExitCode);
+
+  registerLogsCommand(program, setExitCode);
 
   registerAuthCommand(program, setExitCode);
 

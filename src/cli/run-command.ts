@@ -5,12 +5,13 @@ import type { RunResult } from '../sync/index.js';
 import { listConflicts } from '../twoway/index.js';
 import { alertHook } from './alerts.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
+import { type RunDashboardFlags, runDashboardFlags, startDashboard } from './dashboard-command.js';
 import { EXIT } from './exit-codes.js';
 import { prepareFullRefresh } from './full-refresh.js';
 import { formatTime, printJson, printTable } from './output.js';
 import { createProgress } from './progress.js';
 
-export interface RunCommandOptions extends GlobalOptions {
+export interface RunCommandOptions extends GlobalOptions, RunDashboardFlags {
   once?: boolean;
   /** Run every unit now, then on its schedule, this many times in all. */
   times?: string;
@@ -46,11 +47,12 @@ export async function runCommand(names: string[], options: RunCommandOptions): P
 }
 
 async function runWith(
-  { config, store, logger }: CliContext,
+  context: CliContext,
   names: string[],
   options: RunCommandOptions,
   times: number | undefined,
 ): Promise<number> {
+  const { config, store, logger } = context;
   const bounded = options.once || times !== undefined;
   for (const name of names) findPipeline([...config.pipelines, ...config.twoWay], name);
   const pipelines = names.length
@@ -68,6 +70,10 @@ async function runWith(
     }
   }
   const progress = createProgress(!options.json);
+  const dashboardFlags = runDashboardFlags(options);
+  const live = dashboardFlags
+    ? (await import('../dashboard/index.js')).createLiveProgress()
+    : undefined;
   const busy: LeaseBusy[] = [];
   const engine = await Engine.create({
     store,
@@ -75,20 +81,34 @@ async function runWith(
     tasks,
     logger,
     ...config.engine,
-    onProgress: progress.update,
+    // The CLI reports every run itself (a line, a table or a JSON line): logging them too
+    // showed each failure twice.
+    logRuns: false,
+    onProgress: live
+      ? (update) => {
+          progress.update(update);
+          live.update(update);
+        }
+      : progress.update,
     onRunFinished: both(
-      // A bounded run prints its table (or JSON array) at the end; --times also shows each run.
-      options.once
-        ? undefined
-        : options.json
-          ? bounded
-            ? undefined
-            : printJsonLine
-          : printRunLine,
-      alertHook(config.alerts, logger),
+      both(
+        // A bounded run prints its table (or JSON array) at the end; --times also shows each run.
+        options.once
+          ? undefined
+          : options.json
+            ? bounded
+              ? undefined
+              : printJsonLine
+            : printRunLine,
+        alertHook(config.alerts, logger),
+      ),
+      live?.finish,
     ),
     onLeaseBusy: (unit) => busy.push(unit),
   });
+  const dashboard = dashboardFlags
+    ? await startDashboard(context, dashboardFlags, { live, owner: engine.owner })
+    : undefined;
   let interrupted = false;
   const stop = () => {
     interrupted = true;
@@ -106,7 +126,8 @@ async function runWith(
         store,
         tasks.map((task) => task.name),
       );
-      reportRuns(results, options.json, skipped);
+      // --times printed a line per run as it finished, errors included: the table repeats none.
+      reportRuns(results, options.json, skipped, times !== undefined);
       if (conflicts > 0 && !options.json) {
         process.stderr.write(
           `${conflicts} two-way conflict(s) wait for a decision: \`keepsync conflicts list\`\n`,
@@ -123,6 +144,7 @@ async function runWith(
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await dashboard?.close();
   }
 }
 
@@ -188,6 +210,7 @@ export function reportRuns(
   results: readonly RunResult[],
   json: boolean | undefined,
   skipped: readonly SkippedUnit[] = [],
+  errorsShown = false,
 ): void {
   if (json) {
     printJson([...results, ...skipped]);
@@ -221,7 +244,7 @@ export function reportRuns(
       ]),
     );
   }
-  for (const result of results) {
+  for (const result of errorsShown ? [] : results) {
     if (result.error)
       process.stderr.write(
         `${result.pipeline}/${result.unit}: ${result.pausedReason ?? result.error}\n`,

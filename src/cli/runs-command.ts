@@ -1,9 +1,9 @@
-import { findPipeline } from '../engine/index.js';
+import { describeStats, findPipeline } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
 import { type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration, formatTime, printJson, printTable } from './output.js';
-import { describeStats, shorten } from './status-command.js';
+import { shorten } from './status-command.js';
 
 /** `keepsync runs [pipeline]`: the run history, newest first. */
 export async function runsCommand(

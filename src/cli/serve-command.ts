@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { KeepsyncError } from '../model/index.js';
 import type { DocumentStore, SyncAuthOptions } from '../server/index.js';
 import { EXIT } from './exit-codes.js';
+import { parsePort } from './port.js';
 
 export interface ServeCommandOptions {
   port: string;
@@ -75,10 +76,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       actorClaim: options.actorClaim,
     };
   }
-  const port = whole(options.port, '--port');
-  if (port > 65_535) {
-    throw new KeepsyncError('CONFIG_INVALID', `Expected --port to be at most 65535, got ${port}`);
-  }
+  const port = parsePort(options.port, '--port');
   if (!options.postgres) {
     const folder = dirname(resolve(options.db));
     if (!existsSync(folder)) {

@@ -1,5 +1,9 @@
-import { isWaitingForQuota, listStatus, registerUnits, type UnitStatus } from '../engine/index.js';
-import type { RunRow, RunStats, Store } from '../store/index.js';
+import {
+  describeStats,
+  type UnitReport as EngineUnitReport,
+  registerUnits,
+  reportUnits,
+} from '../engine/index.js';
 import { type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration, formatTime, printJson, printTable } from './output.js';
@@ -7,20 +11,20 @@ import { formatDuration, formatTime, printJson, printTable } from './output.js';
 const ERROR_WIDTH = 60;
 const CURSOR_WIDTH = 24;
 
-/** One unit as `status` shows it: its row plus what is running now and where its cursor is. */
-export interface UnitReport extends UnitStatus {
+/** One unit as `status` shows it: the engine's report plus its state in words. */
+interface UnitReport extends EngineUnitReport {
   readonly state: string;
-  /** The run in progress (its stats so far), when the unit is running somewhere. */
-  readonly running: RunRow | null;
-  readonly staleLease: boolean;
-  readonly cursor: unknown;
 }
 
 export async function statusCommand(options: GlobalOptions): Promise<number> {
   const { config, store } = await openContext(options);
   try {
     await registerUnits(store, [...config.pipelines, ...config.twoWay]);
-    const reports = await reportUnits(store, new Date());
+    const now = new Date();
+    const reports: UnitReport[] = (await reportUnits(store, now)).map((report) => ({
+      ...report,
+      state: describeState(report, now),
+    }));
     if (options.json) {
       printJson(reports);
       return EXIT.ok;
@@ -66,62 +70,28 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
   }
 }
 
-export async function reportUnits(store: Store, now: Date): Promise<UnitReport[]> {
-  const rows = await listStatus(store);
-  return Promise.all(
-    rows.map(async (row) => {
-      const leased = row.leaseOwner !== null && row.leaseExpiresAt !== null;
-      const staleLease = leased && row.leaseExpiresAt! <= now;
-      const [latest] = await store.listRuns({ pipeline: row.pipeline, unit: row.unit, limit: 1 });
-      const running = leased && !staleLease && latest?.status === 'running' ? latest : null;
-      const cursor = (await store.getCursor(row.pipeline, row.unit))?.cursor ?? null;
-      return {
-        ...row,
-        state: describeState(row, running, staleLease, now),
-        running,
-        staleLease,
-        cursor,
-      };
-    }),
-  );
-}
-
-function describeState(
-  row: UnitStatus,
-  running: RunRow | null,
-  staleLease: boolean,
-  now: Date,
-): string {
-  if (running) {
-    const since = formatDuration(now.getTime() - running.startedAt.getTime());
-    return `running on ${row.leaseOwner} since ${formatTime(row.leaseSince ?? running.startedAt)} (${since}): ${running.stats.read} read so far`;
+function describeState(report: EngineUnitReport, now: Date): string {
+  const { running } = report;
+  switch (report.phase) {
+    case 'running': {
+      const since = formatDuration(now.getTime() - running!.startedAt.getTime());
+      return `running on ${report.leaseOwner} since ${formatTime(report.leaseSince ?? running!.startedAt)} (${since}): ${running!.stats.read} read so far`;
+    }
+    case 'stale-lease':
+      return `stale lease: ${report.leaseOwner} since ${formatTime(report.leaseSince)} (expired ${formatTime(report.leaseExpiresAt)}; the next engine takes it over)`;
+    case 'leased':
+      return `leased: ${report.leaseOwner} since ${formatTime(report.leaseSince)}, expires ${formatTime(report.leaseExpiresAt)}`;
+    case 'paused':
+      return `paused: ${report.pausedReason ?? 'no reason given'}`;
+    case 'waiting-for-quota':
+      return `waiting: ${report.pausedReason}`;
+    case 'sync-requested':
+      return 'sync requested';
+    case 'failing':
+      return 'failing (retrying on its backoff)';
+    case 'scheduled':
+      return 'scheduled';
   }
-  if (staleLease) {
-    return `stale lease: ${row.leaseOwner} since ${formatTime(row.leaseSince)} (expired ${formatTime(row.leaseExpiresAt)}; the next engine takes it over)`;
-  }
-  if (row.leaseOwner !== null) {
-    return `leased: ${row.leaseOwner} since ${formatTime(row.leaseSince)}, expires ${formatTime(row.leaseExpiresAt)}`;
-  }
-  if (row.paused) return `paused: ${row.pausedReason ?? 'no reason given'}`;
-  if (isWaitingForQuota(row, now)) return `waiting: ${row.pausedReason}`;
-  if (row.syncRequested) return 'sync requested';
-  return 'scheduled';
-}
-
-/** What a run wrote, in plain words; zero counts are left out. */
-export function describeStats(stats: RunStats): string {
-  const parts = (
-    [
-      [stats.created, 'created'],
-      [stats.updated, 'updated'],
-      [stats.unchanged, 'unchanged'],
-      [stats.deleted, 'deleted'],
-      [stats.failed, 'failed'],
-    ] as const
-  )
-    .filter(([count]) => count > 0)
-    .map(([count, word]) => `${count} ${word}`);
-  return parts.length ? parts.join(', ') : 'nothing';
 }
 
 export function shorten(text: string, width: number): string {

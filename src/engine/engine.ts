@@ -39,6 +39,12 @@ export interface EngineOptions {
   /** Units run at the same time. @default 4 */
   concurrency?: number | undefined;
   logger?: Logger | undefined;
+  /**
+   * Logs every finished run (a failure at `error`, a pause at `warn`, others at `info`), once.
+   * Off when the caller reports each run itself (the CLI prints them), so no failure shows
+   * twice. @default true
+   */
+  logRuns?: boolean | undefined;
   onProgress?: ((progress: RunProgress) => void) | undefined;
   onRunFinished?: ((result: RunResult) => void) | undefined;
   /** runOnce() found a unit leased by another engine, so it did not run it. */
@@ -331,7 +337,8 @@ export class Engine {
       ...patch,
       lastRunId: result.runId,
     });
-    const log = result.status === 'failed' || result.status === 'paused' ? 'warn' : 'info';
+    if (this.#options.logRuns === false) return;
+    const log = result.status === 'failed' ? 'error' : result.status === 'paused' ? 'warn' : 'info';
     this.#logger[log](
       {
         pipeline: result.pipeline,
@@ -340,7 +347,7 @@ export class Engine {
         status: result.status,
         stats: result.stats,
       },
-      `run ${result.status}${result.error ? `: ${result.error}` : ''}`,
+      `run ${result.status}${result.error ? `: ${result.pausedReason ?? result.error}` : ''}`,
     );
   }
 

@@ -10,6 +10,13 @@ export {
 } from './control.js';
 export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './engine.js';
 export { type HeldLease, type LeaseOptions, takeLease } from './lease.js';
+export { describeStats, reportUnits, type UnitPhase, type UnitReport } from './report.js';
+export {
+  followRuns,
+  type RunFeed,
+  type RunFeedNews,
+  type RunFeedOptions,
+} from './run-feed.js';
 export {
   isRunnableTask,
   pipelineTask,

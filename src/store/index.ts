@@ -23,6 +23,7 @@ export {
   type Link,
   type LinkWrite,
   type PageCommit,
+  type RunFilter,
   type RunRow,
   type RunStats,
   type RunStatus,

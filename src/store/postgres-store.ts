@@ -27,6 +27,7 @@ import {
   type Link,
   type LinkWrite,
   type PageCommit,
+  type RunFilter,
   type RunRow,
   type RunStats,
   type RunStatus,
@@ -323,12 +324,13 @@ class PostgresStore implements Store {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
-  async listRuns(filter: { pipeline?: string; unit?: string; limit: number }): Promise<RunRow[]> {
+  async listRuns(filter: RunFilter): Promise<RunRow[]> {
     const rows = await this.#query(
       `SELECT * FROM ${this.#t.runs}
        WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR unit = $2)
-       ORDER BY id DESC LIMIT $3`,
-      [filter.pipeline ?? null, filter.unit ?? null, filter.limit],
+       AND ($4::bigint IS NULL OR id > $4)
+       ORDER BY CASE WHEN $4::bigint IS NULL THEN -id ELSE id END LIMIT $3`,
+      [filter.pipeline ?? null, filter.unit ?? null, filter.limit, filter.afterId ?? null],
     );
     return rows.map(toRun);
   }

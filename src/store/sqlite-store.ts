@@ -24,6 +24,7 @@ import {
   type LeaseToken,
   type Link,
   type PageCommit,
+  type RunFilter,
   type RunRow,
   type RunStats,
   type RunStatus,
@@ -244,15 +245,17 @@ class SqliteStore implements Store {
     return row ? toRun(row) : null;
   }
 
-  async listRuns(filter: { pipeline?: string; unit?: string; limit: number }): Promise<RunRow[]> {
+  async listRuns(filter: RunFilter): Promise<RunRow[]> {
     const rows = this.#db
       .prepare(
         `SELECT * FROM runs WHERE (@pipeline IS NULL OR pipeline = @pipeline)
-         AND (@unit IS NULL OR unit = @unit) ORDER BY id DESC LIMIT @limit`,
+         AND (@unit IS NULL OR unit = @unit) AND (@after IS NULL OR id > @after)
+         ORDER BY CASE WHEN @after IS NULL THEN -id ELSE id END LIMIT @limit`,
       )
       .all({
         pipeline: filter.pipeline ?? null,
         unit: filter.unit ?? null,
+        after: filter.afterId ?? null,
         limit: filter.limit,
       }) as Row[];
     return rows.map(toRun);

@@ -129,6 +129,13 @@ export interface RunRow {
   readonly error: string | null;
 }
 
+export interface RunFilter {
+  readonly pipeline?: string | undefined;
+  readonly unit?: string | undefined;
+  readonly limit: number;
+  readonly afterId?: number | undefined;
+}
+
 /** The schedule and status row of one (pipeline, unit). */
 export interface UnitState {
   readonly pipeline: string;
@@ -186,7 +193,11 @@ export interface Store {
     outcome: { status: RunStatus; stats: RunStats; error: string | null },
   ): Promise<void>;
   getRun(runId: number): Promise<RunRow | null>;
-  listRuns(filter: { pipeline?: string; unit?: string; limit: number }): Promise<RunRow[]>;
+  /**
+   * Runs newest first; with `afterId`, the runs after that id oldest first, so a reader can
+   * follow the table (the metrics do).
+   */
+  listRuns(filter: RunFilter): Promise<RunRow[]>;
 
   listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]>;
 

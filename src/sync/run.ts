@@ -160,10 +160,8 @@ async function finishRun(
     } else {
       status = 'failed';
     }
-    logger.error(
-      { pipeline: pipeline.name, unit, runId, code: (thrown as KeepsyncError).code },
-      error,
-    );
+    // Not logged here: the run's result and row carry the error, and whoever drives the run
+    // (the engine, the CLI, a Temporal activity) reports it once.
   } finally {
     await session?.close().catch((closeError: unknown) => {
       logger.warn(

@@ -147,7 +147,7 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
     } else {
       status = 'failed';
     }
-    logger.error({ task: task.name, runId, code: (thrown as KeepsyncError).code }, error);
+    // Reported once by whoever drives the run, from its result (as pipeline runs are).
   }
   const runStats = stats();
   await store.finishRun(runId, { status, stats: runStats, error });

@@ -1,33 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTodoServer, type TodoServer } from '../../examples/offline-todo/server.js';
+import { chromiumPath, launchChromium } from '../support/chromium.js';
 
-/** The system Chromium (`apt-get install chromium`), or CHROMIUM_PATH. */
-const browserPath = [
-  process.env.CHROMIUM_PATH,
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-].find((path): path is string => !!path && existsSync(path));
-if (!browserPath) {
+if (!chromiumPath) {
   console.warn(
     'Skipping the browser tests of keepsync/client: no Chromium found (install it with `apt-get install -y chromium` or set CHROMIUM_PATH).',
   );
 }
-
-// Playwright gives every launch a fresh profile directory (it refuses --user-data-dir in args).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function titles(page: Page): Promise<string[]> {
   return page.$$eval('#list li .title', (inputs) =>
@@ -64,7 +47,7 @@ async function add(page: Page, title: string): Promise<void> {
   );
 }
 
-describe.skipIf(!browserPath)(
+describe.skipIf(!chromiumPath)(
   'keepsync/client in headless Chromium (examples/offline-todo)',
   () => {
     let server: TodoServer;
@@ -74,11 +57,7 @@ describe.skipIf(!browserPath)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'keepsync-browser-'));
       server = await startTodoServer({ dbPath: join(dir, 'todo.db') });
-      browser = await chromium.launch({
-        executablePath: browserPath!,
-        args: CHROMIUM_ARGS,
-        timeout: 60_000,
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

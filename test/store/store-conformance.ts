@@ -465,6 +465,18 @@ export function describeStoreConformance(
         const everything = await store.listRuns({ limit: 1000 });
         expect(everything.map((r) => r.id)).toEqual(expect.arrayContaining([first, second, third]));
       });
+
+      it('lists the runs after an id oldest first, so a reader can follow the table', async () => {
+        const p = freshPipeline();
+        const first = await store.startRun(p, 'u1', 'manual');
+        const second = await store.startRun(p, 'u1', 'manual');
+        const third = await store.startRun(p, 'u2', 'manual');
+        const runsAfter = (afterId: number, limit = 10) =>
+          store.listRuns({ pipeline: p, afterId, limit }).then((rows) => rows.map((r) => r.id));
+        expect(await runsAfter(first)).toEqual([second, third]);
+        expect(await runsAfter(first - 1, 2)).toEqual([first, second]);
+        expect(await runsAfter(third)).toEqual([]);
+      });
     });
 
     describe('dead letters', () => {
