@@ -5,6 +5,12 @@ export {
   type FakeContentfulOptions,
 } from './contentful.js';
 export {
+  FakeContentfulManagement,
+  type FakeContentTypeField,
+  type FakeFieldType,
+  type FakeManagementEntry,
+} from './contentful-management.js';
+export {
   type ErrorBody,
   type FakeHandler,
   type FakeRequest,
