@@ -98,6 +98,7 @@ export class FakeContentfulManagement {
   readonly contentTypes = new Map<string, FakeContentTypeField[]>();
   readonly #options: FakeManagementOptions;
   readonly #tokens: Set<string>;
+  readonly #beforePut = new Map<string, () => void>();
 
   constructor(options: FakeManagementOptions) {
     this.#options = options;
@@ -188,6 +189,11 @@ export class FakeContentfulManagement {
     if (!entry) throw new Error(`no entry ${id}`);
     entry.fields = { ...entry.fields, ...fields };
     this.#touch(entry);
+  }
+
+  /** Runs `edit` just before the next PUT of this entry: a person saving it meanwhile. */
+  editBeforeNextWrite(id: string, fields: Record<string, Record<string, unknown>>): void {
+    this.#beforePut.set(id, () => this.edit(id, fields));
   }
 
   #touch(entry: FakeManagementEntry): void {
@@ -284,6 +290,9 @@ export class FakeContentfulManagement {
 
   #put({ params, headers, body }: FakeRequest): FakeResponse {
     const id = params.id!;
+    const interleaved = this.#beforePut.get(id);
+    this.#beforePut.delete(id);
+    interleaved?.();
     const existing = this.entries.get(id);
     const versionHeader = headers['x-contentful-version'];
     const fields = ((body as { fields?: unknown } | undefined)?.fields ?? {}) as Record<
