@@ -4,6 +4,7 @@
  * against the lower bound the rate sets, 429s seen, and the requests of a no-change re-run.
  *
  *   node --import tsx bench/jira-contentful.bench.ts --records 2000 [--only jira-dest]
+ *   node --import tsx bench/jira-contentful.bench.ts --only contentful-dest [--cmaRps 7] [--publish]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,12 +22,15 @@ const { values } = parseArgs({
     records: { type: 'string', default: '2000' },
     jiraRps: { type: 'string', default: '10' },
     contentfulRps: { type: 'string', default: '55' },
+    cmaRps: { type: 'string', default: '7' },
+    publish: { type: 'boolean', default: false },
     only: { type: 'string' },
   },
 });
 const records = Number(values.records);
 const jiraRps = Number(values.jiraRps);
 const contentfulRps = Number(values.contentfulRps);
+const cmaRps = Number(values.cmaRps);
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-jira-cf-'));
 let stores = 0;
 
@@ -42,7 +46,11 @@ async function measure(
     path: join(dir, `state-${++stores}.db`),
     secretKey: new Uint8Array(32).fill(4),
   });
-  const pipeline = definePipeline({ name: 'bench', ...parts });
+  const pipeline = definePipeline({
+    name: 'bench',
+    source: parts.source,
+    destination: parts.destination,
+  });
   server.resetCounts();
   server.setRateLimit({ requestsPerSecond: rps, burst });
   const started = performance.now();
@@ -162,6 +170,38 @@ try {
         }),
         destination: memory.destination(),
         unit: 'entries',
+      },
+      [],
+    );
+    await fake.close();
+  }
+  if (want('contentful-dest')) {
+    const fake = await new FakeContentful({ managementTokens: ['cma_bench'] }).start();
+    fake.management.defineContentType('event', [
+      { id: 'title', type: 'Symbol', required: true },
+      { id: 'rank', type: 'Integer' },
+    ]);
+    const rows = Array.from({ length: records }, (_, index) => ({
+      key: `R-${index}`,
+      fields: { title: `Record ${index}`, rank: index % 13 },
+    }));
+    await measure(
+      `contentful destination: memory -> ${records} entries at ${cmaRps} req/s${values.publish ? ', published' : ''}`,
+      fake.management.server,
+      cmaRps,
+      1,
+      {
+        source: memory.source({ units: { all: rows }, pageSize: 100 }),
+        destination: contentful.destination({
+          space: fake.space,
+          accessToken: 'cma_bench',
+          baseUrl: fake.managementUrl,
+          contentType: 'event',
+          fields: { title: 'title', rank: 'rank' },
+          publish: values.publish,
+          requestsPerSecond: cmaRps,
+        }),
+        unit: 'all',
       },
       [],
     );

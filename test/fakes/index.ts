@@ -29,3 +29,4 @@ export {
 } from './github.js';
 export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
+export { FakeRest, type FakeRestItem, type FakeRestOptions, type FakeRestPaging } from './rest.js';

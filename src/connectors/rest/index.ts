@@ -1,0 +1,1 @@
+export { type RestPagination, type RestSourceOptions, source } from './source.js';

@@ -1,0 +1,4 @@
+import { sourceConformance } from './cases.js';
+import { restSource } from './rest.js';
+
+sourceConformance(restSource);
