@@ -51,8 +51,7 @@ describe('contentful destination', () => {
     });
     return () => runPipeline({ store, pipeline, unit: 'all' });
   };
-  const entryOf = (key: string) =>
-    fake.management.entries.get(contentful.entryIdFor('event', key));
+  const entryOf = (key: string) => fake.management.entries.get(contentful.entryIdFor('event', key));
 
   it('writes the key-derived entry in the default locale and keeps a translator’s other locale on update', async () => {
     let records: SyncRecord[] = [
