@@ -23,6 +23,8 @@ const { values } = parseArgs({
     jiraRps: { type: 'string', default: '10' },
     contentfulRps: { type: 'string', default: '55' },
     cmaRps: { type: 'string', default: '7' },
+    /** The fake CMA's bucket: 7 = a per-second budget of 7; 1 = strictly spaced. */
+    cmaBurst: { type: 'string' },
     publish: { type: 'boolean', default: false },
     only: { type: 'string' },
   },
@@ -79,6 +81,9 @@ async function measure(
         written: second.stats.created + second.stats.updated,
         requests: server.requests.length,
         writes: server.writes(readOnlyPosts),
+        ...(server.requests.length <= 5
+          ? { paths: server.requests.map((request) => `${request.method} ${request.path}`) }
+          : {}),
         seconds: Number(idle.toFixed(2)),
       },
     }),
@@ -189,7 +194,7 @@ try {
       `contentful destination: memory -> ${records} entries at ${cmaRps} req/s${values.publish ? ', published' : ''}`,
       fake.management.server,
       cmaRps,
-      1,
+      Number(values.cmaBurst ?? cmaRps),
       {
         source: memory.source({ units: { all: rows }, pageSize: 100 }),
         destination: contentful.destination({

@@ -4,6 +4,7 @@ export interface FakeRestItem {
   id: string;
   title: string;
   updated_at: string;
+  [field: string]: unknown;
 }
 
 export type FakeRestPaging = 'page' | 'link' | 'cursor' | 'hal';
@@ -21,7 +22,8 @@ export interface FakeRestOptions {
 /**
  * A typical JSON API without a connector of its own: `GET /v1/items` ordered by `updated_at`
  * then `id`, `updated_since` (inclusive), paged by page number, Link header, opaque cursor or
- * HAL `_links.next`, bearer auth, `{ error: { code, message } }` bodies, 429 with Retry-After.
+ * HAL `_links.next`; `PUT`/`PATCH`/`DELETE /v1/items/{id}` with a 422 naming the field;
+ * bearer auth, `{ error: { code, message } }` bodies, 429 with Retry-After.
  */
 export class FakeRest {
   readonly server: FakeServer;
@@ -41,7 +43,14 @@ export class FakeRest {
       rateLimit: options.rateLimit,
       isValidToken: (token) => token !== undefined && this.#tokens.has(token),
     });
-    this.server.route('GET', '/v1/items', (request) => this.#list(request));
+    this.server
+      .route('GET', '/v1/items', (request) => this.#list(request))
+      .route('PUT', '/v1/items/:id', (request) => this.#put(request))
+      .route('PATCH', '/v1/items/:id', (request) => this.#patch(request))
+      .route('DELETE', '/v1/items/:id', ({ params }) => {
+        if (!this.items.delete(params.id!)) return notFound(params.id!);
+        return { status: 204 };
+      });
   }
 
   async start(): Promise<this> {
@@ -62,13 +71,31 @@ export class FakeRest {
   }
 
   /** Adds or edits an item; each change is a second later than the one before. */
-  put(id: string, title: string): void {
+  put(id: string, title: string, extra: Record<string, unknown> = {}): void {
     this.#clock += 1_000;
-    this.items.set(id, { id, title, updated_at: new Date(this.#clock).toISOString() });
+    this.items.set(id, { ...extra, id, title, updated_at: new Date(this.#clock).toISOString() });
   }
 
   remove(id: string): void {
     this.items.delete(id);
+  }
+
+  /** Creates or replaces an item; `title` must be a string. */
+  #put({ params, body }: FakeRequest): FakeResponse {
+    const fields = (body ?? {}) as Record<string, unknown>;
+    if (typeof fields.title !== 'string') return invalid('title', 'must be a string');
+    const existed = this.items.has(params.id!);
+    this.put(params.id!, fields.title, fields);
+    return { status: existed ? 200 : 201, body: this.items.get(params.id!) };
+  }
+
+  #patch({ params, body }: FakeRequest): FakeResponse {
+    const item = this.items.get(params.id!);
+    if (!item) return notFound(params.id!);
+    const fields = { ...item, ...((body ?? {}) as Record<string, unknown>) };
+    if (typeof fields.title !== 'string') return invalid('title', 'must be a string');
+    this.put(params.id!, fields.title, fields);
+    return { status: 200, body: this.items.get(params.id!) };
   }
 
   #list({ query }: FakeRequest): FakeResponse {
@@ -129,4 +156,15 @@ export class FakeRest {
         };
     }
   }
+}
+
+function notFound(id: string): FakeResponse {
+  return { status: 404, body: { error: { code: 'not_found', message: `No item ${id}` } } };
+}
+
+function invalid(field: string, message: string): FakeResponse {
+  return {
+    status: 422,
+    body: { error: { code: 'invalid', message: `${field} ${message}`, field } },
+  };
 }

@@ -1,4 +1,5 @@
-import { sourceConformance } from './cases.js';
-import { restSource } from './rest.js';
+import { destinationConformance, sourceConformance } from './cases.js';
+import { restDestinationHarness, restSource } from './rest.js';
 
 sourceConformance(restSource);
+destinationConformance(restDestinationHarness);
