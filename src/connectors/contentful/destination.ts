@@ -52,6 +52,11 @@ export interface ContentfulDestinationOptions {
   baseUrl?: string;
   /** Requests per second per token: the CMA allows 7 (Community) or 10 (Team and up). @default 7 */
   requestsPerSecond?: number;
+  /**
+   * Requests that may start back to back (see RateLimiter): Contentful counts requests per
+   * second, so a start a loaded machine made late is made up by the next ones. @default 7
+   */
+  burst?: number;
   /** Requests in flight at once, so round trips do not cap the rate. @default 4 */
   concurrency?: number;
   /** Retries of a 429, 5xx or lost answer. @default 5 */
@@ -111,6 +116,7 @@ export function destination(options: ContentfulDestinationOptions): Destination 
           `contentful-cma:${options.space}:${(options.accessToken ?? '').slice(-6)}`,
           {
             requestsPerSecond: options.requestsPerSecond ?? 7,
+            burst: options.burst ?? Math.min(7, options.requestsPerSecond ?? 7),
             concurrency: options.concurrency ?? 4,
           },
         ),
