@@ -12,6 +12,8 @@ export interface HttpClientOptions {
   headers?: Readonly<Record<string, string>> | undefined;
   /** Requests in flight at once. @default 8 */
   concurrency?: number | undefined;
+  /** Requests started per second. @default unlimited */
+  requestsPerSecond?: number | undefined;
   /** Retries of connection errors, 5xx and 429. @default { retries: 5 } */
   retry?: Pick<RetryOptions, 'retries' | 'minDelayMs' | 'maxDelayMs'> | undefined;
   signal?: AbortSignal | undefined;
@@ -48,7 +50,10 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     this.#onRetry = options.onRetry;
     this.#headers = options.headers ?? {};
-    this.#limiter = new RateLimiter({ concurrency: options.concurrency ?? 8 });
+    this.#limiter = new RateLimiter({
+      concurrency: options.concurrency ?? 8,
+      ...(options.requestsPerSecond ? { requestsPerSecond: options.requestsPerSecond } : {}),
+    });
     this.#retry = options.retry;
     this.#signal = options.signal;
   }

@@ -12,7 +12,15 @@ export type {
   CopyWriteContext,
 } from './endpoint.js';
 export { fileEndpoint } from './file-endpoint.js';
+export {
+  HttpClient,
+  type HttpClientOptions,
+  type HttpResponse,
+  type HttpRetryNotice,
+  snippet,
+} from './http-client.js';
 export { type HttpEndpointOptions, httpEndpoint } from './http-endpoint.js';
+export { nextFromLinkHeader, nextPageUrl } from './pagination.js';
 export { type CopyEndpointOptions, parseEndpoint } from './parse-endpoint.js';
 export type { CopyResource, ResourceDocument } from './resource.js';
 export {

@@ -23,7 +23,8 @@ export function nextPageUrl(
   return undefined;
 }
 
-function nextFromLinkHeader(header: string): string | undefined {
+/** The `rel="next"` target of an RFC 8288 Link header. */
+export function nextFromLinkHeader(header: string): string | undefined {
   for (const part of header.split(/,(?=\s*<)/)) {
     const match = /<([^>]*)>(.*)/.exec(part.trim());
     if (match && /;\s*rel="?(?:[^";]*\s)?next(?:\s[^";]*)?"?/i.test(match[2]!)) return match[1];

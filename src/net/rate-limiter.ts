@@ -7,6 +7,15 @@ export interface RateLimiterOptions {
    */
   requestsPerSecond?: number;
   /**
+   * Requests that may start back to back, within any window of `burst / requestsPerSecond`
+   * seconds. 1 spaces every start evenly, but each start is timed from the one before, so
+   * every late timer (a loaded machine) is lost for good: at load 15-20 the rate fell 3-25%
+   * short. With `burst` n, a late start is made up by the next n-1; the service's documented
+   * budget must allow it (a token bucket of n, or n per window).
+   * @default 1
+   */
+  burst?: number;
+  /**
    * Requests in flight at once.
    * @default Infinity
    */
@@ -30,13 +39,14 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions = {}) {
     const perSecond = options.requestsPerSecond ?? Number.POSITIVE_INFINITY;
+    const burst = Math.max(1, Math.floor(options.burst ?? 1));
     this.#queue = new PQueue({
       concurrency: options.concurrency ?? Number.POSITIVE_INFINITY,
       // One start per 1000/rate ms in a sliding window: evenly spaced. A per-second cap lets
       // the whole second's budget leave at once, and timer jitter then meets a service's token
       // bucket one token short: a 429 and a lost Retry-After.
       ...(Number.isFinite(perSecond)
-        ? { intervalCap: 1, interval: Math.ceil(1000 / perSecond), strict: true }
+        ? { intervalCap: burst, interval: Math.ceil((burst * 1000) / perSecond), strict: true }
         : {}),
     });
   }

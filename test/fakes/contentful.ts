@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Entry, EntrySkeletonType } from 'contentful';
+import { FakeContentfulManagement } from './contentful-management.js';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 
 export interface FakeContentfulEntry {
@@ -19,6 +20,12 @@ export interface FakeContentfulOptions {
   tokens?: readonly string[];
   /** The CDN allows 55 uncached requests per second. */
   rateLimit?: RateLimit;
+  /** Management (CMA) tokens that authenticate. @default ['cma_test'] */
+  managementTokens?: readonly string[];
+  /** The environment's locales; the first is the default. @default ['en-US', 'de-DE'] */
+  locales?: readonly string[];
+  /** The CMA allows 7 (Community) or 10 requests per second. */
+  managementRateLimit?: RateLimit;
 }
 
 /** Contentful's error body: `{ sys: { type: 'Error', id }, message, requestId }`. */
@@ -40,13 +47,18 @@ function contentfulError(status: number, _code: string, message: string): unknow
 type Change = { seq: number; id: string; deleted: boolean };
 
 /**
- * A fake of Contentful's Content Delivery API Sync endpoint: `initial` syncs of every published
+ * A fake of Contentful: the Content Delivery API Sync endpoint on `server`, and the Content
+ * Management API on `management` (its own host and rate limit, as in Contentful); what the
+ * CMA publishes or unpublishes reaches the delivery side's sync.
+ *
+ * The delivery side: its Sync endpoint: `initial` syncs of every published
  * entry, `nextPageUrl`/`nextSyncUrl` tokens, deltas of what changed since a token with
  * deletions as `DeletedEntry` (collapsed per entry), `limit` up to 1000, Contentful's error
  * bodies, and 429 with `X-Contentful-RateLimit-Reset`. Entries are typed with the SDK's models.
  */
 export class FakeContentful {
   readonly server: FakeServer;
+  readonly management: FakeContentfulManagement;
   readonly entries = new Map<string, FakeContentfulEntry>();
   readonly space: string;
   readonly environment: string;
@@ -76,19 +88,35 @@ export class FakeContentful {
     this.server.route('GET', `/spaces/:space/environments/:env/sync`, (request) =>
       this.#sync(request),
     );
+    this.management = new FakeContentfulManagement({
+      space: this.space,
+      environment: this.environment,
+      tokens: options.managementTokens ?? ['cma_test'],
+      locales: options.locales ?? ['en-US', 'de-DE'],
+      rateLimit: options.managementRateLimit,
+      onPublished: (entry) => this.publish(entry.id, entry.contentType, entry.fields),
+      onUnpublished: (id) => this.unpublish(id),
+    });
   }
 
   async start(): Promise<this> {
     await this.server.start();
+    await this.management.server.start();
     return this;
+  }
+
+  /** The management API's base URL (api.contentful.com in the service). */
+  get managementUrl(): string {
+    return this.management.server.url;
   }
 
   get url(): string {
     return this.server.url;
   }
 
-  close(): Promise<void> {
-    return this.server.close();
+  async close(): Promise<void> {
+    await this.server.close();
+    await this.management.server.close();
   }
 
   revokeToken(token: string): void {

@@ -5,6 +5,12 @@ export {
   type FakeContentfulOptions,
 } from './contentful.js';
 export {
+  FakeContentfulManagement,
+  type FakeContentTypeField,
+  type FakeFieldType,
+  type FakeManagementEntry,
+} from './contentful-management.js';
+export {
   type ErrorBody,
   type FakeHandler,
   type FakeRequest,
@@ -24,6 +30,7 @@ export {
 export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeLuma, type FakeLumaEvent, type FakeLumaHost, type FakeLumaOptions } from './luma.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
+export { FakeRest, type FakeRestItem, type FakeRestOptions, type FakeRestPaging } from './rest.js';
 export {
   type FakeChannel,
   type FakeVideo,

@@ -3,4 +3,11 @@ export type {
   ContentfulSyncItem,
   ContentfulSyncPage,
 } from './client.js';
+export { type ContentfulDestinationOptions, destination } from './destination.js';
+export { type ContentfulTarget, entryIdFor, type LocalizedFields } from './encode.js';
+export {
+  ContentfulHttpError,
+  type ContentfulManagementClient,
+  type ManagementEntry,
+} from './management-client.js';
 export { type ContentfulSourceOptions, itemRecord, source } from './source.js';

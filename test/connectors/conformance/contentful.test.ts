@@ -1,4 +1,5 @@
-import { sourceConformance } from './cases.js';
-import { contentfulSource } from './contentful.js';
+import { destinationConformance, sourceConformance } from './cases.js';
+import { contentfulDestinationHarness, contentfulSource } from './contentful.js';
 
 sourceConformance(contentfulSource);
+destinationConformance(contentfulDestinationHarness);

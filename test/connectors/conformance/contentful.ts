@@ -1,6 +1,7 @@
 import * as contentful from '../../../src/connectors/contentful/index.js';
+import type { Destination } from '../../../src/sync/index.js';
 import { FakeContentful } from '../../fakes/index.js';
-import type { SourceHarness } from './harness.js';
+import type { DestinationHarness, SourceHarness, StoredObject } from './harness.js';
 
 let tokens = 0;
 
@@ -42,6 +43,66 @@ export const contentfulSource: SourceHarness = {
         fake.unpublish(key);
       },
       revoke: () => fake.revokeToken(token),
+      close: () => fake.close(),
+    };
+  },
+};
+
+function contentfulDestination(url: string, space: string, token: string, rps: number) {
+  return contentful.destination({
+    space,
+    accessToken: token,
+    baseUrl: url,
+    contentType: 'event',
+    fields: { title: 'title', n: 'rank' },
+    publish: true,
+    requestsPerSecond: rps,
+    concurrency: 6,
+  });
+}
+
+/** For the SIGKILL worker: `[managementUrl, space, token]`. */
+export function workerDestination([url, space, token]: readonly string[]): Destination {
+  return contentfulDestination(url!, space!, token!, 200);
+}
+
+export const contentfulDestinationHarness: DestinationHarness = {
+  connector: 'contentful',
+  gaps: {},
+  workerModule: new URL('./contentful.ts', import.meta.url).pathname,
+  async start() {
+    const token = `cma_conformance_${process.pid}_${++tokens}`;
+    const fake = await new FakeContentful({ managementTokens: [token] }).start();
+    fake.management.defineContentType('event', [
+      { id: 'title', type: 'Symbol', required: true },
+      { id: 'rank', type: 'Integer' },
+    ]);
+    // Entry ids come from the keys; the cases use K-0 … K-n.
+    const keyOf = new Map(
+      Array.from({ length: 1000 }, (_, index) => [
+        contentful.entryIdFor('event', `K-${index}`),
+        `K-${index}`,
+      ]),
+    );
+    return {
+      server: fake.management.server,
+      workerArgs: [fake.managementUrl, fake.space, token],
+      destination: () => contentfulDestination(fake.managementUrl, fake.space, token, 500),
+      async objects() {
+        const found = new Map<string, StoredObject[]>();
+        for (const entry of fake.management.entries.values()) {
+          const key = keyOf.get(entry.id) ?? entry.id;
+          const object = {
+            title: String(entry.fields.title?.['en-US'] ?? ''),
+            archived: entry.archivedVersion !== undefined,
+          };
+          found.set(key, [...(found.get(key) ?? []), object]);
+        }
+        return found;
+      },
+      revoke: () => fake.management.revokeToken(token),
+      createPath: { method: 'PUT', path: /\/entries\/[0-9a-f]{64}$/ },
+      deletes: 'archive',
       close: () => fake.close(),
     };
   },

@@ -1,0 +1,2 @@
+export { destination, type RestDestinationOptions } from './destination.js';
+export { type RestPagination, type RestSourceOptions, source } from './source.js';

@@ -1,0 +1,90 @@
+import * as rest from '../../../src/connectors/rest/index.js';
+import type { Destination } from '../../../src/sync/index.js';
+import { FakeRest } from '../../fakes/index.js';
+import type { DestinationHarness, SourceHarness, StoredObject } from './harness.js';
+
+let tokens = 0;
+
+export const restSource: SourceHarness = {
+  connector: 'rest',
+  mode: 'incremental',
+  gaps: {},
+  async start() {
+    const token = `rest_conformance_${process.pid}_${++tokens}`;
+    const fake = await new FakeRest({ tokens: [token], paging: 'page' }).start();
+    let next = 0;
+    return {
+      server: fake.server,
+      unit: 'all',
+      listPath: /\/v1\/items$/,
+      // A listing filtered by update time never shows a deleted item: deletes need full passes.
+      source: ({ deletes } = {}) =>
+        rest.source({
+          url: `${fake.url}/v1/items`,
+          records: 'data',
+          updated: 'updated_at',
+          ...(deletes ? {} : { updatedParam: 'updated_since' }),
+          pagination: { style: 'page', sizeParam: 'per_page', size: 25 },
+          headers: { Authorization: `Bearer ${token}` },
+          retryMinDelayMs: 10,
+        }),
+      async seed(count) {
+        return Array.from({ length: count }, () => {
+          const id = `item-${++next}`;
+          fake.put(id, `Item ${next}`);
+          return id;
+        });
+      },
+      async change(key) {
+        fake.put(key, 'Changed by a person');
+      },
+      async remove(key) {
+        fake.remove(key);
+      },
+      revoke: () => fake.revokeToken(token),
+      close: () => fake.close(),
+    };
+  },
+};
+
+function restDestination(url: string, token: string, rps?: number) {
+  return rest.destination({
+    url: `${url}/v1/items/{key}`,
+    checkUrl: `${url}/v1/items?per_page=1`,
+    headers: { Authorization: `Bearer ${token}` },
+    retryMinDelayMs: 10,
+    ...(rps ? { requestsPerSecond: rps } : {}),
+  });
+}
+
+/** For the SIGKILL worker: `[url, token]`. */
+export function workerDestination([url, token]: readonly string[]): Destination {
+  return restDestination(url!, token!, 200);
+}
+
+export const restDestinationHarness: DestinationHarness = {
+  connector: 'rest',
+  gaps: {},
+  workerModule: new URL('./rest.ts', import.meta.url).pathname,
+  async start() {
+    const token = `rest_conformance_${process.pid}_${++tokens}`;
+    const fake = await new FakeRest({ tokens: [token] }).start();
+    return {
+      server: fake.server,
+      workerArgs: [fake.url, token],
+      destination: () => restDestination(fake.url, token),
+      async objects() {
+        // One resource per key by construction: the URL is the key.
+        const found = new Map<string, StoredObject[]>();
+        for (const item of fake.items.values()) {
+          found.set(item.id, [{ title: item.title, archived: false }]);
+        }
+        return found;
+      },
+      revoke: () => fake.revokeToken(token),
+      createPath: { method: 'PUT', path: /\/v1\/items\/[^/]+$/ },
+      deletes: 'delete',
+      close: () => fake.close(),
+    };
+  },
+};
