@@ -124,39 +124,43 @@ export function statementBuilder(
 }
 
 /**
- * The rows of one PostgreSQL upsert as a JSON array of objects keyed by column. A value for a
- * json or jsonb column is JSON text already and goes in as the JSON it holds (text that is no
- * JSON goes in as a JSON string); a bigint goes in as its digits.
+ * The rows of one PostgreSQL upsert as a JSON array of objects keyed by column (one native
+ * JSON.stringify of the whole page). A value for a json or jsonb column is JSON text already
+ * and goes in as the JSON it holds (text that is no JSON goes in as a JSON string); a bigint
+ * goes in as its digits.
  */
 function rowsAsJson(rows: readonly UpsertRow[], columns: ColumnTypes): string {
-  const first = rows[0]!;
-  const names = first.columns.map((column) => JSON.stringify(column));
-  const holdsJson = first.columns.map((column) => {
+  const names = rows[0]!.columns;
+  const holdsJson = names.map((column) => {
     const type = columns.get(column);
     return type === 'json' || type === 'jsonb';
   });
-  const objects: string[] = new Array(rows.length);
+  const special = holdsJson.some(Boolean);
+  // A column may be called __proto__ (a valid identifier): a plain object would take it as
+  // its prototype instead of a key.
+  const plain = !names.includes('__proto__');
+  const objects: Array<Record<string, unknown>> = new Array(rows.length);
   for (let row = 0; row < rows.length; row++) {
     const values = rows[row]!.values;
-    let text = '{';
+    const object: Record<string, unknown> = plain ? {} : Object.create(null);
     for (let index = 0; index < values.length; index++) {
-      if (index > 0) text += ',';
-      text += `${names[index]}:${jsonValue(values[index]!, holdsJson[index]!)}`;
+      const value = values[index]!;
+      object[names[index]!] =
+        typeof value === 'bigint'
+          ? value.toString()
+          : special && holdsJson[index] && typeof value === 'string'
+            ? parsedJson(value)
+            : value;
     }
-    objects[row] = `${text}}`;
+    objects[row] = object;
   }
-  return `[${objects.join(',')}]`;
+  return JSON.stringify(objects);
 }
 
-function jsonValue(value: SqlValue, holdsJson: boolean): string {
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (holdsJson && typeof value === 'string') {
-    try {
-      // Parsed and written again, so the text spliced in is JSON whatever the value held.
-      return JSON.stringify(JSON.parse(value));
-    } catch {
-      return JSON.stringify(value);
-    }
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  return JSON.stringify(value);
 }

@@ -145,6 +145,17 @@ describe('sql connector on PostgreSQL only', () => {
     ]);
   });
 
+  it('writes a column called __proto__ as a column like any other', async () => {
+    const session = await openSession(
+      sql.destination({ client, table: 'odd', createTable: true, columns: { x: '__proto__' } }),
+    );
+    const [result] = await session.write([create('a', { x: 'kept', title: 'A' })]);
+    expect(result).toMatchObject({ status: 'ok' });
+    expect(await run(client, 'SELECT "__proto__" AS value, title FROM odd')).toEqual([
+      { value: 'kept', title: 'A' },
+    ]);
+  });
+
   it('writes into a table in another schema', async () => {
     await run(client, 'CREATE SCHEMA IF NOT EXISTS crm');
     await run(
