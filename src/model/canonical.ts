@@ -34,6 +34,40 @@ function quoteName(name: string): string {
   return quoted;
 }
 
+/** An object's member names in sorted order, each also quoted with its colon. */
+interface NameOrder {
+  readonly names: readonly string[];
+  readonly sorted: readonly string[];
+  readonly quoted: readonly string[];
+}
+
+/**
+ * The last name order seen per object size: records of one source share their field names
+ * in one order, so comparing the names (interned strings) skips the sort and the quoting.
+ */
+const MAX_CACHED_WIDTH = 64;
+const lastOrder: Array<NameOrder | undefined> = [];
+
+function nameOrder(object: object): NameOrder {
+  const names = Object.keys(object);
+  const width = names.length;
+  const previous = width <= MAX_CACHED_WIDTH ? lastOrder[width] : undefined;
+  if (previous !== undefined) {
+    let same = true;
+    for (let index = 0; index < width; index++) {
+      if (previous.names[index] !== names[index]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return previous;
+  }
+  const sorted = [...names].sort();
+  const order = { names, sorted, quoted: sorted.map(quoteName) };
+  if (width <= MAX_CACHED_WIDTH) lastOrder[width] = order;
+  return order;
+}
+
 function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
@@ -68,15 +102,15 @@ function write(value: unknown, depth: number): string {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw UNSERIALISABLE;
   const object = value as Record<string, unknown>;
-  const names = Object.keys(object).sort();
+  const { sorted, quoted } = nameOrder(object);
   let text = '{';
   let first = true;
-  for (const name of names) {
-    const member = object[name];
+  for (let index = 0; index < sorted.length; index++) {
+    const member = object[sorted[index]!];
     if (member === undefined) continue;
     if (!first) text += ',';
     first = false;
-    text += quoteName(name) + write(member, depth + 1);
+    text += quoted[index]! + write(member, depth + 1);
   }
   return `${text}}`;
 }

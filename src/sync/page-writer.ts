@@ -1,6 +1,5 @@
 import {
   AuthError,
-  assertValidRecord,
   describeError,
   RecordError,
   recordToJson,
@@ -9,10 +8,11 @@ import {
 import { RetryableError, withRetry } from '../net/index.js';
 import type { CursorState, DeadLetterWrite, LinkWrite, RunStats, Store } from '../store/index.js';
 import type { DestinationSession, UnreadableRecord, WriteOp, WriteResult } from './contracts.js';
-import { ARCHIVED_HASH, contentHash } from './hash.js';
+import { ARCHIVED_HASH } from './hash.js';
 import { writeLinkingEachCreate } from './linked-creates.js';
 import type { Logger } from './logger.js';
 import { pageStopError } from './outage.js';
+import { type PreparedPage, preparePage } from './page-prepare.js';
 import type { Pipeline } from './pipeline.js';
 import { omit } from './route.js';
 
@@ -68,23 +68,17 @@ export class PageWriter {
 
   /** Writes records; throws AuthError (after committing what was written) on an auth failure. */
   async writePage(records: readonly SyncRecord[], plan: PageCommitPlan): Promise<void> {
+    await this.writePrepared(preparePage(records, this.#o.pipeline), plan);
+  }
+
+  /** Writes a page `preparePage` checked and hashed; throws as writePage does. */
+  async writePrepared(page: PreparedPage, plan: PageCommitPlan): Promise<void> {
     const { pipeline, store } = this.#o;
     const deadLetters: DeadLetterWrite[] = [];
-    const valid: Array<{ record: SyncRecord; hash: string | null }> = [];
+    const { valid } = page;
+    for (const { record, error } of page.invalid) this.#refuse(record, error, deadLetters);
     const createOnly = pipeline.route.createOnly ?? [];
     const stampField = pipeline.route.syncedAtField;
-    const unhashed = stampField ? [...createOnly, stampField] : createOnly;
-    for (const [index, record] of records.entries()) {
-      try {
-        assertValidRecord(record, `record #${index + 1} of this page`);
-        const hash = record.deleted
-          ? null
-          : contentHash(record.key, omit(record.fields, unhashed), record.body);
-        valid.push({ record, hash });
-      } catch (error) {
-        this.#refuse(record, error, deadLetters);
-      }
-    }
 
     const keys = valid.map(({ record }) => record.key);
     const links = await store.getLinks(pipeline.name, keys);

@@ -15,9 +15,10 @@ import {
   type RunTrigger,
   type Store,
 } from '../store/index.js';
-import type { ConnectorTelemetry, DestinationSession } from './contracts.js';
+import type { ConnectorTelemetry, DestinationSession, SourcePage } from './contracts.js';
 import { type Logger, silentLogger } from './logger.js';
 import { removeMissing } from './missing.js';
+import { type PreparedPage, preparePage } from './page-prepare.js';
 import { PageWriter } from './page-writer.js';
 import type { Pipeline } from './pipeline.js';
 import { routePage } from './route.js';
@@ -240,7 +241,19 @@ interface PassPlan {
   readonly passId: string | undefined;
 }
 
-/** Reads the unit from `cursor` to its end, writing page by page; false when aborted. */
+/** A page read, routed and prepared ahead of its write. */
+interface PageAhead {
+  readonly page: SourcePage;
+  readonly prepared: PreparedPage;
+}
+
+/**
+ * Reads the unit from `cursor` to its end, writing page by page; false when aborted.
+ * The next page is read, routed and hashed while the destination writes this one (one page
+ * ahead, no more); writes and store commits stay one page at a time, in order, so the cursor
+ * never passes what is written, and a crash re-reads at most the page being written and the
+ * page read ahead.
+ */
 async function readPass(
   options: RunOptions,
   context: RunContext,
@@ -248,29 +261,60 @@ async function readPass(
 ): Promise<boolean> {
   const { pipeline, unit, signal } = options;
   const wanted = options.keys ? new Set(options.keys) : null;
-  const pages = pipeline.source.read(unit, {
-    cursor: plan.cursor,
-    keys: options.keys,
-    signal,
-    telemetry: context.telemetry,
-  });
-  let expectedTotal: number | undefined;
-  for await (const page of pages) {
-    // The source counts from where this run resumed; so does `read`.
-    expectedTotal ??= page.expectedTotal;
-    context.stats.read += page.records.length;
+  const pages = pipeline.source
+    .read(unit, {
+      cursor: plan.cursor,
+      keys: options.keys,
+      signal,
+      telemetry: context.telemetry,
+    })
+    [Symbol.asyncIterator]();
+  const readAhead = async (): Promise<PageAhead | null> => {
+    const next = await pages.next();
+    if (next.done) return null;
+    const page = next.value;
     let records = await routePage(page.records, pipeline.route, { pipeline: pipeline.name, unit });
     if (wanted) records = records.filter((record) => wanted.has(record.key));
-    await context.writer.writePage(records, {
-      cursor: plan.commitsCursor ? { cursor: page.cursor, passId: plan.passId ?? null } : undefined,
-      passId: plan.passId,
-      unreadable: wanted ? page.unreadable?.filter(({ key }) => wanted.has(key)) : page.unreadable,
-    });
-    options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
-    // In-memory sources and SQLite resolve without I/O; without this, signals and lease
-    // renewal timers would wait for the whole run.
-    await yieldToEventLoop();
-    if (signal?.aborted) return false;
+    return { page, prepared: preparePage(records, pipeline) };
+  };
+  let expectedTotal: number | undefined;
+  let ahead = readAhead();
+  let finished = false;
+  try {
+    for (;;) {
+      const current = await ahead;
+      if (current === null) {
+        finished = true;
+        return true;
+      }
+      const { page, prepared } = current;
+      // The source counts from where this run resumed; so does `read`.
+      expectedTotal ??= page.expectedTotal;
+      context.stats.read += page.records.length;
+      const written = context.writer.writePrepared(prepared, {
+        cursor: plan.commitsCursor
+          ? { cursor: page.cursor, passId: plan.passId ?? null }
+          : undefined,
+        passId: plan.passId,
+        unreadable: wanted
+          ? page.unreadable?.filter(({ key }) => wanted.has(key))
+          : page.unreadable,
+      });
+      // Started once this page's write is under way; a failure surfaces when it is awaited.
+      ahead = yieldToEventLoop().then(readAhead);
+      ahead.catch(() => {});
+      await written;
+      options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
+      // In-memory sources and SQLite resolve without I/O; without this, signals and lease
+      // renewal timers would wait for the whole run.
+      await yieldToEventLoop();
+      if (signal?.aborted) return false;
+    }
+  } finally {
+    if (!finished) {
+      // The page read ahead is dropped, not written: it is read again next time.
+      await ahead.catch(() => null);
+      await pages.return?.();
+    }
   }
-  return true;
 }

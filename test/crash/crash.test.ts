@@ -21,7 +21,7 @@ function workerArgs(dir: string): string[] {
 }
 
 describe('crash safety', () => {
-  it(`keeps every record exactly once and re-reads at most one page per SIGKILL (${TRIALS} random kills)`, async () => {
+  it(`keeps every record exactly once and re-reads at most two pages per SIGKILL (${TRIALS} random kills)`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keepsync-crash-'));
     writeFileSync(join(dir, 'pages.log'), '');
     let crashes = 0;
@@ -51,7 +51,8 @@ describe('crash safety', () => {
     expect(rows.n).toBe(RECORDS);
     expect(JSON.parse(sample.payload)).toMatchObject({ title: 'Record 42345', n: 42345 });
 
-    // Each restarted process may re-read only the one page its predecessor had in flight.
+    // Each restarted process may re-read only the page its predecessor was writing and the one
+    // it had read ahead (DESIGN: page commits).
     const reads = readFileSync(join(dir, 'pages.log'), 'utf8').trim().split('\n');
     const readBefore = new Set<string>();
     const reReadsByProcess = new Map<string, number>();
@@ -61,8 +62,8 @@ describe('crash safety', () => {
       readBefore.add(page);
     }
     expect(readBefore.size).toBe(RECORDS / PAGE_SIZE);
-    for (const reReads of reReadsByProcess.values()) expect(reReads).toBeLessThanOrEqual(1);
+    for (const reReads of reReadsByProcess.values()) expect(reReads).toBeLessThanOrEqual(2);
     const total = [...reReadsByProcess.values()].reduce((sum, n) => sum + n, 0);
-    expect(total).toBeLessThanOrEqual(crashes);
+    expect(total).toBeLessThanOrEqual(2 * crashes);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { KeepsyncError } from '../../model/index.js';
 import { loadPg, type PgPool as Pool } from '../../store/index.js';
-import type { SqlClient, SqlRow } from './client.js';
+import type { SqlClient, SqlRow, SqlStatement } from './client.js';
 
 /**
  * A SqlClient over a `pg` pool: one you pass in (left open by close()) or one made from a
@@ -30,6 +30,12 @@ export function postgresClient(
       return result.rows;
     },
     async transaction(statements) {
+      // One statement is atomic on its own: no BEGIN and COMMIT round trips around it.
+      if (statements.length === 1) {
+        const [only] = statements as [SqlStatement];
+        await (await pool()).query(only.sql, only.params as unknown[]);
+        return;
+      }
       const connection = await (await pool()).connect();
       let broken: Error | undefined;
       try {

@@ -27,6 +27,13 @@ export interface RemoveRow {
 
 export type Row = UpsertRow | RemoveRow;
 
+/** Field names in column order, and the row's columns, for records of one set of fields. */
+interface Shape {
+  readonly fields: readonly string[];
+  readonly columns: readonly string[];
+  readonly signature: string;
+}
+
 /**
  * Turns write ops into table rows: which column each field goes to, encoded for the dialect.
  * `columns()` is the table's columns as last read (they grow with createTable).
@@ -37,8 +44,79 @@ export function rowPlanner(
 ): (op: WriteOp) => Row {
   const { dialect, table } = settings;
   const roles = specialColumns(settings);
+  // Records of one source mostly share their field names in one order: the columns, their
+  // order and the checks depend only on those names, so they are worked out once per shape.
+  let shapes = new Map<string, Shape | null>();
+  let shapesOf: ColumnTypes | undefined;
+
+  function shapeOf(fields: SyncRecord['fields']): Shape | null {
+    if (shapesOf !== columns()) {
+      shapes = new Map();
+      shapesOf = columns();
+    }
+    const names = Object.keys(fields);
+    const id = names.join('\u0000');
+    let shape = shapes.get(id);
+    if (shape === undefined) {
+      shape = plainShape(names);
+      if (shapes.size >= 64) shapes.clear();
+      shapes.set(id, shape);
+    }
+    return shape;
+  }
+
+  /** The shape of records whose fields all have columns of their own; null otherwise. */
+  function plainShape(names: readonly string[]): Shape | null {
+    const named: Array<{ column: string; field: string }> = [];
+    const used = new Set<string>();
+    for (const field of names) {
+      const column = settings.columns.get(field) ?? field;
+      if (roles.has(column) || used.has(column)) return null;
+      if (!(columns().has(column) || (settings.createTable && isIdentifier(column)))) return null;
+      used.add(column);
+      named.push({ column, field });
+    }
+    named.sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
+    const rowColumns = [settings.key, ...named.map(({ column }) => column)];
+    if (settings.archived) rowColumns.push(settings.archived);
+    return {
+      fields: named.map(({ field }) => field),
+      columns: rowColumns,
+      signature: `upsert\u0000${rowColumns.join('\u0000')}`,
+    };
+  }
+
+  function planByShape(rowKey: string, record: SyncRecord, shape: Shape): UpsertRow | null {
+    const values: SqlValue[] = [rowKey];
+    const neutral: NeutralValue[] = [rowKey];
+    for (const field of shape.fields) {
+      const value = record.fields[field];
+      if (value === undefined) return null;
+      values.push(encodeValue(dialect, value, rowKey, field));
+      neutral.push(value);
+    }
+    if (settings.archived) {
+      values.push(booleanValue(dialect, false));
+      neutral.push(false);
+    }
+    return {
+      kind: 'upsert',
+      key: rowKey,
+      columns: shape.columns,
+      values,
+      neutral,
+      signature: shape.signature,
+    };
+  }
 
   function planUpsert(rowKey: string, record: SyncRecord): UpsertRow {
+    // A body goes to its own column, after the fields: the general path below handles it.
+    const shape = settings.body && record.body !== undefined ? null : shapeOf(record.fields);
+    const quick = shape && planByShape(rowKey, record, shape);
+    return quick ?? planAny(rowKey, record);
+  }
+
+  function planAny(rowKey: string, record: SyncRecord): UpsertRow {
     const named: Array<{ column: string; value: NeutralValue; field: string }> = [];
     const used = new Map<string, string>();
     const extra: Record<string, NeutralValue> = {};

@@ -7,9 +7,12 @@ import type { ColumnTypes } from './schema.js';
 
 /** Alias of the stored row inside an upsert, for the JSON merge. */
 const TARGET = quoteIdentifier('keepsync_target');
-/** PostgreSQL's limit on parameters per statement. */
+/** SQLite runs one prepared statement per row (fast in-process). */
+const SQLITE_ROWS_PER_STATEMENT = 1;
+/** PostgreSQL gets one statement per page (each is a round trip); this caps its JSON text. */
+const POSTGRES_ROWS_PER_STATEMENT = 5_000;
+/** PostgreSQL's limit on parameters per statement, for archive and delete key lists. */
 const MAX_PARAMS = 65_535;
-const MAX_ROWS_PER_STATEMENT = 1_000;
 
 interface Group {
   readonly signature: string;
@@ -30,13 +33,12 @@ export function statementBuilder(
 
   function statementsFor(group: Group): SqlStatement[] {
     const first = group.rows[0]!;
-    const width = first.kind === 'upsert' ? first.columns.length : 1;
-    // SQLite runs one prepared statement per row (fast in-process); PostgreSQL gets few
-    // multi-row statements (each is a round trip).
     const perStatement =
       dialect === 'sqlite'
-        ? 1
-        : Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS / (width + 1))));
+        ? SQLITE_ROWS_PER_STATEMENT
+        : first.kind === 'upsert'
+          ? POSTGRES_ROWS_PER_STATEMENT
+          : Math.min(POSTGRES_ROWS_PER_STATEMENT, MAX_PARAMS - 1);
     const statements: SqlStatement[] = [];
     for (let start = 0; start < group.rows.length; start += perStatement) {
       const rows = group.rows.slice(start, start + perStatement);
@@ -61,7 +63,14 @@ export function statementBuilder(
     let position = 0;
     const next = () => placeholderAt(dialect, ++position);
     if (row.kind === 'upsert') {
-      const tuples = Array.from({ length: count }, () => `(${row.columns.map(next).join(', ')})`);
+      const names = row.columns.map(quoteIdentifier).join(', ');
+      // PostgreSQL: the rows arrive as one JSON array of objects, turned into rows of the
+      // table's own type (each value converted as its text would be): one parameter instead of
+      // one per value, which costs both sides less than a VALUES list of thousands.
+      const rows =
+        dialect === 'postgres'
+          ? `SELECT ${names} FROM json_populate_recordset(NULL::${table.sql}, ${next()}::json)`
+          : `VALUES ${Array.from({ length: count }, () => `(${row.columns.map(next).join(', ')})`).join(', ')}`;
       const assignments = row.columns
         .filter((column) => column !== settings.key)
         .map((column) => {
@@ -74,8 +83,8 @@ export function statementBuilder(
       const onConflict =
         assignments.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${assignments.join(', ')}`;
       return (
-        `INSERT INTO ${table.sql} AS ${TARGET} (${row.columns.map(quoteIdentifier).join(', ')}) ` +
-        `VALUES ${tuples.join(', ')} ON CONFLICT (${key}) ${onConflict}`
+        `INSERT INTO ${table.sql} AS ${TARGET} (${names}) ${rows} ` +
+        `ON CONFLICT (${key}) ${onConflict}`
       );
     }
     if (row.kind === 'archive') {
@@ -89,6 +98,7 @@ export function statementBuilder(
   function paramsFor(rows: readonly Row[]): readonly SqlValue[] {
     const first = rows[0]!;
     if (first.kind === 'upsert') {
+      if (dialect === 'postgres') return [rowsAsJson(rows as readonly UpsertRow[], columns())];
       return rows.length === 1 ? first.values : rows.flatMap((row) => (row as UpsertRow).values);
     }
     const keys = rows.map((row) => row.key);
@@ -111,4 +121,46 @@ export function statementBuilder(
   }
 
   return (rows) => groupRows(rows).flatMap(statementsFor);
+}
+
+/**
+ * The rows of one PostgreSQL upsert as a JSON array of objects keyed by column (one native
+ * JSON.stringify of the whole page). A value for a json or jsonb column is JSON text already
+ * and goes in as the JSON it holds (text that is no JSON goes in as a JSON string); a bigint
+ * goes in as its digits.
+ */
+function rowsAsJson(rows: readonly UpsertRow[], columns: ColumnTypes): string {
+  const names = rows[0]!.columns;
+  const holdsJson = names.map((column) => {
+    const type = columns.get(column);
+    return type === 'json' || type === 'jsonb';
+  });
+  const special = holdsJson.some(Boolean);
+  // A column may be called __proto__ (a valid identifier): a plain object would take it as
+  // its prototype instead of a key.
+  const plain = !names.includes('__proto__');
+  const objects: Array<Record<string, unknown>> = new Array(rows.length);
+  for (let row = 0; row < rows.length; row++) {
+    const values = rows[row]!.values;
+    const object: Record<string, unknown> = plain ? {} : Object.create(null);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index]!;
+      object[names[index]!] =
+        typeof value === 'bigint'
+          ? value.toString()
+          : special && holdsJson[index] && typeof value === 'string'
+            ? parsedJson(value)
+            : value;
+    }
+    objects[row] = object;
+  }
+  return JSON.stringify(objects);
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

@@ -76,6 +76,86 @@ describe('sql connector on PostgreSQL only', () => {
     ).toEqual([{ count: 7000, total: (6999 * 7000) / 2 + 9 * 7000 }]);
   });
 
+  it('sends a page of 1,000 upserts as one statement with one parameter, values intact', async () => {
+    const statements: Array<{ sql: string; params: readonly unknown[] }> = [];
+    const counting: SqlClient = {
+      ...client,
+      dialect: client.dialect,
+      query: (text, params) => client.query(text, params),
+      transaction(batch) {
+        statements.push(...batch);
+        return client.transaction(batch);
+      },
+    };
+    await run(
+      client,
+      'CREATE TABLE shapes (key TEXT PRIMARY KEY, title TEXT, n BIGINT, on_ BOOLEAN, at TIMESTAMPTZ, doc JSONB)',
+    );
+    const session = await openSession(
+      sql.destination({ client: counting, table: 'shapes', columns: { on: 'on_' } }),
+    );
+    // Text that would close the JSON object or array it travels in, were it not escaped.
+    const tricky = 'quote " backslash \\ "}, {"key": "evil"}] ünïcödé \u2028 tab\t';
+    const ops = Array.from({ length: 1000 }, (_, index) =>
+      create(`r${index}`, {
+        title: index === 7 ? tricky : `Title ${index}`,
+        n: index * 1000,
+        on: index % 2 === 0,
+        at: new Date(Date.UTC(2024, 0, 1, 0, 0, index)),
+        doc: index === 8 ? 'not json' : { list: [index, 'x'], nested: { deep: true } },
+      }),
+    );
+    const results = await session.write(ops);
+    expect(results.every((result) => result.status === 'ok')).toBe(true);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.params).toHaveLength(1);
+    expect(await run(client, 'SELECT COUNT(*)::int AS count FROM shapes')).toEqual([
+      { count: 1000 },
+    ]);
+    const rows = await run(
+      client,
+      "SELECT key, title, n::text AS n, on_, at, doc FROM shapes WHERE key IN ('r7', 'r8', 'r9') ORDER BY key",
+    );
+    expect(rows).toEqual([
+      {
+        key: 'r7',
+        title: tricky,
+        n: '7000',
+        on_: false,
+        at: new Date('2024-01-01T00:00:07Z'),
+        doc: { list: [7, 'x'], nested: { deep: true } },
+      },
+      // Text that is no JSON, bound for a jsonb column, is kept as a JSON string.
+      {
+        key: 'r8',
+        title: 'Title 8',
+        n: '8000',
+        on_: true,
+        at: new Date('2024-01-01T00:00:08Z'),
+        doc: 'not json',
+      },
+      {
+        key: 'r9',
+        title: 'Title 9',
+        n: '9000',
+        on_: false,
+        at: new Date('2024-01-01T00:00:09Z'),
+        doc: { list: [9, 'x'], nested: { deep: true } },
+      },
+    ]);
+  });
+
+  it('writes a column called __proto__ as a column like any other', async () => {
+    const session = await openSession(
+      sql.destination({ client, table: 'odd', createTable: true, columns: { x: '__proto__' } }),
+    );
+    const [result] = await session.write([create('a', { x: 'kept', title: 'A' })]);
+    expect(result).toMatchObject({ status: 'ok' });
+    expect(await run(client, 'SELECT "__proto__" AS value, title FROM odd')).toEqual([
+      { value: 'kept', title: 'A' },
+    ]);
+  });
+
   it('writes into a table in another schema', async () => {
     await run(client, 'CREATE SCHEMA IF NOT EXISTS crm');
     await run(

@@ -21,6 +21,35 @@ afterAll(async () => {
 describeSqlConnector('SQLite', () => client);
 
 describe('sql destination on SQLite only', () => {
+  it('plans each record of one shape on its own: an undefined field is left as stored, a field on the key column is refused', async () => {
+    const session = await openSession(
+      sql.destination({ client, table: 'shaped', createTable: true }),
+    );
+    await session.write([create('a', { title: 'A', n: 1 })]);
+    const results = await session.write([
+      create('b', { title: 'B', n: 2 }),
+      {
+        kind: 'update',
+        key: 'a',
+        destId: 'a',
+        record: { key: 'a', fields: { title: undefined, n: 3 } },
+      },
+      create('c', { title: 'C', n: 4 }),
+      create('d', { key: 'other', n: 5 }),
+      create('e', { key: 'e', n: 6 }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['ok', 'ok', 'ok', 'rejected', 'ok']);
+    expect(results[3]).toMatchObject({
+      error: expect.stringContaining('would overwrite the key column'),
+    });
+    expect(await run(client, 'SELECT key, title, n FROM shaped ORDER BY key')).toEqual([
+      { key: 'a', title: 'A', n: 3 },
+      { key: 'b', title: 'B', n: 2 },
+      { key: 'c', title: 'C', n: 4 },
+      { key: 'e', title: null, n: 6 },
+    ]);
+  });
+
   it('stores booleans as 1 and 0 and Dates as ISO strings', async () => {
     const session = await openSession(
       sql.destination({ client, table: 'encoded', createTable: true }),

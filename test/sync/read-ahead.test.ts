@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/index.js';
+import {
+  type Destination,
+  definePipeline,
+  runPipeline,
+  type Source,
+  type WriteOp,
+  type WriteResult,
+} from '../../src/sync/index.js';
+import { makeRecords, memoryStore } from './helpers.js';
+
+const PAGES = 5;
+const PAGE_SIZE = 4;
+
+let store: Store;
+afterEach(async () => {
+  await store?.close();
+});
+
+/** A source of five pages that logs each read and whether it was closed. */
+function loggingSource(events: string[]) {
+  const records = makeRecords(PAGES * PAGE_SIZE);
+  const state = { closed: false };
+  const source: Source = {
+    name: 'logging',
+    mode: 'incremental',
+    units: () => [{ id: 'u' }],
+    async *read(_unit, { cursor }) {
+      try {
+        for (let page = typeof cursor === 'number' ? cursor + 1 : 1; page <= PAGES; page++) {
+          events.push(`read ${page}`);
+          yield {
+            records: records.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE),
+            cursor: page,
+          };
+        }
+      } finally {
+        state.closed = true;
+      }
+    },
+  };
+  return { source, state };
+}
+
+/**
+ * A destination whose writes take a timer's turn (long enough for anything the engine starts
+ * meanwhile), logging when each page's write starts and ends; `failPage` answers unavailable.
+ */
+function loggingDestination(
+  events: string[],
+  behaviour: { failPage?: number; onWrite?: () => void },
+) {
+  const destination: Destination = {
+    name: 'logging',
+    async open() {
+      return {
+        async lookup() {
+          return new Map();
+        },
+        async write(ops: readonly WriteOp[]): Promise<WriteResult[]> {
+          const page = Math.floor(Number(ops[0]!.key.slice(1)) / PAGE_SIZE) + 1;
+          events.push(`write ${page}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          events.push(`written ${page}`);
+          if (page === behaviour.failPage) {
+            return ops.map(() => ({ status: 'unavailable', error: 'down for maintenance' }));
+          }
+          return ops.map((op) => ({ status: 'ok', destId: op.key }));
+        },
+        async close() {},
+      };
+    },
+  };
+  return destination;
+}
+
+describe('read-ahead: the next page is read while this one is written', () => {
+  it('reads page n+1 during the write of page n, never two ahead, and commits in order', async () => {
+    store = memoryStore();
+    const events: string[] = [];
+    const { source } = loggingSource(events);
+    const pipeline = definePipeline({
+      name: 'p',
+      source,
+      destination: loggingDestination(events, {}),
+    });
+    const result = await runPipeline({ store, pipeline, unit: 'u' });
+    expect(result.status).toBe('succeeded');
+    expect(result.stats).toMatchObject({ read: 20, created: 20, pages: 5 });
+    expect(events).toEqual([
+      'read 1',
+      'write 1',
+      'read 2',
+      'written 1',
+      'write 2',
+      'read 3',
+      'written 2',
+      'write 3',
+      'read 4',
+      'written 3',
+      'write 4',
+      'read 5',
+      'written 4',
+      'write 5',
+      'written 5',
+    ]);
+    expect((await store.getCursor('p', 'u'))?.cursor).toBe(5);
+  });
+
+  it('drops the page read ahead when the write before it fails: the cursor stays, the next run writes it', async () => {
+    store = memoryStore();
+    const events: string[] = [];
+    const { source, state } = loggingSource(events);
+    const behaviour: { failPage?: number | undefined } = { failPage: 2 };
+    const pipeline = definePipeline({
+      name: 'p',
+      source,
+      destination: loggingDestination(events, behaviour),
+      writeRetries: 1,
+      retryMinDelayMs: 1,
+    });
+    const failed = await runPipeline({ store, pipeline, unit: 'u' });
+    expect(failed.status).toBe('failed');
+    // Page 3 was read ahead, but neither written nor counted.
+    expect(events).toContain('read 3');
+    expect(events).not.toContain('write 3');
+    expect(failed.stats).toMatchObject({ read: 8, created: 4 });
+    expect(state.closed).toBe(true);
+    expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
+
+    behaviour.failPage = undefined;
+    events.length = 0;
+    const resumed = await runPipeline({ store, pipeline, unit: 'u' });
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.stats).toMatchObject({ read: 16, created: 16 });
+    expect(events[0]).toBe('read 2');
+    expect((await store.getCursor('p', 'u'))?.cursor).toBe(5);
+  });
+
+  it('stops after the committed page when aborted, leaving the page read ahead unwritten', async () => {
+    store = memoryStore();
+    const events: string[] = [];
+    const { source, state } = loggingSource(events);
+    const abort = new AbortController();
+    const pipeline = definePipeline({
+      name: 'p',
+      source,
+      destination: loggingDestination(events, {}),
+    });
+    const result = await runPipeline({
+      store,
+      pipeline,
+      unit: 'u',
+      signal: abort.signal,
+      onProgress: () => abort.abort(),
+    });
+    expect(result.status).toBe('aborted');
+    expect(events).toEqual(['read 1', 'write 1', 'read 2', 'written 1']);
+    expect(result.stats).toMatchObject({ read: 4, created: 4, pages: 1 });
+    expect(state.closed).toBe(true);
+    expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
+  });
+});
