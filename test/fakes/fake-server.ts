@@ -58,6 +58,8 @@ export interface FakeServerOptions {
   readonly rateLimit?: RateLimit | undefined;
   /** Paths that need no bearer token (OAuth token endpoints, app JWT exchanges). */
   readonly publicPaths?: readonly RegExp[];
+  /** A check every request passes before auth and routing (a required header): an answer refuses it. */
+  readonly checkRequest?: (request: FakeRequest) => FakeResponse | undefined;
   /** Checks a bearer token; false = 401. Omitted = any token works. */
   readonly isValidToken?: (token: string | undefined, request: FakeRequest) => boolean;
 }
@@ -254,6 +256,8 @@ export class FakeServer {
         body: this.#options.errorBody(status, 'internal_server_error', 'Injected failure'),
       });
     }
+    const refused = this.#options.checkRequest?.(request);
+    if (refused) return send(refused);
     const isPublic = (this.#options.publicPaths ?? []).some((pattern) =>
       pattern.test(url.pathname),
     );

@@ -23,3 +23,4 @@ export {
 } from './github.js';
 export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
+export { NOTION_VERSION, REQUEST_LIMITS as NOTION_REQUEST_LIMITS } from './notion-limits.js';
