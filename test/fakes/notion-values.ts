@@ -2,6 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { FakePage, FakeProperty } from './notion.js';
 
 const MAX_TEXT = 2000;
+/** Documented limits on one property value in a request. */
+const MAX_ITEMS = 100;
+const MAX_LENGTH: Record<string, number> = { url: 2000, email: 200, phone_number: 200 };
+
+function tooMany(name: string, type: string, count: number): string {
+  return `body.properties.${name}.${type}.length should be ≤ \`${MAX_ITEMS}\`, instead was \`${count}\`.`;
+}
 
 /**
  * Checks property values against a data source schema and Notion's documented size limits;
@@ -24,6 +31,7 @@ export function validateValues(
       case 'rich_text': {
         if (!Array.isArray(inner)) return `${name} is expected to be ${type}.`;
         const parts = inner as Array<{ text?: { content?: string; link?: unknown } }>;
+        if (parts.length > MAX_ITEMS) return tooMany(name, type, parts.length);
         for (const [index, part] of parts.entries()) {
           const length = part.text?.content?.length ?? 0;
           if (length > MAX_TEXT) {
@@ -57,6 +65,9 @@ export function validateValues(
         if (inner !== null && typeof inner !== 'string') {
           return `${name} is expected to be ${type}.`;
         }
+        if (typeof inner === 'string' && inner.length > MAX_LENGTH[type]!) {
+          return `body.properties.${name}.${type}.length should be ≤ \`${MAX_LENGTH[type]}\`, instead was \`${inner.length}\`.`;
+        }
         stored[name] = { id: schema.id, type, [type]: inner };
         break;
       case 'date': {
@@ -86,6 +97,7 @@ export function validateValues(
       case 'multi_select': {
         if (!Array.isArray(inner)) return `${name} is expected to be multi_select.`;
         const options = inner as Array<{ name: string }>;
+        if (options.length > MAX_ITEMS) return tooMany(name, type, options.length);
         if (options.some((option) => option.name.includes(','))) {
           return `Select option names cannot contain commas.`;
         }
@@ -98,6 +110,7 @@ export function validateValues(
       }
       case 'relation': {
         if (!Array.isArray(inner)) return `${name} is expected to be relation.`;
+        if (inner.length > MAX_ITEMS) return tooMany(name, type, inner.length);
         for (const ref of inner as Array<{ id: string }>) {
           if (!pageExists(ref.id)) return `${name}: relation target ${ref.id} was not found.`;
         }
