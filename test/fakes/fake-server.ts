@@ -84,6 +84,14 @@ export interface Fault {
   readonly path?: RegExp;
 }
 
+/** The reason phrases a proxy's error pages carry. */
+const PROXY_REASONS: Record<number, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
+
 interface Route {
   readonly method: string;
   readonly pattern: RegExp;
@@ -245,9 +253,10 @@ export class FakeServer {
       const status = fault.status ?? 500;
       if (fault.html) {
         this.requests.push({ method, path: url.pathname, status });
+        const reason = PROXY_REASONS[status] ?? 'Server Error';
         response.writeHead(status, { 'content-type': 'text/html' });
         response.end(
-          `<html><head><title>${status}</title></head><body><h1>${status} Bad Gateway</h1></body></html>`,
+          `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
         );
         return;
       }
