@@ -44,6 +44,7 @@ export function validateValues(
           [type]: parts.map((part) => ({
             type: 'text',
             text: { content: part.text?.content ?? '', link: part.text?.link ?? null },
+            annotations: PLAIN,
             plain_text: part.text?.content ?? '',
             href: null,
           })),
@@ -127,14 +128,15 @@ export function validateValues(
 /** A select option by name; Notion adds a missing option to the schema when it is written. */
 function optionOf(schema: FakeProperty, name: string): { id: string; name: string; color: string } {
   const config = schema[schema.type] as {
-    options: Array<{ id: string; name: string; color: string }>;
+    options: Array<{ id: string; name: string; color: string; description?: string | null }>;
   };
   let option = config.options.find((candidate) => candidate.name === name);
   if (!option) {
-    option = { id: randomUUID().slice(0, 4), name, color: 'default' };
+    option = { id: randomUUID().slice(0, 4), name, color: 'default', description: null };
     config.options.push(option);
   }
-  return option;
+  // A page's value names the option without the schema's description.
+  return { id: option.id, name: option.name, color: option.color };
 }
 
 export interface Filter {
@@ -202,17 +204,80 @@ export function emptyValue(schema: FakeProperty): Record<string, unknown> {
   return { id: schema.id, type: schema.type, [schema.type]: empty[schema.type] ?? null };
 }
 
-export function storedBlock(block: Record<string, unknown>): Record<string, unknown> {
-  return { object: 'block', id: randomUUID(), has_children: false, ...block };
+/** Rich text annotations of unformatted text. */
+const PLAIN = {
+  bold: false,
+  italic: false,
+  strikethrough: false,
+  underline: false,
+  code: false,
+  color: 'default',
+};
+
+/** The integration's bot user, as Notion names the author of what it writes. */
+export const BOT_USER = { object: 'user', id: '5b6e1a7c-0000-4000-8000-000000000b07' };
+
+/** A block as Notion stores and returns it: ids, parent, authors, and full rich text objects. */
+export function storedBlock(
+  block: Record<string, unknown>,
+  pageId: string,
+  at: string,
+): Record<string, unknown> {
+  const type = block.type as string;
+  const content = (block[type] ?? {}) as { rich_text?: Array<{ text?: { content?: string } }> };
+  return {
+    object: 'block',
+    id: randomUUID(),
+    parent: { type: 'page_id', page_id: pageId },
+    created_time: at,
+    created_by: BOT_USER,
+    last_edited_time: at,
+    last_edited_by: BOT_USER,
+    has_children: false,
+    in_trash: false,
+    archived: false,
+    type,
+    [type]: {
+      ...blockDefaults(type),
+      ...content,
+      ...(content.rich_text
+        ? { rich_text: content.rich_text.map((part) => textPart(part.text?.content ?? '')) }
+        : {}),
+    },
+  };
+}
+
+/** The fields Notion fills in a block's content when a request leaves them out. */
+function blockDefaults(type: string): Record<string, unknown> {
+  if (type === 'code') return { caption: [] };
+  if (type === 'divider') return {};
+  if (type.startsWith('heading_')) return { color: 'default', is_toggleable: false };
+  if (type === 'paragraph') return { color: 'default', icon: null };
+  return { color: 'default' };
 }
 
 export function textPart(content: string): unknown {
-  return { type: 'text', text: { content, link: null }, plain_text: content, href: null };
+  return {
+    type: 'text',
+    text: { content, link: null },
+    annotations: PLAIN,
+    plain_text: content,
+    href: null,
+  };
 }
 
 export function pageJson(page: FakePage): unknown {
   const { children: _children, ...rest } = page;
-  return rest;
+  return {
+    ...rest,
+    is_archived: page.in_trash,
+    is_locked: false,
+    public_url: null,
+    icon: null,
+    cover: null,
+    created_by: BOT_USER,
+    last_edited_by: BOT_USER,
+  };
 }
 
 /** A property value as plain text/number/boolean. */

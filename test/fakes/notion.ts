@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 import { blocksProblem, payloadProblem, versionProblem } from './notion-limits.js';
 import {
+  BOT_USER,
   emptyValue,
   type Filter,
   matches,
@@ -83,6 +84,9 @@ function notionError(status: number, code: string, message: string): unknown {
     request_id: randomUUID(),
   };
 }
+
+/** When the fake's databases and data sources were made. */
+const CREATED = '2026-01-01T00:00:00.000Z';
 
 const ARCHIVED = "Can't edit block that is archived. You must unarchive the block before editing.";
 
@@ -274,7 +278,19 @@ export class FakeNotion {
         object: 'database',
         id,
         title: [textPart(sources[0]!.title)],
+        description: [],
+        parent: { type: 'workspace', workspace: true },
+        is_inline: false,
+        in_trash: false,
+        archived: false,
+        is_locked: false,
+        created_time: CREATED,
+        last_edited_time: CREATED,
         data_sources: sources.map((source) => ({ id: source.id, name: source.title })),
+        icon: null,
+        cover: null,
+        url: `https://www.notion.so/${id.replaceAll('-', '')}`,
+        public_url: null,
       },
     };
   }
@@ -284,8 +300,26 @@ export class FakeNotion {
       object: 'data_source',
       id: source.id,
       title: [textPart(source.title)],
+      description: [],
       parent: { type: 'database_id', database_id: source.databaseId },
-      properties: source.properties,
+      database_parent: { type: 'workspace', workspace: true },
+      is_inline: false,
+      in_trash: false,
+      archived: false,
+      created_time: CREATED,
+      last_edited_time: CREATED,
+      created_by: BOT_USER,
+      last_edited_by: BOT_USER,
+      properties: Object.fromEntries(
+        Object.entries(source.properties).map(([name, property]) => [
+          name,
+          { description: null, ...property },
+        ]),
+      ),
+      icon: null,
+      cover: null,
+      url: `https://www.notion.so/${source.databaseId.replaceAll('-', '')}`,
+      public_url: null,
     };
   }
 
@@ -402,7 +436,7 @@ export class FakeNotion {
       parent: { type: 'data_source_id', data_source_id: source.id, database_id: source.databaseId },
       properties,
       url: `https://www.notion.so/${id.replaceAll('-', '')}`,
-      children: (input.children ?? []).map(storedBlock),
+      children: (input.children ?? []).map((block) => storedBlock(block, id, minuteOf(now))),
     };
     this.pages.set(id, page);
     return { status: 200, body: pageJson(page) };
@@ -462,12 +496,19 @@ export class FakeNotion {
     if (page.in_trash) return fail(400, 'validation_error', ARCHIVED);
     const tooBig = payloadProblem(body) ?? blocksProblem(children);
     if (tooBig) return fail(400, 'validation_error', tooBig);
-    const stored = children.map(storedBlock);
+    const stored = children.map((block) => storedBlock(block, page.id, minuteOf(this.#clock())));
     page.children.push(...stored);
     page.last_edited_time = minuteOf(this.#clock());
     return {
       status: 200,
-      body: { object: 'list', results: stored, next_cursor: null, has_more: false },
+      body: {
+        object: 'list',
+        results: stored,
+        next_cursor: null,
+        has_more: false,
+        type: 'block',
+        block: {},
+      },
     };
   }
 
