@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 import { blocksProblem, payloadProblem, versionProblem } from './notion-limits.js';
+import { FakeNotionOAuth } from './notion-oauth.js';
 import {
   BOT_USER,
   emptyValue,
@@ -118,9 +119,7 @@ export class FakeNotion {
   readonly pages = new Map<string, FakePage>();
   readonly #dataSources = new Map<string, DataSource>();
   readonly #tokens: Set<string>;
-  readonly #codes = new Map<string, string>();
-  /** refresh token -> access token it belongs to. */
-  readonly #refreshTokens = new Map<string, string>();
+  readonly #oauth: FakeNotionOAuth;
   #clock: () => number = Date.now;
   /** Pages not shared with the integration: Notion answers 403 restricted_resource. */
   readonly #restricted = new Set<string>();
@@ -131,6 +130,7 @@ export class FakeNotion {
 
   constructor(options: FakeNotionOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['secret_test']);
+    this.#oauth = new FakeNotionOAuth(this.#tokens);
     this.#queryResultLimit = options.queryResultLimit ?? 10_000;
     const oauth = options.oauthClient;
     this.server = new FakeServer({
@@ -164,7 +164,7 @@ export class FakeNotion {
       )
       .route('GET', '/v1/blocks/:id/children', (request) => this.#listChildren(request))
       .route('PATCH', '/v1/blocks/:id/children', (request) => this.#appendChildren(request))
-      .route('POST', '/v1/oauth/token', (request) => this.#token(request, oauth));
+      .route('POST', '/v1/oauth/token', (request) => this.#oauth.token(request, oauth));
   }
 
   async start(): Promise<this> {
@@ -213,14 +213,14 @@ export class FakeNotion {
   /** An authorization code a user would bring back from the consent screen. */
   issueCode(): string {
     const code = `code_${randomUUID()}`;
-    this.#codes.set(code, 'issued');
+    this.#oauth.codes.add(code);
     return code;
   }
 
   /** Forgets every refresh token, as revoking the connection in Notion does. */
   revokeRefreshTokens(): void {
-    for (const [refresh, access] of this.#refreshTokens) {
-      this.#refreshTokens.delete(refresh);
+    for (const [refresh, access] of this.#oauth.refreshTokens) {
+      this.#oauth.refreshTokens.delete(refresh);
       this.#tokens.delete(access);
     }
   }
@@ -508,65 +508,6 @@ export class FakeNotion {
         has_more: false,
         type: 'block',
         block: {},
-      },
-    };
-  }
-
-  #token(
-    { body, headers }: FakeRequest,
-    client: { clientId: string; clientSecret: string } | undefined,
-  ): FakeResponse {
-    const basic = headers.authorization?.startsWith('Basic ')
-      ? Buffer.from(headers.authorization.slice(6), 'base64').toString('utf8')
-      : '';
-    if (!client || basic !== `${client.clientId}:${client.clientSecret}`) {
-      return {
-        status: 401,
-        body: { error: 'invalid_client', error_description: 'Client authentication failed.' },
-      };
-    }
-    const input = (body ?? {}) as { grant_type?: string; code?: string; refresh_token?: string };
-    if (input.grant_type === 'authorization_code') {
-      if (!input.code || !this.#codes.delete(input.code)) {
-        return {
-          status: 400,
-          body: { error: 'invalid_grant', error_description: 'Invalid code.' },
-        };
-      }
-    } else if (input.grant_type === 'refresh_token') {
-      const access = input.refresh_token ? this.#refreshTokens.get(input.refresh_token) : undefined;
-      if (access === undefined) {
-        return {
-          status: 400,
-          body: {
-            error: 'invalid_grant',
-            error_description: 'Token has been expired or revoked.',
-          },
-        };
-      }
-      // Rotation: the old pair stops working once a refresh succeeds.
-      this.#refreshTokens.delete(input.refresh_token!);
-      this.#tokens.delete(access);
-    } else {
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
-    }
-    const accessToken = `ntn_${randomUUID().replaceAll('-', '')}`;
-    const refreshToken = `nrt_${randomUUID().replaceAll('-', '')}`;
-    this.#tokens.add(accessToken);
-    this.#refreshTokens.set(refreshToken, accessToken);
-    return {
-      status: 200,
-      body: {
-        access_token: accessToken,
-        token_type: 'bearer',
-        refresh_token: refreshToken,
-        bot_id: randomUUID(),
-        workspace_id: randomUUID(),
-        workspace_name: 'Fake workspace',
-        workspace_icon: null,
-        owner: { type: 'workspace', workspace: true },
-        duplicated_template_id: null,
-        request_id: randomUUID(),
       },
     };
   }
