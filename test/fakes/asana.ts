@@ -25,6 +25,8 @@ export interface FakeAsanaOptions {
   tokens?: readonly string[];
   /** Asana's free plan allows 150 requests/minute per token. */
   rateLimit?: RateLimit;
+  /** Most items one list page holds, whatever `limit` asks (Asana: 100); tests scale it down. */
+  maxPageSize?: number;
 }
 
 const BASE = '/api/1.0';
@@ -69,9 +71,11 @@ export class FakeAsana {
   /** Tasks this token may not see or change (in a project it has no access to). */
   readonly #forbidden = new Set<string>();
   #nextGid = 1_200_000_000_000_000;
+  readonly #maxPageSize: number;
 
   constructor(options: FakeAsanaOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['pat_test']);
+    this.#maxPageSize = options.maxPageSize ?? 100;
     this.server = new FakeServer({
       name: 'Asana',
       errorBody: asanaError,
@@ -80,21 +84,16 @@ export class FakeAsana {
     });
     this.server
       .route('GET', `${BASE}/projects/:gid/tasks`, (request) => this.#listTasks(request))
-      .route('GET', `${BASE}/projects/:gid/custom_field_settings`, ({ params }) => {
+      .route('GET', `${BASE}/projects/:gid/custom_field_settings`, ({ params, query }) => {
         const fields = this.#projects.get(params.gid!);
         if (!fields) return fail(404, `project: Unknown object: ${params.gid}`);
-        return {
-          status: 200,
-          body: {
-            data: fields.map((gid) => ({
-              gid: `cfs_${gid}`,
-              resource_type: 'custom_field_setting',
-              is_important: false,
-              custom_field: { resource_type: 'custom_field', ...this.fields.get(gid) },
-            })),
-            next_page: null,
-          },
-        };
+        const settings = fields.map((gid) => ({
+          gid: `cfs_${gid}`,
+          resource_type: 'custom_field_setting',
+          is_important: false,
+          custom_field: { resource_type: 'custom_field', ...this.fields.get(gid) },
+        }));
+        return this.#page(settings, query, `/projects/${params.gid}/custom_field_settings`);
       })
       .route('POST', `${BASE}/tasks`, (request) => this.#createTask(request))
       .route('GET', `${BASE}/tasks/:gid`, ({ params }) => {
@@ -186,11 +185,21 @@ export class FakeAsana {
   #listTasks({ params, query }: FakeRequest): FakeResponse {
     const project = params.gid!;
     if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
+    const all = this.tasksOf(project).sort((a, b) => (a.gid < b.gid ? -1 : 1));
+    const optFields = (query.get('opt_fields') ?? '').split(',').filter(Boolean);
+    return this.#page(
+      all.map((task) => this.#json(task, optFields)),
+      query,
+      `/projects/${project}/tasks`,
+    );
+  }
+
+  /** One page of a list, with Asana's `limit`/`offset` and `next_page`. */
+  #page(all: readonly unknown[], query: URLSearchParams, path: string): FakeResponse {
     const limit = query.get('limit') === null ? undefined : Number(query.get('limit'));
     if (limit !== undefined && (limit < 1 || limit > 100)) {
       return fail(400, 'limit: Value must be between 1 and 100');
     }
-    const all = this.tasksOf(project).sort((a, b) => (a.gid < b.gid ? -1 : 1));
     const offset = query.get('offset');
     let start = 0;
     if (offset !== null) {
@@ -198,20 +207,18 @@ export class FakeAsana {
       if (!Number.isInteger(decoded)) return fail(400, 'offset: Your pagination token is invalid.');
       start = decoded;
     }
-    const optFields = (query.get('opt_fields') ?? '').split(',').filter(Boolean);
-    const size = limit ?? all.length;
-    const slice = all.slice(start, start + size);
+    const size = Math.min(limit ?? all.length, this.#maxPageSize);
     const more = start + size < all.length;
     const nextOffset = Buffer.from(`page:${start + size}`).toString('base64url');
     return {
       status: 200,
       body: {
-        data: slice.map((task) => this.#json(task, optFields)),
+        data: all.slice(start, start + size),
         next_page: more
           ? {
               offset: nextOffset,
-              path: `/projects/${project}/tasks?limit=${size}&offset=${nextOffset}`,
-              uri: `${this.basePath}/projects/${project}/tasks?limit=${size}&offset=${nextOffset}`,
+              path: `${path}?limit=${size}&offset=${nextOffset}`,
+              uri: `${this.basePath}${path}?limit=${size}&offset=${nextOffset}`,
             }
           : null,
       },
@@ -278,10 +285,8 @@ export class FakeAsana {
     for (const project of projects) {
       if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
     }
+    // Asana documents no uniqueness for `external.gid`: a second task may hold the same one.
     const external = data.external as FakeTask['external'] | undefined;
-    if (external?.gid && this.#find(`external:${external.gid}`)) {
-      return fail(400, `external.gid: Duplicate external gid ${external.gid}`);
-    }
     const task: FakeTask = {
       gid: this.#gid(),
       name: '',

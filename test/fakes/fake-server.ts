@@ -58,6 +58,8 @@ export interface FakeServerOptions {
   readonly rateLimit?: RateLimit | undefined;
   /** Paths that need no bearer token (OAuth token endpoints, app JWT exchanges). */
   readonly publicPaths?: readonly RegExp[];
+  /** A check every request passes before auth and routing (a required header): an answer refuses it. */
+  readonly checkRequest?: (request: FakeRequest) => FakeResponse | undefined;
   /** Checks a bearer token; false = 401. Omitted = any token works. */
   readonly isValidToken?: (token: string | undefined, request: FakeRequest) => boolean;
 }
@@ -81,6 +83,14 @@ export interface Fault {
   readonly method?: string;
   readonly path?: RegExp;
 }
+
+/** The reason phrases a proxy's error pages carry. */
+const PROXY_REASONS: Record<number, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
 
 interface Route {
   readonly method: string;
@@ -243,9 +253,10 @@ export class FakeServer {
       const status = fault.status ?? 500;
       if (fault.html) {
         this.requests.push({ method, path: url.pathname, status });
+        const reason = PROXY_REASONS[status] ?? 'Server Error';
         response.writeHead(status, { 'content-type': 'text/html' });
         response.end(
-          `<html><head><title>${status}</title></head><body><h1>${status} Bad Gateway</h1></body></html>`,
+          `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
         );
         return;
       }
@@ -254,6 +265,8 @@ export class FakeServer {
         body: this.#options.errorBody(status, 'internal_server_error', 'Injected failure'),
       });
     }
+    const refused = this.#options.checkRequest?.(request);
+    if (refused) return send(refused);
     const isPublic = (this.#options.publicPaths ?? []).some((pattern) =>
       pattern.test(url.pathname),
     );

@@ -69,6 +69,8 @@ export class FakeGitHub {
   beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
   #minted = 0;
+  /** Former `owner/name` (lower case) -> repository id, after renames and transfers. */
+  readonly #formerNames = new Map<string, number>();
   #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
   #used = 0;
 
@@ -96,24 +98,26 @@ export class FakeGitHub {
     };
     router
       .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
-      .route('GET', '/repos/:owner/:repo', ({ params }) => {
-        const repo = this.#find(params.owner!, params.repo!);
-        return repo ? { status: 200, body: this.toJson(repo) } : notFound();
-      })
+      .route('GET', '/repos/:owner/:repo', ({ params }) =>
+        this.#byName(params, '', (repo) => ({ status: 200, body: this.toJson(repo) })),
+      )
       .route('GET', '/repositories/:id', ({ params }) => {
         const repo = this.repos.get(Number(params.id));
         return repo ? { status: 200, body: this.toJson(repo) } : notFound();
       })
-      .route('GET', '/repos/:owner/:repo/readme', ({ params }) => {
-        const repo = this.#find(params.owner!, params.repo!);
-        if (!repo?.readme) return notFound();
-        return { status: 200, body: this.#readmeJson(repo) };
+      .route('GET', '/repos/:owner/:repo/readme', ({ params }) =>
+        this.#byName(params, '/readme', (repo) => this.#readme(repo)),
+      )
+      .route('GET', '/repositories/:id/readme', ({ params }) => {
+        const repo = this.repos.get(Number(params.id));
+        return repo ? this.#readme(repo) : notFound();
       })
-      .route('GET', '/repos/:owner/:repo/releases/latest', ({ params }) => {
-        const repo = this.#find(params.owner!, params.repo!);
-        if (!repo) return notFound();
-        return { status: 200, body: this.#releaseJson(repo) };
-      })
+      .route('GET', '/repos/:owner/:repo/releases/latest', ({ params }) =>
+        this.#byName(params, '/releases/latest', (repo) => ({
+          status: 200,
+          body: this.#releaseJson(repo),
+        })),
+      )
       .route('POST', '/app/installations/:id/access_tokens', (request) => {
         if (!app || Number(request.params.id) !== app.installationId) return notFound();
         if (!verifyAppJwt(request, app.appId, app.publicKeyPem)) {
@@ -325,11 +329,47 @@ export class FakeGitHub {
     };
   }
 
+  /** GitHub matches owner and repository names without regard to case. */
   #find(owner: string, name: string): FakeRepo | undefined {
+    const wanted = `${owner}/${name}`.toLowerCase();
     for (const repo of this.repos.values()) {
-      if (repo.owner.toLowerCase() === owner.toLowerCase() && repo.name === name) return repo;
+      if (`${repo.owner}/${repo.name}`.toLowerCase() === wanted) return repo;
     }
     return undefined;
+  }
+
+  /**
+   * A repository by its name, or, for a name it had before a rename or transfer, GitHub's 301
+   * to `/repositories/{id}` (clients follow it).
+   */
+  #byName(
+    params: Readonly<Record<string, string>>,
+    subpath: string,
+    answer: (repo: FakeRepo) => FakeResponse,
+  ): FakeResponse {
+    const repo = this.#find(params.owner!, params.repo!);
+    if (repo) return answer(repo);
+    const moved = this.#formerNames.get(`${params.owner}/${params.repo}`.toLowerCase());
+    if (moved === undefined || !this.repos.has(moved)) return notFound();
+    const location = `${this.url}/repositories/${moved}${subpath}`;
+    return {
+      status: 301,
+      headers: { location },
+      body: { message: 'Moved Permanently', url: location, documentation_url: DOCS },
+    };
+  }
+
+  #readme(repo: FakeRepo): FakeResponse {
+    return repo.readme ? { status: 200, body: this.#readmeJson(repo) } : notFound();
+  }
+
+  /** Renames a repository or moves it to another owner; its old name answers 301 from then on. */
+  rename(id: number, to: { owner?: string; name?: string }): void {
+    const repo = this.repos.get(id)!;
+    this.#formerNames.set(`${repo.owner}/${repo.name}`.toLowerCase(), id);
+    if (to.owner !== undefined) repo.owner = to.owner;
+    if (to.name !== undefined) repo.name = to.name;
+    repo.updated_at = new Date().toISOString();
   }
 
   #listOrgRepos({ params, query }: FakeRequest): FakeResponse {

@@ -1,5 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import { blocksProblem, payloadProblem, versionProblem } from './notion-limits.js';
+import { FakeNotionOAuth } from './notion-oauth.js';
+import {
+  BOT_USER,
+  emptyValue,
+  type Filter,
+  matches,
+  pageJson,
+  plainValue,
+  storedBlock,
+  textPart,
+  validateValues,
+  withConfig,
+} from './notion-values.js';
 
 /** A property of a data source's schema, as `GET /v1/data_sources/{id}` returns it. */
 export interface FakeProperty {
@@ -41,15 +55,41 @@ export interface FakeNotionOptions {
   queryResultLimit?: number;
 }
 
-const MAX_TEXT = 2000;
-const MAX_CHILDREN = 100;
 const MAX_PAGE_SIZE = 100;
 
-/** Notion's error body: `{ object: 'error', status, code, message }`. */
+/** The code and message Notion documents for a server-side status (injected faults). */
+const SERVER_ERRORS: Record<number, { code: string; message: string }> = {
+  409: {
+    code: 'conflict_error',
+    message:
+      'Conflict occurred while saving. Please try again. The transaction could not be completed, potentially due to a data collision.',
+  },
+  500: { code: 'internal_server_error', message: 'Unexpected error occurred.' },
+  503: {
+    code: 'service_unavailable',
+    message: 'Notion is unavailable, try again later. The response took longer than 60 seconds.',
+  },
+  504: { code: 'gateway_timeout', message: 'Notion timed out while completing this request.' },
+  529: { code: 'service_overload', message: 'Notion is overloaded, try again later.' },
+};
+
+/** Notion's error body: `{ object: 'error', status, code, message, request_id }`. */
 function notionError(status: number, code: string, message: string): unknown {
+  const server = code === 'internal_server_error' ? SERVER_ERRORS[status] : undefined;
   const known = status === 401 ? 'unauthorized' : status === 404 ? 'object_not_found' : code;
-  return { object: 'error', status, code: known, message, request_id: randomUUID() };
+  return {
+    object: 'error',
+    status,
+    code: server?.code ?? known,
+    message: server?.message ?? message,
+    request_id: randomUUID(),
+  };
 }
+
+/** When the fake's databases and data sources were made. */
+const CREATED = '2026-01-01T00:00:00.000Z';
+
+const ARCHIVED = "Can't edit block that is archived. You must unarchive the block before editing.";
 
 function restricted(): FakeResponse {
   return fail(
@@ -79,9 +119,7 @@ export class FakeNotion {
   readonly pages = new Map<string, FakePage>();
   readonly #dataSources = new Map<string, DataSource>();
   readonly #tokens: Set<string>;
-  readonly #codes = new Map<string, string>();
-  /** refresh token -> access token it belongs to. */
-  readonly #refreshTokens = new Map<string, string>();
+  readonly #oauth: FakeNotionOAuth;
   #clock: () => number = Date.now;
   /** Pages not shared with the integration: Notion answers 403 restricted_resource. */
   readonly #restricted = new Set<string>();
@@ -92,6 +130,7 @@ export class FakeNotion {
 
   constructor(options: FakeNotionOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['secret_test']);
+    this.#oauth = new FakeNotionOAuth(this.#tokens);
     this.#queryResultLimit = options.queryResultLimit ?? 10_000;
     const oauth = options.oauthClient;
     this.server = new FakeServer({
@@ -99,6 +138,10 @@ export class FakeNotion {
       errorBody: notionError,
       rateLimit: options.rateLimit,
       publicPaths: [/^\/v1\/oauth\/token$/],
+      checkRequest: (request) => {
+        const problem = versionProblem(request);
+        return problem && fail(400, problem.code, problem.message);
+      },
       isValidToken: (token) => token !== undefined && this.#tokens.has(token),
     });
     this.server
@@ -121,7 +164,7 @@ export class FakeNotion {
       )
       .route('GET', '/v1/blocks/:id/children', (request) => this.#listChildren(request))
       .route('PATCH', '/v1/blocks/:id/children', (request) => this.#appendChildren(request))
-      .route('POST', '/v1/oauth/token', (request) => this.#token(request, oauth));
+      .route('POST', '/v1/oauth/token', (request) => this.#oauth.token(request, oauth));
   }
 
   async start(): Promise<this> {
@@ -150,6 +193,14 @@ export class FakeNotion {
     this.#queryLagMs = ms;
   }
 
+  /** Moves a page to the trash, as a person does in Notion (its edit time moves). */
+  trash(pageId: string): void {
+    const page = this.pages.get(pageId)!;
+    page.in_trash = true;
+    page.archived = true;
+    page.last_edited_time = minuteOf(this.#clock());
+  }
+
   /** Un-shares a page from the integration: writes to it answer 403 restricted_resource. */
   restrict(pageId: string): void {
     this.#restricted.add(pageId);
@@ -162,14 +213,14 @@ export class FakeNotion {
   /** An authorization code a user would bring back from the consent screen. */
   issueCode(): string {
     const code = `code_${randomUUID()}`;
-    this.#codes.set(code, 'issued');
+    this.#oauth.codes.add(code);
     return code;
   }
 
   /** Forgets every refresh token, as revoking the connection in Notion does. */
   revokeRefreshTokens(): void {
-    for (const [refresh, access] of this.#refreshTokens) {
-      this.#refreshTokens.delete(refresh);
+    for (const [refresh, access] of this.#oauth.refreshTokens) {
+      this.#oauth.refreshTokens.delete(refresh);
       this.#tokens.delete(access);
     }
   }
@@ -207,17 +258,7 @@ export class FakeNotion {
 
   /** A property value as plain text/number/boolean, for assertions. */
   static plain(value: Record<string, unknown> | undefined): unknown {
-    if (!value) return undefined;
-    const type = value.type as string;
-    const inner = value[type];
-    if (type === 'title' || type === 'rich_text') {
-      return (inner as Array<{ plain_text: string }>).map((part) => part.plain_text).join('');
-    }
-    if (type === 'select') return (inner as { name: string } | null)?.name ?? null;
-    if (type === 'multi_select') return (inner as Array<{ name: string }>).map((o) => o.name);
-    if (type === 'date') return (inner as { start: string } | null)?.start ?? null;
-    if (type === 'relation') return (inner as Array<{ id: string }>).map((r) => r.id);
-    return inner;
+    return plainValue(value);
   }
 
   #missing(id: string): FakeResponse {
@@ -237,7 +278,19 @@ export class FakeNotion {
         object: 'database',
         id,
         title: [textPart(sources[0]!.title)],
+        description: [],
+        parent: { type: 'workspace', workspace: true },
+        is_inline: false,
+        in_trash: false,
+        archived: false,
+        is_locked: false,
+        created_time: CREATED,
+        last_edited_time: CREATED,
         data_sources: sources.map((source) => ({ id: source.id, name: source.title })),
+        icon: null,
+        cover: null,
+        url: `https://www.notion.so/${id.replaceAll('-', '')}`,
+        public_url: null,
       },
     };
   }
@@ -247,8 +300,26 @@ export class FakeNotion {
       object: 'data_source',
       id: source.id,
       title: [textPart(source.title)],
+      description: [],
       parent: { type: 'database_id', database_id: source.databaseId },
-      properties: source.properties,
+      database_parent: { type: 'workspace', workspace: true },
+      is_inline: false,
+      in_trash: false,
+      archived: false,
+      created_time: CREATED,
+      last_edited_time: CREATED,
+      created_by: BOT_USER,
+      last_edited_by: BOT_USER,
+      properties: Object.fromEntries(
+        Object.entries(source.properties).map(([name, property]) => [
+          name,
+          { description: null, ...property },
+        ]),
+      ),
+      icon: null,
+      cover: null,
+      url: `https://www.notion.so/${source.databaseId.replaceAll('-', '')}`,
+      public_url: null,
     };
   }
 
@@ -277,13 +348,19 @@ export class FakeNotion {
       sorts?: Array<{ timestamp?: string; property?: string; direction: string }>;
       start_cursor?: string;
       page_size?: number;
+      in_trash?: boolean;
     };
     const pageSize = query.page_size ?? MAX_PAGE_SIZE;
     if (pageSize > MAX_PAGE_SIZE) {
       return fail(400, 'validation_error', 'body.page_size should be ≤ `100`.');
     }
     const visibleBefore = Date.now() - this.#queryLagMs;
-    let results = this.pagesOf(source.id).filter(
+    // Queries return pages in the trash only when asked, and then only those.
+    const inTrash = query.in_trash === true;
+    let results = [...this.pages.values()].filter(
+      (page) => page.parent.data_source_id === source.id && page.in_trash === inTrash,
+    );
+    results = results.filter(
       (page) =>
         (this.#madeAt.get(page.id) ?? 0) <= visibleBefore &&
         (query.filter === undefined || matches(page, query.filter)),
@@ -337,14 +414,11 @@ export class FakeNotion {
     const sourceId = input.parent?.data_source_id;
     const source = sourceId === undefined ? undefined : this.#dataSources.get(sourceId);
     if (!source) return this.#missing(String(sourceId));
-    if ((input.children?.length ?? 0) > MAX_CHILDREN) {
-      return fail(
-        400,
-        'validation_error',
-        `body.children.length should be ≤ \`${MAX_CHILDREN}\`, instead was \`${input.children!.length}\`.`,
-      );
-    }
-    const properties = this.#validate(source, input.properties ?? {});
+    const tooBig = payloadProblem(body) ?? blocksProblem(input.children ?? []);
+    if (tooBig) return fail(400, 'validation_error', tooBig);
+    const properties = validateValues(source.properties, input.properties ?? {}, (id) =>
+      this.pages.has(id),
+    );
     if (typeof properties === 'string') return fail(400, 'validation_error', properties);
     const now = this.#clock();
     const id = randomUUID();
@@ -362,7 +436,7 @@ export class FakeNotion {
       parent: { type: 'data_source_id', data_source_id: source.id, database_id: source.databaseId },
       properties,
       url: `https://www.notion.so/${id.replaceAll('-', '')}`,
-      children: (input.children ?? []).map(storedBlock),
+      children: (input.children ?? []).map((block) => storedBlock(block, id, minuteOf(now))),
     };
     this.pages.set(id, page);
     return { status: 200, body: pageJson(page) };
@@ -376,11 +450,15 @@ export class FakeNotion {
       in_trash?: boolean;
       archived?: boolean;
     };
+    const trash = input.in_trash ?? input.archived;
+    const edits = Object.keys(input.properties ?? {}).length > 0;
+    if (page.in_trash && edits && trash !== false) return fail(400, 'validation_error', ARCHIVED);
     const source = this.#dataSources.get(page.parent.data_source_id)!;
-    const properties = this.#validate(source, input.properties ?? {});
+    const properties = validateValues(source.properties, input.properties ?? {}, (id) =>
+      this.pages.has(id),
+    );
     if (typeof properties === 'string') return fail(400, 'validation_error', properties);
     Object.assign(page.properties, properties);
-    const trash = input.in_trash ?? input.archived;
     if (trash !== undefined) {
       page.in_trash = trash;
       page.archived = trash;
@@ -415,273 +493,22 @@ export class FakeNotion {
     const page = this.pages.get(params.id!);
     if (!page) return this.#missing(params.id!);
     const children = (body as { children?: Array<Record<string, unknown>> })?.children ?? [];
-    if (children.length > MAX_CHILDREN) {
-      return fail(
-        400,
-        'validation_error',
-        `body.children.length should be ≤ \`${MAX_CHILDREN}\`, instead was \`${children.length}\`.`,
-      );
-    }
-    const stored = children.map(storedBlock);
+    if (page.in_trash) return fail(400, 'validation_error', ARCHIVED);
+    const tooBig = payloadProblem(body) ?? blocksProblem(children);
+    if (tooBig) return fail(400, 'validation_error', tooBig);
+    const stored = children.map((block) => storedBlock(block, page.id, minuteOf(this.#clock())));
     page.children.push(...stored);
     page.last_edited_time = minuteOf(this.#clock());
     return {
       status: 200,
-      body: { object: 'list', results: stored, next_cursor: null, has_more: false },
-    };
-  }
-
-  #token(
-    { body, headers }: FakeRequest,
-    client: { clientId: string; clientSecret: string } | undefined,
-  ): FakeResponse {
-    const basic = headers.authorization?.startsWith('Basic ')
-      ? Buffer.from(headers.authorization.slice(6), 'base64').toString('utf8')
-      : '';
-    if (!client || basic !== `${client.clientId}:${client.clientSecret}`) {
-      return {
-        status: 401,
-        body: { error: 'invalid_client', error_description: 'Client authentication failed.' },
-      };
-    }
-    const input = (body ?? {}) as { grant_type?: string; code?: string; refresh_token?: string };
-    if (input.grant_type === 'authorization_code') {
-      if (!input.code || !this.#codes.delete(input.code)) {
-        return {
-          status: 400,
-          body: { error: 'invalid_grant', error_description: 'Invalid code.' },
-        };
-      }
-    } else if (input.grant_type === 'refresh_token') {
-      const access = input.refresh_token ? this.#refreshTokens.get(input.refresh_token) : undefined;
-      if (access === undefined) {
-        return {
-          status: 400,
-          body: {
-            error: 'invalid_grant',
-            error_description: 'Token has been expired or revoked.',
-          },
-        };
-      }
-      // Rotation: the old pair stops working once a refresh succeeds.
-      this.#refreshTokens.delete(input.refresh_token!);
-      this.#tokens.delete(access);
-    } else {
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
-    }
-    const accessToken = `ntn_${randomUUID().replaceAll('-', '')}`;
-    const refreshToken = `nrt_${randomUUID().replaceAll('-', '')}`;
-    this.#tokens.add(accessToken);
-    this.#refreshTokens.set(refreshToken, accessToken);
-    return {
-      status: 200,
       body: {
-        access_token: accessToken,
-        token_type: 'bearer',
-        refresh_token: refreshToken,
-        bot_id: randomUUID(),
-        workspace_id: randomUUID(),
-        workspace_name: 'Fake workspace',
-        workspace_icon: null,
-        owner: { type: 'workspace', workspace: true },
-        duplicated_template_id: null,
-        request_id: randomUUID(),
+        object: 'list',
+        results: stored,
+        next_cursor: null,
+        has_more: false,
+        type: 'block',
+        block: {},
       },
     };
   }
-
-  /** Checks property values against the schema; returns the stored values or an error text. */
-  #validate(
-    source: DataSource,
-    values: Record<string, Record<string, unknown>>,
-  ): Record<string, Record<string, unknown>> | string {
-    const stored: Record<string, Record<string, unknown>> = {};
-    for (const [name, value] of Object.entries(values)) {
-      const schema = source.properties[name];
-      if (!schema) return `${name} is not a property that exists.`;
-      const type = schema.type;
-      if (!(type in value)) return `${name} is expected to be ${type}.`;
-      const inner = value[type];
-      switch (type) {
-        case 'title':
-        case 'rich_text': {
-          if (!Array.isArray(inner)) return `${name} is expected to be ${type}.`;
-          const parts = inner as Array<{ text?: { content?: string; link?: unknown } }>;
-          for (const [index, part] of parts.entries()) {
-            const length = part.text?.content?.length ?? 0;
-            if (length > MAX_TEXT) {
-              return `body.properties.${name}.${type}[${index}].text.content.length should be ≤ \`${MAX_TEXT}\`, instead was \`${length}\`.`;
-            }
-          }
-          stored[name] = {
-            id: schema.id,
-            type,
-            [type]: parts.map((part) => ({
-              type: 'text',
-              text: { content: part.text?.content ?? '', link: part.text?.link ?? null },
-              plain_text: part.text?.content ?? '',
-              href: null,
-            })),
-          };
-          break;
-        }
-        case 'number':
-          if (inner !== null && typeof inner !== 'number') {
-            return `${name} is expected to be number.`;
-          }
-          stored[name] = { id: schema.id, type, number: inner };
-          break;
-        case 'checkbox':
-          if (typeof inner !== 'boolean') return `${name} is expected to be checkbox.`;
-          stored[name] = { id: schema.id, type, checkbox: inner };
-          break;
-        case 'url':
-        case 'email':
-          if (inner !== null && typeof inner !== 'string') {
-            return `${name} is expected to be ${type}.`;
-          }
-          stored[name] = { id: schema.id, type, [type]: inner };
-          break;
-        case 'date': {
-          const date = inner as { start?: string } | null;
-          if (
-            date !== null &&
-            (typeof date?.start !== 'string' || Number.isNaN(Date.parse(date.start)))
-          ) {
-            return `${name} is expected to be date.`;
-          }
-          stored[name] = { id: schema.id, type, date };
-          break;
-        }
-        case 'select': {
-          const option = inner as { name?: string } | null;
-          if (option !== null && typeof option?.name !== 'string') {
-            return `${name} is expected to be select.`;
-          }
-          if (option?.name?.includes(',')) return `Select option names cannot contain commas.`;
-          stored[name] = {
-            id: schema.id,
-            type,
-            select: option === null ? null : this.#option(schema, option.name!),
-          };
-          break;
-        }
-        case 'multi_select': {
-          if (!Array.isArray(inner)) return `${name} is expected to be multi_select.`;
-          const options = inner as Array<{ name: string }>;
-          if (options.some((option) => option.name.includes(','))) {
-            return `Select option names cannot contain commas.`;
-          }
-          stored[name] = {
-            id: schema.id,
-            type,
-            multi_select: options.map((option) => this.#option(schema, option.name)),
-          };
-          break;
-        }
-        case 'relation': {
-          if (!Array.isArray(inner)) return `${name} is expected to be relation.`;
-          for (const ref of inner as Array<{ id: string }>) {
-            if (!this.pages.has(ref.id)) return `${name}: relation target ${ref.id} was not found.`;
-          }
-          stored[name] = { id: schema.id, type, relation: inner, has_more: false };
-          break;
-        }
-        default:
-          return `${name}: property type ${type} cannot be written through the API.`;
-      }
-    }
-    return stored;
-  }
-
-  /** A select option by name; Notion adds a missing option to the schema when it is written. */
-  #option(schema: FakeProperty, name: string): { id: string; name: string; color: string } {
-    const config = schema[schema.type] as {
-      options: Array<{ id: string; name: string; color: string }>;
-    };
-    let option = config.options.find((candidate) => candidate.name === name);
-    if (!option) {
-      option = { id: randomUUID().slice(0, 4), name, color: 'default' };
-      config.options.push(option);
-    }
-    return option;
-  }
-}
-
-interface Filter {
-  readonly or?: Filter[];
-  readonly and?: Filter[];
-  readonly timestamp?: 'last_edited_time' | 'created_time';
-  readonly property?: string;
-  readonly [condition: string]: unknown;
-}
-
-function matches(page: FakePage, filter: Filter): boolean {
-  if (filter.or) return filter.or.some((inner) => matches(page, inner));
-  if (filter.and) return filter.and.every((inner) => matches(page, inner));
-  if (filter.timestamp) {
-    const value = page[filter.timestamp];
-    const condition = filter[filter.timestamp] as Record<string, string>;
-    const [operator, operand] = Object.entries(condition)[0]!;
-    const left = Date.parse(value);
-    const right = Date.parse(operand);
-    if (operator === 'after') return left > right;
-    if (operator === 'on_or_after') return left >= right;
-    if (operator === 'before') return left < right;
-    if (operator === 'on_or_before') return left <= right;
-    return left === right;
-  }
-  const property = page.properties[filter.property ?? ''];
-  const [, conditions] = Object.entries(filter).find(([key]) => key !== 'property')!;
-  const [operator, operand] = Object.entries(conditions as Record<string, unknown>)[0]!;
-  const value = FakeNotion.plain(property);
-  if (operator === 'equals') return value === operand;
-  if (operator === 'is_empty') return value === '' || value === null;
-  if (operator === 'is_not_empty') return value !== '' && value !== null;
-  throw new Error(`filter operator ${operator} is not supported by the fake`);
-}
-
-function withConfig(definition: { type: string; [config: string]: unknown }): {
-  type: string;
-  [config: string]: unknown;
-} {
-  const { type, ...rest } = definition;
-  const config =
-    type === 'select' || type === 'multi_select'
-      ? { options: (rest.options as unknown[] | undefined) ?? [] }
-      : type === 'number'
-        ? { format: (rest.format as string | undefined) ?? 'number' }
-        : type === 'relation'
-          ? { data_source_id: rest.data_source_id, type: 'single_property', single_property: {} }
-          : {};
-  return { type, [type]: config };
-}
-
-function emptyValue(schema: FakeProperty): Record<string, unknown> {
-  const empty: Record<string, unknown> = {
-    title: [],
-    rich_text: [],
-    number: null,
-    checkbox: false,
-    select: null,
-    multi_select: [],
-    date: null,
-    url: null,
-    email: null,
-    relation: [],
-  };
-  return { id: schema.id, type: schema.type, [schema.type]: empty[schema.type] ?? null };
-}
-
-function storedBlock(block: Record<string, unknown>): Record<string, unknown> {
-  return { object: 'block', id: randomUUID(), has_children: false, ...block };
-}
-
-function textPart(content: string): unknown {
-  return { type: 'text', text: { content, link: null }, plain_text: content, href: null };
-}
-
-function pageJson(page: FakePage): unknown {
-  const { children: _children, ...rest } = page;
-  return rest;
 }

@@ -231,12 +231,16 @@ async function* readNamed(
 ): AsyncGenerator<SourcePage> {
   const { cursor, signal } = context.readOptions;
   const perPage = context.settings.perPage;
+  const seen = new Set<number>();
   for (let start = typeof cursor === 'number' ? cursor : 0; start < names.length; ) {
     const end = Math.min(names.length, start + perPage);
     const repos: GitHubRepo[] = [];
     for (const name of names.slice(start, end)) {
       const repo = await context.client.getRepo(name, signal);
-      if (repo) repos.push(repo);
+      // Names match without regard to case, and an old name leads to the renamed repository:
+      // two names may be one repository, read once.
+      if (repo && !seen.has(repo.id)) repos.push(repo);
+      if (repo) seen.add(repo.id);
       else {
         throw new KeepsyncError(
           'NOT_FOUND',

@@ -22,6 +22,8 @@ export interface NotionQuery {
   readonly sorts?: readonly unknown[];
   readonly start_cursor?: string | undefined;
   readonly page_size?: number;
+  /** Only pages in the trash (Notion leaves them out of a query otherwise). */
+  readonly in_trash?: boolean;
 }
 
 export interface NotionQueryResult {
@@ -64,6 +66,9 @@ export interface NotionClient {
   ): Promise<NotionTokenResponse>;
 }
 
+/** Databases hold data sources from this API version on. */
+export const NOTION_VERSION = '2025-09-03';
+
 export interface NotionClientOptions {
   /** @default 'https://api.notion.com' */
   readonly baseUrl?: string | undefined;
@@ -84,6 +89,8 @@ export async function createNotionClient(options: NotionClientOptions): Promise<
   const sdk = new Client({
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     timeoutMs: options.timeoutMs ?? 30_000,
+    // The version these calls and shapes are written for, whatever the SDK's own default.
+    notionVersion: NOTION_VERSION,
     retry: false,
     // The SDK logs response bodies at warn level; keepsync reports failures itself.
     logger: () => {},

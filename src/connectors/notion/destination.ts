@@ -7,7 +7,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { writeSettler } from '../support/index.js';
+import { forbiddenObjectResult, writeSettler } from '../support/index.js';
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import { encodeValue, type NotionPropertyType, WRITABLE_TYPES } from './encode.js';
 import { DEFAULT_RECOVERY_WINDOW_MS, findCreated } from './find-created.js';
@@ -18,7 +18,8 @@ import {
   keyPropertyOf,
   readKey,
 } from './key-property.js';
-import { batches, markdownToBlocks } from './markdown-blocks.js';
+import { batches } from './markdown-blocks.js';
+import { pageWriter, type TrashedPagePolicy } from './page-writes.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { checkSchema, type PlannedProperty, propertyDefinition, schemaError } from './schema.js';
 import { type NotionOAuthOptions, oauthTokens, staticTokens, type TokenSource } from './tokens.js';
@@ -54,6 +55,11 @@ export interface NotionDestinationOptions {
   createMissingProperties?: boolean;
   /** Write a record's markdown `body` as the page content when the page is created. @default true */
   body?: boolean;
+  /**
+   * A page a person moved to the trash, when its record changes: `restore` takes it out of the
+   * trash and writes the change; `leave` keeps it there and writes nothing. @default 'restore'
+   */
+  trashedPages?: TrashedPagePolicy;
   /** Requests per second per credential; Notion allows an average of 3. @default 3 */
   requestsPerSecond?: number;
   /** Requests in flight at once per credential. @default 3 */
@@ -244,62 +250,32 @@ function createSession(
     return encoded;
   }
 
-  async function writeOne(op: WriteOp): Promise<WriteResult> {
-    if (op.kind === 'create') {
-      const blocks =
-        options.body !== false && op.record.body ? markdownToBlocks(op.record.body) : [];
-      const [first = [], ...rest] = batches(blocks);
-      const encoded = {
-        ...properties(op.record),
-        [key.name]: encodeValue(key.type, key.type === 'number' ? Number(op.key) : op.key, {
-          key: op.key,
-          field: '(record key)',
-          property: key.name,
-          resolveRelation: () => undefined,
-        }),
-      };
-      const page: NotionPage = await request(
-        'POST /v1/pages',
-        (token) =>
-          client.createPage(token, {
-            parent: { type: 'data_source_id', data_source_id: dataSourceId },
-            properties: encoded,
-            ...(first.length > 0 ? { children: first } : {}),
-          }),
-        {
-          // A create that timed out may have landed: find it by key before creating again.
-          recover: async () => {
-            const id = await findCreated(
-              async () => (await lookup([op.key])).get(op.key),
-              options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
-              prepared.context.signal,
-            );
-            return id === undefined ? undefined : ({ id } as NotionPage);
-          },
-        },
-      );
-      pages.set(op.key, page.id);
-      // The page exists now: report it even if the rest of the body fails, so it is linked.
-      for (const children of rest) {
-        await request(`PATCH /v1/blocks/${page.id}/children`, (token) =>
-          client.appendBlocks(token, page.id, children),
-        ).catch(() => undefined);
-      }
-      return { status: 'ok', destId: page.id };
-    }
-    if (op.kind === 'update') {
-      const encoded = properties(op.record);
-      await request(`PATCH /v1/pages/${op.destId}`, (token) =>
-        client.updatePage(token, op.destId, { properties: encoded }),
-      );
-      return { status: 'ok', destId: op.destId };
-    }
-    // Notion has no hard delete through the API: both move the page to the trash.
-    await request(`PATCH /v1/pages/${op.destId}`, (token) =>
-      client.updatePage(token, op.destId, { in_trash: true }),
-    );
-    return { status: 'ok', destId: op.destId };
-  }
+  const writeOne = pageWriter({
+    client,
+    request,
+    dataSourceId,
+    writeBody: options.body !== false,
+    trashedPages: options.trashedPages ?? 'restore',
+    properties,
+    keyValue: (recordKey) => ({
+      [key.name]: encodeValue(key.type, key.type === 'number' ? Number(recordKey) : recordKey, {
+        key: recordKey,
+        field: '(record key)',
+        property: key.name,
+        resolveRelation: () => undefined,
+      }),
+    }),
+    findCreated: (recordKey) =>
+      findCreated(
+        async () => (await lookup([recordKey])).get(recordKey),
+        options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
+        prepared.context.signal,
+      ),
+    linked: (recordKey, pageId) => {
+      if (pageId === undefined) pages.delete(recordKey);
+      else pages.set(recordKey, pageId);
+    },
+  });
 
   async function resolveRelations(ops: readonly WriteOp[]): Promise<void> {
     const relationFields = planned.filter((property) => property.type === 'relation');

@@ -28,8 +28,11 @@ export const WRITABLE_TYPES: readonly NotionPropertyType[] = [
 
 /** Notion's limit on the content of one rich text object. */
 export const MAX_TEXT = 2000;
-/** Notion's limit on rich text objects in one property value. */
+/** Notion's limit on rich text objects, options or related pages in one property value. */
 const MAX_PARTS = 100;
+const MAX_ITEMS = 100;
+/** Notion's limits on the length of a URL or email value. */
+const MAX_LENGTH = { url: 2000, email: 200 } as const;
 
 /** Rich text objects for a string, split into 2,000-character parts (never inside a surrogate pair). */
 export function richText(text: string): Array<{ type: 'text'; text: { content: string } }> {
@@ -93,6 +96,7 @@ export function encodeValue(
       return { select: { name: optionName(scalarText(value) ?? fail('text'), fail) } };
     case 'multi_select': {
       const items = value === null ? [] : Array.isArray(value) ? value : [value];
+      if (items.length > MAX_ITEMS) fail(`at most ${MAX_ITEMS} options`);
       return {
         multi_select: items.map((item: NeutralValue) => ({
           name: optionName(scalarText(item) ?? fail('a list of text'), fail),
@@ -113,10 +117,16 @@ export function encodeValue(
     case 'email':
       if (value === null || value === '') return { [type]: null };
       if (typeof value !== 'string') return fail('text');
+      if (value.length > MAX_LENGTH[type]) {
+        fail(
+          `${type === 'url' ? 'a URL' : 'an email address'} of at most ${MAX_LENGTH[type]} characters`,
+        );
+      }
       if (type === 'email' && !/^[^@\s]+@[^@\s]+$/.test(value)) return fail('an email address');
       return { [type]: value };
     case 'relation': {
       const keys = value === null ? [] : Array.isArray(value) ? value : [value];
+      if (keys.length > MAX_ITEMS) fail(`at most ${MAX_ITEMS} related records`);
       const ids: Array<{ id: string }> = [];
       for (const related of keys) {
         const relatedKey = scalarText(related) ?? fail('record keys');

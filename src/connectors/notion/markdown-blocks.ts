@@ -2,11 +2,43 @@ import { richText } from './encode.js';
 
 /** Notion accepts at most this many blocks per create or append request. */
 export const MAX_BLOCKS_PER_REQUEST = 100;
+/** Rich text objects one block may hold. */
+const MAX_PARTS_PER_BLOCK = 100;
+/**
+ * JSON bytes of one block's text, so a block always fits a request (500 KB in all): 2,000
+ * characters of 3-byte UTF-8 text times 100 parts would not.
+ */
+const MAX_BLOCK_BYTES = 100_000;
 
-type Block = Record<string, unknown>;
+export type Block = Record<string, unknown>;
 
-function textBlock(type: string, text: string, extra: Record<string, unknown> = {}): Block {
-  return { object: 'block', type, [type]: { rich_text: richText(text), ...extra } };
+/** One block of a type per run of text that fits a block; long text continues in the next. */
+function textBlocks(type: string, text: string, extra: Record<string, unknown> = {}): Block[] {
+  const blocks: Block[] = [];
+  let parts: ReturnType<typeof richText> = [];
+  let bytes = 0;
+  const flush = () => {
+    blocks.push({ object: 'block', type, [type]: { rich_text: parts, ...extra } });
+    parts = [];
+    bytes = 0;
+  };
+  for (const part of richText(text)) {
+    const size = jsonBytes(part);
+    if (
+      parts.length > 0 &&
+      (parts.length >= MAX_PARTS_PER_BLOCK || bytes + size > MAX_BLOCK_BYTES)
+    ) {
+      flush();
+    }
+    parts.push(part);
+    bytes += size;
+  }
+  if (parts.length > 0 || blocks.length === 0) flush();
+  return blocks;
+}
+
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 /**
@@ -18,7 +50,7 @@ export function markdownToBlocks(markdown: string): Block[] {
   const lines = markdown.replace(/\r\n?/g, '\n').split('\n');
   let paragraph: string[] = [];
   const flush = () => {
-    if (paragraph.length > 0) blocks.push(textBlock('paragraph', paragraph.join('\n')));
+    if (paragraph.length > 0) blocks.push(...textBlocks('paragraph', paragraph.join('\n')));
     paragraph = [];
   };
   for (let index = 0; index < lines.length; index++) {
@@ -31,7 +63,7 @@ export function markdownToBlocks(markdown: string): Block[] {
         code.push(lines[++index]!);
       }
       index++;
-      blocks.push(textBlock('code', code.join('\n'), { language: codeLanguage(fence[1]) }));
+      blocks.push(...textBlocks('code', code.join('\n'), { language: codeLanguage(fence[1]) }));
       continue;
     }
     const heading = /^(#{1,3})\s+(.*)$/.exec(line);
@@ -41,22 +73,22 @@ export function markdownToBlocks(markdown: string): Block[] {
     const quote = /^>\s?(.*)$/.exec(line);
     if (heading) {
       flush();
-      blocks.push(textBlock(`heading_${heading[1]!.length}`, heading[2]!));
+      blocks.push(...textBlocks(`heading_${heading[1]!.length}`, heading[2]!));
     } else if (/^(-{3,}|\*{3,}|_{3,})\s*$/.test(line)) {
       flush();
       blocks.push({ object: 'block', type: 'divider', divider: {} });
     } else if (todo) {
       flush();
-      blocks.push(textBlock('to_do', todo[2]!, { checked: todo[1] !== ' ' }));
+      blocks.push(...textBlocks('to_do', todo[2]!, { checked: todo[1] !== ' ' }));
     } else if (bullet) {
       flush();
-      blocks.push(textBlock('bulleted_list_item', bullet[1]!));
+      blocks.push(...textBlocks('bulleted_list_item', bullet[1]!));
     } else if (numbered) {
       flush();
-      blocks.push(textBlock('numbered_list_item', numbered[1]!));
+      blocks.push(...textBlocks('numbered_list_item', numbered[1]!));
     } else if (quote) {
       flush();
-      blocks.push(textBlock('quote', quote[1]!));
+      blocks.push(...textBlocks('quote', quote[1]!));
     } else if (line.trim() === '') {
       flush();
     } else {
@@ -67,7 +99,34 @@ export function markdownToBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-/** Splits blocks into request-sized batches. */
+/**
+ * Splits blocks into requests Notion accepts: at most 100 blocks and `maxBytes` of JSON each.
+ * The first request (the page create) has `firstBytes` left after its properties; when that
+ * is too little for the first block, it carries none.
+ */
+export function requestBatches(
+  blocks: readonly Block[],
+  maxBytes: number,
+  firstBytes = maxBytes,
+): Block[][] {
+  const out: Block[][] = [[]];
+  let budget = firstBytes;
+  let used = 0;
+  for (const block of blocks) {
+    const size = jsonBytes(block);
+    const current = out.at(-1)!;
+    if (current.length >= MAX_BLOCKS_PER_REQUEST || used + size > budget) {
+      if (current.length > 0 || out.length === 1) out.push([]);
+      budget = maxBytes;
+      used = 0;
+    }
+    out.at(-1)!.push(block);
+    used += size;
+  }
+  return out;
+}
+
+/** Splits items into fixed-size batches. */
 export function batches<T>(items: readonly T[], size = MAX_BLOCKS_PER_REQUEST): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size)

@@ -31,6 +31,9 @@ export class NotionRequestError extends Error {
   }
 }
 
+/** Statuses of a request Notion did not carry out. */
+const NOT_APPLIED = new Set([409, 429, 529]);
+
 export interface RequestOptions<T> {
   /**
    * For a call that is not idempotent (a page create): after a failure that may have been
@@ -99,8 +102,9 @@ export function createRequester(options: RequesterOptions): Request {
           }
           const message = describeNotionFailure(what, error);
           if (isTransientStatus(status)) {
-            // A 429 was refused before it ran; no answer or a 5xx may have been applied.
-            ambiguous = status !== 429;
+            // Refused before it ran: a rate limit, a conflict (409 conflict_error) or an
+            // overload (529); no answer or another 5xx may have been applied.
+            ambiguous = !NOT_APPLIED.has(status);
             throw new RetryableError(message, { retryAfterMs, cause: error });
           }
           throw new NotionRequestError(message, status, { cause: error });

@@ -211,35 +211,64 @@ async function queryByKey(
   return records;
 }
 
+/**
+ * Pages edited since the cursor, then pages moved to the trash since the cursor (as deleted
+ * records): a query leaves trashed pages out unless asked for them alone. Each pass keeps its
+ * own position, so an edit made while the other pass runs is not skipped.
+ */
 async function* readUnit(
   options: NotionSourceOptions,
   unit: string,
   readOptions: ReadOptions,
 ): AsyncGenerator<SourcePage> {
   const { dataSourceId, client, request } = await connect(options, unit, readOptions);
-  let latest = sinceOf(readOptions.cursor);
-  const results = queryEdited({
-    dataSourceId,
-    client,
-    request,
-    pageSize: options.pageSize ?? 100,
-    since: latest,
-  });
-  for await (const pages of results) {
-    const records = pages.map((page) => pageRecord(page, options.keyProperty));
-    for (const page of pages) {
-      if (!latest || page.last_edited_time > latest) latest = page.last_edited_time;
+  const start = positionOf(readOptions.cursor);
+  const position = { ...start };
+  const cursor = (): Cursor =>
+    position.since === null && position.trashedSince === null
+      ? null
+      : ({
+          since: position.since ?? EPOCH,
+          trashedSince: position.trashedSince ?? position.since,
+        } as Cursor);
+  for (const inTrash of [false, true]) {
+    const results = queryEdited({
+      dataSourceId,
+      client,
+      request,
+      pageSize: options.pageSize ?? 100,
+      since: inTrash ? start.trashedSince : start.since,
+      inTrash,
+    });
+    for await (const pages of results) {
+      const records = pages.map((page) => pageRecord(page, options.keyProperty));
+      for (const page of pages) {
+        const field = inTrash ? 'trashedSince' : 'since';
+        const seen = position[field];
+        if (!seen || page.last_edited_time > seen) position[field] = page.last_edited_time;
+      }
+      yield { records, cursor: cursor() };
     }
-    yield { records, cursor: latest === null ? null : ({ since: latest } as Cursor) };
   }
 }
 
-function sinceOf(cursor: Cursor): string | null {
+/** A position before every edit: nothing live was seen yet. */
+const EPOCH = '1970-01-01T00:00:00.000Z';
+
+interface Position {
+  since: string | null;
+  trashedSince: string | null;
+}
+
+/** The cursor's positions; a cursor from before the trash pass reads the trash from `since`. */
+function positionOf(cursor: Cursor): Position {
   if (cursor && typeof cursor === 'object' && !Array.isArray(cursor)) {
-    const since = (cursor as { since?: unknown }).since;
-    if (typeof since === 'string') return since;
+    const { since, trashedSince } = cursor as { since?: unknown; trashedSince?: unknown };
+    if (typeof since === 'string') {
+      return { since, trashedSince: typeof trashedSince === 'string' ? trashedSince : since };
+    }
   }
-  return null;
+  return { since: null, trashedSince: null };
 }
 
 /** A page as a record: property values decoded to neutral values. */

@@ -9,6 +9,8 @@ export interface WindowedQuery {
   readonly pageSize: number;
   /** The last edit minute already read; null = from the start. */
   readonly since: string | null;
+  /** Read the pages in the trash instead (a query leaves them out otherwise). */
+  readonly inTrash?: boolean;
 }
 
 type EditBound = { readonly op: 'on_or_after' | 'after'; readonly at: string } | null;
@@ -85,6 +87,7 @@ async function* paginate(
       (token) =>
         query.client.query(token, query.dataSourceId, {
           ...body,
+          ...(query.inTrash ? { in_trash: true } : {}),
           start_cursor: startCursor,
           page_size: query.pageSize,
         }),

@@ -89,6 +89,36 @@ describe('asana destination', () => {
       writeRetries,
     });
 
+  it('finds custom fields past the first page of custom_field_settings (pages of 2)', async () => {
+    await fake.close();
+    fake = await new FakeAsana({ tokens: [token], maxPageSize: 2 }).start();
+    project = fake.createProject([
+      { name: 'Points', resource_subtype: 'number' },
+      { name: 'Owner', resource_subtype: 'text' },
+      { name: 'Team', resource_subtype: 'text' },
+      { name: 'Area', resource_subtype: 'text' },
+      { name: 'Due', resource_subtype: 'date' },
+    ]);
+    const records = issues(3);
+    const pipeline = definePipeline({
+      name: 'issues',
+      source: memory.source({ units: { all: records } }),
+      destination: asana.destination({
+        projectGid: project,
+        auth: { token },
+        basePath: fake.basePath,
+        fields: { title: 'name', due: { customField: 'Due' } },
+        requestsPerSecond: 500,
+      }),
+      retryMinDelayMs: 10,
+    });
+    const result = await runPipeline({ store, pipeline, unit: 'all' });
+    expect(result.error).toBeNull();
+    expect(fake.server.count({ path: /custom_field_settings$/ })).toBe(3);
+    const task = fake.tasksOf(project).find((candidate) => candidate.external?.gid === 'ISSUE-2')!;
+    expect(fake.valueOf(task, 'Due')).toEqual({ date: '2026-07-03' });
+  });
+
   it('creates tasks with custom fields and the key in external.gid, then writes nothing when unchanged', async () => {
     const records = issues(130);
     const pipeline = pipelineFor(() => records);
@@ -203,6 +233,8 @@ describe('asana destination', () => {
         },
       });
       expect(failed.status).toBe('failed');
+      // A proxy's HTML page is no message for a person: the error names the status instead.
+      expect(failed.error).not.toMatch(/<\/?[a-z]+>/i);
       expect(failed.stats).toMatchObject({ created: 50, failed: 0 });
       expect(await store.listDeadLetters({})).toEqual([]);
 

@@ -17,6 +17,9 @@ import {
   type SourceHarness,
 } from './harness.js';
 
+/** What a proxy or CDN in front of a service answers with HTML pages. */
+const PROXY_STATUSES = [502, 503, 504] as const;
+
 /** Runs every source case against one connector; a listed gap is a skipped case with its reason. */
 export function sourceConformance(harness: SourceHarness): void {
   describe(`${harness.connector} source conformance`, () => {
@@ -113,6 +116,17 @@ export function sourceConformance(harness: SourceHarness): void {
         const result = await again();
         expect(result.status).toBe('succeeded');
         expect(fixture.server.count({ status: 502 })).toBe(2);
+        expect([...target.byKey().keys()].sort()).toEqual([...keys].sort());
+      },
+      async 'HTML 5xx retried'() {
+        const keys = await fixture.seed(130);
+        for (const status of PROXY_STATUSES) {
+          fixture.server.inject({ kind: 'status', status, html: true, path: fixture.listPath });
+        }
+        const { target, again } = run();
+        const result = await again();
+        expect(result.status).toBe('succeeded');
+        for (const status of PROXY_STATUSES) expect(fixture.server.count({ status })).toBe(1);
         expect([...target.byKey().keys()].sort()).toEqual([...keys].sort());
       },
     };
@@ -218,6 +232,18 @@ export function destinationConformance(harness: DestinationHarness): void {
         const result = await runWith(() => records);
         expect(result.status).toBe('succeeded');
         expect(fixture.server.count({ status: 503 })).toBe(2);
+        await expectOnce(records);
+      },
+      async 'HTML 5xx retried'() {
+        const { method, path } = fixture.createPath;
+        for (const status of PROXY_STATUSES) {
+          fixture.server.inject({ kind: 'status', status, html: true, method, path });
+        }
+        const records = conformanceRecords(10);
+        const result = await runWith(() => records);
+        expect(result.status).toBe('succeeded');
+        expect(result.stats.failed).toBe(0);
+        for (const status of PROXY_STATUSES) expect(fixture.server.count({ status })).toBe(1);
         await expectOnce(records);
       },
       async 'lost create answer'() {

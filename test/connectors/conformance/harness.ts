@@ -11,6 +11,7 @@ export const SOURCE_CASES = [
   '429 storm',
   '401 pauses',
   '5xx retried',
+  'HTML 5xx retried',
 ] as const;
 
 /** The cases every destination runs. */
@@ -22,6 +23,7 @@ export const DESTINATION_CASES = [
   '429 storm',
   '401 pauses',
   '5xx retried',
+  'HTML 5xx retried',
   'lost create answer',
   'SIGKILL mid-run',
 ] as const;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as notion from '../../../src/connectors/notion/index.js';
 import type { SyncRecord } from '../../../src/model/index.js';
-import { FakeNotion } from '../../fakes/index.js';
+import { FakeNotion, NOTION_VERSION } from '../../fakes/index.js';
 import { freshToken } from './helpers.js';
 
 describe('notion source given a database id', () => {
@@ -16,7 +16,11 @@ describe('notion source given a database id', () => {
     for (const name of ['one', 'two']) {
       const response = await fetch(`${fake.url}/v1/pages`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'notion-version': NOTION_VERSION,
+        },
         body: JSON.stringify({
           parent: { type: 'data_source_id', data_source_id: ids.dataSourceId },
           properties: { Name: { title: [{ text: { content: name } }] } },

@@ -289,6 +289,8 @@ describe('notion destination', () => {
       });
       expect(failed.status).toBe('failed');
       expect(failed.error).toMatch(/Destination notion is failing|Notion .* failed/);
+      // A proxy's HTML page is no message for a person: the error names the status instead.
+      expect(failed.error).not.toMatch(/<\/?[a-z]+>/i);
       expect(failed.stats).toMatchObject({ created: 25, failed: 0 });
       expect(await store.listDeadLetters({})).toEqual([]);
 

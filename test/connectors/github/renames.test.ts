@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as github from '../../../src/connectors/github/index.js';
+import type { SyncRecord } from '../../../src/model/index.js';
+import type { Source } from '../../../src/sync/index.js';
+import { FakeGitHub } from '../../fakes/index.js';
+
+async function readAll(source: Source, unit: string): Promise<SyncRecord[]> {
+  const records: SyncRecord[] = [];
+  const telemetry = { retried() {}, waitedForRateLimit() {} };
+  for await (const page of source.read(unit, { cursor: null, telemetry })) {
+    records.push(...page.records);
+  }
+  return records;
+}
+
+describe('github source and renamed repositories', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await new FakeGitHub().start();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const named = (repos: string[], extra: Partial<github.GitHubSourceOptions> = {}) =>
+    github.source({
+      repos,
+      auth: { token: 'ghp_test' },
+      baseUrl: fake.url,
+      readme: true,
+      ...extra,
+    });
+
+  it('follows the 301 of a renamed or transferred repository and reads it under its new name, README included', async () => {
+    const [first, second] = fake.seedOrg('acme', 2);
+    fake.rename(first!.id, { name: 'renamed' });
+    fake.rename(second!.id, { owner: 'acme-labs' });
+    const records = await readAll(named([`acme/${first!.name}`, `acme/${second!.name}`]), 'repos');
+    expect(records.map((record) => record.key)).toEqual([String(first!.id), String(second!.id)]);
+    expect(records.map((record) => record.fields.fullName)).toEqual([
+      'acme/renamed',
+      `acme-labs/${second!.name}`,
+    ]);
+    expect(records.every((record) => typeof record.body === 'string')).toBe(true);
+    expect(fake.server.count({ status: 301 })).toBeGreaterThan(0);
+  });
+
+  it('matches names without regard to case, as GitHub does: one record per repository', async () => {
+    const [repo] = fake.seedOrg('acme', 1);
+    const records = await readAll(
+      named([`ACME/${repo!.name.toUpperCase()}`, `acme/${repo!.name}`]),
+      'repos',
+    );
+    expect(records.map((record) => record.key)).toEqual([String(repo!.id)]);
+  });
+});
