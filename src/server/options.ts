@@ -111,11 +111,44 @@ export type ConflictResolver = (context: ConflictContext) => ResolverDecision;
 /** What an update of a deleted document (or a delete racing an update) does. */
 export type DeletePolicy = 'resurrect_on_update' | 'reject_update' | 'delete_wins';
 
+/** What the incoming-document hook sees: one pushed change, before anything is stored. */
+export interface IncomingContext {
+  /** The authenticated caller who pushed it. */
+  readonly user: SyncUser;
+  readonly collection: string;
+  readonly docId: string;
+  readonly operation: 'upsert' | 'delete';
+  /**
+   * A copy of the pushed data (`null` for deletes). Changing it in place changes what is
+   * stored, as returning `{ action: 'accept', data }` does.
+   */
+  readonly data: Record<string, unknown> | null;
+  readonly parentVersion: string | null;
+}
+
+/** The hook's answer; returning nothing accepts the change with `context.data`. */
+export type IncomingDecision =
+  /** Store `data` instead of what was pushed (ignored for deletes). */
+  | { action: 'accept'; data?: Record<string, unknown> }
+  /** Refuse this change; the client gets it back as `rejected` with the reason. */
+  | { action: 'reject'; reason: string; code?: string };
+
+/**
+ * Runs for every pushed change before it is stored (not for `server.write`): stamp fields from
+ * the token (a `vendor_id`), or refuse the change with a reason. Pushes of one client are
+ * retried with the same idempotency key as pushed, whatever the hook stored.
+ */
+export type IncomingHook = (
+  context: IncomingContext,
+) => IncomingDecision | undefined | Promise<IncomingDecision | undefined>;
+
 export interface CollectionOptions {
   /** @default last-writer-wins by HLC */
   resolver?: ConflictResolver | undefined;
   /** @default 'resurrect_on_update' */
   deletePolicy?: DeletePolicy | undefined;
+  /** This collection's incoming-document hook (instead of the server's `incoming`). */
+  incoming?: IncomingHook | undefined;
 }
 
 /** The slice of a pino logger the server uses. */
@@ -138,6 +171,8 @@ export interface SyncServerOptions {
   auth: SyncAuthOptions | false;
   /** Called per collection and operation; `false` answers 403. */
   authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined;
+  /** The incoming-document hook of collections without their own. */
+  incoming?: IncomingHook | undefined;
   /** Default conflict resolver of collections without their own. @default LWW by HLC */
   resolver?: ConflictResolver | undefined;
   /** @default 'resurrect_on_update' */

@@ -164,6 +164,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     resolveCollections,
     refusal: (user: SyncUser, operation: SyncOperation, collection: string) =>
       collections.refusal(user, operation, collection),
+    incomingHook: (collection: string) =>
+      collections.settings(collection).incoming ?? options.incoming,
     maxBodyBytes,
     maxChanges,
     atomicPush: options.atomicPush ?? false,

@@ -3,6 +3,7 @@ import { afterAll, expect, it } from 'vitest';
 import { openPostgresDocumentStore } from '../../src/server/index.js';
 import { freshDatabase } from '../support/postgres.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
+import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
 import { describeSessionProtocol } from './protocol-session-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
@@ -20,6 +21,9 @@ describeInputProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeSessionProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeIncomingProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 

@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { openSqliteDocumentStore } from '../../src/server/index.js';
 import { sqliteStore, tempSqlitePath } from './helpers.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
+import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
 import { describeSessionProtocol } from './protocol-session-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
@@ -11,6 +12,7 @@ describeSyncProtocol('SQLite', async () => sqliteStore());
 describeClockProtocol('SQLite', async () => sqliteStore());
 describeInputProtocol('SQLite', async () => sqliteStore());
 describeSessionProtocol('SQLite', async () => sqliteStore());
+describeIncomingProtocol('SQLite', async () => sqliteStore());
 
 it('adds edit times to a database made before them, filled from the stored versions', async () => {
   const path = tempSqlitePath();
