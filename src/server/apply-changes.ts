@@ -62,7 +62,7 @@ export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
         logger.error({ collection, docId, err: errorText(error) }, 'sync conflict resolver failed'),
     });
     const outcome = await store.applyBatch(
-      { scope: user.scope, clientId, changes: prepared, atomic },
+      { scope: user.scope, clientId, actorId: user.id, changes: prepared, atomic },
       decide,
     );
     let results = outcome.results;

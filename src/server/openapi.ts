@@ -128,6 +128,11 @@ export const openApiDocument = {
           operation: { type: 'string', enum: ['upsert', 'delete'] },
           data: { type: ['object', 'null'] },
           client_id: { type: ['string', 'null'] },
+          actor_id: {
+            type: ['string', 'null'],
+            description:
+              'The authenticated actor who made the change (the token, or server.write `actor`); null in entries stored before actors were recorded',
+          },
         },
       },
       FullResyncRequired: resync,
@@ -266,7 +271,7 @@ export const openApiDocument = {
         responses: {
           '200': {
             description:
-              'One JSON document per line: {collection, doc_id, version, deleted, data}; gzip when asked',
+              'One JSON document per line: {collection, doc_id, version, deleted, actor_id, data}; gzip when asked',
             headers: {
               'X-Sync-LastSeq': {
                 schema: { type: 'string' },

@@ -91,6 +91,8 @@ export interface ConflictContext {
     /** When the edit behind the stored state was made (absent from older callers). */
     readonly editVersion?: string;
     readonly deleted: boolean;
+    /** Who wrote the stored state (null when stored before actors were recorded). */
+    readonly actorId?: string | null;
   };
   readonly incoming: {
     readonly operation: 'upsert' | 'delete';

@@ -299,6 +299,7 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
           version: current.version,
           editVersion: current.editVersion,
           deleted: false,
+          actorId: current.actorId,
         },
         incoming: {
           operation: wire.operation,

@@ -54,6 +54,12 @@ export interface ServerWrite {
   }>;
   /** Recorded as the oplog entries' client id. @default 'server' */
   clientId?: string;
+  /**
+   * Who makes this write (a user id, a job's name), recorded as the actor of every document
+   * and oplog entry it writes and shown to resolvers as the user.
+   * @default 'server'
+   */
+  actor?: string;
   /** @default false */
   atomic?: boolean;
 }
@@ -288,7 +294,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         }
         return parsed.data;
       });
-      const user: SyncUser = { id: input.clientId ?? 'server', scope: input.scope, claims: {} };
+      const user: SyncUser = { id: input.actor ?? 'server', scope: input.scope, claims: {} };
       const { results } = await applyChanges({
         user,
         clientId: input.clientId ?? 'server',

@@ -1,6 +1,16 @@
 import Database from 'better-sqlite3';
 import { KeepsyncError } from '../../model/index.js';
 import { docKey, planBatch } from './plan.js';
+import {
+  addActor,
+  addEditVersion,
+  configure,
+  type Row,
+  SCHEMA,
+  toDocument,
+  toEntry,
+} from './sqlite-schema.js';
+import { openSqliteSnapshot } from './sqlite-snapshot.js';
 import type {
   ApplyBatchInput,
   ApplyBatchOutcome,
@@ -30,99 +40,6 @@ export interface SqliteDocumentStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sync_documents (
-  scope TEXT NOT NULL,
-  collection TEXT NOT NULL,
-  doc_id TEXT NOT NULL,
-  data TEXT,
-  version TEXT NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  updated_ms INTEGER NOT NULL,
-  edit_version TEXT NOT NULL,
-  PRIMARY KEY (scope, collection, doc_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sync_oplog (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  scope TEXT NOT NULL,
-  collection TEXT NOT NULL,
-  doc_id TEXT NOT NULL,
-  op TEXT NOT NULL,
-  version TEXT NOT NULL,
-  data TEXT,
-  client_id TEXT,
-  change_id TEXT,
-  created_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON sync_oplog (scope, seq);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON sync_oplog (scope, version);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON sync_oplog (created_ms);
-CREATE TABLE IF NOT EXISTS sync_idempotency (
-  scope TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  result TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (scope, client_id, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON sync_idempotency (created_ms);
-CREATE TABLE IF NOT EXISTS sync_meta (
-  key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-);
-`;
-
-type Row = Record<string, unknown>;
-
-/** SQLite's BINARY order of TEXT: byte order of the UTF-8 encoding. */
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-function toDocument(row: Row): StoredDocument {
-  return {
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    data: (row.data as string | null) ?? null,
-    version: row.version as string,
-    editVersion: row.edit_version as string,
-    deleted: row.deleted === 1,
-    updatedMs: row.updated_ms as number,
-  };
-}
-
-function toEntry(row: Row): OplogEntry {
-  return {
-    seq: row.seq as number,
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    operation: row.op as 'upsert' | 'delete',
-    version: row.version as string,
-    data: (row.data as string | null) ?? null,
-    clientId: (row.client_id as string | null) ?? null,
-    changeId: (row.change_id as string | null) ?? null,
-    createdMs: row.created_ms as number,
-  };
-}
-
-function configure(db: Database.Database, options: SqliteDocumentStoreOptions): void {
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-}
-
-/** Databases created before edit times were stored get the column, filled from `version`. */
-function addEditVersion(db: Database.Database): void {
-  db.transaction(() => {
-    const columns = db.pragma('table_info(sync_documents)') as Array<{ name: string }>;
-    if (columns.some((column) => column.name === 'edit_version')) return;
-    db.exec('ALTER TABLE sync_documents ADD COLUMN edit_version TEXT');
-    db.exec('UPDATE sync_documents SET edit_version = version');
-  }).immediate();
-}
-
 /**
  * The embedded document store: one SQLite file in WAL mode. Writes go through one connection
  * (SQLite has one writer at a time anyway); reads use a second one, so they never see a
@@ -139,6 +56,7 @@ export function openSqliteDocumentStore(options: SqliteDocumentStoreOptions): Do
   configure(writer, options);
   writer.exec(SCHEMA);
   addEditVersion(writer);
+  addActor(writer);
   const reader = new Database(options.path);
   configure(reader, options);
   return new SqliteDocumentStore(writer, reader, options);
@@ -173,15 +91,15 @@ class SqliteDocumentStore implements DocumentStore {
         'SELECT result FROM sync_idempotency WHERE scope = ? AND client_id = ? AND key = ?',
       ),
       putDoc: writer.prepare(
-        `INSERT INTO sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
            data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
-           deleted = excluded.deleted, updated_ms = excluded.updated_ms`,
+           deleted = excluded.deleted, updated_ms = excluded.updated_ms, actor_id = excluded.actor_id`,
       ),
       append: writer.prepare(
-        `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       putReplay: writer.prepare(
         `INSERT INTO sync_idempotency (scope, client_id, key, result, created_ms) VALUES (?, ?, ?, ?, ?)
@@ -248,6 +166,7 @@ class SqliteDocumentStore implements DocumentStore {
             doc.editVersion,
             doc.deleted ? 1 : 0,
             doc.updatedMs,
+            doc.actorId,
           );
         }
         let lastSeq: number | null = null;
@@ -262,6 +181,7 @@ class SqliteDocumentStore implements DocumentStore {
             entry.clientId,
             entry.changeId,
             entry.createdMs,
+            entry.actorId,
           );
           lastSeq = Number(info.lastInsertRowid);
         }
@@ -343,108 +263,7 @@ class SqliteDocumentStore implements DocumentStore {
 
   async openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot> {
     this.#assertOpen();
-    const db = new Database(this.#options.path, { readonly: true });
-    db.pragma(`busy_timeout = ${this.#options.busyTimeoutMs ?? 5000}`);
-    this.#snapshots.add(db);
-    const close = async () => {
-      if (!this.#snapshots.delete(db)) return;
-      try {
-        if (db.inTransaction) db.exec('ROLLBACK');
-      } finally {
-        db.close();
-      }
-    };
-    try {
-      db.exec('BEGIN');
-      // The first read fixes the snapshot; every later page reads the same committed state.
-      const lastSeq = (
-        db
-          .prepare(
-            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS seq",
-          )
-          .get() as { seq: number }
-      ).seq;
-      // One collection at a time along the primary key: a row-value range over several
-      // collections made SQLite sort the whole remainder for every page (quadratic).
-      const collections = [...new Set(query.collections)].sort(compareUtf8);
-      const cols = 'scope, collection, doc_id, data, version, edit_version, deleted, updated_ms';
-      const page = db.prepare(
-        `SELECT ${cols} FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
-         ORDER BY doc_id LIMIT ?`,
-      );
-      const count = db.prepare(
-        'SELECT COUNT(*) AS n FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?',
-      );
-      const nth = db.prepare(
-        `SELECT doc_id FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
-         ORDER BY doc_id LIMIT 1 OFFSET ?`,
-      );
-      // Where each collection starts: after the cursor in its collection, before all later ones.
-      const lanes = collections
-        .filter(
-          (collection) => !query.after || compareUtf8(collection, query.after.collection) >= 0,
-        )
-        .map((collection) => ({
-          collection,
-          from: query.after && collection === query.after.collection ? query.after.docId : '',
-        }));
-      let nextKey: { collection: string; docId: string } | null = null;
-      if (query.limit !== null) {
-        // The limit-th document is where the next response starts, if anything follows it.
-        let remaining = query.limit;
-        for (const [index, lane] of lanes.entries()) {
-          const { n } = count.get(query.scope, lane.collection, lane.from) as { n: number };
-          if (remaining > n) {
-            remaining -= n;
-            continue;
-          }
-          const more =
-            remaining < n ||
-            lanes
-              .slice(index + 1)
-              .some(
-                (later) =>
-                  (count.get(query.scope, later.collection, later.from) as { n: number }).n > 0,
-              );
-          if (more) {
-            const row = nth.get(query.scope, lane.collection, lane.from, remaining - 1) as Row;
-            nextKey = { collection: lane.collection, docId: row.doc_id as string };
-          }
-          break;
-        }
-      }
-      const pageSize = query.pageSize ?? 1000;
-      const limit = query.limit;
-      return {
-        lastSeq,
-        next: nextKey,
-        async *pages() {
-          let left = limit ?? Number.POSITIVE_INFINITY;
-          let firstPage = true;
-          for (const lane of lanes) {
-            let after = lane.from;
-            while (left > 0) {
-              // better-sqlite3 is synchronous: give the event loop a turn between pages, so the
-              // bytes already produced reach the socket and other requests are served meanwhile.
-              if (!firstPage) await new Promise((resolve) => setImmediate(resolve));
-              firstPage = false;
-              const size = Math.min(pageSize, left);
-              const rows = page.all(query.scope, lane.collection, after, size) as Row[];
-              if (rows.length === 0) break;
-              const docs = rows.map(toDocument);
-              left -= docs.length;
-              after = docs[docs.length - 1]!.docId;
-              yield docs;
-              if (rows.length < size) break;
-            }
-          }
-        },
-        close,
-      };
-    } catch (error) {
-      await close();
-      throw error;
-    }
+    return openSqliteSnapshot(this.#options, this.#snapshots, query);
   }
 
   async retention(): Promise<RetentionState> {
