@@ -253,7 +253,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
             description:
-              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'). Required when the server has no `collections` allow-list (400 otherwise); with one, defaults to all of them",
+              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); a named collection the caller may not read is a 403 (FORBIDDEN, or FULL_RESYNC_DISABLED when its full resync is turned off). Omitted: every collection the caller may read (the allow-list's, else those holding the scope's documents), leaving out refused ones",
           },
           {
             name: 'cursor',

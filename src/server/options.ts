@@ -151,6 +151,12 @@ export interface CollectionOptions {
   deletePolicy?: DeletePolicy | undefined;
   /** This collection's incoming-document hook (instead of the server's `incoming`). */
   incoming?: IncomingHook | undefined;
+  /**
+   * `false`: `/sync/full` refuses this collection (403 `FULL_RESYNC_DISABLED`) and leaves it
+   * out when the request names none (a collection too large to export on demand).
+   * @default the server's `allowFullResync`
+   */
+  allowFullResync?: boolean | undefined;
 }
 
 /** The slice of a pino logger the server uses. */
@@ -175,6 +181,8 @@ export interface SyncServerOptions {
   authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined;
   /** The incoming-document hook of collections without their own. */
   incoming?: IncomingHook | undefined;
+  /** Whether `/sync/full` serves collections without their own setting. @default true */
+  allowFullResync?: boolean | undefined;
   /** Default conflict resolver of collections without their own. @default LWW by HLC */
   resolver?: ConflictResolver | undefined;
   /** @default 'resurrect_on_update' */

@@ -9,7 +9,7 @@ import { Hlc, KeepsyncError } from '../model/index.js';
 import { createApplyChanges } from './apply-changes.js';
 import { bearerToken, createAuthenticator, sameSecret } from './auth.js';
 import { collectionRules } from './collections.js';
-import { errorBody, isSyncHttpError, SyncHttpError } from './errors.js';
+import { errorBody, isSyncHttpError } from './errors.js';
 import { fullResyncResponse } from './full-resync.js';
 import { splitList } from './http-input.js';
 import { errorText, LiveHub } from './hub.js';
@@ -193,18 +193,13 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   app.get('/sync/full', async (c) => {
     const user = c.get('user');
     const requested = splitList(c.req.query('collections'));
-    if (!requested && !collections.allowed) {
-      throw new SyncHttpError(
-        400,
-        'REQUEST_INVALID',
-        'Expected `collections`, e.g. collections=tasks,projects',
-      );
-    }
     return fullResyncResponse(
       { store, metrics, logger, pageSize },
       {
         user,
-        collections: (await resolveCollections(user, 'full', requested))!,
+        collections: await collections.forFull(user, requested, () =>
+          store.listCollections(user.scope),
+        ),
         limit: c.req.query('limit'),
         cursor: c.req.query('cursor'),
         acceptEncoding: c.req.header('accept-encoding'),
