@@ -2,36 +2,11 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { KeepsyncError } from '../model/index.js';
-import type { DocumentStore, SyncAuthOptions } from '../server/index.js';
+import type { DocumentStore } from '../server/index.js';
 import { EXIT } from './exit-codes.js';
-import { parsePort } from './port.js';
+import { loadServerSection, type ServeFlags, serveSettings } from './serve-config.js';
 
-export interface ServeCommandOptions {
-  port: string;
-  host: string;
-  db: string;
-  postgres?: string;
-  jwtSecret?: string;
-  jwksUrl?: string;
-  scopeClaim?: string;
-  actorClaim?: string;
-  collections?: string;
-  retentionDays: string;
-  atomic?: boolean;
-  auth: boolean;
-  pollMs: string;
-  logLevel: string;
-}
-
-function whole(value: string, name: string): number {
-  if (!/^\d+$/.test(value)) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `Expected ${name} to be a whole number, got ${JSON.stringify(value)}`,
-    );
-  }
-  return Number(value);
-}
+export type ServeCommandOptions = ServeFlags;
 
 /** `keepsync serve`: the offline-first sync server on its own, SQLite by default. */
 export function registerServeCommand(program: Command, setExitCode: (code: number) => void): void {
@@ -55,44 +30,34 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
     .option('--no-auth', 'accept requests without tokens (local development only)')
     .option('--poll-ms <ms>', 'live-stream safety poll interval (0: off)', '1000')
     .option('--log-level <level>', 'pino log level', process.env.KEEPSYNC_LOG_LEVEL ?? 'info')
-    .action(async (options: ServeCommandOptions) => {
-      setExitCode(await serveCommand(options));
+    .action(async (options: ServeCommandOptions, command: Command) => {
+      const explicit = (flag: keyof ServeFlags) => command.getOptionValueSource(flag) === 'cli';
+      const configPath = program.opts<{ config?: string }>().config;
+      setExitCode(await serveCommand(options, { explicit, configPath }));
     });
 }
 
-export async function serveCommand(options: ServeCommandOptions): Promise<number> {
-  const secret = options.jwtSecret ?? process.env.KEEPSYNC_JWT_SECRET;
-  let auth: SyncAuthOptions | false = false;
-  if (options.auth) {
-    if (!secret && !options.jwksUrl) {
-      throw new KeepsyncError(
-        'CONFIG_INVALID',
-        'Give --jwt-secret (or KEEPSYNC_JWT_SECRET) or --jwks-url; --no-auth serves without tokens, for local development only',
-      );
-    }
-    auth = {
-      ...(options.jwksUrl ? { jwksUrl: options.jwksUrl } : { secret }),
-      scopeClaim: options.scopeClaim,
-      actorClaim: options.actorClaim,
-    };
-  }
-  const port = parsePort(options.port, '--port');
-  if (!options.postgres) {
-    const folder = dirname(resolve(options.db));
+export async function serveCommand(
+  options: ServeCommandOptions,
+  context: { explicit?: (flag: keyof ServeFlags) => boolean; configPath?: string } = {},
+): Promise<number> {
+  const explicit = context.explicit ?? (() => true);
+  const section = await loadServerSection(context.configPath);
+  const settings = serveSettings(options, explicit, section);
+  if (!settings.postgres) {
+    const folder = dirname(resolve(settings.db));
     if (!existsSync(folder)) {
       throw new KeepsyncError(
         'CONFIG_INVALID',
-        `--db ${options.db}: the folder ${folder} does not exist`,
+        `--db ${settings.db}: the folder ${folder} does not exist`,
       );
     }
   }
-  if (!options.auth) {
+  if (!settings.auth) {
     process.stderr.write(
-      'keepsync: warning: --no-auth accepts every request without a token; use it for local development only\n',
+      `keepsync: warning: ${explicit('auth') ? '--no-auth' : '`server.auth: false`'} accepts every request without a token; use it for local development only\n`,
     );
   }
-  const retentionDays = whole(options.retentionDays, '--retention-days');
-  const pollIntervalMs = whole(options.pollMs, '--poll-ms');
   // Loaded here, not at start-up: every other command starts without the server.
   const { pino } = await import('pino');
   const { createSyncServer, openPostgresDocumentStore, openSqliteDocumentStore } = await import(
@@ -108,19 +73,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       '--jwt-secret puts the secret in the process arguments, readable by any local user (ps); set KEEPSYNC_JWT_SECRET instead',
     );
   }
-  const store: DocumentStore = options.postgres
-    ? await openPostgresDocumentStore({ connectionString: options.postgres })
-    : openSqliteDocumentStore({ path: options.db });
+  const store: DocumentStore = settings.postgres
+    ? await openPostgresDocumentStore({ connectionString: settings.postgres })
+    : openSqliteDocumentStore({ path: settings.db });
   const server = await createSyncServer({
+    ...settings.server,
     store,
-    auth,
-    collections: options.collections
-      ?.split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
-    retentionDays,
-    atomicPush: options.atomic ?? false,
-    pollIntervalMs,
+    auth: settings.auth,
     logger,
     metricsToken: process.env.KEEPSYNC_METRICS_TOKEN || undefined,
   });
@@ -136,9 +95,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  const { url } = await server.listen({ port, host: options.host });
+  const { url } = await server.listen({ port: settings.port, host: settings.host });
   process.stdout.write(
-    `keepsync sync server listening on ${url} (${options.postgres ? 'PostgreSQL' : `SQLite ${options.db}`}, node ${server.node})\n`,
+    `keepsync sync server listening on ${url} (${settings.postgres ? 'PostgreSQL' : `SQLite ${settings.db}`}, node ${server.node})\n`,
   );
   await stopped;
   await server.close();

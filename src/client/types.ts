@@ -68,6 +68,8 @@ export interface WireChange {
   readonly operation: 'upsert' | 'delete';
   readonly data: DocumentData | null;
   readonly client_id: string | null;
+  /** The authenticated actor who made the change (servers before actors send none). */
+  readonly actor_id?: string | null;
 }
 
 /** One push result. */

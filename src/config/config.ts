@@ -8,6 +8,7 @@ import {
   type RunResult,
 } from '../sync/index.js';
 import { defineTwoWay, type TwoWayOptions, type TwoWayTask } from '../twoway/index.js';
+import { type ServerConfig, serverConfigSchema } from './server-config.js';
 
 export interface StoreConfig {
   /** Path of the SQLite file (the embedded default). @default '.keepsync/keepsync.db' */
@@ -42,6 +43,8 @@ export interface KeepsyncConfig {
   pipelines: readonly PipelineOptions[];
   /** Two-way tasks: two systems kept merged field by field; `keepsync run` runs them too. */
   twoWay?: readonly TwoWayOptions[] | undefined;
+  /** What `keepsync serve` runs (see `ServerConfig`). */
+  server?: ServerConfig | undefined;
 }
 
 export interface ResolvedConfig {
@@ -50,6 +53,7 @@ export interface ResolvedConfig {
   readonly engine: EngineConfig;
   readonly pipelines: readonly Pipeline[];
   readonly twoWay: readonly TwoWayTask[];
+  readonly server: ServerConfig | undefined;
 }
 
 /** Types a `keepsync.config.ts`; checking happens when keepsync loads it. */
@@ -85,6 +89,7 @@ const configSchema = z
       .optional(),
     pipelines: z.array(z.object({ name: z.string() }).passthrough()),
     twoWay: z.array(z.object({ name: z.string() }).passthrough()).optional(),
+    server: serverConfigSchema.optional(),
   })
   .strict();
 
@@ -138,5 +143,6 @@ export function resolveConfig(value: unknown, origin: string): ResolvedConfig {
     engine: config.engine ?? {},
     pipelines,
     twoWay,
+    server: config.server,
   };
 }

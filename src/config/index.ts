@@ -8,3 +8,4 @@ export {
   type StoreConfig,
 } from './config.js';
 export { CONFIG_FILES, findConfigFile, loadConfig } from './load.js';
+export type { ServerCollectionConfig, ServerConfig } from './server-config.js';

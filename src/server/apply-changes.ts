@@ -30,6 +30,8 @@ export interface ApplyRequest {
   /** Server-side writes: a change without a parent version overwrites what is stored. */
   readonly force: boolean;
   readonly patches?: readonly boolean[];
+  /** Per change: the data to store instead of the pushed data (the incoming hook's). */
+  readonly storedData?: ReadonlyArray<Record<string, unknown> | undefined>;
 }
 
 export type ApplyChanges = (
@@ -39,9 +41,12 @@ export type ApplyChanges = (
 /** The write path shared by pushes and server writes: one store transaction per batch. */
 export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
   const { store, hub, metrics, logger } = deps;
-  return async ({ user, clientId, changes, atomic, force, patches }) => {
+  return async ({ user, clientId, changes, atomic, force, patches, storedData }) => {
     const prepared = changes.map((change, index) => {
-      const ready = { ...prepareChange(change), patch: patches?.[index] === true };
+      const ready = {
+        ...prepareChange(change, storedData?.[index]),
+        patch: patches?.[index] === true,
+      };
       return force && change.id === undefined ? { ...ready, idempotencyKey: null } : ready;
     });
     const decide = createDecider({
@@ -57,7 +62,7 @@ export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
         logger.error({ collection, docId, err: errorText(error) }, 'sync conflict resolver failed'),
     });
     const outcome = await store.applyBatch(
-      { scope: user.scope, clientId, changes: prepared, atomic },
+      { scope: user.scope, clientId, actorId: user.id, changes: prepared, atomic },
       decide,
     );
     let results = outcome.results;

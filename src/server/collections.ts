@@ -16,6 +16,16 @@ export interface CollectionRules {
     operation: SyncOperation,
     requested: readonly string[] | null,
   ): Promise<string[] | null>;
+  /**
+   * The collections of a full resync. Named ones must all be allowed (else 4xx); naming none
+   * means every collection the caller may read (`stored`: the scope's own, without an
+   * allow-list), leaving out the refused ones and those whose full resync is off.
+   */
+  forFull(
+    user: SyncUser,
+    requested: readonly string[] | null,
+    stored: () => Promise<string[]>,
+  ): Promise<string[]>;
   /** Why this user may not touch this collection (unknown or forbidden), or null. */
   refusal(
     user: SyncUser,
@@ -26,9 +36,38 @@ export interface CollectionRules {
 
 export function collectionRules(options: SyncServerOptions): CollectionRules {
   const { allowed, settings } = collectionSettings(options);
+  const fullAllowed = (collection: string) =>
+    settings(collection).allowFullResync ?? options.allowFullResync ?? true;
   return {
     allowed,
     settings,
+    async forFull(user, requested, stored) {
+      if (requested) {
+        const names = (await this.resolve(user, 'full', requested))!;
+        const off = names.find((name) => !fullAllowed(name));
+        if (off !== undefined) {
+          throw new SyncHttpError(
+            403,
+            'FULL_RESYNC_DISABLED',
+            `Full resync of collection \`${off}\` is turned off on this server`,
+          );
+        }
+        return names;
+      }
+      const candidates = allowed ? [...allowed] : await stored();
+      const names: string[] = [];
+      for (const collection of candidates) {
+        if (!fullAllowed(collection)) continue;
+        if (
+          options.authorize &&
+          !(await options.authorize({ user, collection, operation: 'full' }))
+        ) {
+          continue;
+        }
+        names.push(collection);
+      }
+      return names;
+    },
     async refusal(user, operation, collection) {
       try {
         await this.resolve(user, operation, [collection]);

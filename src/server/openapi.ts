@@ -60,7 +60,10 @@ export const openApiDocument = {
     title: 'keepsync offline-first sync server',
     version: '1',
     description:
-      'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings. Live changes: WebSocket `/sync/stream`.',
+      'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings.\n\n' +
+      '## WebSocket `/sync/stream`\n' +
+      'The token goes in the `token` query parameter, an `auth` message or the `subscribe` message. Client messages: `{type:"auth", token}` (answer `{type:"authenticated", actor}`), `{type:"subscribe", token?, since?, collections?}` (once per socket; answer `{type:"subscribed", since, collections}`, then the backlog as `change` messages, then `{type:"caught_up", last_seq}`, then live changes), `{type:"ping"}` (answer `{type:"pong"}`). Server messages: `{type:"change", seq, version, collection, doc_id, operation, data, client_id, actor_id}`, `{type:"heartbeat"}`, `{type:"full_resync_required", collections, reason}`, `{type:"error", error:{code, message}}`.\n' +
+      'Close codes: 4000 full resync required (retention, unknown cursor, foreign version, slow consumer); 4400 bad message (invalid JSON, second subscribe, bad collections); 4401 token refused or expired (`AUTH_EXPIRED`); 4403 collection forbidden; 4408 no authentication in time; 1001 server shutting down; 1011 internal error.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -128,6 +131,11 @@ export const openApiDocument = {
           operation: { type: 'string', enum: ['upsert', 'delete'] },
           data: { type: ['object', 'null'] },
           client_id: { type: ['string', 'null'] },
+          actor_id: {
+            type: ['string', 'null'],
+            description:
+              'The authenticated actor who made the change (the token, or server.write `actor`); null in entries stored before actors were recorded',
+          },
         },
       },
       FullResyncRequired: resync,
@@ -248,7 +256,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
             description:
-              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'). Required when the server has no `collections` allow-list (400 otherwise); with one, defaults to all of them",
+              "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); a named collection the caller may not read is a 403 (FORBIDDEN, or FULL_RESYNC_DISABLED when its full resync is turned off). Omitted: every collection the caller may read (the allow-list's, else those holding the scope's documents), leaving out refused ones",
           },
           {
             name: 'cursor',
@@ -266,7 +274,7 @@ export const openApiDocument = {
         responses: {
           '200': {
             description:
-              'One JSON document per line: {collection, doc_id, version, deleted, data}; gzip when asked',
+              'One JSON document per line: {collection, doc_id, version, deleted, actor_id, data}; gzip when asked',
             headers: {
               'X-Sync-LastSeq': {
                 schema: { type: 'string' },

@@ -91,6 +91,8 @@ export interface ConflictContext {
     /** When the edit behind the stored state was made (absent from older callers). */
     readonly editVersion?: string;
     readonly deleted: boolean;
+    /** Who wrote the stored state (null when stored before actors were recorded). */
+    readonly actorId?: string | null;
   };
   readonly incoming: {
     readonly operation: 'upsert' | 'delete';
@@ -111,11 +113,50 @@ export type ConflictResolver = (context: ConflictContext) => ResolverDecision;
 /** What an update of a deleted document (or a delete racing an update) does. */
 export type DeletePolicy = 'resurrect_on_update' | 'reject_update' | 'delete_wins';
 
+/** What the incoming-document hook sees: one pushed change, before anything is stored. */
+export interface IncomingContext {
+  /** The authenticated caller who pushed it. */
+  readonly user: SyncUser;
+  readonly collection: string;
+  readonly docId: string;
+  readonly operation: 'upsert' | 'delete';
+  /**
+   * A copy of the pushed data (`null` for deletes). Changing it in place changes what is
+   * stored, as returning `{ action: 'accept', data }` does.
+   */
+  readonly data: Record<string, unknown> | null;
+  readonly parentVersion: string | null;
+}
+
+/** The hook's answer; returning nothing accepts the change with `context.data`. */
+export type IncomingDecision =
+  /** Store `data` instead of what was pushed (ignored for deletes). */
+  | { action: 'accept'; data?: Record<string, unknown> }
+  /** Refuse this change; the client gets it back as `rejected` with the reason. */
+  | { action: 'reject'; reason: string; code?: string };
+
+/**
+ * Runs for every pushed change before it is stored (not for `server.write`): stamp fields from
+ * the token (a `vendor_id`), or refuse the change with a reason. Pushes of one client are
+ * retried with the same idempotency key as pushed, whatever the hook stored.
+ */
+export type IncomingHook = (
+  context: IncomingContext,
+) => IncomingDecision | undefined | Promise<IncomingDecision | undefined>;
+
 export interface CollectionOptions {
   /** @default last-writer-wins by HLC */
   resolver?: ConflictResolver | undefined;
   /** @default 'resurrect_on_update' */
   deletePolicy?: DeletePolicy | undefined;
+  /** This collection's incoming-document hook (instead of the server's `incoming`). */
+  incoming?: IncomingHook | undefined;
+  /**
+   * `false`: `/sync/full` refuses this collection (403 `FULL_RESYNC_DISABLED`) and leaves it
+   * out when the request names none (a collection too large to export on demand).
+   * @default the server's `allowFullResync`
+   */
+  allowFullResync?: boolean | undefined;
 }
 
 /** The slice of a pino logger the server uses. */
@@ -138,6 +179,10 @@ export interface SyncServerOptions {
   auth: SyncAuthOptions | false;
   /** Called per collection and operation; `false` answers 403. */
   authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined;
+  /** The incoming-document hook of collections without their own. */
+  incoming?: IncomingHook | undefined;
+  /** Whether `/sync/full` serves collections without their own setting. @default true */
+  allowFullResync?: boolean | undefined;
   /** Default conflict resolver of collections without their own. @default LWW by HLC */
   resolver?: ConflictResolver | undefined;
   /** @default 'resurrect_on_update' */

@@ -144,14 +144,22 @@ export function idempotencyKey(change: WireChange, dataText: string | null): str
   return `h:${digest}`;
 }
 
-export function prepareChange(change: WireChange): PreparedChange {
-  const dataText = change.operation === 'upsert' ? JSON.stringify(change.data ?? {}) : null;
+/**
+ * `stored`: data to store instead of the pushed data (the incoming hook's). The idempotency
+ * key stays the pushed change's, so a retry of the same push is recognised.
+ */
+export function prepareChange(
+  change: WireChange,
+  stored?: Record<string, unknown>,
+): PreparedChange {
+  const pushedText = change.operation === 'upsert' ? JSON.stringify(change.data ?? {}) : null;
+  const replaced = stored !== undefined && change.operation === 'upsert';
   return {
     collection: change.collection,
     docId: change.doc_id,
-    idempotencyKey: idempotencyKey(change, dataText),
-    wire: change,
-    dataText,
+    idempotencyKey: idempotencyKey(change, pushedText),
+    wire: replaced ? { ...change, data: stored } : change,
+    dataText: replaced ? JSON.stringify(stored) : pushedText,
   };
 }
 
@@ -291,6 +299,7 @@ export function createDecider(options: DeciderOptions): Decide<PreparedChange> {
           version: current.version,
           editVersion: current.editVersion,
           deleted: false,
+          actorId: current.actorId,
         },
         incoming: {
           operation: wire.operation,

@@ -2,7 +2,7 @@ import type { ApplyChanges } from './apply-changes.js';
 import { SyncHttpError } from './errors.js';
 import { readBody } from './http-input.js';
 import type { SyncMetrics } from './metrics.js';
-import type { SyncLogger, SyncOperation, SyncUser } from './options.js';
+import type { SyncOperation, SyncUser } from './options.js';
 import {
   describeZodError,
   hlcWallMs,
@@ -13,24 +13,19 @@ import {
   parseSince,
   pushSchema,
 } from './protocol.js';
+import { type ScreenDeps, screenChanges } from './screen.js';
 import type { ChangeResult, DocumentStore } from './store/types.js';
 import { encodeChange } from './wire.js';
 
-export interface PushPullDeps {
+export interface PushPullDeps extends ScreenDeps {
   readonly store: DocumentStore;
   readonly metrics: SyncMetrics;
-  readonly logger: SyncLogger;
   readonly applyChanges: ApplyChanges;
   readonly resolveCollections: (
     user: SyncUser,
     operation: SyncOperation,
     requested: readonly string[] | null,
   ) => Promise<string[] | null>;
-  readonly refusal: (
-    user: SyncUser,
-    operation: SyncOperation,
-    collection: string,
-  ) => Promise<SyncHttpError | null>;
   readonly maxBodyBytes: number;
   readonly maxChanges: number;
   readonly atomicPush: boolean;
@@ -98,23 +93,18 @@ export async function handlePush(
 }
 
 /**
- * One change in a collection the caller may not push to (unknown, or refused by `authorize`)
- * is that change's `rejected` result; the others are applied, unless the batch is atomic.
+ * A change refused by screening (an unknown or forbidden collection, the incoming hook) is
+ * that change's `rejected` result; the others are applied, unless the batch is atomic.
  */
 async function applyPermitted(
   deps: PushPullDeps,
   user: SyncUser,
   body: PushBody,
 ): Promise<ChangeResult[]> {
-  const refusals = new Map<string, SyncHttpError | null>();
-  for (const change of body.changes) {
-    if (!refusals.has(change.collection)) {
-      refusals.set(change.collection, await deps.refusal(user, 'push', change.collection));
-    }
-  }
+  const { rejections, stored } = await screenChanges(deps, user, body.changes);
   const atomic = body.atomic ?? deps.atomicPush;
-  const refusedAt = body.changes.findIndex((change) => refusals.get(change.collection));
-  const permitted = body.changes.filter((change) => !refusals.get(change.collection));
+  const refusedAt = rejections.findIndex((rejection) => rejection !== null);
+  const permitted = body.changes.filter((_, index) => rejections[index] === null);
   const applied =
     refusedAt >= 0 && atomic
       ? []
@@ -123,20 +113,19 @@ async function applyPermitted(
             user,
             clientId: body.client_id,
             changes: permitted,
+            storedData: stored.filter((_, index) => rejections[index] === null),
             atomic,
             force: false,
           })
         ).results;
   let next = 0;
-  return body.changes.map((change): ChangeResult => {
-    const refusal = refusals.get(change.collection);
-    const base = { doc_id: change.doc_id, collection: change.collection };
-    if (refusal) {
-      return { ...base, status: 'rejected', code: refusal.code, error: refusal.message };
-    }
+  return body.changes.map((change, index): ChangeResult => {
+    const rejection = rejections[index];
+    if (rejection) return rejection;
     if (refusedAt >= 0 && atomic) {
       return {
-        ...base,
+        doc_id: change.doc_id,
+        collection: change.collection,
         status: 'rejected',
         code: 'BATCH_ABORTED',
         error: `Not applied: the batch is atomic and change ${refusedAt} was refused`,

@@ -9,7 +9,7 @@ import { Hlc, KeepsyncError } from '../model/index.js';
 import { createApplyChanges } from './apply-changes.js';
 import { bearerToken, createAuthenticator, sameSecret } from './auth.js';
 import { collectionRules } from './collections.js';
-import { errorBody, isSyncHttpError, SyncHttpError } from './errors.js';
+import { errorBody, isSyncHttpError } from './errors.js';
 import { fullResyncResponse } from './full-resync.js';
 import { splitList } from './http-input.js';
 import { errorText, LiveHub } from './hub.js';
@@ -54,6 +54,12 @@ export interface ServerWrite {
   }>;
   /** Recorded as the oplog entries' client id. @default 'server' */
   clientId?: string;
+  /**
+   * Who makes this write (a user id, a job's name), recorded as the actor of every document
+   * and oplog entry it writes and shown to resolvers as the user.
+   * @default 'server'
+   */
+  actor?: string;
   /** @default false */
   atomic?: boolean;
 }
@@ -164,6 +170,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     resolveCollections,
     refusal: (user: SyncUser, operation: SyncOperation, collection: string) =>
       collections.refusal(user, operation, collection),
+    incomingHook: (collection: string) =>
+      collections.settings(collection).incoming ?? options.incoming,
     maxBodyBytes,
     maxChanges,
     atomicPush: options.atomicPush ?? false,
@@ -185,18 +193,13 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   app.get('/sync/full', async (c) => {
     const user = c.get('user');
     const requested = splitList(c.req.query('collections'));
-    if (!requested && !collections.allowed) {
-      throw new SyncHttpError(
-        400,
-        'REQUEST_INVALID',
-        'Expected `collections`, e.g. collections=tasks,projects',
-      );
-    }
     return fullResyncResponse(
       { store, metrics, logger, pageSize },
       {
         user,
-        collections: (await resolveCollections(user, 'full', requested))!,
+        collections: await collections.forFull(user, requested, () =>
+          store.listCollections(user.scope),
+        ),
         limit: c.req.query('limit'),
         cursor: c.req.query('cursor'),
         acceptEncoding: c.req.header('accept-encoding'),
@@ -286,7 +289,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         }
         return parsed.data;
       });
-      const user: SyncUser = { id: input.clientId ?? 'server', scope: input.scope, claims: {} };
+      const user: SyncUser = { id: input.actor ?? 'server', scope: input.scope, claims: {} };
       const { results } = await applyChanges({
         user,
         clientId: input.clientId ?? 'server',

@@ -5,10 +5,10 @@ import type { OplogEntry, StoredDocument } from './store/types.js';
  * parsed and re-serialised on the way out.
  */
 export function encodeChange(entry: OplogEntry, type = false): string {
-  return `{${type ? '"type":"change",' : ''}"seq":${entry.seq},"version":${JSON.stringify(entry.version)},"collection":${JSON.stringify(entry.collection)},"doc_id":${JSON.stringify(entry.docId)},"operation":"${entry.operation}","data":${entry.data ?? 'null'},"client_id":${entry.clientId === null ? 'null' : JSON.stringify(entry.clientId)}}`;
+  return `{${type ? '"type":"change",' : ''}"seq":${entry.seq},"version":${JSON.stringify(entry.version)},"collection":${JSON.stringify(entry.collection)},"doc_id":${JSON.stringify(entry.docId)},"operation":"${entry.operation}","data":${entry.data ?? 'null'},"client_id":${entry.clientId === null ? 'null' : JSON.stringify(entry.clientId)},"actor_id":${entry.actorId === null ? 'null' : JSON.stringify(entry.actorId)}}`;
 }
 
 /** One NDJSON line of a full resync (a tombstone when deleted). */
 export function encodeDocumentLine(doc: StoredDocument): string {
-  return `{"collection":${JSON.stringify(doc.collection)},"doc_id":${JSON.stringify(doc.docId)},"version":${JSON.stringify(doc.version)},"deleted":${doc.deleted},"data":${doc.deleted ? 'null' : (doc.data ?? 'null')}}\n`;
+  return `{"collection":${JSON.stringify(doc.collection)},"doc_id":${JSON.stringify(doc.docId)},"version":${JSON.stringify(doc.version)},"deleted":${doc.deleted},"actor_id":${doc.actorId === null ? 'null' : JSON.stringify(doc.actorId)},"data":${doc.deleted ? 'null' : (doc.data ?? 'null')}}\n`;
 }

@@ -22,7 +22,7 @@ export interface KeepsyncConnectionOptions {
   /** The tenant whose documents are read and written. */
   scope: string;
   /**
-   * Recorded as the client id of the oplog entries keepsync writes.
+   * Recorded as the client id and the actor of the oplog entries keepsync writes.
    * @default 'keepsync'
    */
   actor?: string | undefined;

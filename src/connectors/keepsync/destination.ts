@@ -55,7 +55,12 @@ function openSession(
       : { collection, operation: 'delete', doc_id: op.destId };
 
   const send = (changes: Change[]) =>
-    writer.write({ scope: connection.scope, clientId: connection.actor, changes });
+    writer.write({
+      scope: connection.scope,
+      clientId: connection.actor,
+      actor: connection.actor,
+      changes,
+    });
 
   return {
     async lookup(keys) {

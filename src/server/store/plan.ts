@@ -68,6 +68,7 @@ export function planBatch<C extends StoreChange>(
         editVersion: decision.editVersion,
         deleted: decision.operation === 'delete',
         updatedMs: nowMs,
+        actorId: input.actorId,
       });
       oplog.push({
         scope: input.scope,
@@ -77,6 +78,7 @@ export function planBatch<C extends StoreChange>(
         version: decision.version,
         data: decision.data,
         clientId: input.clientId,
+        actorId: input.actorId,
         changeId: decision.changeId,
         createdMs: nowMs,
       });

@@ -10,6 +10,8 @@ import {
   pgTransaction,
 } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
+import { migrate, toDocument, toEntry } from './postgres-schema.js';
+import { openPostgresSnapshot } from './postgres-snapshot.js';
 import type {
   ApplyBatchInput,
   ApplyBatchOutcome,
@@ -17,7 +19,6 @@ import type {
   Decide,
   DocumentSnapshot,
   DocumentStore,
-  OplogEntry,
   PullPage,
   PullQuery,
   RetentionState,
@@ -40,77 +41,6 @@ function lockKey(text: string): string {
   return createHash('sha256').update(text).digest().readBigInt64BE(0).toString();
 }
 
-function ddl(s: string): string {
-  return `
-CREATE TABLE IF NOT EXISTS ${s}.sync_documents (
-  scope TEXT COLLATE "C" NOT NULL,
-  collection TEXT COLLATE "C" NOT NULL,
-  doc_id TEXT COLLATE "C" NOT NULL,
-  data TEXT,
-  version TEXT COLLATE "C" NOT NULL,
-  deleted BOOLEAN NOT NULL DEFAULT FALSE,
-  updated_ms BIGINT NOT NULL,
-  edit_version TEXT COLLATE "C" NOT NULL,
-  PRIMARY KEY (scope, collection, doc_id)
-);
-CREATE TABLE IF NOT EXISTS ${s}.sync_oplog (
-  seq BIGSERIAL PRIMARY KEY,
-  scope TEXT COLLATE "C" NOT NULL,
-  collection TEXT COLLATE "C" NOT NULL,
-  doc_id TEXT COLLATE "C" NOT NULL,
-  op TEXT NOT NULL,
-  version TEXT COLLATE "C" NOT NULL,
-  data TEXT,
-  client_id TEXT,
-  change_id TEXT,
-  created_ms BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON ${s}.sync_oplog (scope, seq);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON ${s}.sync_oplog (scope, version);
-CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON ${s}.sync_oplog (created_ms);
-CREATE TABLE IF NOT EXISTS ${s}.sync_idempotency (
-  scope TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  result TEXT NOT NULL,
-  created_ms BIGINT NOT NULL,
-  PRIMARY KEY (scope, client_id, key)
-);
-CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON ${s}.sync_idempotency (created_ms);
-CREATE TABLE IF NOT EXISTS ${s}.sync_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
-`;
-}
-
-type Row = Record<string, unknown>;
-
-function toDocument(row: Row): StoredDocument {
-  return {
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    data: (row.data as string | null) ?? null,
-    version: row.version as string,
-    editVersion: row.edit_version as string,
-    deleted: row.deleted === true,
-    updatedMs: Number(row.updated_ms),
-  };
-}
-
-function toEntry(row: Row): OplogEntry {
-  return {
-    seq: Number(row.seq),
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    operation: row.op as 'upsert' | 'delete',
-    version: row.version as string,
-    data: (row.data as string | null) ?? null,
-    clientId: (row.client_id as string | null) ?? null,
-    changeId: (row.change_id as string | null) ?? null,
-    createdMs: Number(row.created_ms),
-  };
-}
-
 /**
  * The shared document store: the same contract on PostgreSQL, for several server processes.
  * Writers lock the documents they touch, then take one store-wide lock just before appending
@@ -123,30 +53,12 @@ export async function openPostgresDocumentStore(
 ): Promise<DocumentStore> {
   const pg = await loadPg(PURPOSE);
   const { pool, ownsPool, schemaName } = await connectPg(options, PURPOSE, 10);
-  const schema = `"${schemaName}"`;
   try {
     await pgTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [
         lockKey(`keepsync:sync-migrate:${schemaName}`),
       ]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(ddl(schema));
-      // Tables created before edit times were stored get the column, filled from `version`;
-      // checked first so a normal start takes no exclusive lock on the table.
-      const present = await client.query(
-        `SELECT 1 FROM information_schema.columns
-         WHERE table_schema = $1 AND table_name = 'sync_documents' AND column_name = 'edit_version'`,
-        [schemaName],
-      );
-      if (present.rows.length === 0) {
-        await client.query(
-          `ALTER TABLE ${schema}.sync_documents ADD COLUMN IF NOT EXISTS edit_version TEXT COLLATE "C"`,
-        );
-        await client.query(`UPDATE ${schema}.sync_documents SET edit_version = version`);
-        await client.query(
-          `ALTER TABLE ${schema}.sync_documents ALTER COLUMN edit_version SET NOT NULL`,
-        );
-      }
+      await migrate(client, schemaName);
     });
   } catch (error) {
     if (ownsPool) await pool.end();
@@ -232,11 +144,11 @@ class PostgresDocumentStore implements DocumentStore {
       const docsOut = [...plan.documents.values()];
       if (docsOut.length > 0) {
         await client.query(
-          `INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bigint[])
+          `INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id)
+           SELECT $1, *, $9::text FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bigint[])
            ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
              data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
-             deleted = excluded.deleted, updated_ms = excluded.updated_ms`,
+             deleted = excluded.deleted, updated_ms = excluded.updated_ms, actor_id = excluded.actor_id`,
           [
             input.scope,
             docsOut.map((doc) => doc.collection),
@@ -246,6 +158,7 @@ class PostgresDocumentStore implements DocumentStore {
             docsOut.map((doc) => doc.editVersion),
             docsOut.map((doc) => doc.deleted),
             docsOut.map((doc) => doc.updatedMs),
+            input.actorId,
           ],
         );
       }
@@ -253,8 +166,8 @@ class PostgresDocumentStore implements DocumentStore {
       if (plan.oplog.length > 0) {
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
         const appended = await client.query(
-          `INSERT INTO ${s}.sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms)
-           SELECT $1, c, d, o, v, da, ci, ch, cr
+          `INSERT INTO ${s}.sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
+           SELECT $1, c, d, o, v, da, ci, ch, cr, $10::text
            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
              WITH ORDINALITY AS t(c, d, o, v, da, ci, ch, cr, n)
            ORDER BY n
@@ -269,6 +182,7 @@ class PostgresDocumentStore implements DocumentStore {
             plan.oplog.map((entry) => entry.clientId),
             plan.oplog.map((entry) => entry.changeId),
             plan.oplog.map((entry) => entry.createdMs),
+            input.actorId,
           ],
         );
         for (const row of appended.rows) {
@@ -354,71 +268,7 @@ class PostgresDocumentStore implements DocumentStore {
   }
 
   async openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot> {
-    const s = this.#s;
-    const client = await this.#pool.connect();
-    let released = false;
-    const close = async () => {
-      if (released) return;
-      released = true;
-      let broken: Error | undefined;
-      try {
-        await client.query('ROLLBACK');
-      } catch (error) {
-        broken = error as Error;
-      }
-      client.release(broken);
-    };
-    try {
-      // One REPEATABLE READ transaction: every page reads the same committed state.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const top = await client.query(
-        `SELECT GREATEST(
-           COALESCE((SELECT MAX(seq) FROM ${s}.sync_oplog), 0),
-           COALESCE((SELECT value FROM ${s}.sync_meta WHERE key = 'pruned_through_seq'), 0)
-         ) AS seq`,
-      );
-      const lastSeq = Number(top.rows[0].seq);
-      const params: unknown[] = [query.scope, query.collections];
-      let where = 'scope = $1 AND collection = ANY($2::text[])';
-      if (query.after) {
-        params.push(query.after.collection, query.after.docId);
-        where += ' AND (collection, doc_id) > ($3, $4)';
-      }
-      let next: { collection: string; docId: string } | null = null;
-      if (query.limit !== null) {
-        const probe = await client.query(
-          `SELECT collection, doc_id FROM ${s}.sync_documents WHERE ${where}
-           ORDER BY collection, doc_id LIMIT 2 OFFSET ${query.limit - 1}`,
-          params,
-        );
-        if (probe.rows.length === 2) {
-          next = { collection: probe.rows[0].collection, docId: probe.rows[0].doc_id };
-        }
-      }
-      await client.query(
-        `DECLARE sync_full NO SCROLL CURSOR FOR
-         SELECT scope, collection, doc_id, data, version, edit_version, deleted, updated_ms FROM ${s}.sync_documents
-         WHERE ${where} ORDER BY collection, doc_id ${query.limit !== null ? `LIMIT ${query.limit}` : ''}`,
-        params,
-      );
-      const pageSize = query.pageSize ?? 1000;
-      return {
-        lastSeq,
-        next,
-        async *pages() {
-          while (true) {
-            const { rows } = await client.query(`FETCH ${pageSize} FROM sync_full`);
-            if (rows.length === 0) return;
-            yield rows.map(toDocument);
-            if (rows.length < pageSize) return;
-          }
-        },
-        close,
-      };
-    } catch (error) {
-      await close();
-      throw error;
-    }
+    return openPostgresSnapshot(this.#pool, this.#s, query);
   }
 
   async retention(): Promise<RetentionState> {

@@ -1,31 +1,12 @@
 import Database from 'better-sqlite3';
 import { SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
-import type { DocumentSnapshot, SnapshotQuery, StoredDocument } from './types.js';
-
-type Row = Record<string, unknown>;
-
-/** SQLite's BINARY order of TEXT: byte order of the UTF-8 encoding. */
-export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-export function toDocument(row: Row): StoredDocument {
-  return {
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    data: (row.data as string | null) ?? null,
-    version: row.version as string,
-    editVersion: row.edit_version as string,
-    deleted: row.deleted === 1,
-    updatedMs: row.updated_ms as number,
-  };
-}
+import { compareUtf8, type Row, toDocument } from './sqlite-schema.js';
+import type { DocumentSnapshot, SnapshotQuery } from './types.js';
 
 /**
- * A full export's snapshot: its own read-only connection holding one read transaction, so
- * every page reads the same committed state. `open` tracks the connections still open, for
- * the store's close.
+ * A full export's snapshot: its own read-only connection holding one read transaction, so every
+ * page reads the same committed state however long the export takes. `open` tracks the
+ * connections the store must close.
  */
 export async function openSqliteSnapshot(
   path: string,
@@ -54,7 +35,8 @@ export async function openSqliteSnapshot(
     // One collection at a time along the primary key: a row-value range over several
     // collections made SQLite sort the whole remainder for every page (quadratic).
     const collections = [...new Set(query.collections)].sort(compareUtf8);
-    const cols = 'scope, collection, doc_id, data, version, edit_version, deleted, updated_ms';
+    const cols =
+      'scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id';
     const page = db.prepare(
       `SELECT ${cols} FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
        ORDER BY doc_id LIMIT ?`,

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { KeepsyncError } from '../../model/index.js';
 import { retryWhileBusy, SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
-import { createSchema } from './sqlite-schema.js';
-import { openSqliteSnapshot, toDocument } from './sqlite-snapshot.js';
+import { createSchema, type Row, toDocument, toEntry } from './sqlite-schema.js';
+import { openSqliteSnapshot } from './sqlite-snapshot.js';
 import type {
   ApplyBatchInput,
   ApplyBatchOutcome,
@@ -35,23 +35,6 @@ export interface SqliteDocumentStoreOptions {
    * @default 5000
    */
   busyTimeoutMs?: number;
-}
-
-type Row = Record<string, unknown>;
-
-function toEntry(row: Row): OplogEntry {
-  return {
-    seq: row.seq as number,
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    operation: row.op as 'upsert' | 'delete',
-    version: row.version as string,
-    data: (row.data as string | null) ?? null,
-    clientId: (row.client_id as string | null) ?? null,
-    changeId: (row.change_id as string | null) ?? null,
-    createdMs: row.created_ms as number,
-  };
 }
 
 /**
@@ -118,15 +101,15 @@ class SqliteDocumentStore implements DocumentStore {
         'SELECT result FROM sync_idempotency WHERE scope = ? AND client_id = ? AND key = ?',
       ),
       putDoc: writer.prepare(
-        `INSERT INTO sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
            data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
-           deleted = excluded.deleted, updated_ms = excluded.updated_ms`,
+           deleted = excluded.deleted, updated_ms = excluded.updated_ms, actor_id = excluded.actor_id`,
       ),
       append: writer.prepare(
-        `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       putReplay: writer.prepare(
         `INSERT INTO sync_idempotency (scope, client_id, key, result, created_ms) VALUES (?, ?, ?, ?, ?)
@@ -193,6 +176,7 @@ class SqliteDocumentStore implements DocumentStore {
             doc.editVersion,
             doc.deleted ? 1 : 0,
             doc.updatedMs,
+            doc.actorId,
           );
         }
         let lastSeq: number | null = null;
@@ -207,6 +191,7 @@ class SqliteDocumentStore implements DocumentStore {
             entry.clientId,
             entry.changeId,
             entry.createdMs,
+            entry.actorId,
           );
           lastSeq = Number(info.lastInsertRowid);
         }

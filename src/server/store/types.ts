@@ -20,6 +20,8 @@ export interface StoredDocument {
   readonly editVersion: string;
   readonly deleted: boolean;
   readonly updatedMs: number;
+  /** Who made the latest write (the authenticated actor); null when written before actors were stored. */
+  readonly actorId: string | null;
 }
 
 /** One append-only oplog entry; `seq` grows in commit order within one store. */
@@ -33,6 +35,8 @@ export interface OplogEntry {
   /** JSON text of the document after the change, `null` for deletes. */
   readonly data: string | null;
   readonly clientId: string | null;
+  /** The authenticated actor who made the change (null in entries older than actors). */
+  readonly actorId: string | null;
   readonly changeId: string | null;
   readonly createdMs: number;
 }
@@ -89,6 +93,8 @@ export type Decide<C extends StoreChange = StoreChange> = (
 export interface ApplyBatchInput<C extends StoreChange = StoreChange> {
   readonly scope: string;
   readonly clientId: string;
+  /** The authenticated actor, recorded on every document and oplog entry written. */
+  readonly actorId: string;
   readonly changes: readonly C[];
   /** All or nothing: the first rejection rolls the whole batch back. */
   readonly atomic: boolean;

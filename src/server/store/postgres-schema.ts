@@ -1,0 +1,115 @@
+import type { PgPoolClient } from '../../store/index.js';
+import type { OplogEntry, StoredDocument } from './types.js';
+
+/** The PostgreSQL document store's tables, the migrations of older schemas, and row mapping. */
+
+function ddl(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.sync_documents (
+  scope TEXT COLLATE "C" NOT NULL,
+  collection TEXT COLLATE "C" NOT NULL,
+  doc_id TEXT COLLATE "C" NOT NULL,
+  data TEXT,
+  version TEXT COLLATE "C" NOT NULL,
+  deleted BOOLEAN NOT NULL DEFAULT FALSE,
+  updated_ms BIGINT NOT NULL,
+  edit_version TEXT COLLATE "C" NOT NULL,
+  actor_id TEXT,
+  PRIMARY KEY (scope, collection, doc_id)
+);
+CREATE TABLE IF NOT EXISTS ${s}.sync_oplog (
+  seq BIGSERIAL PRIMARY KEY,
+  scope TEXT COLLATE "C" NOT NULL,
+  collection TEXT COLLATE "C" NOT NULL,
+  doc_id TEXT COLLATE "C" NOT NULL,
+  op TEXT NOT NULL,
+  version TEXT COLLATE "C" NOT NULL,
+  data TEXT,
+  client_id TEXT,
+  change_id TEXT,
+  actor_id TEXT,
+  created_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON ${s}.sync_oplog (scope, seq);
+CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON ${s}.sync_oplog (scope, version);
+CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON ${s}.sync_oplog (created_ms);
+CREATE TABLE IF NOT EXISTS ${s}.sync_idempotency (
+  scope TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (scope, client_id, key)
+);
+CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON ${s}.sync_idempotency (created_ms);
+CREATE TABLE IF NOT EXISTS ${s}.sync_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+`;
+}
+
+export type Row = Record<string, unknown>;
+
+export function toDocument(row: Row): StoredDocument {
+  return {
+    scope: row.scope as string,
+    collection: row.collection as string,
+    docId: row.doc_id as string,
+    data: (row.data as string | null) ?? null,
+    version: row.version as string,
+    editVersion: row.edit_version as string,
+    deleted: row.deleted === true,
+    updatedMs: Number(row.updated_ms),
+    actorId: (row.actor_id as string | null | undefined) ?? null,
+  };
+}
+
+export function toEntry(row: Row): OplogEntry {
+  return {
+    seq: Number(row.seq),
+    scope: row.scope as string,
+    collection: row.collection as string,
+    docId: row.doc_id as string,
+    operation: row.op as 'upsert' | 'delete',
+    version: row.version as string,
+    data: (row.data as string | null) ?? null,
+    clientId: (row.client_id as string | null) ?? null,
+    actorId: (row.actor_id as string | null | undefined) ?? null,
+    changeId: (row.change_id as string | null) ?? null,
+    createdMs: Number(row.created_ms),
+  };
+}
+
+/** Creates the tables, or brings those of an older version up to date, keeping their rows. */
+export async function migrate(client: PgPoolClient, schemaName: string): Promise<void> {
+  const schema = `"${schemaName}"`;
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.query(ddl(schema));
+  // Tables created before edit times were stored get the column, filled from `version`;
+  // checked first so a normal start takes no exclusive lock on the table.
+  const present = await client.query(
+    `SELECT 1 FROM information_schema.columns
+     WHERE table_schema = $1 AND table_name = 'sync_documents' AND column_name = 'edit_version'`,
+    [schemaName],
+  );
+  if (present.rows.length === 0) {
+    await client.query(
+      `ALTER TABLE ${schema}.sync_documents ADD COLUMN IF NOT EXISTS edit_version TEXT COLLATE "C"`,
+    );
+    await client.query(`UPDATE ${schema}.sync_documents SET edit_version = version`);
+    await client.query(
+      `ALTER TABLE ${schema}.sync_documents ALTER COLUMN edit_version SET NOT NULL`,
+    );
+  }
+  // Schemas made before actors were stored: rows keep everything and read back with no actor.
+  // Checked first, so a normal start takes no exclusive lock on the tables.
+  const missing = await client.query(
+    `SELECT t.name FROM unnest(ARRAY['sync_documents', 'sync_oplog']) AS t(name)
+     WHERE NOT EXISTS (
+       SELECT 1 FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = t.name AND column_name = 'actor_id'
+     )`,
+    [schemaName],
+  );
+  for (const row of missing.rows as Array<{ name: string }>) {
+    await client.query(`ALTER TABLE ${schema}.${row.name} ADD COLUMN IF NOT EXISTS actor_id TEXT`);
+  }
+}
