@@ -30,6 +30,22 @@ export {
   resolveTemporalTarget,
   type TemporalTarget,
 } from './connect.js';
+export { createOAuthActivities, type OAuthActivitiesOptions } from './oauth-activities.js';
+export {
+  reauthorizeConnection,
+  type StartTokenWorkflowsOptions,
+  type StartTokenWorkflowsResult,
+  startTokenWorkflows,
+  type TemporalTokenBrokerOptions,
+  temporalTokenBroker,
+  tokenOwnerStatus,
+} from './oauth-client.js';
+export {
+  OAUTH_WORKFLOW,
+  type OAuthStatus,
+  type OAuthWorkflowInput,
+  oauthWorkflowId,
+} from './oauth-protocol.js';
 export {
   type LastRun,
   type RunActivityOptions,

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/worker';
 import { createUnitActivities, type UnitActivitiesOptions } from './activities.js';
 import { aesGcmCodec, type CodecKey } from './codec.js';
+import { createOAuthActivities } from './oauth-activities.js';
 
 export interface KeepsyncWorkerOptions extends UnitActivitiesOptions {
   connection: NativeConnection;
@@ -86,7 +87,8 @@ export async function createKeepsyncWorker(options: KeepsyncWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...workflows,
     ...versioning,
-    activities: createUnitActivities(options),
+    // Unit runs, and the refreshes of the token workflows of the config's OAuth connections.
+    activities: { ...createUnitActivities(options), ...createOAuthActivities(options) },
     dataConverter: keepsyncDataConverter(options.codecKeys),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentRuns ?? 8,

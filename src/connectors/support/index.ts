@@ -2,4 +2,16 @@ export { ForbiddenError, forbiddenObjectResult } from './forbidden.js';
 export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-status.js';
 export { importPeer } from './peer.js';
 export { queueSignal } from './signal.js';
+export {
+  installTokenBroker,
+  type OAuthConnection,
+  oauthConnection,
+  oauthConnectionId,
+  oauthConnections,
+  type RefreshedTokens,
+  registerOAuthConnection,
+  type StoredTokens,
+  type TokenBroker,
+  tokenBroker,
+} from './token-owner.js';
 export { waitClock } from './wait-clock.js';
