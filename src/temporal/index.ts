@@ -23,6 +23,7 @@ export {
   KEY_ID_METADATA,
   parseCodecKeys,
 } from './codec.js';
+export { type CodecServerOptions, createCodecServer } from './codec-server.js';
 export {
   connectTemporalClient,
   connectTemporalWorker,
@@ -65,5 +66,6 @@ export {
   createKeepsyncWorker,
   type KeepsyncWorkerOptions,
   keepsyncDataConverter,
+  keepsyncFailureConverterPath,
   keepsyncWorkflowsPath,
 } from './worker.js';

@@ -38,11 +38,25 @@ export interface KeepsyncWorkerOptions extends UnitActivitiesOptions {
   deploymentName?: string | undefined;
 }
 
-/** The data converter every worker, starter and CLI of a namespace must share. */
+/**
+ * The data converter every worker, starter and CLI of a namespace must share. Failure messages
+ * and stack traces travel as a payload, so with codec keys they are encrypted too.
+ */
 export function keepsyncDataConverter(codecKeys?: readonly CodecKey[]): DataConverter {
-  return codecKeys && codecKeys.length > 0
-    ? { payloadCodecs: [aesGcmCodec({ keys: codecKeys })] }
-    : {};
+  return {
+    failureConverterPath: keepsyncFailureConverterPath(),
+    ...(codecKeys && codecKeys.length > 0
+      ? { payloadCodecs: [aesGcmCodec({ keys: codecKeys })] }
+      : {}),
+  };
+}
+
+/** Path of the failure converter module (built or source), for the SDK to load by path. */
+export function keepsyncFailureConverterPath(): string {
+  const built = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+  return existsSync(built)
+    ? built
+    : fileURLToPath(new URL('./failure-converter.cts', import.meta.url));
 }
 
 /** Path of the workflow module, for bundling ahead of time. */
@@ -55,6 +69,7 @@ export function keepsyncWorkflowsPath(): string {
 export async function bundleKeepsyncWorkflows(): Promise<WorkflowBundleOption> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: keepsyncWorkflowsPath(),
+    failureConverterPath: keepsyncFailureConverterPath(),
     logger: quietBundlerLogger,
   });
   return { code };

@@ -51,7 +51,11 @@ describe('keepsync worker and keepsync temporal', () => {
 
     const started = await keepsync(dir, '--json', 'temporal', 'start', ...target);
     expect(started.stderr).toBe('');
-    expect(JSON.parse(started.stdout)).toEqual({ ensured: ['keepsync:contacts:all'], stopped: [] });
+    expect(JSON.parse(started.stdout)).toEqual({
+      ensured: ['keepsync:contacts:all'],
+      stopped: [],
+      tokenOwners: { ensured: [], unauthorized: [] },
+    });
 
     const ran = await eventually(
       async () => {
