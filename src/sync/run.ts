@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type Cursor, describeError, isAuthError, type KeepsyncError } from '../model/index.js';
+import {
+  type Cursor,
+  describeError,
+  isAuthError,
+  isKeepsyncError,
+  type KeepsyncError,
+} from '../model/index.js';
 import {
   type CursorState,
   emptyStats,
@@ -48,6 +54,11 @@ export interface RunResult {
   readonly error: string | null;
   /** Set when the run paused the unit: what a person has to do. */
   readonly pausedReason: string | null;
+  /**
+   * The keepsync error code of a failed run (`CONFIG_INVALID`: retrying cannot help), when
+   * the failure was one of keepsync's own errors.
+   */
+  readonly errorCode?: string | undefined;
 }
 
 export const REAUTHORIZE = 're-authorize, then resume';
@@ -108,6 +119,7 @@ async function finishRun(
   };
   let status: RunStatus = 'succeeded';
   let error: string | null = null;
+  let errorCode: string | undefined;
   let pausedReason: string | null = null;
   let session: DestinationSession | undefined;
   try {
@@ -131,6 +143,7 @@ async function finishRun(
     if (options.signal?.aborted) status = 'aborted';
   } catch (thrown) {
     error = describeError(thrown);
+    errorCode = isKeepsyncError(thrown) ? thrown.code : undefined;
     if (isAuthError(thrown)) {
       status = 'paused';
       pausedReason = `${REAUTHORIZE}: ${error}`;
@@ -153,7 +166,16 @@ async function finishRun(
   }
   stats.rateLimitWaitMs = Math.round(stats.rateLimitWaitMs);
   await store.finishRun(runId, { status, stats, error });
-  return { runId, pipeline: pipeline.name, unit, status, stats, error, pausedReason };
+  return {
+    runId,
+    pipeline: pipeline.name,
+    unit,
+    status,
+    stats,
+    error,
+    pausedReason,
+    ...(status === 'failed' && errorCode ? { errorCode } : {}),
+  };
 }
 
 async function readAndWrite(options: RunOptions, context: RunContext): Promise<void> {
