@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import { prepareFullRefresh } from './full-refresh.js';
 import { formatTime, printJson, printTable } from './output.js';
 import { createProgress } from './progress.js';
+import { runOnTemporal } from './run-temporal.js';
 
 export interface RunCommandOptions extends GlobalOptions {
   once?: boolean;
@@ -67,6 +68,9 @@ async function runWith(
       );
     }
   }
+  if (config.engine.kind === 'temporal') {
+    return runOnTemporal(config, { pipelines, tasks, all: names.length === 0 }, options);
+  }
   const progress = createProgress(!options.json);
   const busy: LeaseBusy[] = [];
   const engine = await Engine.create({
@@ -74,7 +78,9 @@ async function runWith(
     pipelines,
     tasks,
     logger,
-    ...config.engine,
+    concurrency: config.engine.concurrency,
+    leaseTtlMs: config.engine.leaseTtlMs,
+    pollIntervalMs: config.engine.pollIntervalMs,
     onProgress: progress.update,
     onRunFinished: both(
       // A bounded run prints its table (or JSON array) at the end; --times also shows each run.
