@@ -10,6 +10,7 @@ import { EXIT } from './exit-codes.js';
 import { prepareFullRefresh } from './full-refresh.js';
 import { formatTime, printJson, printTable } from './output.js';
 import { createProgress } from './progress.js';
+import { runOnTemporal } from './run-temporal.js';
 
 export interface RunCommandOptions extends GlobalOptions, RunDashboardFlags {
   once?: boolean;
@@ -69,6 +70,9 @@ async function runWith(
       );
     }
   }
+  if (config.engine.kind === 'temporal') {
+    return runOnTemporal(config, { pipelines, tasks, all: names.length === 0 }, options);
+  }
   const progress = createProgress(!options.json);
   const dashboardFlags = runDashboardFlags(options);
   const live = dashboardFlags
@@ -80,7 +84,9 @@ async function runWith(
     pipelines,
     tasks,
     logger,
-    ...config.engine,
+    concurrency: config.engine.concurrency,
+    leaseTtlMs: config.engine.leaseTtlMs,
+    pollIntervalMs: config.engine.pollIntervalMs,
     // The CLI reports every run itself (a line, a table or a JSON line): logging them too
     // showed each failure twice.
     logRuns: false,

@@ -1,32 +1,17 @@
 import type { Command } from 'commander';
+import { installTokenBroker, oauthConnections } from '../connectors/support/index.js';
 import { nextRunAfter, pipelineTask } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
+import { registerCodecServerCommand } from './codec-server-command.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { loadTemporal, type TemporalModule } from './load-temporal.js';
 import { printJson, printTable } from './output.js';
-
-type TemporalModule = typeof import('../temporal/index.js');
 
 interface TargetOptions {
   address?: string;
   namespace?: string;
   taskQueue: string;
-}
-
-/** The Temporal SDK is an optional peer: load it only when a Temporal command runs. */
-async function loadTemporal(): Promise<TemporalModule> {
-  try {
-    return await import('../temporal/index.js');
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new KeepsyncError(
-        'DEPENDENCY_MISSING',
-        'The Temporal engine needs the Temporal SDK: npm install @temporalio/client @temporalio/worker @temporalio/workflow @temporalio/activity @temporalio/common @temporalio/proto',
-        { cause: error },
-      );
-    }
-    throw error;
-  }
 }
 
 function withTarget(command: Command): Command {
@@ -46,11 +31,7 @@ function withTarget(command: Command): Command {
 async function withTemporal<T>(
   global: GlobalOptions,
   options: TargetOptions,
-  action: (
-    temporal: TemporalModule,
-    context: CliContext,
-    target: ReturnType<TemporalModule['resolveTemporalTarget']>,
-  ) => Promise<T>,
+  action: (temporal: TemporalModule, context: CliContext, target: Target) => Promise<T>,
 ): Promise<T> {
   const temporal = await loadTemporal();
   const target = temporal.resolveTemporalTarget({
@@ -73,7 +54,29 @@ async function withTemporal<T>(
   }
 }
 
-function units(context: CliContext, pipeline: string | undefined) {
+type Target = ReturnType<TemporalModule['resolveTemporalTarget']>;
+type TemporalClient = Parameters<TemporalModule['unitStatus']>[0];
+
+/** A client for one command, closed when the command is done. */
+async function withClient<T>(
+  temporal: TemporalModule,
+  target: Target,
+  action: (client: TemporalClient) => Promise<T>,
+): Promise<T> {
+  const client = await temporal.connectTemporalClient(target);
+  try {
+    return await action(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** The (pipeline, unit) pairs a command acts on: all, one pipeline's, or one unit. */
+async function unitRefs(
+  context: CliContext,
+  pipeline: string | undefined,
+  unit?: string,
+): Promise<Array<{ pipeline: string; unit: string }>> {
   const tasks = [...context.config.pipelines.map(pipelineTask), ...context.config.twoWay];
   const chosen = pipeline ? tasks.filter((task) => task.name === pipeline) : tasks;
   if (pipeline && chosen.length === 0) {
@@ -82,7 +85,16 @@ function units(context: CliContext, pipeline: string | undefined) {
       `No pipeline or two-way task named ${pipeline} in the config`,
     );
   }
-  return chosen;
+  const refs = [];
+  for (const task of chosen) {
+    for (const { id } of await task.units()) {
+      if (!unit || unit === id) refs.push({ pipeline: task.name, unit: id });
+    }
+  }
+  if (unit && refs.length === 0) {
+    throw new KeepsyncError('NOT_FOUND', `Pipeline ${pipeline} has no unit ${unit}`);
+  }
+  return refs;
 }
 
 /** `keepsync worker` and `keepsync temporal start|status|signal|stop`. */
@@ -101,6 +113,9 @@ export function registerTemporalCommands(
     setExitCode(
       await withTemporal(global(), options, async (temporal, context, target) => {
         const connection = await temporal.connectTemporalWorker(target);
+        // The config's OAuth connections get their tokens from their token workflows.
+        const tokenClient = await temporal.connectTemporalClient(target);
+        const uninstall = installTokenBroker(temporal.temporalTokenBroker(tokenClient));
         const worker = await temporal.createKeepsyncWorker({
           connection,
           namespace: target.namespace,
@@ -119,8 +134,13 @@ export function registerTemporalCommands(
         process.stderr.write(
           `keepsync worker polling task queue ${options.taskQueue} on ${target.address} (${target.namespace})\n`,
         );
-        await worker.run();
-        await connection.close();
+        try {
+          await worker.run();
+        } finally {
+          uninstall();
+          await tokenClient.connection.close();
+          await connection.close();
+        }
         return EXIT.ok;
       }),
     );
@@ -136,25 +156,30 @@ export function registerTemporalCommands(
       .description('start a workflow per (pipeline, unit); apply schedules; stop removed units'),
   ).action(async (options: TargetOptions) => {
     setExitCode(
-      await withTemporal(global(), options, async (module, context, target) => {
-        const client = await module.connectTemporalClient(target);
-        try {
+      await withTemporal(global(), options, (module, context, target) =>
+        withClient(module, target, async (client) => {
+          // Token owners first: the unit workflows' first runs ask them for tokens.
+          const owners = oauthConnections().length
+            ? await module.startTokenWorkflows({ client, taskQueue: options.taskQueue })
+            : { ensured: [], unauthorized: [] };
           const result = await module.startUnitWorkflows({
             client,
             taskQueue: options.taskQueue,
             pipelines: context.config.pipelines,
             tasks: context.config.twoWay,
           });
-          if (global().json) printJson(result);
+          if (global().json) printJson({ ...result, tokenOwners: owners });
           else {
+            for (const id of owners.ensured) process.stdout.write(`ensured ${id}\n`);
+            for (const name of owners.unauthorized) {
+              process.stdout.write(`not authorized yet: ${name} (run keepsync auth first)\n`);
+            }
             for (const id of result.ensured) process.stdout.write(`ensured ${id}\n`);
             for (const id of result.stopped) process.stdout.write(`stopped ${id}\n`);
           }
           return EXIT.ok;
-        } finally {
-          await client.connection.close();
-        }
-      }),
+        }),
+      ),
     );
   });
 
@@ -165,16 +190,11 @@ export function registerTemporalCommands(
       .argument('[pipeline]', 'only this pipeline or two-way task'),
   ).action(async (pipeline: string | undefined, options: TargetOptions) => {
     setExitCode(
-      await withTemporal(global(), options, async (module, context, target) => {
-        const client = await module.connectTemporalClient(target);
-        try {
+      await withTemporal(global(), options, (module, context, target) =>
+        withClient(module, target, async (client) => {
           const statuses = [];
-          for (const task of units(context, pipeline)) {
-            for (const unit of await task.units()) {
-              statuses.push(
-                await module.unitStatus(client, { pipeline: task.name, unit: unit.id }),
-              );
-            }
+          for (const ref of await unitRefs(context, pipeline)) {
+            statuses.push(await module.unitStatus(client, ref));
           }
           if (global().json) printJson(statuses);
           else {
@@ -196,10 +216,8 @@ export function registerTemporalCommands(
             );
           }
           return statuses.some((status) => status.paused) ? EXIT.paused : EXIT.ok;
-        } finally {
-          await client.connection.close();
-        }
-      }),
+        }),
+      ),
     );
   });
 
@@ -228,31 +246,18 @@ export function registerTemporalCommands(
     ) => {
       setExitCode(
         await withTemporal(global(), options, async (module, context, target) => {
-          const refs = [];
-          for (const task of units(context, pipeline)) {
-            for (const unit of await task.units()) {
-              if (!options.unit || options.unit === unit.id)
-                refs.push({ pipeline: task.name, unit: unit.id });
-            }
-          }
-          if (refs.length === 0) {
-            throw new KeepsyncError(
-              'NOT_FOUND',
-              `Pipeline ${pipeline} has no unit ${options.unit}`,
-            );
-          }
-          const client = await module.connectTemporalClient(target);
-          try {
+          const refs = await unitRefs(context, pipeline, options.unit);
+          return withClient(module, target, async (client) => {
             for (const ref of refs) await sendSignal(module, client, ref, signal, options);
             process.stdout.write(`sent ${signal} to ${refs.length} workflow(s)\n`);
             return EXIT.ok;
-          } finally {
-            await client.connection.close();
-          }
+          });
         }),
       );
     },
   );
+
+  registerCodecServerCommand(temporal, setExitCode);
 
   withTarget(
     temporal
@@ -261,27 +266,22 @@ export function registerTemporalCommands(
       .argument('[pipeline]', 'only this pipeline or two-way task'),
   ).action(async (pipeline: string | undefined, options: TargetOptions) => {
     setExitCode(
-      await withTemporal(global(), options, async (module, context, target) => {
-        const client = await module.connectTemporalClient(target);
-        try {
-          for (const task of units(context, pipeline)) {
-            for (const unit of await task.units()) {
-              await module.unitHandle(client, { pipeline: task.name, unit: unit.id }).cancel();
-              process.stdout.write(`stopped ${module.unitWorkflowId(task.name, unit.id)}\n`);
-            }
+      await withTemporal(global(), options, (module, context, target) =>
+        withClient(module, target, async (client) => {
+          for (const ref of await unitRefs(context, pipeline)) {
+            await module.unitHandle(client, ref).cancel();
+            process.stdout.write(`stopped ${module.unitWorkflowId(ref.pipeline, ref.unit)}\n`);
           }
           return EXIT.ok;
-        } finally {
-          await client.connection.close();
-        }
-      }),
+        }),
+      ),
     );
   });
 }
 
 async function sendSignal(
   module: TemporalModule,
-  client: Parameters<TemporalModule['unitStatus']>[0],
+  client: TemporalClient,
   ref: { pipeline: string; unit: string },
   signal: string,
   options: { keys?: string; reason?: string; everyMs?: string; cron?: string },

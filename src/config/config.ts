@@ -8,6 +8,7 @@ import {
   type RunResult,
 } from '../sync/index.js';
 import { defineTwoWay, type TwoWayOptions, type TwoWayTask } from '../twoway/index.js';
+import { type EngineConfig, engineSchema } from './engine.js';
 import { type ServerConfig, serverConfigSchema } from './server-config.js';
 
 export interface StoreConfig {
@@ -15,15 +16,6 @@ export interface StoreConfig {
   sqlite?: string | undefined;
   /** A PostgreSQL connection string, for a store shared by several machines. */
   postgres?: string | undefined;
-}
-
-export interface EngineConfig {
-  /** @default 4 */
-  concurrency?: number | undefined;
-  /** @default 60_000 */
-  leaseTtlMs?: number | undefined;
-  /** @default 1000 */
-  pollIntervalMs?: number | undefined;
 }
 
 export interface AlertConfig {
@@ -71,14 +63,7 @@ const configSchema = z
         'choose either `sqlite` or `postgres`, not both',
       )
       .optional(),
-    engine: z
-      .object({
-        concurrency: z.number().int().min(1).optional(),
-        leaseTtlMs: z.number().int().min(1000).optional(),
-        pollIntervalMs: z.number().int().min(10).optional(),
-      })
-      .strict()
-      .optional(),
+    engine: engineSchema.optional(),
     alerts: z
       .object({
         onRunFinished: z.custom((value) => typeof value === 'function').optional(),

@@ -4,6 +4,7 @@ import {
   type Cursor,
   describeError,
   isAuthError,
+  isKeepsyncError,
   isQuotaExhausted,
   type KeepsyncError,
 } from '../model/index.js';
@@ -61,6 +62,11 @@ export interface RunResult {
    * needed); runs before it would only fail again.
    */
   readonly resumesAt?: Date | undefined;
+  /**
+   * The keepsync error code of a failed run (`CONFIG_INVALID`: retrying cannot help), when
+   * the failure was one of keepsync's own errors.
+   */
+  readonly errorCode?: string | undefined;
 }
 
 export const REAUTHORIZE = 're-authorize, then resume';
@@ -123,6 +129,7 @@ async function finishRun(
   };
   let status: RunStatus = 'succeeded';
   let error: string | null = null;
+  let errorCode: string | undefined;
   let pausedReason: string | null = null;
   let resumesAt: Date | undefined;
   let session: DestinationSession | undefined;
@@ -147,6 +154,7 @@ async function finishRun(
     if (options.signal?.aborted) ({ status, error } = stoppedOutcome(options.signal));
   } catch (thrown) {
     error = describeError(thrown);
+    errorCode = isKeepsyncError(thrown) ? thrown.code : undefined;
     if (isAuthError(thrown)) {
       status = 'paused';
       pausedReason = `${REAUTHORIZE}: ${error}`;
@@ -182,6 +190,7 @@ async function finishRun(
     error,
     pausedReason,
     ...(resumesAt ? { resumesAt } : {}),
+    ...(status === 'failed' && errorCode ? { errorCode } : {}),
   };
 }
 

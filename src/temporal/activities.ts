@@ -162,7 +162,9 @@ function outcome(result: RunResult, context: Context): RunUnitResult {
     default:
       throw ApplicationFailure.create({
         message: result.error ?? 'run failed',
-        type: RUN_FAILED,
+        // A config error fails the same way on every attempt: the workflow records it at once.
+        type: result.errorCode === 'CONFIG_INVALID' ? CONFIG_ERROR : RUN_FAILED,
+        nonRetryable: result.errorCode === 'CONFIG_INVALID',
         details: [{ runId: result.runId, stats }],
       });
   }

@@ -23,6 +23,7 @@ export {
   KEY_ID_METADATA,
   parseCodecKeys,
 } from './codec.js';
+export { type CodecServerOptions, createCodecServer } from './codec-server.js';
 export {
   connectTemporalClient,
   connectTemporalWorker,
@@ -30,6 +31,22 @@ export {
   resolveTemporalTarget,
   type TemporalTarget,
 } from './connect.js';
+export { createOAuthActivities, type OAuthActivitiesOptions } from './oauth-activities.js';
+export {
+  reauthorizeConnection,
+  type StartTokenWorkflowsOptions,
+  type StartTokenWorkflowsResult,
+  startTokenWorkflows,
+  type TemporalTokenBrokerOptions,
+  temporalTokenBroker,
+  tokenOwnerStatus,
+} from './oauth-client.js';
+export {
+  OAUTH_WORKFLOW,
+  type OAuthStatus,
+  type OAuthWorkflowInput,
+  oauthWorkflowId,
+} from './oauth-protocol.js';
 export {
   type LastRun,
   type RunActivityOptions,
@@ -49,5 +66,6 @@ export {
   createKeepsyncWorker,
   type KeepsyncWorkerOptions,
   keepsyncDataConverter,
+  keepsyncFailureConverterPath,
   keepsyncWorkflowsPath,
 } from './worker.js';

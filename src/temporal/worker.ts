@@ -9,6 +9,7 @@ import {
 } from '@temporalio/worker';
 import { createUnitActivities, type UnitActivitiesOptions } from './activities.js';
 import { aesGcmCodec, type CodecKey } from './codec.js';
+import { createOAuthActivities } from './oauth-activities.js';
 
 export interface KeepsyncWorkerOptions extends UnitActivitiesOptions {
   connection: NativeConnection;
@@ -37,11 +38,25 @@ export interface KeepsyncWorkerOptions extends UnitActivitiesOptions {
   deploymentName?: string | undefined;
 }
 
-/** The data converter every worker, starter and CLI of a namespace must share. */
+/**
+ * The data converter every worker, starter and CLI of a namespace must share. Failure messages
+ * and stack traces travel as a payload, so with codec keys they are encrypted too.
+ */
 export function keepsyncDataConverter(codecKeys?: readonly CodecKey[]): DataConverter {
-  return codecKeys && codecKeys.length > 0
-    ? { payloadCodecs: [aesGcmCodec({ keys: codecKeys })] }
-    : {};
+  return {
+    failureConverterPath: keepsyncFailureConverterPath(),
+    ...(codecKeys && codecKeys.length > 0
+      ? { payloadCodecs: [aesGcmCodec({ keys: codecKeys })] }
+      : {}),
+  };
+}
+
+/** Path of the failure converter module (built or source), for the SDK to load by path. */
+export function keepsyncFailureConverterPath(): string {
+  const built = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+  return existsSync(built)
+    ? built
+    : fileURLToPath(new URL('./failure-converter.cts', import.meta.url));
 }
 
 /** Path of the workflow module, for bundling ahead of time. */
@@ -54,6 +69,7 @@ export function keepsyncWorkflowsPath(): string {
 export async function bundleKeepsyncWorkflows(): Promise<WorkflowBundleOption> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: keepsyncWorkflowsPath(),
+    failureConverterPath: keepsyncFailureConverterPath(),
     logger: quietBundlerLogger,
   });
   return { code };
@@ -86,7 +102,8 @@ export async function createKeepsyncWorker(options: KeepsyncWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...workflows,
     ...versioning,
-    activities: createUnitActivities(options),
+    // Unit runs, and the refreshes of the token workflows of the config's OAuth connections.
+    activities: { ...createUnitActivities(options), ...createOAuthActivities(options) },
     dataConverter: keepsyncDataConverter(options.codecKeys),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentRuns ?? 8,

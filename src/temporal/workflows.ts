@@ -40,6 +40,8 @@ import {
   type UnitWorkflowInput,
 } from './protocol.js';
 
+export { keepsyncOAuth } from './oauth-workflow.js';
+
 // Handlers take unknown payloads: a handler that throws poisons the workflow task for good.
 export const syncNowSignal = defineSignal<unknown[]>(SIGNALS.syncNow);
 export const pauseSignal = defineSignal<unknown[]>(SIGNALS.pause);

@@ -115,6 +115,7 @@ export class FakeServer {
   #tokens = 0;
   #refilledAt = performance.now();
   #url = '';
+  #unauthorizedGate: { count: number; held: Array<() => void> } | undefined;
 
   constructor(options: FakeServerOptions) {
     this.name = options.name;
@@ -158,6 +159,14 @@ export class FakeServer {
 
   inject(fault: Fault): void {
     this.#faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  /**
+   * Holds the next `count` 401 answers until all of them are asked for, then sends them
+   * together: that many callers hold a dead token at the same moment (a rotation race).
+   */
+  holdUnauthorized(count: number): void {
+    this.#unauthorizedGate = { count, held: [] };
   }
 
   /** Ends the faults still pending: the service is healthy again. */
@@ -275,6 +284,15 @@ export class FakeServer {
       this.#options.isValidToken &&
       !this.#options.isValidToken(request.token, request)
     ) {
+      const gate = this.#unauthorizedGate;
+      if (gate) {
+        await new Promise<void>((resolve) => {
+          gate.held.push(resolve);
+          if (gate.held.length < gate.count) return;
+          this.#unauthorizedGate = undefined;
+          for (const release of gate.held) release();
+        });
+      }
       return send({
         status: 401,
         body: this.#options.errorBody(401, 'unauthorized', 'API token is invalid.'),

@@ -2,8 +2,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as memory from '../../src/connectors/memory/index.js';
+import { KeepsyncError } from '../../src/model/index.js';
 import { openSqliteStore, type Store } from '../../src/store/index.js';
-import { definePipeline, type Pipeline, type Source } from '../../src/sync/index.js';
+import {
+  type Destination,
+  definePipeline,
+  type Pipeline,
+  type Source,
+} from '../../src/sync/index.js';
 import {
   createUnitActivities,
   type RunUnitInput,
@@ -29,7 +35,7 @@ function setup(pipeline: Pipeline) {
 const MANUAL: RunUnitInput = { pipeline: 'acts', unit: 'u', keys: null, trigger: 'manual' };
 const records = Array.from({ length: 7 }, (_, n) => ({ key: `k${n}`, fields: { n } }));
 
-function pipelineWith(destination = memory.destination()): Pipeline {
+function pipelineWith(destination: Destination = memory.destination()): Pipeline {
   return definePipeline({
     name: 'acts',
     source: memory.source({ units: { u: records }, pageSize: 3 }),
@@ -75,6 +81,21 @@ describe('the run activity', () => {
     expect(unknown.message).toMatch(/no pipeline or task named "other"/);
     const removed = await failureOf(env.run(runUnit, { ...MANUAL, unit: 'gone' }));
     expect(removed).toMatchObject({ type: 'ConfigError', nonRetryable: true });
+  });
+
+  it('fails a run refused for its config (CONFIG_INVALID from the core) as a non-retryable ConfigError', async () => {
+    const misconfigured: Destination = {
+      name: 'misconfigured',
+      open: async () => {
+        throw new KeepsyncError('CONFIG_INVALID', 'Expected `table` to name a table, got ""');
+      },
+    };
+    const { runUnit } = setup(pipelineWith(misconfigured));
+    const env = new MockActivityEnvironment();
+    const failure = await failureOf(env.run(runUnit!, MANUAL));
+    expect(failure.type).toBe('ConfigError');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('Expected `table` to name a table');
   });
 
   it('turns an auth error into a non-retryable AuthError with the reason', async () => {

@@ -37,11 +37,18 @@ describe('the Temporal engine boundaries', () => {
     }
   });
 
-  it('gives the workflow sandbox only @temporalio/workflow and the dependency-free protocol', () => {
+  it('gives the workflow sandbox only @temporalio/workflow and the dependency-free protocols', () => {
     expect(imports(join(src, 'temporal/workflows.ts')).sort()).toEqual([
+      './oauth-workflow.js',
+      './protocol.js',
+      '@temporalio/workflow',
+    ]);
+    expect(imports(join(src, 'temporal/oauth-workflow.ts')).sort()).toEqual([
+      './oauth-protocol.js',
       './protocol.js',
       '@temporalio/workflow',
     ]);
     expect(imports(join(src, 'temporal/protocol.ts'))).toEqual([]);
+    expect(imports(join(src, 'temporal/oauth-protocol.ts'))).toEqual([]);
   });
 });

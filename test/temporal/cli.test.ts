@@ -51,7 +51,11 @@ describe('keepsync worker and keepsync temporal', () => {
 
     const started = await keepsync(dir, '--json', 'temporal', 'start', ...target);
     expect(started.stderr).toBe('');
-    expect(JSON.parse(started.stdout)).toEqual({ ensured: ['keepsync:contacts:all'], stopped: [] });
+    expect(JSON.parse(started.stdout)).toEqual({
+      ensured: ['keepsync:contacts:all'],
+      stopped: [],
+      tokenOwners: { ensured: [], unauthorized: [] },
+    });
 
     const ran = await eventually(
       async () => {
@@ -109,4 +113,37 @@ describe('keepsync worker and keepsync temporal', () => {
     expect(await workerExit).toBe(0);
     expect(workerOutput).toContain('keepsync worker polling task queue cli-test');
   }, 240_000);
+
+  it('keepsync run starts and wakes the workflows when the config chooses the Temporal engine', async () => {
+    env ??= await startTemporalDevServer();
+    const dir = mkdtempSync(join(tmpdir(), 'keepsync-temporal-run-'));
+    writeFileSync(
+      join(dir, 'keepsync.config.ts'),
+      config
+        .replace("name: 'contacts'", "name: 'people'")
+        .replace(
+          'pipelines: [{',
+          `engine: { kind: 'temporal', address: '${env.address}', taskQueue: 'cli-run' },\n  pipelines: [{`,
+        ),
+    );
+    const runner = spawn(
+      process.execPath,
+      cliArgs('worker', '--address', env.address, '--task-queue', 'cli-run'),
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    worker = runner;
+    const ran = await keepsync(dir, 'run', '--once');
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout).toContain('1 workflow(s) ensured, 0 stopped, 1 woken to run now');
+    // Nothing ran in the CLI process: the worker wrote the files.
+    await eventually(
+      async () => {
+        expect(readdirSync(join(dir, 'out')).sort()).toEqual(['c1.yaml', 'c2.yaml']);
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const exited = new Promise((resolve) => runner.once('exit', resolve));
+    runner.kill('SIGTERM');
+    await exited;
+  }, 180_000);
 });

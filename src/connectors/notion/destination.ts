@@ -22,7 +22,13 @@ import { batches } from './markdown-blocks.js';
 import { pageWriter, type TrashedPagePolicy } from './page-writes.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { checkSchema, type PlannedProperty, propertyDefinition, schemaError } from './schema.js';
-import { type NotionOAuthOptions, oauthTokens, staticTokens, type TokenSource } from './tokens.js';
+import {
+  type NotionOAuthOptions,
+  oauthTokens,
+  registerNotionOAuth,
+  staticTokens,
+  type TokenSource,
+} from './tokens.js';
 
 /** An internal integration token, or a public integration's OAuth tokens kept in the store. */
 export type NotionAuth = { readonly token: string } | { readonly oauth: NotionOAuthOptions };
@@ -97,6 +103,7 @@ export function destination(options: NotionDestinationOptions): Destination {
       'notion.destination needs `dataSourceId` or `databaseId`',
     );
   }
+  registerOAuthOf(options);
   return {
     name: options.name ?? 'notion',
     async open(context) {
@@ -121,6 +128,23 @@ export function destination(options: NotionDestinationOptions): Destination {
       return createSession({ options, client, request, dataSourceId, planned, key, context });
     },
   };
+}
+
+/** An OAuth connection becomes known when the pipeline is defined, for a token owner elsewhere. */
+export function registerOAuthOf(options: {
+  auth: NotionAuth;
+  client?: NotionClient | undefined;
+  baseUrl?: string | undefined;
+  timeoutMs?: number | undefined;
+}): void {
+  if (!('oauth' in options.auth)) return;
+  let client: Promise<NotionClient> | undefined;
+  registerNotionOAuth(options.auth.oauth, () => {
+    client ??= options.client
+      ? Promise.resolve(options.client)
+      : createNotionClient({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+    return client;
+  });
 }
 
 export function tokenSourceFor(auth: NotionAuth, client: NotionClient): TokenSource {

@@ -14,7 +14,7 @@ import type {
 } from '../../sync/index.js';
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import type { NotionAuth } from './destination.js';
-import { tokenSourceFor } from './destination.js';
+import { registerOAuthOf, tokenSourceFor } from './destination.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { queryEdited } from './windows.js';
 
@@ -61,6 +61,7 @@ export function source(options: NotionSourceOptions): Source {
       'notion.source needs `dataSourceIds` or `databaseIds`',
     );
   }
+  registerOAuthOf(options);
   return {
     name: options.name ?? 'notion',
     mode: 'incremental',

@@ -1,5 +1,6 @@
 import { AuthError, KeepsyncError } from '../../model/index.js';
 import type { Store } from '../../store/index.js';
+import { registerOAuthConnection, tokenBroker } from '../support/index.js';
 import type { NotionClient } from './client.js';
 
 /** Hands out the current token and, for OAuth, a fresh one after a 401. */
@@ -45,20 +46,78 @@ export function secretNames(connection: string): { access: string; refresh: stri
 /** Refreshes in flight, one per connection, shared by every session of this process. */
 const inflight = new Map<string, Promise<string>>();
 
-/**
- * OAuth tokens from the store. A refresh is serialised per connection: callers that hit a 401
- * together share one refresh, so a rotating refresh token is never spent twice.
- */
-export function oauthTokens(options: NotionOAuthOptions, client: NotionClient): TokenSource {
-  const names = secretNames(options.connection);
+function storeOpener(options: NotionOAuthOptions): () => Promise<Store> {
   let store: Promise<Store> | undefined;
-  const openStore = () => {
+  return () => {
     store ??= Promise.resolve(
       typeof options.store === 'function' ? options.store() : options.store,
     );
     return store;
   };
-  const reauthorize = `run \`keepsync auth ${options.connection}\``;
+}
+
+function reauthorizeHint(connection: string): string {
+  return `run \`keepsync auth ${connection}\``;
+}
+
+/** One refresh-token grant; a refused grant is an AuthError naming what the person must do. */
+async function refreshGrant(
+  options: NotionOAuthOptions,
+  client: NotionClient,
+  refreshToken: string,
+): Promise<{ accessToken: string; refreshToken: string | undefined }> {
+  try {
+    const tokens = await client.token(
+      { clientId: options.clientId, clientSecret: options.clientSecret },
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+    );
+    return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token ?? undefined };
+  } catch (error) {
+    const status = (error as { status?: number }).status ?? 0;
+    if (status === 400 || status === 401) {
+      throw new AuthError(
+        `Notion refused to refresh the token of connection ${options.connection} (${status}: revoked or expired); ${reauthorizeHint(options.connection)}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Makes the connection refreshable by a token owner outside this process (the Temporal
+ * engine's token workflow). Called when the pipeline is defined, so every worker that loaded
+ * the config can run the owner's refresh.
+ */
+export function registerNotionOAuth(
+  options: NotionOAuthOptions,
+  client: () => Promise<NotionClient>,
+): void {
+  const openStore = storeOpener(options);
+  const names = secretNames(options.connection);
+  registerOAuthConnection({
+    provider: 'notion',
+    connection: options.connection,
+    refresh: async (refreshToken) => refreshGrant(options, await client(), refreshToken),
+    async load() {
+      const store = await openStore();
+      const accessToken = await store.getSecret(names.access);
+      return accessToken
+        ? { accessToken, refreshToken: await store.getSecret(names.refresh) }
+        : null;
+    },
+  });
+}
+
+/**
+ * OAuth tokens from the store. A refresh is serialised per connection: callers that hit a 401
+ * together share one refresh, so a rotating refresh token is never spent twice. When an
+ * engine owns the tokens (a broker is installed), they come from it instead.
+ */
+export function oauthTokens(options: NotionOAuthOptions, client: NotionClient): TokenSource {
+  const names = secretNames(options.connection);
+  const openStore = storeOpener(options);
+  const reauthorize = reauthorizeHint(options.connection);
 
   async function refreshNow(stale: string): Promise<string> {
     const secrets = await openStore();
@@ -71,32 +130,19 @@ export function oauthTokens(options: NotionOAuthOptions, client: NotionClient): 
         `Notion connection ${options.connection} has no refresh token; ${reauthorize}`,
       );
     }
-    let tokens: Awaited<ReturnType<NotionClient['token']>>;
-    try {
-      tokens = await client.token(
-        { clientId: options.clientId, clientSecret: options.clientSecret },
-        { grant_type: 'refresh_token', refresh_token: refreshToken },
-      );
-    } catch (error) {
-      const status = (error as { status?: number }).status ?? 0;
-      if (status === 400 || status === 401) {
-        throw new AuthError(
-          `Notion refused to refresh the token of connection ${options.connection} (${status}: revoked or expired); ${reauthorize}`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
+    const tokens = await refreshGrant(options, client, refreshToken);
     // The new refresh token is stored before the access token, so a crash in between
     // leaves the next refresh able to run.
-    if (tokens.refresh_token) await secrets.putSecret(names.refresh, tokens.refresh_token);
-    await secrets.putSecret(names.access, tokens.access_token);
-    return tokens.access_token;
+    if (tokens.refreshToken) await secrets.putSecret(names.refresh, tokens.refreshToken);
+    await secrets.putSecret(names.access, tokens.accessToken);
+    return tokens.accessToken;
   }
 
   return {
     id: `notion:oauth:${options.connection}`,
     async current() {
+      const broker = tokenBroker();
+      if (broker) return broker.current('notion', options.connection);
       const token = await (await openStore()).getSecret(names.access);
       if (!token) {
         throw new AuthError(
@@ -106,6 +152,9 @@ export function oauthTokens(options: NotionOAuthOptions, client: NotionClient): 
       return token;
     },
     refresh(stale) {
+      // The owner serialises refreshes across every worker, not only this process.
+      const broker = tokenBroker();
+      if (broker) return broker.refresh('notion', options.connection, stale);
       let pending = inflight.get(options.connection);
       if (!pending) {
         pending = refreshNow(stale).finally(() => inflight.delete(options.connection));

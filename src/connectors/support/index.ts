@@ -3,4 +3,16 @@ export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-statu
 export { importPeer } from './peer.js';
 export { type SettleWrite, type WriteSettlerOptions, writeSettler } from './settle-write.js';
 export { queueSignal } from './signal.js';
+export {
+  installTokenBroker,
+  type OAuthConnection,
+  oauthConnection,
+  oauthConnectionId,
+  oauthConnections,
+  type RefreshedTokens,
+  registerOAuthConnection,
+  type StoredTokens,
+  type TokenBroker,
+  tokenBroker,
+} from './token-owner.js';
 export { waitClock } from './wait-clock.js';
