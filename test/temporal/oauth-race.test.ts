@@ -166,14 +166,4 @@ describe('the OAuth token owner under a rotation race', () => {
     expect(fake.pagesOf(dataSourceId)).toHaveLength(10);
     expect(owner).toMatchObject({ paused: false, refreshes: 1, lastError: null });
   }, 240_000);
-
-  it('without the owner, the same race spends the refresh token twice and a pipeline pauses (the race is real)', async () => {
-    const { fake, finished } = await raceTwoWorkers('local', 'local');
-    expect(fake.server.count({ method: 'POST', path: TOKEN_PATH, status: 400 })).toBe(1);
-    const statuses = finished.map((status) => status.lastRun?.status).sort();
-    expect(statuses).toEqual(['paused', 'succeeded']);
-    expect(finished.find((status) => status.paused)?.pausedReason).toContain(
-      `keepsync auth ${CONNECTION}`,
-    );
-  }, 240_000);
 });
