@@ -4,7 +4,8 @@
  *
  *   npm run bench -- --records 1000000
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,8 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '1000000' },
     page: { type: 'string', default: '1000' },
+    /** Writes a CPU profile of the no-change re-run alone to this file. */
+    'profile-rerun': { type: 'string' },
   },
 });
 const count = Number(values.records);
@@ -67,7 +70,19 @@ console.log(
   `node ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
 );
 const full = await measure('full sync');
+const profileFile = values['profile-rerun'];
+const inspector = profileFile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+}
 const rerun = await measure('no-change re-run');
+if (inspector && profileFile) {
+  const { profile } = await inspector.post('Profiler.stop');
+  writeFileSync(profileFile, JSON.stringify(profile));
+  inspector.disconnect();
+}
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 console.log(`peak RSS ${peakRssMb} MB`);
 console.log(
