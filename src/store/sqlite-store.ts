@@ -120,23 +120,32 @@ class SqliteStore implements Store {
           now,
         );
       }
-      for (const link of commit.links) {
-        s.putLink.run(
+      // One statement per kind of change, its rows as one JSON parameter: a page of 1,000
+      // links is one call into SQLite instead of a thousand bound statements.
+      if (commit.links.length > 0) {
+        s.putLinks.run(
           commit.pipeline,
-          link.key,
           commit.unit,
-          link.destId,
-          link.hash,
-          link.sourceUpdatedMs,
-          link.passId ?? null,
+          JSON.stringify(
+            commit.links.map((link) => [
+              link.key,
+              link.destId,
+              link.hash,
+              link.sourceUpdatedMs,
+              link.passId ?? null,
+            ]),
+          ),
         );
       }
-      if (commit.seen) {
-        for (const key of commit.seen.keys)
-          s.markSeen.run(commit.seen.passId, commit.pipeline, key);
+      if (commit.seen && commit.seen.keys.length > 0) {
+        s.markSeen.run(commit.seen.passId, commit.pipeline, JSON.stringify(commit.seen.keys));
       }
-      for (const key of commit.removedLinks) s.removeLink.run(commit.pipeline, key);
-      for (const key of commit.resolvedDeadLetters) s.removeDeadLetter.run(commit.pipeline, key);
+      if (commit.removedLinks.length > 0) {
+        s.removeLinks.run(commit.pipeline, JSON.stringify(commit.removedLinks));
+      }
+      if (commit.resolvedDeadLetters.length > 0 && s.anyDeadLetter.get(commit.pipeline)) {
+        s.removeDeadLetters.run(commit.pipeline, JSON.stringify(commit.resolvedDeadLetters));
+      }
       for (const letter of commit.deadLetters) {
         s.putDeadLetter.run({
           pipeline: commit.pipeline,
@@ -428,16 +437,25 @@ function prepare(db: Database.Database) {
        ON CONFLICT (pipeline, unit) DO UPDATE SET cursor = excluded.cursor, pass_id = excluded.pass_id,
          updated_ms = excluded.updated_ms`,
     ),
-    putLink: db.prepare(
+    putLinks: db.prepare(
       `INSERT INTO links (pipeline, key, unit, dest_id, hash, source_updated_ms, seen_pass)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+       SELECT ?, value ->> 0, ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4
+       FROM json_each(?) WHERE true
        ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, dest_id = excluded.dest_id,
          hash = excluded.hash, source_updated_ms = excluded.source_updated_ms,
          seen_pass = COALESCE(excluded.seen_pass, links.seen_pass)`,
     ),
-    markSeen: db.prepare('UPDATE links SET seen_pass = ? WHERE pipeline = ? AND key = ?'),
-    removeLink: db.prepare('DELETE FROM links WHERE pipeline = ? AND key = ?'),
-    removeDeadLetter: db.prepare('DELETE FROM dead_letters WHERE pipeline = ? AND key = ?'),
+    markSeen: db.prepare(
+      `UPDATE links SET seen_pass = ?
+       WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))`,
+    ),
+    removeLinks: db.prepare(
+      'DELETE FROM links WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))',
+    ),
+    anyDeadLetter: db.prepare('SELECT 1 FROM dead_letters WHERE pipeline = ? LIMIT 1').pluck(),
+    removeDeadLetters: db.prepare(
+      'DELETE FROM dead_letters WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))',
+    ),
     putDeadLetter: db.prepare(
       `INSERT INTO dead_letters (pipeline, key, unit, error, record, attempts, first_failed_ms, last_failed_ms)
        VALUES (@pipeline, @key, @unit, @error, @record, 1, @now, @now)
