@@ -14,7 +14,7 @@ import {
 } from '../../sync/index.js';
 import { clientSchema, type SqlClient, type SqlDialect, type SqlRow } from './client.js';
 import { lookbackStart, parseSqlCursor, type SqlCursor } from './cursor.js';
-import { decodeValue } from './decode.js';
+import { type ColumnDecoder, columnDecoder } from './decode.js';
 import { cursorValueSql, Placeholders } from './dialect.js';
 import { checkIdentifier, parseTable, quoteIdentifier, type TableRef } from './identifiers.js';
 import { type ColumnTypes, readColumns } from './schema.js';
@@ -137,6 +137,7 @@ async function* readKeys(
 ): AsyncGenerator<SyncRecord[]> {
   const select = selectList(settings);
   const key = quoteIdentifier(settings.key);
+  const readRows = rowReader(settings, types);
   for (let start = 0; start < keys.length; start += KEYS_CHUNK) {
     signal?.throwIfAborted();
     const params = new Placeholders(settings.dialect);
@@ -145,7 +146,7 @@ async function* readKeys(
       `SELECT ${select} FROM ${settings.table.sql} WHERE ${key} IN (${list.join(', ')}) ORDER BY ${key}`,
       params.values,
     );
-    yield rows.map((row) => recordOf(settings, types, row));
+    yield readRows(rows);
   }
 }
 
@@ -204,7 +205,7 @@ async function* readTable(
   checkUnit(settings, unit, unitId);
   const position = keys ? null : parseSqlCursor(cursor, table.label);
   const types = await checkColumns(settings);
-  const toRecord = (row: SqlRow) => recordOf(settings, types, row);
+  const readRows = rowReader(settings, types);
   const select = selectList(settings);
   const key = quoteIdentifier(settings.key);
 
@@ -249,7 +250,7 @@ async function* readTable(
       const last = rows.at(-1)!;
       after = { v: cursorValue(last[CURSOR_ALIAS], settings), k: String(last[settings.key]) };
       from = undefined;
-      yield { records: rows.map(toRecord), cursor: { v: after.v, k: after.k } satisfies Cursor };
+      yield { records: readRows(rows), cursor: { v: after.v, k: after.k } satisfies Cursor };
     }
     if (rows.length < settings.pageSize) {
       if (!nullPass) return;
@@ -301,35 +302,54 @@ function cursorValue(value: unknown, settings: Settings): string | number | null
   );
 }
 
-function recordOf(settings: Settings, types: ColumnTypes, row: SqlRow): SyncRecord {
-  const fields: Record<string, NeutralValue> = {};
-  if (settings.json) {
-    const stored = decodeValue(settings.dialect, 'json', row[settings.json]);
-    if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
-      Object.assign(fields, stored);
+/** Turns rows into records; a row's columns and their decoders are worked out once per read. */
+type RowReader = (rows: readonly SqlRow[]) => SyncRecord[];
+
+function rowReader(settings: Settings, types: ColumnTypes): RowReader {
+  const decoder = (column: string) => columnDecoder(settings.dialect, types.get(column));
+  const decodeJson = settings.json ? columnDecoder(settings.dialect, 'json') : undefined;
+  const skipped = new Set([settings.key, CURSOR_ALIAS, settings.json, settings.body]);
+  // [field, column, decoder]; with no `columns` option, every column of the rows as they come.
+  let plan: Array<[string, string, ColumnDecoder]> | undefined = settings.columns
+    ? [...settings.columns].map(([field, column]) => [field, column, decoder(column)])
+    : undefined;
+  let planFor: string | undefined;
+  const recordOf = (row: SqlRow): SyncRecord => {
+    const fields: Record<string, NeutralValue> = {};
+    if (settings.json && decodeJson) {
+      const stored = decodeJson(row[settings.json]);
+      if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
+        Object.assign(fields, stored);
+      }
     }
-  }
-  const decode = (column: string) => decodeValue(settings.dialect, types.get(column), row[column]);
-  if (settings.columns) {
-    for (const [field, column] of settings.columns) fields[field] = decode(column);
-  } else {
-    const skipped = new Set([settings.key, CURSOR_ALIAS, settings.json, settings.body]);
-    for (const column of Object.keys(row))
-      if (!skipped.has(column)) fields[column] = decode(column);
-  }
-  const body = settings.body ? row[settings.body] : undefined;
-  const rawCursor = row[settings.cursor];
-  const cursorText = row[CURSOR_ALIAS];
-  const updatedAt =
-    rawCursor instanceof Date
-      ? rawCursor
-      : typeof cursorText === 'string'
-        ? (parseTimestamp(cursorText) ?? undefined)
-        : undefined;
-  return {
-    key: String(row[settings.key]),
-    fields,
-    body: typeof body === 'string' ? body : undefined,
-    updatedAt,
+    for (const [field, column, decode] of plan!) fields[field] = decode(row[column]);
+    const body = settings.body ? row[settings.body] : undefined;
+    const rawCursor = row[settings.cursor];
+    const cursorText = row[CURSOR_ALIAS];
+    const updatedAt =
+      rawCursor instanceof Date
+        ? rawCursor
+        : typeof cursorText === 'string'
+          ? (parseTimestamp(cursorText) ?? undefined)
+          : undefined;
+    return {
+      key: String(row[settings.key]),
+      fields,
+      body: typeof body === 'string' ? body : undefined,
+      updatedAt,
+    };
+  };
+  return (rows) => {
+    if (!settings.columns && rows.length > 0) {
+      const columns = Object.keys(rows[0]!);
+      const signature = columns.join('\u0000');
+      if (signature !== planFor) {
+        plan = columns
+          .filter((column) => !skipped.has(column))
+          .map((column) => [column, column, decoder(column)]);
+        planFor = signature;
+      }
+    }
+    return rows.map(recordOf);
   };
 }
