@@ -24,6 +24,8 @@ const { values } = parseArgs({
     changed: { type: 'string', default: '0.01' },
     backends: { type: 'string', default: 'pyarrow,sqlalchemy' },
     scenarios: { type: 'string', default: 'sqlite,postgres' },
+    /** The sql source's pageSize for keepsync (its default when omitted). */
+    'page-size': { type: 'string' },
     /** A folder for keepsync's --cpu-prof profiles. */
     'cpu-prof': { type: 'string' },
   },
@@ -204,6 +206,7 @@ try {
               destination,
               '--state',
               join(state, 'state.db'),
+              ...(values['page-size'] ? ['--page-size', values['page-size']] : []),
             ]);
           }
           return runChild(python, [

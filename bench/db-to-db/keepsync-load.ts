@@ -14,6 +14,7 @@ const { values } = parseArgs({
     'source-postgres': { type: 'string' },
     destination: { type: 'string' },
     state: { type: 'string' },
+    'page-size': { type: 'string' },
   },
 });
 const started = performance.now();
@@ -24,7 +25,12 @@ const destinationClient = sql.postgresClient(values.destination!);
 const store = openSqliteStore({ path: values.state!, secretKey: new Uint8Array(32) });
 const pipeline = definePipeline({
   name: 'events',
-  source: sql.source({ client: sourceClient, table: 'events', cursorColumn: 'updated_at' }),
+  source: sql.source({
+    client: sourceClient,
+    table: 'events',
+    cursorColumn: 'updated_at',
+    ...(values['page-size'] ? { pageSize: Number(values['page-size']) } : {}),
+  }),
   destination: sql.destination({ client: destinationClient, table: 'events', createTable: true }),
 });
 const result = await runPipeline({ store, pipeline, unit: 'events' });
