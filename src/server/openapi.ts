@@ -1,3 +1,4 @@
+import { streamClientMessage, streamCloseCode, streamServerMessage } from './openapi-stream.js';
 import { MAX_DATA_DEPTH } from './protocol.js';
 
 const error = {
@@ -53,7 +54,10 @@ const resync = {
   },
 } as const;
 
-/** OpenAPI 3.1 description of the HTTP endpoints (the WebSocket is described in the README). */
+/**
+ * OpenAPI 3.1 description of the HTTP endpoints, and of the WebSocket stream's messages and
+ * close codes (components `StreamClientMessage`, `StreamServerMessage`, `StreamCloseCode`).
+ */
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -63,7 +67,8 @@ export const openApiDocument = {
       'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings.\n\n' +
       '## WebSocket `/sync/stream`\n' +
       'The token goes in the `token` query parameter, an `auth` message or the `subscribe` message. Client messages: `{type:"auth", token}` (answer `{type:"authenticated", actor}`), `{type:"subscribe", token?, since?, collections?}` (once per socket; answer `{type:"subscribed", since, collections}`, then the backlog as `change` messages, then `{type:"caught_up", last_seq}`, then live changes), `{type:"ping"}` (answer `{type:"pong"}`). Server messages: `{type:"change", seq, version, collection, doc_id, operation, data, client_id, actor_id}`, `{type:"heartbeat"}`, `{type:"full_resync_required", collections, reason}`, `{type:"error", error:{code, message}}`.\n' +
-      'Close codes: 4000 full resync required (retention, unknown cursor, foreign version, slow consumer); 4400 bad message (invalid JSON, second subscribe, bad collections); 4401 token refused or expired (`AUTH_EXPIRED`); 4403 collection forbidden; 4408 no authentication in time; 1001 server shutting down; 1011 internal error.',
+      'Close codes: 4000 full resync required (retention, unknown cursor, foreign version, slow consumer); 4400 bad message (invalid JSON, second subscribe, bad collections); 4401 token refused or expired (`AUTH_EXPIRED`); 4403 collection or identity forbidden; 4408 no authentication in time; 1001 server shutting down; 1011 internal error.\n' +
+      'The schemas `StreamClientMessage`, `StreamServerMessage` and `StreamCloseCode` say the same exactly; the `GET /sync/stream` operation is the upgrade.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -139,6 +144,9 @@ export const openApiDocument = {
         },
       },
       FullResyncRequired: resync,
+      StreamClientMessage: streamClientMessage,
+      StreamServerMessage: streamServerMessage,
+      StreamCloseCode: streamCloseCode,
     },
   },
   security: [{ bearer: [] }],
@@ -288,6 +296,29 @@ export const openApiDocument = {
             content: { 'application/x-ndjson': { schema: { type: 'string' } } },
           },
           ...errors,
+        },
+      },
+    },
+    '/sync/stream': {
+      get: {
+        summary: 'Live changes over a WebSocket (send `Upgrade: websocket`)',
+        description:
+          'Client messages are `StreamClientMessage`, server messages `StreamServerMessage`, close codes `StreamCloseCode`',
+        parameters: [
+          {
+            name: 'token',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'The token, if not sent in an `auth` or `subscribe` message',
+          },
+        ],
+        security: [],
+        responses: {
+          '101': { description: 'Switching to the WebSocket protocol' },
+          '426': {
+            description: 'Not a WebSocket upgrade',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
         },
       },
     },

@@ -225,6 +225,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     metrics,
     logger,
     authenticate,
+    streamIdentity: options.streamIdentity,
     resolveCollections,
     heartbeatMs: positive(options.heartbeatMs, 30_000, 'heartbeatMs'),
     maxSocketBufferBytes: positive(options.maxSocketBufferBytes, 1_048_576, 'maxSocketBufferBytes'),
