@@ -33,6 +33,14 @@ const serverHlc = {
   description: "The server's clock when it answered: clients merge it into theirs (HLC receive)",
 };
 
+/**
+ * Well-formed Unicode without NUL: under JSON Schema's Unicode regular expressions a lone
+ * surrogate is a code point of its own, which this class refuses, while a pair is one code
+ * point outside it.
+ */
+const WELL_FORMED = '^[^\\u0000\\uD800-\\uDFFF]*$';
+const NAMES = '^[A-Za-z0-9_.-]{1,64}(,[A-Za-z0-9_.-]{1,64})*$';
+
 const hlc = {
   type: 'string',
   pattern: '^\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}$',
@@ -83,13 +91,17 @@ export const openApiDocument = {
             type: 'string',
             minLength: 1,
             maxLength: 200,
+            pattern: WELL_FORMED,
             description:
-              'Client change id; the idempotency key of retries. Well-formed Unicode without NUL',
+              'Client change id; the idempotency key of retries. Well-formed Unicode without NUL; lengths count code points',
           },
           collection: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
           operation: { type: 'string', enum: ['upsert', 'delete'] },
           doc_id: {
-            oneOf: [{ type: 'string', minLength: 1, maxLength: 512 }, { type: 'integer' }],
+            oneOf: [
+              { type: 'string', minLength: 1, maxLength: 512, pattern: WELL_FORMED },
+              { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+            ],
             description: 'Well-formed Unicode without NUL (a lone UTF-16 surrogate is refused)',
           },
           data: {
@@ -103,6 +115,9 @@ export const openApiDocument = {
               "The client's HLC of the edit (last-writer-wins). Never a reason to refuse the change: one more than 60 s ahead of the server's clock is ordered by the server's receipt instead.",
           },
         },
+        if: { properties: { operation: { const: 'upsert' } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
+        then: { required: ['data'], properties: { data: { type: 'object' } } },
       },
       ChangeResult: {
         type: 'object',
@@ -166,9 +181,15 @@ export const openApiDocument = {
                     type: 'string',
                     minLength: 1,
                     maxLength: 200,
+                    pattern: WELL_FORMED,
                     description: 'Well-formed Unicode without NUL',
                   },
-                  changes: { type: 'array', items: { $ref: '#/components/schemas/Change' } },
+                  changes: {
+                    type: 'array',
+                    items: { $ref: '#/components/schemas/Change' },
+                    description:
+                      'At most `maxChangesPerPush` (default 1000) changes, else 413; the body at most `maxBodyBytes` (default 1 MiB), else 413',
+                  },
                   atomic: { type: 'boolean', description: 'All or nothing' },
                 },
               },
@@ -208,14 +229,18 @@ export const openApiDocument = {
           {
             name: 'since',
             in: 'query',
-            schema: { type: 'string' },
+            schema: {
+              type: 'string',
+              pattern:
+                '^(|\\d{1,15}|\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}|\\d{8}T\\d{6}\\.\\d{3}Z-\\d{4}(-[0-9a-f]{4})?)$',
+            },
             description:
               '`last_seq` of the previous pull (digits), an HLC version, or a fastapi-offline-sync version (answered with a full resync)',
           },
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            schema: { type: 'string', pattern: NAMES },
             description:
               "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); default: every collection (required when `authorize` is set and there is no allow-list)",
           },
@@ -262,7 +287,7 @@ export const openApiDocument = {
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            schema: { type: 'string', pattern: NAMES },
             description:
               "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); a named collection the caller may not read is a 403 (FORBIDDEN, or FULL_RESYNC_DISABLED when its full resync is turned off). Omitted: every collection the caller may read (the allow-list's, else those holding the scope's documents), leaving out refused ones",
           },
