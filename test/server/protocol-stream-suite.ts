@@ -51,7 +51,10 @@ export function describeStreamProtocol(name: string, makeStore: () => Promise<Do
       await store.close();
     });
 
-    function names() {
+    /** Other suites may share (and prune) this store: subscribe from where this test began. */
+    let since = '0';
+    async function names() {
+      since = String(await store.maxSeq());
       tenants += 1;
       const base = `stream-${tenants}-${Math.random().toString(36).slice(2, 8)}`;
       return { home: `${base}-home`, shop: `${base}-shop`, other: `${base}-other` };
@@ -84,13 +87,13 @@ export function describeStreamProtocol(name: string, makeStore: () => Promise<Do
     }
 
     it('subscribes in the scope the subscribe message names, when the resolver allows it', async () => {
-      const { home, shop } = names();
+      const { home, shop } = await names();
       const jwt = await token({ sub: 'alice', tenant: home, tenants: [shop] }, { expiresIn: '1h' });
       await write(home, 'in-home');
       await write(shop, 'in-shop');
       const stream = await openStream(running.url);
       const io = checked(stream);
-      io.send({ type: 'subscribe', token: jwt, since: '0', scope: shop });
+      io.send({ type: 'subscribe', token: jwt, since, scope: shop });
       await stream.next((message) => message.type === 'caught_up');
       await write(home, 'live-home');
       await write(shop, 'live-shop');
@@ -108,11 +111,11 @@ export function describeStreamProtocol(name: string, makeStore: () => Promise<Do
     });
 
     it('keeps the token scope without a named one, and refuses a scope the resolver does not allow', async () => {
-      const { home, shop, other } = names();
+      const { home, shop, other } = await names();
       const jwt = await token({ sub: 'bob', tenant: home, tenants: [shop] }, { expiresIn: '1h' });
       await write(home, 'mine');
       const plain = await openStream(running.url);
-      checked(plain).send({ type: 'subscribe', token: jwt, since: '0' });
+      checked(plain).send({ type: 'subscribe', token: jwt, since });
       await plain.next((message) => message.type === 'caught_up');
       expect(plain.messages.filter((m) => m.type === 'change').map((m) => m.doc_id)).toEqual([
         'mine',
@@ -121,14 +124,14 @@ export function describeStreamProtocol(name: string, makeStore: () => Promise<Do
 
       const refused = await openStream(running.url);
       const io = checked(refused);
-      io.send({ type: 'subscribe', token: jwt, since: '0', scope: other });
+      io.send({ type: 'subscribe', token: jwt, since, scope: other });
       const closed = await io.closedWith();
       expect(closed).toMatchObject({ code: 4403, reason: 'FORBIDDEN' });
       expect(refused.messages.filter((message) => message.type === 'change')).toEqual([]);
     });
 
     it('still authenticates the token before asking the resolver', async () => {
-      const { shop } = names();
+      const { shop } = await names();
       const calls = seen.length;
       const forged = await token(
         { sub: 'mallory', tenant: shop, tenants: [shop] },
@@ -142,13 +145,13 @@ export function describeStreamProtocol(name: string, makeStore: () => Promise<Do
     });
 
     it('sends what the document says for auth, errors and resyncs, and closes with its codes', async () => {
-      const { home } = names();
+      const { home } = await names();
       const jwt = await token({ sub: 'carol', tenant: home }, { expiresIn: '1h' });
       const twice = await openStream(running.url);
       const io = checked(twice);
       io.send({ type: 'auth', token: jwt });
       await twice.next((message) => message.type === 'authenticated');
-      io.send({ type: 'subscribe', since: null, collections: ['tasks'] });
+      io.send({ type: 'subscribe', since, collections: ['tasks'] });
       await twice.next((message) => message.type === 'caught_up');
       io.send({ type: 'subscribe' });
       expect(await io.closedWith()).toMatchObject({ code: 4400 });
