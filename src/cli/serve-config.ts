@@ -111,6 +111,7 @@ export function serveSettings(
       pruneIntervalMs: section.pruneIntervalMs,
       incoming: section.incoming,
       authorize: section.authorize,
+      streamIdentity: section.streamIdentity,
       resolver: section.resolver,
       deletePolicy: section.deletePolicy,
       allowFullResync: section.allowFullResync,

@@ -4,6 +4,7 @@ import type {
   ConflictResolver,
   DeletePolicy,
   IncomingHook,
+  StreamIdentityResolver,
 } from '../server/index.js';
 
 /** One collection `keepsync serve` syncs. */
@@ -52,6 +53,8 @@ export interface ServerConfig {
   incoming?: IncomingHook | undefined;
   /** Called per collection and operation; `false` answers 403. */
   authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined;
+  /** Picks a WebSocket subscription's scope from its subscribe message (token still verified). */
+  streamIdentity?: StreamIdentityResolver | undefined;
   /** The conflict resolver of collections without their own. */
   resolver?: ConflictResolver | undefined;
   deletePolicy?: DeletePolicy | undefined;
@@ -108,6 +111,7 @@ export const serverConfigSchema = z
       .optional(),
     incoming: fn.optional(),
     authorize: fn.optional(),
+    streamIdentity: fn.optional(),
     resolver: fn.optional(),
     deletePolicy: deletePolicy.optional(),
     allowFullResync: z.boolean().optional(),

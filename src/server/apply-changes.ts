@@ -9,7 +9,7 @@ import type {
   SyncUser,
 } from './options.js';
 import { createDecider, prepareChange, type WireChange } from './protocol.js';
-import type { ChangeResult, DocumentStore } from './store/types.js';
+import type { ChangeResult, DocumentStore, SqlTransaction } from './store/types.js';
 
 export interface ApplyDeps {
   readonly store: DocumentStore;
@@ -32,6 +32,8 @@ export interface ApplyRequest {
   readonly patches?: readonly boolean[];
   /** Per change: the data to store instead of the pushed data (the incoming hook's). */
   readonly storedData?: ReadonlyArray<Record<string, unknown> | undefined>;
+  /** The application's open transaction to write in (server writes on PostgreSQL). */
+  readonly transaction?: SqlTransaction | undefined;
 }
 
 export type ApplyChanges = (
@@ -41,7 +43,7 @@ export type ApplyChanges = (
 /** The write path shared by pushes and server writes: one store transaction per batch. */
 export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
   const { store, hub, metrics, logger } = deps;
-  return async ({ user, clientId, changes, atomic, force, patches, storedData }) => {
+  return async ({ user, clientId, changes, atomic, force, patches, storedData, transaction }) => {
     const prepared = changes.map((change, index) => {
       const ready = {
         ...prepareChange(change, storedData?.[index]),
@@ -62,7 +64,7 @@ export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
         logger.error({ collection, docId, err: errorText(error) }, 'sync conflict resolver failed'),
     });
     const outcome = await store.applyBatch(
-      { scope: user.scope, clientId, actorId: user.id, changes: prepared, atomic },
+      { scope: user.scope, clientId, actorId: user.id, changes: prepared, atomic, transaction },
       decide,
     );
     let results = outcome.results;
@@ -81,7 +83,9 @@ export function createApplyChanges(deps: ApplyDeps): ApplyChanges {
         };
       });
     }
-    if (outcome.lastSeq !== null) hub.notify(user.scope);
+    // Inside the application's transaction nothing is visible yet: the store's commit
+    // notification wakes the hub once (and if) it commits.
+    if (outcome.lastSeq !== null && !transaction) hub.notify(user.scope);
     return { results, lastSeq: outcome.lastSeq };
   };
 }

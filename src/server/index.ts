@@ -11,6 +11,8 @@ export type {
   IncomingDecision,
   IncomingHook,
   ResolverDecision,
+  StreamIdentityContext,
+  StreamIdentityResolver,
   SyncAuthOptions,
   SyncLogger,
   SyncOperation,

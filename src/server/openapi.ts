@@ -1,3 +1,4 @@
+import { streamClientMessage, streamCloseCode, streamServerMessage } from './openapi-stream.js';
 import { MAX_DATA_DEPTH } from './protocol.js';
 
 const error = {
@@ -32,6 +33,14 @@ const serverHlc = {
   description: "The server's clock when it answered: clients merge it into theirs (HLC receive)",
 };
 
+/**
+ * Well-formed Unicode without NUL: under JSON Schema's Unicode regular expressions a lone
+ * surrogate is a code point of its own, which this class refuses, while a pair is one code
+ * point outside it.
+ */
+const WELL_FORMED = '^[^\\u0000\\uD800-\\uDFFF]*$';
+const NAMES = '^[A-Za-z0-9_.-]{1,64}(,[A-Za-z0-9_.-]{1,64})*$';
+
 const hlc = {
   type: 'string',
   pattern: '^\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}$',
@@ -53,7 +62,10 @@ const resync = {
   },
 } as const;
 
-/** OpenAPI 3.1 description of the HTTP endpoints (the WebSocket is described in the README). */
+/**
+ * OpenAPI 3.1 description of the HTTP endpoints, and of the WebSocket stream's messages and
+ * close codes (components `StreamClientMessage`, `StreamServerMessage`, `StreamCloseCode`).
+ */
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -63,7 +75,8 @@ export const openApiDocument = {
       'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings.\n\n' +
       '## WebSocket `/sync/stream`\n' +
       'The token goes in the `token` query parameter, an `auth` message or the `subscribe` message. Client messages: `{type:"auth", token}` (answer `{type:"authenticated", actor}`), `{type:"subscribe", token?, since?, collections?}` (once per socket; answer `{type:"subscribed", since, collections}`, then the backlog as `change` messages, then `{type:"caught_up", last_seq}`, then live changes), `{type:"ping"}` (answer `{type:"pong"}`). Server messages: `{type:"change", seq, version, collection, doc_id, operation, data, client_id, actor_id}`, `{type:"heartbeat"}`, `{type:"full_resync_required", collections, reason}`, `{type:"error", error:{code, message}}`.\n' +
-      'Close codes: 4000 full resync required (retention, unknown cursor, foreign version, slow consumer); 4400 bad message (invalid JSON, second subscribe, bad collections); 4401 token refused or expired (`AUTH_EXPIRED`); 4403 collection forbidden; 4408 no authentication in time; 1001 server shutting down; 1011 internal error.',
+      'Close codes: 4000 full resync required (retention, unknown cursor, foreign version, slow consumer); 4400 bad message (invalid JSON, second subscribe, bad collections); 4401 token refused or expired (`AUTH_EXPIRED`); 4403 collection or identity forbidden; 4408 no authentication in time; 1001 server shutting down; 1011 internal error.\n' +
+      'The schemas `StreamClientMessage`, `StreamServerMessage` and `StreamCloseCode` say the same exactly; the `GET /sync/stream` operation is the upgrade.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -78,13 +91,17 @@ export const openApiDocument = {
             type: 'string',
             minLength: 1,
             maxLength: 200,
+            pattern: WELL_FORMED,
             description:
-              'Client change id; the idempotency key of retries. Well-formed Unicode without NUL',
+              'Client change id; the idempotency key of retries. Well-formed Unicode without NUL; lengths count code points',
           },
           collection: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
           operation: { type: 'string', enum: ['upsert', 'delete'] },
           doc_id: {
-            oneOf: [{ type: 'string', minLength: 1, maxLength: 512 }, { type: 'integer' }],
+            oneOf: [
+              { type: 'string', minLength: 1, maxLength: 512, pattern: WELL_FORMED },
+              { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+            ],
             description: 'Well-formed Unicode without NUL (a lone UTF-16 surrogate is refused)',
           },
           data: {
@@ -98,6 +115,9 @@ export const openApiDocument = {
               "The client's HLC of the edit (last-writer-wins). Never a reason to refuse the change: one more than 60 s ahead of the server's clock is ordered by the server's receipt instead.",
           },
         },
+        if: { properties: { operation: { const: 'upsert' } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
+        then: { required: ['data'], properties: { data: { type: 'object' } } },
       },
       ChangeResult: {
         type: 'object',
@@ -139,6 +159,9 @@ export const openApiDocument = {
         },
       },
       FullResyncRequired: resync,
+      StreamClientMessage: streamClientMessage,
+      StreamServerMessage: streamServerMessage,
+      StreamCloseCode: streamCloseCode,
     },
   },
   security: [{ bearer: [] }],
@@ -158,9 +181,15 @@ export const openApiDocument = {
                     type: 'string',
                     minLength: 1,
                     maxLength: 200,
+                    pattern: WELL_FORMED,
                     description: 'Well-formed Unicode without NUL',
                   },
-                  changes: { type: 'array', items: { $ref: '#/components/schemas/Change' } },
+                  changes: {
+                    type: 'array',
+                    items: { $ref: '#/components/schemas/Change' },
+                    description:
+                      'At most `maxChangesPerPush` (default 1000) changes, else 413; the body at most `maxBodyBytes` (default 1 MiB), else 413',
+                  },
                   atomic: { type: 'boolean', description: 'All or nothing' },
                 },
               },
@@ -200,14 +229,18 @@ export const openApiDocument = {
           {
             name: 'since',
             in: 'query',
-            schema: { type: 'string' },
+            schema: {
+              type: 'string',
+              pattern:
+                '^(|\\d{1,15}|\\d{15}-\\d{6}-[A-Za-z0-9_.-]{1,64}|\\d{8}T\\d{6}\\.\\d{3}Z-\\d{4}(-[0-9a-f]{4})?)$',
+            },
             description:
               '`last_seq` of the previous pull (digits), an HLC version, or a fastapi-offline-sync version (answered with a full resync)',
           },
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            schema: { type: 'string', pattern: NAMES },
             description:
               "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); default: every collection (required when `authorize` is set and there is no allow-list)",
           },
@@ -254,7 +287,7 @@ export const openApiDocument = {
           {
             name: 'collections',
             in: 'query',
-            schema: { type: 'string', pattern: '^[A-Za-z0-9_.,-]+$' },
+            schema: { type: 'string', pattern: NAMES },
             description:
               "Comma-separated collection names (each 1-64 letters, digits, '_', '.', '-'); a named collection the caller may not read is a 403 (FORBIDDEN, or FULL_RESYNC_DISABLED when its full resync is turned off). Omitted: every collection the caller may read (the allow-list's, else those holding the scope's documents), leaving out refused ones",
           },
@@ -288,6 +321,29 @@ export const openApiDocument = {
             content: { 'application/x-ndjson': { schema: { type: 'string' } } },
           },
           ...errors,
+        },
+      },
+    },
+    '/sync/stream': {
+      get: {
+        summary: 'Live changes over a WebSocket (send `Upgrade: websocket`)',
+        description:
+          'Client messages are `StreamClientMessage`, server messages `StreamServerMessage`, close codes `StreamCloseCode`',
+        parameters: [
+          {
+            name: 'token',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'The token, if not sent in an `auth` or `subscribe` message',
+          },
+        ],
+        security: [],
+        responses: {
+          '101': { description: 'Switching to the WebSocket protocol' },
+          '426': {
+            description: 'Not a WebSocket upgrade',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
         },
       },
     },

@@ -18,6 +18,23 @@ export interface AuthorizeContext {
   readonly operation: SyncOperation;
 }
 
+/** What the stream identity resolver sees: the verified caller and their subscribe message. */
+export interface StreamIdentityContext {
+  /** The caller as their (verified) token names them. */
+  readonly user: SyncUser;
+  /** The subscribe message as sent, without its `token`. */
+  readonly message: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Picks the identity a WebSocket subscription runs as from its subscribe message (e.g. one of
+ * the tenants the user belongs to, named in a `scope` field). Return `null` to refuse (close
+ * 4403 `FORBIDDEN`); throw a `SyncHttpError` to refuse with its own code.
+ */
+export type StreamIdentityResolver = (
+  context: StreamIdentityContext,
+) => SyncUser | null | Promise<SyncUser | null>;
+
 export interface VerifyContext {
   /** The bearer token, or `null` when the request carried none. */
   readonly token: string | null;
@@ -181,6 +198,12 @@ export interface SyncServerOptions {
   authorize?: ((context: AuthorizeContext) => boolean | Promise<boolean>) | undefined;
   /** The incoming-document hook of collections without their own. */
   incoming?: IncomingHook | undefined;
+  /**
+   * The WebSocket identity resolver: after the token is verified, it may set the scope (and
+   * actor) of a `/sync/stream` subscription from the subscribe message. Without it the token's
+   * identity is used as is.
+   */
+  streamIdentity?: StreamIdentityResolver | undefined;
   /** Whether `/sync/full` serves collections without their own setting. @default true */
   allowFullResync?: boolean | undefined;
   /** Default conflict resolver of collections without their own. @default LWW by HLC */

@@ -18,7 +18,7 @@ import { openApiDocument } from './openapi.js';
 import type { SyncLogger, SyncOperation, SyncServerOptions, SyncUser } from './options.js';
 import { changeSchema, describeZodError, lastWriterWins } from './protocol.js';
 import { handlePull, handlePush } from './push-pull.js';
-import type { ChangeResult, DocumentStore } from './store/types.js';
+import type { ChangeResult, DocumentStore, SqlTransaction } from './store/types.js';
 import { handleStream } from './stream.js';
 
 const silent: SyncLogger = { info() {}, warn() {}, error() {} };
@@ -62,6 +62,13 @@ export interface ServerWrite {
   actor?: string;
   /** @default false */
   atomic?: boolean;
+  /**
+   * The application's own pg client inside its open transaction (after `BEGIN`), on the
+   * PostgreSQL store only: the documents and oplog entries are written in it, so they commit
+   * or roll back with the application's own writes, and clients see them only after COMMIT.
+   * Until then this write holds the store's oplog lock, so other writes wait: commit soon.
+   */
+  transaction?: SqlTransaction;
 }
 
 export interface SyncServer {
@@ -218,6 +225,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     metrics,
     logger,
     authenticate,
+    streamIdentity: options.streamIdentity,
     resolveCollections,
     heartbeatMs: positive(options.heartbeatMs, 30_000, 'heartbeatMs'),
     maxSocketBufferBytes: positive(options.maxSocketBufferBytes, 1_048_576, 'maxSocketBufferBytes'),
@@ -297,6 +305,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         atomic: input.atomic ?? false,
         force: true,
         patches: input.changes.map((change) => change.patch === true),
+        transaction: input.transaction,
       });
       return results;
     },

@@ -4,7 +4,7 @@ import type { Authenticate } from './auth.js';
 import { isSyncHttpError, type SyncErrorCode } from './errors.js';
 import { errorText, type LiveHub, type LiveSubscriber } from './hub.js';
 import type { SyncMetrics } from './metrics.js';
-import type { SyncLogger, SyncOperation, SyncUser } from './options.js';
+import type { StreamIdentityResolver, SyncLogger, SyncOperation, SyncUser } from './options.js';
 import { hlcWallMs, parseSince } from './protocol.js';
 import type { DocumentStore, OplogEntry } from './store/types.js';
 import { encodeChange } from './wire.js';
@@ -15,6 +15,7 @@ export interface StreamDeps {
   readonly metrics: SyncMetrics;
   readonly logger: SyncLogger;
   readonly authenticate: Authenticate;
+  readonly streamIdentity: StreamIdentityResolver | undefined;
   readonly resolveCollections: (
     user: SyncUser,
     operation: SyncOperation,
@@ -37,6 +38,28 @@ export const CLOSE = {
 } as const;
 
 const BACKLOG_PAGE = 500;
+
+/** The identity a subscription runs as: the resolver's pick, checked, or the token's own. */
+async function subscriberIdentity(
+  resolve: StreamIdentityResolver | undefined,
+  user: SyncUser,
+  message: Record<string, unknown>,
+): Promise<SyncUser | null> {
+  if (!resolve) return user;
+  const { token: _token, ...shown } = message;
+  const picked = await resolve({ user, message: shown });
+  if (picked === null || picked === undefined) return null;
+  if (
+    typeof picked !== 'object' ||
+    typeof picked.id !== 'string' ||
+    !picked.id ||
+    typeof picked.scope !== 'string' ||
+    !picked.scope
+  ) {
+    throw new Error('Expected `streamIdentity` to return { id, scope, claims } or null');
+  }
+  return { id: picked.id, scope: picked.scope, claims: picked.claims ?? user.claims };
+}
 
 /** Handles one `/sync/stream` socket: auth, subscribe, backlog, live, heartbeat, slow consumers. */
 export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingMessage): void {
@@ -198,11 +221,19 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
     }
     subscribing = true;
     const token = typeof message.token === 'string' ? message.token : null;
-    const who = user ?? (await authenticate(token));
-    if (!who || closed) return;
+    const verified = user ?? (await authenticate(token));
+    if (!verified || closed) return;
+    let who: SyncUser;
     let collections: string[] | null;
     let seq: number;
     try {
+      const resolved = await subscriberIdentity(deps.streamIdentity, verified, message);
+      if (closed) return;
+      if (!resolved) {
+        fail('FORBIDDEN', 'This subscription is not allowed for the caller', CLOSE.forbidden);
+        return;
+      }
+      who = resolved;
       const requested = message.collections;
       if (
         requested !== undefined &&

@@ -8,7 +8,9 @@ import { describeClockProtocol } from './protocol-clock-suite.js';
 import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
+import { describeOpenApiProtocol } from './protocol-openapi-suite.js';
 import { describeSessionProtocol } from './protocol-session-suite.js';
+import { describeStreamProtocol } from './protocol-stream-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
 
 const database = freshDatabase('sync');
@@ -33,6 +35,12 @@ describeActorProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeFullScopeProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeStreamProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeOpenApiProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 

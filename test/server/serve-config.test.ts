@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepsync } from '../support/cli.js';
 import { type ServeChild, spawnServe } from './child.js';
-import { SECRET, tempSqlitePath, token, upsert } from './helpers.js';
+import { openStream, SECRET, tempSqlitePath, token, upsert } from './helpers.js';
 
 function configFile(server: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-serve-config-'));
@@ -29,6 +29,7 @@ const SERVER_SECTION = `{
   },
   authorize: ({ user, collection }) => !(collection === 'notes' && user.claims.role === 'guest'),
   resolver: ({ current }) => ({ action: 'merge', data: { ...current.data, merged: true } }),
+  streamIdentity: ({ user, message }) => (message.scope === 'elsewhere' ? null : user),
   retentionDays: 7,
 }`;
 
@@ -88,6 +89,32 @@ describe('keepsync serve configured by the server section of keepsync.config.ts'
       'FULL_RESYNC_DISABLED',
     );
   });
+
+  it("asks the section's streamIdentity which scope a subscription may take", async () => {
+    const jwt = await token({ sub: 'alice', tenant: 't1' }, { expiresIn: '1h' });
+    const allowed = await openStream(url());
+    allowed.send({ type: 'subscribe', token: jwt });
+    await allowed.next((message) => message.type === 'caught_up', 15_000);
+    allowed.close();
+    const refused = await openStream(url());
+    refused.send({ type: 'subscribe', token: jwt, scope: 'elsewhere' });
+    expect(await refused.closed).toMatchObject({ code: 4403, reason: 'FORBIDDEN' });
+  });
+
+  it('warns that --jwt-secret shows the secret in the process list, never logging the secret', async () => {
+    expect(child.stderr()).not.toMatch(/jwt-secret/);
+    const flagged = await spawnServe(['--db', tempSqlitePath(), '--jwt-secret', SECRET], {
+      KEEPSYNC_LOG_LEVEL: 'info',
+    });
+    try {
+      expect(flagged.stderr()).toMatch(/--jwt-secret puts the secret in the process arguments/);
+      expect(flagged.stderr()).toMatch(/KEEPSYNC_JWT_SECRET/);
+      expect(flagged.stderr()).not.toContain(SECRET);
+    } finally {
+      flagged.process.kill('SIGTERM');
+      await flagged.exited;
+    }
+  }, 60_000);
 
   it('refuses a server section with an unknown key, naming it', async () => {
     const path = configFile(`{ colections: { tasks: {} } }`);

@@ -7,7 +7,9 @@ import { describeClockProtocol } from './protocol-clock-suite.js';
 import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
+import { describeOpenApiProtocol } from './protocol-openapi-suite.js';
 import { describeSessionProtocol } from './protocol-session-suite.js';
+import { describeStreamProtocol } from './protocol-stream-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
 
 describeSyncProtocol('SQLite', async () => sqliteStore());
@@ -17,6 +19,8 @@ describeSessionProtocol('SQLite', async () => sqliteStore());
 describeIncomingProtocol('SQLite', async () => sqliteStore());
 describeActorProtocol('SQLite', async () => sqliteStore());
 describeFullScopeProtocol('SQLite', async () => sqliteStore());
+describeStreamProtocol('SQLite', async () => sqliteStore());
+describeOpenApiProtocol('SQLite', async () => sqliteStore());
 
 it('adds edit times to a database made before them, filled from the stored versions', async () => {
   const path = tempSqlitePath();

@@ -23,6 +23,7 @@ import type {
   PullQuery,
   RetentionState,
   SnapshotQuery,
+  SqlTransaction,
   StoreChange,
   StoredDocument,
 } from './types.js';
@@ -92,7 +93,7 @@ class PostgresDocumentStore implements DocumentStore {
     decide: Decide<C>,
   ): Promise<ApplyBatchOutcome> {
     const s = this.#s;
-    return this.#transaction(async (client) => {
+    return this.#transactionOn(input.transaction, async (client) => {
       const collections = input.changes.map((change) => change.collection);
       const docIds = input.changes.map((change) => change.docId);
       const lockKeys = [
@@ -364,6 +365,42 @@ class PostgresDocumentStore implements DocumentStore {
     for (const client of this.#listeners) await client.end().catch(() => {});
     this.#listeners.clear();
     if (this.#ownsPool) await this.#pool.end();
+  }
+
+  /**
+   * `work` in a transaction of its own, or inside the application's open one: there, in a
+   * savepoint, so a failure here leaves the application's transaction usable, and the oplog
+   * lock (taken by `work`) is held until the application commits, which keeps seqs visible in
+   * order. The commit NOTIFY is PostgreSQL's to deliver, on commit only.
+   */
+  async #transactionOn<T>(
+    external: SqlTransaction | undefined,
+    work: (client: PoolClient) => Promise<{ rollback: boolean; value: T }>,
+  ): Promise<T> {
+    if (!external) return this.#transaction(work);
+    if (this.#closed) throw new KeepsyncError('STORE_FAILED', 'The sync store is closed');
+    const client = external as unknown as PoolClient;
+    try {
+      await client.query('SAVEPOINT keepsync_write');
+    } catch (error) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        `Expected \`transaction\` to be a pg client inside an open transaction (after BEGIN): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    try {
+      const outcome = await work(client);
+      await client.query(
+        outcome.rollback
+          ? 'ROLLBACK TO SAVEPOINT keepsync_write'
+          : 'RELEASE SAVEPOINT keepsync_write',
+      );
+      return outcome.value;
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT keepsync_write').catch(() => {});
+      throw error;
+    }
   }
 
   async #transaction<T>(

@@ -215,6 +215,12 @@ class SqliteDocumentStore implements DocumentStore {
     decide: Decide<C>,
   ): Promise<ApplyBatchOutcome> {
     this.#assertOpen();
+    if (input.transaction) {
+      throw new KeepsyncError(
+        'CONFIG_INVALID',
+        "A write can join the application's transaction only on the PostgreSQL sync store",
+      );
+    }
     // IMMEDIATE: take the write lock before reading, so no other process writes in between.
     // A busy BEGIN IMMEDIATE ran nothing (decide included), so the retry starts afresh.
     return this.#whenFree(() => this.#apply.immediate(input, decide as Decide<StoreChange>));

@@ -90,6 +90,14 @@ export type Decide<C extends StoreChange = StoreChange> = (
   current: StoredDocument | null,
 ) => Decision;
 
+/**
+ * The application's own open PostgreSQL transaction (a `pg` Client or PoolClient after
+ * `BEGIN`), structurally typed so this contract does not depend on `pg`'s types.
+ */
+export interface SqlTransaction {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
 export interface ApplyBatchInput<C extends StoreChange = StoreChange> {
   readonly scope: string;
   readonly clientId: string;
@@ -98,6 +106,11 @@ export interface ApplyBatchInput<C extends StoreChange = StoreChange> {
   readonly changes: readonly C[];
   /** All or nothing: the first rejection rolls the whole batch back. */
   readonly atomic: boolean;
+  /**
+   * Write inside this open transaction of the application (PostgreSQL only): the documents
+   * and oplog entries commit or roll back with it, and nothing is announced before it commits.
+   */
+  readonly transaction?: SqlTransaction | undefined;
 }
 
 export interface ApplyBatchOutcome {
