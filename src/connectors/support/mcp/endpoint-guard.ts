@@ -25,9 +25,10 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 export function endpointRefusal(url: URL, policy: EndpointPolicy): string | undefined {
   const server = new URL(policy.serverUrl);
   const host = url.hostname.toLowerCase();
-  const loopback = LOOPBACK.has(host);
-  if (loopback) {
-    return policy.allowLoopback ? undefined : 'it is a loopback address';
+  if (LOOPBACK.has(host)) {
+    // Even in tests, only the server's own loopback host: `localhost` is not `127.0.0.1`.
+    const allowed = policy.allowLoopback && host === server.hostname.toLowerCase();
+    return allowed ? undefined : 'it is a loopback address';
   }
   if (url.protocol !== 'https:') return `it is not https (${url.protocol.replace(':', '')})`;
   if (url.username || url.password) return 'it carries credentials';
@@ -35,8 +36,9 @@ export function endpointRefusal(url: URL, policy: EndpointPolicy): string | unde
   if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) {
     return host === server.hostname.toLowerCase() ? undefined : 'it is a bare IP address';
   }
-  const domain = getDomain(host);
-  const serverDomain = getDomain(server.hostname);
+  // Private suffixes too (github.io, vercel.app): two tenants of one suffix are strangers.
+  const domain = getDomain(host, { allowPrivateDomains: true });
+  const serverDomain = getDomain(server.hostname, { allowPrivateDomains: true });
   if (!domain || domain !== serverDomain) {
     return `it is outside ${serverDomain ?? server.hostname} (the MCP server's domain) and not allow-listed`;
   }
