@@ -15,7 +15,7 @@ export interface SeenToolCall {
 }
 
 /** Counts tool calls that change data as writes: every MCP request is a POST to one path. */
-class McpFakeServer extends FakeServer {
+export class McpFakeServer extends FakeServer {
   readonly calls: SeenToolCall[] = [];
   writeTools = new Set<string>();
 
@@ -47,6 +47,7 @@ export class FakeMcp {
   readonly server: McpFakeServer;
   readonly #tools = new Map<string, FakeToolHandler>();
   readonly #options: FakeMcpOptions;
+  readonly #lost = new Map<string, number>();
 
   constructor(options: FakeMcpOptions) {
     this.#options = options;
@@ -94,6 +95,14 @@ export class FakeMcp {
     return this;
   }
 
+  /**
+   * The next `times` calls of `tool` are applied, then answered with a gateway's 502: the
+   * write happened but the client never learns it (a lost answer).
+   */
+  loseAnswers(tool: string, times = 1): void {
+    this.#lost.set(tool, times);
+  }
+
   async #serve(request: FakeRequest): Promise<FakeResponse> {
     if (!this.#options.isValidToken(request.token)) {
       return {
@@ -126,6 +135,13 @@ export class FakeMcp {
     );
     const text = await answer.text();
     await mcp.close();
+    const called = (request.body as { method?: string; params?: { name?: string } } | undefined)
+      ?.params?.name;
+    const lose = called === undefined ? 0 : (this.#lost.get(called) ?? 0);
+    if (lose > 0 && (request.body as { method?: string }).method === 'tools/call') {
+      this.#lost.set(called!, lose - 1);
+      return { status: 502, body: { error: 'bad_gateway', message: 'upstream timed out' } };
+    }
     const passHeaders: Record<string, string> = {};
     answer.headers.forEach((value, key) => {
       if (key !== 'content-length') passHeaders[key] = value;
