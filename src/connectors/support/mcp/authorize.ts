@@ -36,8 +36,15 @@ export async function authorizeMcp(options: AuthorizeMcpOptions): Promise<void> 
     scope: options.scope,
     onAuthorizationUrl: options.onAuthorizationUrl,
   });
-  // A new authorization replaces the old one; the registered client is kept.
-  await options.store.deleteSecret(mcpSecretNames(options.connection).tokens);
+  // A new authorization replaces the old one. The registered client is kept unless it was
+  // registered for another redirect (another port): then keepsync registers again.
+  const names = mcpSecretNames(options.connection);
+  await options.store.deleteSecret(names.tokens);
+  const client = await options.store.getSecret(names.client);
+  const uris = client
+    ? ((JSON.parse(client) as { redirect_uris?: string[] }).redirect_uris ?? [])
+    : [];
+  if (client && !uris.includes(options.redirectUrl)) await options.store.deleteSecret(names.client);
   const resourceMetadataUrl = await probe(serverUrl, fetchFn);
   const first = await auth(provider, { serverUrl, resourceMetadataUrl, fetchFn });
   if (first === 'AUTHORIZED') return;
@@ -51,7 +58,7 @@ export async function authorizeMcp(options: AuthorizeMcpOptions): Promise<void> 
   if (second !== 'AUTHORIZED') {
     throw new AuthError('The authorization server did not issue tokens for the code');
   }
-  await options.store.deleteSecret(mcpSecretNames(options.connection).verifier);
+  await options.store.deleteSecret(names.verifier);
 }
 
 /** An unauthenticated initialize: its 401 names the protected-resource metadata. */
