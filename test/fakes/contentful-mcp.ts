@@ -119,7 +119,7 @@ export class FakeContentfulMcp {
       )
       .tool(
         'publish_entry',
-        withEntry('publishing', (entry, args) => {
+        withEntry('publishing', (entry) => {
           entry.publishedVersion = entry.version;
           entry.version++;
           return jsonResult('Entry published successfully', {
@@ -131,7 +131,7 @@ export class FakeContentfulMcp {
       )
       .tool(
         'unpublish_entry',
-        withEntry('unpublishing', (entry, args) => {
+        withEntry('unpublishing', (entry) => {
           entry.publishedVersion = undefined;
           entry.version++;
           return jsonResult('Entry unpublished successfully', {
@@ -143,7 +143,7 @@ export class FakeContentfulMcp {
       )
       .tool(
         'delete_entry',
-        withEntry('deleting', (entry, args) => {
+        withEntry('deleting', (entry) => {
           if (entry.publishedVersion !== undefined) {
             return errorResult('Error deleting entry: Cannot delete published entry');
           }

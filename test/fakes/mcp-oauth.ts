@@ -72,7 +72,7 @@ export class FakeMcpAuthServer {
     this.server.route('GET', '/authorize', ({ query }) => {
       const client = this.clients.get(query.get('client_id') ?? '');
       const redirectUri = query.get('redirect_uri') ?? '';
-      if (!client || !client.redirectUris.includes(redirectUri)) {
+      if (!client?.redirectUris.includes(redirectUri)) {
         return {
           status: 400,
           body: { error: 'invalid_request', error_description: 'unknown client or redirect_uri' },
