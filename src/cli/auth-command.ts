@@ -77,11 +77,13 @@ export async function authCommand(
 }
 
 /** Serves one OAuth redirect on 127.0.0.1; other paths (a favicon) get 404 and are ignored. */
-function catchRedirect(options: {
+export function catchRedirect(options: {
   port: number;
   state: string;
   timeoutMs: number;
   onListening: (redirectUri: string) => void;
+  /** Stops listening early (the flow failed before the browser came back). */
+  signal?: AbortSignal;
 }): Promise<{ code: string; redirectUri: string }> {
   return new Promise((resolve, reject) => {
     let redirectUri = '';
@@ -131,6 +133,11 @@ function catchRedirect(options: {
         new KeepsyncError('AUTH_FAILED', 'No redirect arrived in time; run `keepsync auth` again'),
       );
     }, options.timeoutMs);
+    options.signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      server.close();
+      reject(options.signal?.reason);
+    });
     server.on('error', (error) => {
       clearTimeout(timer);
       reject(
@@ -156,14 +163,29 @@ export function registerAuthCommand(program: Command, setExitCode: (code: number
     .description(
       'authorize a connection with OAuth: open the printed URL, the redirect is caught here',
     )
-    .argument('<connection>', 'the name the tokens are stored under (the connector names it too)')
+    .argument(
+      '<connection>',
+      'the name the tokens are stored under (the connector names it too); `mcp` for an MCP server',
+    )
+    .argument('[url]', 'with `mcp`: the MCP server URL, e.g. https://mcp.notion.com/mcp')
+    .option('--connection <name>', 'with `mcp`: the name the tokens are stored under')
+    .option(
+      '--allow-host <host...>',
+      'with `mcp`: hosts discovery may lead to outside the server domain',
+    )
+    .option('--allow-loopback', 'with `mcp`: allow a plain-http loopback server (local fakes only)')
     .option('--provider <name>', 'OAuth provider', 'notion')
     .option('--client-id <id>', 'the integration client id (default: NOTION_CLIENT_ID)')
     .option('--port <port>', 'localhost port of the redirect URI', '8788')
     .option('--api-url <url>', "the provider's API base URL (default: its public API)")
     .option('--timeout <seconds>', 'give up waiting for the browser after this long', '300')
-    .action(async (connection: string, options: AuthCommandOptions) => {
+    .action(async (connection: string, url: string | undefined, options: AuthCommandOptions) => {
       const global = program.opts<GlobalOptions>();
+      if (connection === 'mcp') {
+        const { authMcpCommand } = await import('./auth-mcp-command.js');
+        setExitCode(await authMcpCommand(url, { ...global, ...options }));
+        return;
+      }
       setExitCode(await authCommand(connection, { ...global, ...options }));
     });
 }

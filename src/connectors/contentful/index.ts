@@ -10,4 +10,5 @@ export {
   type ContentfulManagementClient,
   type ManagementEntry,
 } from './management-client.js';
+export { type ContentfulMcpDestinationOptions, mcpDestination } from './mcp-destination.js';
 export { type ContentfulSourceOptions, itemRecord, source } from './source.js';
