@@ -15,9 +15,9 @@ import * as contentful from '../src/connectors/contentful/index.js';
 import * as jira from '../src/connectors/jira/index.js';
 import * as memory from '../src/connectors/memory/index.js';
 import * as rest from '../src/connectors/rest/index.js';
-import { openSqliteStore } from '../src/store/index.js';
-import { type Destination, definePipeline, runPipeline, type Source } from '../src/sync/index.js';
+import type { Destination, Source } from '../src/sync/index.js';
 import { FakeContentful, FakeJira, FakeRest, type FakeServer } from '../test/fakes/index.js';
+import { measurePacedRun } from './support/paced-run.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +38,9 @@ const contentfulRps = Number(values.contentfulRps);
 const cmaRps = Number(values.cmaRps);
 const restRps = Number(values.restRps);
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-jira-cf-'));
-let stores = 0;
 
-async function measure(
+/** One paced first sync and its re-run, the fake's bucket set to the rate keepsync keeps. */
+function measure(
   label: string,
   server: FakeServer,
   rps: number,
@@ -48,65 +48,16 @@ async function measure(
   parts: { source: Source; destination: Destination; unit: string },
   readOnlyPosts: RegExp[],
 ) {
-  const store = openSqliteStore({
-    path: join(dir, `state-${++stores}.db`),
-    secretKey: new Uint8Array(32).fill(4),
-  });
-  const pipeline = definePipeline({
-    name: 'bench',
-    source: parts.source,
-    destination: parts.destination,
-  });
-  server.resetCounts();
   server.setRateLimit({ requestsPerSecond: rps, burst });
-  // When each request arrived: the span from the first to the last is what the rate bounds;
-  // the time before the first is start-up (loading the SDK).
-  const arrivals: number[] = [];
-  const log = server.requests;
-  const push = log.push.bind(log);
-  log.push = (...seen) => {
-    arrivals.push(performance.now());
-    return push(...seen);
-  };
-  const started = performance.now();
-  const first = await runPipeline({ store, pipeline, unit: parts.unit });
-  const seconds = (performance.now() - started) / 1000;
-  const accepted = server.requests.filter((request) => request.status !== 429).length;
-  const limited = server.count({ status: 429 });
-  const bound = Math.max(0, accepted - burst) / rps;
-  const firstRequestAt = ((arrivals[0] ?? started) - started) / 1000;
-  const span = ((arrivals.at(-1) ?? started) - (arrivals[0] ?? started)) / 1000;
-  log.push = push;
-  server.resetCounts();
-  const again = performance.now();
-  const second = await runPipeline({ store, pipeline, unit: parts.unit });
-  const idle = (performance.now() - again) / 1000;
-  await store.close();
-  console.log(
-    JSON.stringify({
-      label,
-      status: first.status,
-      created: first.stats.created,
-      seconds: Number(seconds.toFixed(2)),
-      lowerBoundSeconds: Number(bound.toFixed(2)),
-      overBound: bound > 0 ? `${(((seconds - bound) / bound) * 100).toFixed(1)}%` : 'n/a',
-      firstRequestAtSeconds: Number(firstRequestAt.toFixed(2)),
-      requestSpanSeconds: Number(span.toFixed(2)),
-      spanOverBound: bound > 0 ? `${(((span - bound) / bound) * 100).toFixed(1)}%` : 'n/a',
-      requests: accepted + limited,
-      refused429: limited,
-      rerun: {
-        status: second.status,
-        written: second.stats.created + second.stats.updated,
-        requests: server.requests.length,
-        writes: server.writes(readOnlyPosts),
-        ...(server.requests.length <= 5
-          ? { paths: server.requests.map((request) => `${request.method} ${request.path}`) }
-          : {}),
-        seconds: Number(idle.toFixed(2)),
-      },
-    }),
-  );
+  return measurePacedRun({
+    label,
+    server,
+    dir,
+    requestsPerSecond: rps,
+    burst,
+    parts,
+    readOnlyPosts,
+  });
 }
 
 const auth = { email: 'bench@example.com', apiToken: 'jira_bench' };

@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util';
 import * as luma from '../src/connectors/luma/index.js';
 import * as memory from '../src/connectors/memory/index.js';
 import * as youtube from '../src/connectors/youtube/index.js';
-import { openSqliteStore } from '../src/store/index.js';
-import { type Destination, definePipeline, runPipeline, type Source } from '../src/sync/index.js';
+import type { Destination, Source } from '../src/sync/index.js';
 import { FakeLuma, type FakeServer, FakeYouTube } from '../test/fakes/index.js';
+import { measurePacedRun } from './support/paced-run.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,59 +29,24 @@ const { values } = parseArgs({
 });
 const records = Number(values.records);
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-yt-luma-'));
-let stores = 0;
 
-async function measure(
+function measure(
   label: string,
   server: FakeServer,
   perSecond: number,
   limitedStatus: number,
   parts: { source: Source; destination: Destination; unit: string },
-  extra: () => Record<string, unknown> = () => ({}),
+  extra?: () => Record<string, unknown>,
 ) {
-  const store = openSqliteStore({
-    path: join(dir, `state-${++stores}.db`),
-    secretKey: new Uint8Array(32).fill(4),
+  return measurePacedRun({
+    label,
+    server,
+    dir,
+    requestsPerSecond: perSecond,
+    limitedStatus,
+    parts,
+    extra,
   });
-  const pipeline = definePipeline({
-    name: 'bench',
-    source: parts.source,
-    destination: parts.destination,
-  });
-  server.resetCounts();
-  const started = performance.now();
-  const first = await runPipeline({ store, pipeline, unit: parts.unit });
-  const seconds = (performance.now() - started) / 1000;
-  const limited = server.count({ status: limitedStatus });
-  const accepted = server.requests.length - limited;
-  const bound = Math.max(0, accepted - 1) / perSecond;
-  const firstExtra = extra();
-  server.resetCounts();
-  const again = performance.now();
-  const second = await runPipeline({ store, pipeline, unit: parts.unit });
-  const idle = (performance.now() - again) / 1000;
-  await store.close();
-  console.log(
-    JSON.stringify({
-      label,
-      status: first.status,
-      created: first.stats.created,
-      requests: accepted,
-      limited,
-      seconds: Number(seconds.toFixed(1)),
-      boundSeconds: Number(bound.toFixed(1)),
-      overBoundPercent: bound > 0 ? Number((((seconds - bound) / bound) * 100).toFixed(1)) : null,
-      ...firstExtra,
-      rerun: {
-        status: second.status,
-        requests: server.requests.length,
-        writes: server.writes(),
-        unchanged: second.stats.unchanged,
-        seconds: Number(idle.toFixed(2)),
-        ...extra(),
-      },
-    }),
-  );
 }
 
 async function lumaDestination() {

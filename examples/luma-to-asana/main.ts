@@ -5,67 +5,39 @@
  *
  *   node --import tsx examples/luma-to-asana/main.ts
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runExample } from '../support/run-example.js';
 import { startFakes } from './fakes.js';
 
 const EVENTS = 8;
-const cli = join(import.meta.dirname, '../../src/cli/main.ts');
-const config = join(import.meta.dirname, 'keepsync.config.ts');
+let renamed = { name: '', gid: '' };
 
-function keepsync(env: Record<string, string>, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', config, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`keepsync exited with ${code}\n${out}`)),
-    );
-  });
-}
-
-async function main(): Promise<void> {
-  const state = mkdtempSync(join(tmpdir(), 'keepsync-luma-to-asana-'));
-  const fakes = await startFakes(EVENTS);
-  const env = { ...fakes.env, KEEPSYNC_STATE: join(state, 'keepsync.db') };
-  const requests = () =>
+await runExample({
+  dir: import.meta.dirname,
+  start: () => startFakes(EVENTS),
+  requests: (fakes) =>
     `Luma ${fakes.luma.server.requests.length} (${fakes.luma.limited} over its limit), ` +
-    `Asana ${fakes.asana.server.count()} (${fakes.asana.server.writes()} writes)`;
-  try {
-    console.log(`1. First run: ${EVENTS} Luma events -> Asana tasks (Luma paced at 200/min)`);
-    console.log(await keepsync(env, 'run', '--once'));
-    console.log(`   requests: ${requests()}`);
-    const task = fakes.asana.tasksOf(fakes.projectGid)[0]!;
-    console.log(
-      `   ${fakes.asana.tasksOf(fakes.projectGid).length} tasks; e.g. "${task.name}" due ${task.due_on}`,
-    );
-
+    `Asana ${fakes.asana.server.count()} (${fakes.asana.server.writes()} writes)`,
+  resetCounts: (fakes) => {
     fakes.luma.server.resetCounts();
     fakes.asana.server.resetCounts();
-    console.log('\n2. Second run, nothing changed');
-    console.log(await keepsync(env, 'run', '--once'));
-    console.log(`   requests: ${requests()}`);
-
-    const event = [...fakes.luma.events.values()].find((e) => e.name === task.name)!;
-    event.name = `${event.name} (moved online)`;
-    fakes.luma.server.resetCounts();
-    fakes.asana.server.resetCounts();
-    console.log('\n3. An event is renamed in Luma');
-    console.log(await keepsync(env, 'run', '--once'));
-    console.log(`   requests: ${requests()}`);
-    console.log(`   the task is now "${fakes.asana.tasks.get(task.gid)!.name}"`);
-  } finally {
-    await fakes.close();
-    rmSync(state, { recursive: true, force: true });
-  }
-}
-
-await main();
+  },
+  steps: [
+    {
+      title: `First run: ${EVENTS} Luma events -> Asana tasks (Luma paced at 200/min)`,
+      report: (fakes) => {
+        const tasks = fakes.asana.tasksOf(fakes.projectGid);
+        renamed = { name: tasks[0]!.name, gid: tasks[0]!.gid };
+        return `${tasks.length} tasks; e.g. "${tasks[0]!.name}" due ${tasks[0]!.due_on}`;
+      },
+    },
+    { title: 'Second run, nothing changed' },
+    {
+      title: 'An event is renamed in Luma',
+      change: (fakes) => {
+        const event = [...fakes.luma.events.values()].find((e) => e.name === renamed.name)!;
+        event.name = `${event.name} (moved online)`;
+      },
+      report: (fakes) => `the task is now "${fakes.asana.tasks.get(renamed.gid)!.name}"`,
+    },
+  ],
+});

@@ -36,9 +36,23 @@ export interface HttpResponse {
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 
+/** A 429: the service refused the request before carrying it out. */
+class RefusedError extends RetryableError {}
+
+export interface HttpRequestInit {
+  body?: string;
+  contentType?: string;
+  accept?: string;
+  /**
+   * For a POST: after an attempt the service may have carried out (no answer, a 5xx), this
+   * looks for its result before the POST is sent again; an answer found is the result.
+   */
+  recover?: () => Promise<HttpResponse | undefined>;
+}
+
 /**
  * Sends requests through one limiter (concurrency, and a pause of everything on Retry-After)
- * and retries connection errors, 5xx and 429. Only idempotent requests go through it.
+ * and retries connection errors, 5xx and 429. A POST is made safe to retry by `recover`.
  */
 export class HttpClient {
   readonly #headers: Readonly<Record<string, string>>;
@@ -58,14 +72,33 @@ export class HttpClient {
     this.#signal = options.signal;
   }
 
-  /** The response of the last attempt; statuses other than 5xx/429 are the caller's to judge. */
+  /**
+   * The response of the last attempt; statuses other than 5xx/429 are the caller's to judge.
+   * A POST is retried too: without `init.recover` a lost answer may then create twice.
+   */
   request(
-    method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS',
+    method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'POST',
     url: string,
-    init: { body?: string; contentType?: string; accept?: string } = {},
+    init: HttpRequestInit = {},
   ): Promise<HttpResponse> {
+    let mayHaveApplied = false;
     return withRetry(
-      () => this.#limiter.schedule(() => this.#once(method, url, init), { signal: this.#signal }),
+      async () => {
+        if (mayHaveApplied && init.recover) {
+          const found = await init.recover();
+          if (found) return found;
+        }
+        try {
+          return await this.#limiter.schedule(() => this.#once(method, url, init), {
+            signal: this.#signal,
+          });
+        } catch (error) {
+          if (error instanceof RetryableError && !(error instanceof RefusedError)) {
+            mayHaveApplied = true;
+          }
+          throw error;
+        }
+      },
       {
         retries: 5,
         ...this.#retry,
@@ -80,11 +113,7 @@ export class HttpClient {
     );
   }
 
-  async #once(
-    method: string,
-    url: string,
-    init: { body?: string; contentType?: string; accept?: string },
-  ): Promise<HttpResponse> {
+  async #once(method: string, url: string, init: HttpRequestInit): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...this.#headers };
     if (init.accept) headers.accept = init.accept;
     if (init.contentType) headers['content-type'] = init.contentType;
@@ -105,7 +134,8 @@ export class HttpClient {
     }
     const text = await response.text();
     if (RETRY_STATUSES.has(response.status)) {
-      throw new RetryableError(`${method} ${url} answered ${response.status}${snippet(text)}`, {
+      const Failure = response.status === 429 ? RefusedError : RetryableError;
+      throw new Failure(`${method} ${url} answered ${response.status}${snippet(text)}`, {
         retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
       });
     }

@@ -32,6 +32,7 @@ export class FakeRest {
   readonly #paging: FakeRestPaging;
   readonly #pageSize: number;
   #clock = Date.UTC(2026, 0, 1);
+  #created = 0;
 
   constructor(options: FakeRestOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['rest_test']);
@@ -45,6 +46,7 @@ export class FakeRest {
     });
     this.server
       .route('GET', '/v1/items', (request) => this.#list(request))
+      .route('POST', '/v1/items', (request) => this.#post(request))
       .route('PUT', '/v1/items/:id', (request) => this.#put(request))
       .route('PATCH', '/v1/items/:id', (request) => this.#patch(request))
       .route('DELETE', '/v1/items/:id', ({ params }) => {
@@ -89,6 +91,15 @@ export class FakeRest {
     return { status: existed ? 200 : 201, body: this.items.get(params.id!) };
   }
 
+  /** Creates an item under an id of the service's choosing: 201, the item, and its Location. */
+  #post({ body }: FakeRequest): FakeResponse {
+    const fields = (body ?? {}) as Record<string, unknown>;
+    if (typeof fields.title !== 'string') return invalid('title', 'must be a string');
+    const id = `itm_${(++this.#created).toString(36).padStart(6, '0')}`;
+    this.put(id, fields.title, fields);
+    return { status: 201, body: this.items.get(id), headers: { location: `/v1/items/${id}` } };
+  }
+
   #patch({ params, body }: FakeRequest): FakeResponse {
     const item = this.items.get(params.id!);
     if (!item) return notFound(params.id!);
@@ -107,8 +118,10 @@ export class FakeRest {
         body: { error: { code: 'invalid_parameter', message: 'updated_since is not a time' } },
       };
     }
+    const externalId = query.get('external_id');
     const all = [...this.items.values()]
       .filter((item) => since === null || Date.parse(item.updated_at) >= Date.parse(since))
+      .filter((item) => externalId === null || item.external_id === externalId)
       .sort((a, b) => a.updated_at.localeCompare(b.updated_at) || a.id.localeCompare(b.id));
     const offset =
       this.#paging === 'cursor'

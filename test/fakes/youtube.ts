@@ -1,25 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { youtube_v3 } from '@googleapis/youtube';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import {
+  decodeToken,
+  encodeToken,
+  etagOf,
+  fail,
+  googleBody,
+  listParam,
+  maxResultsOf,
+  partsOf,
+  QUOTA_MESSAGE,
+  RPC_STATUS,
+} from './youtube-protocol.js';
+import {
+  type FakeChannel,
+  type FakeVideo,
+  playlistItemOf,
+  uploadsOf,
+} from './youtube-resources.js';
 
-export interface FakeVideo {
-  id: string;
-  channelId: string;
-  title: string;
-  description: string;
-  publishedAt: string;
-  viewCount: number;
-  /** Deleted or made private: absent from videos.list, a placeholder item in the playlist. */
-  gone?: 'deleted' | 'private';
-}
-
-export interface FakeChannel {
-  id: string;
-  /** With the leading `@`. */
-  handle: string;
-  /** Video ids, newest first, as the uploads playlist lists them. */
-  uploads: string[];
-}
+export { type FakeChannel, type FakeVideo, uploadsOf } from './youtube-resources.js';
 
 export interface FakeYouTubeOptions {
   /** API keys that authenticate. @default ['yt_key'] */
@@ -35,52 +36,6 @@ export const QUOTA_COST: Readonly<Record<string, number>> = {
   'playlistItems.list': 1,
   'videos.list': 1,
 };
-
-interface GoogleError {
-  readonly status: number;
-  readonly reason: string;
-  readonly domain: string;
-  readonly message: string;
-  readonly rpcStatus: string;
-  readonly location?: string;
-}
-
-const RPC_STATUS: Readonly<Record<number, string>> = {
-  400: 'INVALID_ARGUMENT',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL',
-  502: 'UNAVAILABLE',
-  503: 'UNAVAILABLE',
-};
-
-/** Google's JSON error envelope: `{ error: { code, message, errors: [{ domain, reason }], status } }`. */
-function googleBody(error: GoogleError): unknown {
-  return {
-    error: {
-      code: error.status,
-      message: error.message,
-      errors: [
-        {
-          message: error.message,
-          domain: error.domain,
-          reason: error.reason,
-          ...(error.location ? { location: error.location, locationType: 'parameter' } : {}),
-        },
-      ],
-      status: error.rpcStatus,
-    },
-  };
-}
-
-function fail(error: Omit<GoogleError, 'rpcStatus'> & { rpcStatus?: string }): FakeResponse {
-  const rpcStatus = error.rpcStatus ?? RPC_STATUS[error.status] ?? 'UNKNOWN';
-  return { status: error.status, body: googleBody({ ...error, rpcStatus }) };
-}
-
-const QUOTA_MESSAGE =
-  'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.';
 
 /**
  * A fake of the YouTube Data API v3 read calls a channel sync makes: channels.list by id or
@@ -238,48 +193,8 @@ export class FakeYouTube {
     return answer();
   }
 
-  #parts(request: FakeRequest, allowed: readonly string[]): string[] | FakeResponse {
-    const parts = listParam(request.query, 'part');
-    if (parts.length === 0) {
-      return fail({
-        status: 400,
-        reason: 'required',
-        domain: 'global',
-        message: 'Required parameter: part',
-        location: 'part',
-      });
-    }
-    const unknown = parts.find((name) => !allowed.includes(name));
-    if (unknown) {
-      return fail({
-        status: 400,
-        reason: 'unknownPart',
-        domain: 'youtube.part',
-        message: `'${unknown}'`,
-        location: 'part',
-      });
-    }
-    return parts;
-  }
-
-  #maxResults(request: FakeRequest): number | FakeResponse {
-    const raw = request.query.get('maxResults');
-    if (raw === null) return 5;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0 || value > 50) {
-      return fail({
-        status: 400,
-        reason: 'invalidParameter',
-        domain: 'youtube.parameter',
-        message: `Invalid value '${raw}'. Values must be within the range: [0, 50]`,
-        location: 'maxResults',
-      });
-    }
-    return value;
-  }
-
   #channels(request: FakeRequest): FakeResponse {
-    const parts = this.#parts(request, ['id', 'snippet', 'contentDetails', 'statistics']);
+    const parts = partsOf(request, ['id', 'snippet', 'contentDetails', 'statistics']);
     if (!Array.isArray(parts)) return parts;
     const ids = request.query.has('id') ? listParam(request.query, 'id') : null;
     const handle = request.query.get('forHandle');
@@ -338,9 +253,9 @@ export class FakeYouTube {
   }
 
   #playlistItems(request: FakeRequest): FakeResponse {
-    const parts = this.#parts(request, ['id', 'snippet', 'contentDetails', 'status']);
+    const parts = partsOf(request, ['id', 'snippet', 'contentDetails', 'status']);
     if (!Array.isArray(parts)) return parts;
-    const maxResults = this.#maxResults(request);
+    const maxResults = maxResultsOf(request);
     if (typeof maxResults !== 'number') return maxResults;
     const playlistId = request.query.get('playlistId') ?? '';
     const channel = [...this.channels.values()].find((c) => uploadsOf(c.id) === playlistId);
@@ -376,48 +291,15 @@ export class FakeYouTube {
         ...(next !== null ? { nextPageToken: encodeToken(next) } : {}),
         ...(offset > 0 ? { prevPageToken: encodeToken(Math.max(0, offset - maxResults)) } : {}),
         items: ids.map((id, index) =>
-          this.#playlistItem(channel, this.videos.get(id)!, offset + index, parts),
+          playlistItemOf(channel, this.videos.get(id)!, offset + index, parts),
         ),
         pageInfo: { totalResults: channel.uploads.length, resultsPerPage: maxResults },
       }),
     };
   }
 
-  #playlistItem(channel: FakeChannel, video: FakeVideo, position: number, parts: string[]) {
-    // A deleted or private video stays listed as a placeholder without its publish time.
-    const title =
-      video.gone === 'deleted' ? 'Deleted video' : video.gone ? 'Private video' : video.title;
-    return {
-      kind: 'youtube#playlistItem',
-      etag: etagOf(`${video.id}${title}`),
-      id: Buffer.from(`${uploadsOf(channel.id)}.${video.id}`).toString('base64url'),
-      ...(parts.includes('snippet')
-        ? {
-            snippet: {
-              publishedAt: video.publishedAt,
-              channelId: channel.id,
-              title,
-              description: video.gone ? `This video is ${video.gone}.` : video.description,
-              channelTitle: channel.handle.slice(1),
-              playlistId: uploadsOf(channel.id),
-              position,
-              resourceId: { kind: 'youtube#video', videoId: video.id },
-            },
-          }
-        : {}),
-      ...(parts.includes('contentDetails')
-        ? {
-            contentDetails: {
-              videoId: video.id,
-              ...(video.gone ? {} : { videoPublishedAt: video.publishedAt }),
-            },
-          }
-        : {}),
-    };
-  }
-
   #videosList(request: FakeRequest): FakeResponse {
-    const parts = this.#parts(request, ['id', 'snippet', 'statistics', 'contentDetails', 'status']);
+    const parts = partsOf(request, ['id', 'snippet', 'statistics', 'contentDetails', 'status']);
     if (!Array.isArray(parts)) return parts;
     const ids = listParam(request.query, 'id');
     if (ids.length === 0) {
@@ -478,34 +360,6 @@ export class FakeYouTube {
       }),
     };
   }
-}
-
-/** A channel `UC…` has the uploads playlist `UU…`. */
-export function uploadsOf(channelId: string): string {
-  return `UU${channelId.slice(2)}`;
-}
-
-function etagOf(value: unknown): string {
-  return createHash('sha1').update(JSON.stringify(value)).digest('base64url').slice(0, 27);
-}
-
-function encodeToken(offset: number): string {
-  return `EAAa${Buffer.from(`PT:${offset}`).toString('base64url')}`;
-}
-
-function decodeToken(token: string): number | null {
-  if (!token.startsWith('EAAa')) return null;
-  const match = /^PT:(\d+)$/.exec(Buffer.from(token.slice(4), 'base64url').toString('utf8'));
-  return match ? Number(match[1]) : null;
-}
-
-/** A list parameter, sent comma-separated or repeated (`id=a&id=b`, as the SDK does). */
-function listParam(query: URLSearchParams, name: string): string[] {
-  return query
-    .getAll(name)
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter(Boolean);
 }
 
 // The SDK's types are generated from Google's discovery document for YouTube Data v3: each

@@ -1,7 +1,7 @@
 import { AuthError } from '../../model/index.js';
-import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
+import { type RateLimiter, RetryableError } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { isTransientStatus, waitClock } from '../support/index.js';
+import { createServiceRequester, isTransientStatus } from '../support/index.js';
 import { ContentfulHttpError } from './management-client.js';
 
 /** A CMA answer retrying will not change: a 422 naming fields, a 400, a 404, a 409. */
@@ -32,35 +32,9 @@ export function createManagementRequester(options: {
   readonly telemetry: ConnectorTelemetry;
   readonly signal?: AbortSignal | undefined;
 }): ManagementRequester {
-  const waits = waitClock((ms) => options.telemetry.waitedForRateLimit(ms));
-  return function request<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return withRetry(
-      async () => {
-        const waited = waits.begin();
-        try {
-          return await options.limiter.schedule(
-            async () => {
-              waited();
-              return call();
-            },
-            { signal: options.signal },
-          );
-        } catch (error) {
-          throw classify(what, error);
-        } finally {
-          waited();
-        }
-      },
-      {
-        retries: options.retries,
-        minDelayMs: 500,
-        limiter: options.limiter,
-        signal: options.signal,
-        isRetryable: (error) => error instanceof RetryableError,
-        onRetry: () => options.telemetry.retried(),
-      },
-    );
-  };
+  const request = createServiceRequester(options);
+  return <T>(what: string, call: () => Promise<T>): Promise<T> =>
+    request({ run: call, classify: (error) => classify(what, error) });
 }
 
 function classify(what: string, error: unknown): unknown {

@@ -12,6 +12,11 @@ export interface JiraConnectionOptions {
   readonly client?: JiraClient | undefined;
   readonly timeoutMs?: number | undefined;
   readonly requestsPerSecond?: number | undefined;
+  /**
+   * Requests that may start back to back (see RateLimiter), so a start a loaded machine made
+   * late is made up by the next ones instead of lost. @default requestsPerSecond, at most 10
+   */
+  readonly burst?: number | undefined;
   /** Requests in flight at once per credential. @default no cap */
   readonly concurrency?: number | undefined;
   readonly retries?: number | undefined;
@@ -44,6 +49,8 @@ export async function connectJira(
   const request = createRequester({
     limiter: rateLimiterFor(credentialId(options.auth), {
       requestsPerSecond: options.requestsPerSecond ?? 10,
+      burst:
+        options.burst ?? Math.max(1, Math.min(10, Math.floor(options.requestsPerSecond ?? 10))),
       concurrency: options.concurrency,
     }),
     retries: options.retries ?? 5,

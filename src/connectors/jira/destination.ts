@@ -39,6 +39,11 @@ export interface JiraDestinationOptions {
   recoverWindowMs?: number;
   /** Requests per second per credential. @default 10 */
   requestsPerSecond?: number;
+  /**
+   * Requests that may start back to back (see RateLimiter), so a start a loaded machine made
+   * late is made up by the next ones. @default requestsPerSecond, at most 10
+   */
+  burst?: number;
   /** Requests in flight at once per credential, so round trips do not cap the rate. @default 6 */
   concurrency?: number;
   /** @default 5 */

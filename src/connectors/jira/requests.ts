@@ -1,7 +1,7 @@
-import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
-import { parseRetryAfter, type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
+import { AuthError, describeError } from '../../model/index.js';
+import { parseRetryAfter, type RateLimiter, RetryableError } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { isTransientStatus, waitClock } from '../support/index.js';
+import { createServiceRequester, isTransientStatus } from '../support/index.js';
 
 /** A Jira answer that retrying will not change (a 400 on a value, a 404). */
 export class JiraRequestError extends Error {
@@ -73,55 +73,31 @@ export function createRequester(options: {
   readonly telemetry: ConnectorTelemetry;
   readonly signal?: AbortSignal | undefined;
 }): JiraRequester {
-  const waits = waitClock((ms) => options.telemetry.waitedForRateLimit(ms));
-  return async function request<T>(
+  const request = createServiceRequester(options);
+  return <T>(
     what: string,
     call: () => Promise<T>,
     recover?: () => Promise<T | undefined>,
-  ): Promise<T> {
-    let ambiguous = false;
-    return withRetry(
-      async () => {
-        if (ambiguous && recover) {
-          const recovered = await recover();
-          if (recovered !== undefined) return recovered;
-        }
-        const waited = waits.begin();
-        try {
-          return await options.limiter.schedule(
-            async () => {
-              waited();
-              return call();
-            },
-            { signal: options.signal },
-          );
-        } catch (error) {
-          if (isKeepsyncError(error)) throw error;
-          const { status, retryAfterMs, detail } = jiraFailureOf(error);
-          const message = status
-            ? `Jira ${what} failed with ${status}: ${detail}`
-            : `Jira ${what} failed: ${detail}`;
-          if (status === 401 || status === 403) {
-            throw new AuthError(`Jira refused the credential: ${message}`, { cause: error });
-          }
-          if (isTransientStatus(status)) {
-            // A 429 was refused before it ran; a 5xx or no answer may have been applied.
-            ambiguous = status !== 429;
-            throw new RetryableError(message, { retryAfterMs, cause: error });
-          }
-          throw new JiraRequestError(message, status, { cause: error });
-        } finally {
-          waited();
-        }
-      },
-      {
-        retries: options.retries,
-        minDelayMs: options.minDelayMs ?? 500,
-        limiter: options.limiter,
-        signal: options.signal,
-        isRetryable: (error) => error instanceof RetryableError,
-        onRetry: () => options.telemetry.retried(),
-      },
-    );
-  };
+  ): Promise<T> =>
+    request({
+      run: call,
+      recover,
+      classify: (error) => classify(what, error),
+      // A 429 was refused before it ran; a 5xx or no answer may have been applied.
+      mayHaveApplied: (error) => jiraFailureOf(error).status !== 429,
+    });
+}
+
+function classify(what: string, error: unknown): unknown {
+  const { status, retryAfterMs, detail } = jiraFailureOf(error);
+  const message = status
+    ? `Jira ${what} failed with ${status}: ${detail}`
+    : `Jira ${what} failed: ${detail}`;
+  if (status === 401 || status === 403) {
+    return new AuthError(`Jira refused the credential: ${message}`, { cause: error });
+  }
+  if (isTransientStatus(status)) {
+    return new RetryableError(message, { retryAfterMs, cause: error });
+  }
+  return new JiraRequestError(message, status, { cause: error });
 }

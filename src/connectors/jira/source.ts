@@ -34,6 +34,11 @@ export interface JiraSourceOptions {
   pageSize?: number;
   /** Requests per second per credential. @default 10 */
   requestsPerSecond?: number;
+  /**
+   * Requests that may start back to back (see RateLimiter), so a start a loaded machine made
+   * late is made up by the next ones. @default requestsPerSecond, at most 10
+   */
+  burst?: number;
   /** @default 5 */
   retries?: number;
   /** @default 30_000 */

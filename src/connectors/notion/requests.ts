@@ -1,12 +1,12 @@
-import { AuthError, describeError, isKeepsyncError } from '../../model/index.js';
-import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
+import { AuthError, describeError } from '../../model/index.js';
+import { type RateLimiter, RetryableError } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
 import {
+  createServiceRequester,
   ForbiddenError,
   httpFailureOf,
   isTransientStatus,
   queueSignal,
-  waitClock,
 } from '../support/index.js';
 import type { TokenSource } from './tokens.js';
 
@@ -54,71 +54,53 @@ export type Request = <T>(
  * after one 401. `what` ("POST /v1/pages") names the call in errors.
  */
 export function createRequester(options: RequesterOptions): Request {
-  const { limiter, telemetry, tokens } = options;
-  const signal = queueSignal(options.signal);
-  const waits = waitClock((ms) => telemetry.waitedForRateLimit(ms));
-  return async function request<T>(
+  const { tokens } = options;
+  const request = createServiceRequester({
+    limiter: options.limiter,
+    retries: options.retries ?? 5,
+    minDelayMs: options.retryMinDelayMs ?? 500,
+    telemetry: options.telemetry,
+    signal: queueSignal(options.signal),
+  });
+  return async function notionRequest<T>(
     what: string,
     call: (token: string) => Promise<T>,
     requestOptions: RequestOptions<T> = {},
   ): Promise<T> {
     let token = await tokens.current();
     let refreshed = false;
-    let ambiguous = false;
-    return withRetry(
-      async () => {
-        if (ambiguous && requestOptions.recover) {
-          const recovered = await requestOptions.recover();
-          if (recovered !== undefined) return recovered;
-        }
-        try {
-          const waited = waits.begin();
-          try {
-            return await limiter.schedule(
-              async () => {
-                waited();
-                return call(token);
-              },
-              { signal },
-            );
-          } finally {
-            waited();
-          }
-        } catch (error) {
-          // keepsync's own errors (a value that does not fit) are not request failures.
-          if (isKeepsyncError(error)) throw error;
-          const { status, retryAfterMs } = httpFailureOf(error);
-          if (status === 401) {
-            if (refreshed) throw unauthorized(what, error);
-            refreshed = true;
-            token = await tokens.refresh(token);
-            throw new RetryableError(`${what}: token refreshed`, { retryAfterMs: 0 });
-          }
-          if (status === 403) {
-            throw new ForbiddenError(
-              `Notion refused access: ${describeNotionFailure(what, error)}`,
-              { cause: error },
-            );
-          }
-          const message = describeNotionFailure(what, error);
-          if (isTransientStatus(status)) {
-            // Refused before it ran: a rate limit, a conflict (409 conflict_error) or an
-            // overload (529); no answer or another 5xx may have been applied.
-            ambiguous = !NOT_APPLIED.has(status);
-            throw new RetryableError(message, { retryAfterMs, cause: error });
-          }
-          throw new NotionRequestError(message, status, { cause: error });
-        }
+    return request({
+      run: () => call(token),
+      recover: requestOptions.recover,
+      // Refused before it ran: a rate limit, a conflict (409 conflict_error), an overload
+      // (529) or a 401; no answer or another 5xx may have been applied.
+      mayHaveApplied: (error) => {
+        const { status } = httpFailureOf(error);
+        return status !== 401 && !NOT_APPLIED.has(status);
       },
-      {
-        retries: options.retries ?? 5,
-        minDelayMs: options.retryMinDelayMs ?? 500,
-        limiter,
-        signal,
-        isRetryable: (error) => error instanceof RetryableError,
-        onRetry: () => telemetry.retried(),
+      classify: async (error) => {
+        const { status, retryAfterMs } = httpFailureOf(error);
+        if (status === 401) {
+          if (refreshed) return unauthorized(what, error);
+          refreshed = true;
+          token = await tokens.refresh(token);
+          return new RetryableError(`${what}: token refreshed`, { retryAfterMs: 0 });
+        }
+        if (status === 403) {
+          return new ForbiddenError(
+            `Notion refused access: ${describeNotionFailure(what, error)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        const message = describeNotionFailure(what, error);
+        if (isTransientStatus(status)) {
+          return new RetryableError(message, { retryAfterMs, cause: error });
+        }
+        return new NotionRequestError(message, status, { cause: error });
       },
-    );
+    });
   };
 }
 

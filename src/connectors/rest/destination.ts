@@ -8,14 +8,44 @@ import {
 } from '../../model/index.js';
 import { RetryableError } from '../../net/index.js';
 import type { Destination, WriteOp, WriteResult } from '../../sync/index.js';
+import { postCreator } from './post-create.js';
+
+/** Creates by POST, for APIs that choose the new resource's id themselves. */
+export interface RestCreateOptions {
+  /** The collection a create is POSTed to, e.g. `https://api.example.com/v1/items`. */
+  url: string;
+  /** A body field every write carries the record key in (e.g. `external_id`), for `findUrl`. */
+  keyField?: string;
+  /**
+   * Where the new id is in the POST's answer (a JSON path such as `id` or `data.id`); without
+   * it, the last segment of the answer's `Location` header.
+   */
+  idPath?: string;
+  /**
+   * A URL that finds the resource written for a key, `{key}` replaced (URL-encoded), e.g.
+   * `https://api.example.com/v1/items?external_id={key}`, for an API that stores the key in a
+   * field and filters by it. It is asked for keys without a link and before a POST whose
+   * answer was lost is repeated, so neither a lost answer nor a crash creates twice.
+   * Without it, keepsync commits each create's link as soon as it is answered, and a lost
+   * answer or a crash between the POST and that commit can create the resource twice.
+   */
+  findUrl?: string;
+  /** Where the found resources are in `findUrl`'s answer. @default the answer, or its `items`/`data`/… list */
+  findRecords?: string;
+  /** The id of a found resource. @default 'id' */
+  findIdPath?: string;
+}
 
 export interface RestDestinationOptions {
   /**
    * The URL of one record's resource; `{key}` is replaced by the record key (URL-encoded),
    * e.g. `https://api.example.com/v1/items/{key}`. A create is a write to it, so a repeated
    * create (a lost answer, a lost store) writes the same resource again: no duplicates.
+   * With `create`, `{id}` is replaced by the id the service gave the resource instead.
    */
   url: string;
+  /** Create by POST to a collection; the created id is kept in keepsync's links. */
+  create?: RestCreateOptions;
   /** `PUT` replaces the resource with the record's fields; `PATCH` sends only what changed. @default 'PUT' */
   method?: 'PUT' | 'PATCH';
   /** The property the record's body is sent in; omitted = the body is not sent. */
@@ -47,10 +77,20 @@ export interface RestDestinationOptions {
  * gone); 401/403 pause; another 4xx is that record's dead letter with the service's answer.
  */
 export function destination(options: RestDestinationOptions): Destination {
-  if (!options.url?.includes('{key}')) {
+  const placeholder = options.create ? '{id}' : '{key}';
+  if (!options.url?.includes(placeholder)) {
     throw new KeepsyncError(
       'CONFIG_INVALID',
-      `Expected rest.destination \`url\` to contain \`{key}\`, got \`${options.url}\``,
+      `Expected rest.destination \`url\` to contain \`${placeholder}\`${options.create ? ' (the id a create answers with)' : ''}, got \`${options.url}\``,
+    );
+  }
+  if (options.create && !options.create.url) {
+    throw new KeepsyncError('CONFIG_INVALID', 'rest.destination `create` needs `url`');
+  }
+  if (options.create?.findUrl !== undefined && !options.create.findUrl.includes('{key}')) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected rest.destination \`create.findUrl\` to contain \`{key}\`, got \`${options.create.findUrl}\``,
     );
   }
   const method = options.method ?? 'PUT';
@@ -69,14 +109,16 @@ export function destination(options: RestDestinationOptions): Destination {
         },
       });
       let refused: string | null = null;
-      const urlOf = (key: string) => options.url.replaceAll('{key}', encodeURIComponent(key));
+      // The resource of a write: by key, or (with `create`) by the id the service gave it.
+      const urlOf = (id: string) => options.url.replaceAll(placeholder, encodeURIComponent(id));
 
       async function send(
         verb: 'PUT' | 'PATCH' | 'DELETE',
-        key: string,
+        id: string,
         body?: unknown,
+        key = id,
       ): Promise<number> {
-        const url = urlOf(key);
+        const url = urlOf(id);
         const response = await client.request(verb, url, {
           accept: 'application/json',
           ...(body === undefined
@@ -106,17 +148,24 @@ export function destination(options: RestDestinationOptions): Destination {
 
       function payload(record: SyncRecord): Record<string, unknown> {
         const fields: Record<string, unknown> = { ...record.fields };
+        if (options.create?.keyField) fields[options.create.keyField] = record.key;
         if (options.bodyField && record.body !== undefined) fields[options.bodyField] = record.body;
         return fields;
       }
 
+      const creator = options.create ? postCreator(client, options.create) : undefined;
+
       async function writeOne(op: WriteOp): Promise<WriteResult> {
         switch (op.kind) {
           case 'create':
+            if (creator)
+              return { status: 'ok', destId: await creator.create(op.key, payload(op.record)) };
+            await send('PUT', op.key, payload(op.record));
+            return { status: 'ok', destId: op.key };
           case 'update':
             // An update carries the whole record but its create-only fields: with those, PATCH.
-            await send(op.kind === 'create' ? 'PUT' : method, op.key, payload(op.record));
-            return { status: 'ok', destId: op.key };
+            await send(method, op.destId, payload(op.record), op.key);
+            return { status: 'ok', destId: op.destId };
           case 'archive':
             if (!options.archive) {
               return {
@@ -124,18 +173,20 @@ export function destination(options: RestDestinationOptions): Destination {
                 error: `rest.destination has no \`archive\` fields to send; use \`deletes: 'delete'\` (record ${op.key})`,
               };
             }
-            await send('PATCH', op.destId, options.archive);
+            await send('PATCH', op.destId, options.archive, op.key);
             return { status: 'ok', destId: op.destId };
           case 'delete':
-            await send('DELETE', op.destId);
+            await send('DELETE', op.destId, undefined, op.key);
             return { status: 'ok', destId: op.destId };
         }
       }
 
       return {
-        createsUpsertByKey: true,
-        async lookup() {
-          return new Map();
+        createsUpsertByKey: creator === undefined,
+        // Without a way to find a created resource again, only the link knows it.
+        linksEachCreate: creator !== undefined && !options.create?.findUrl,
+        async lookup(keys) {
+          return creator ? creator.lookup(keys) : new Map();
         },
         async write(ops) {
           return Promise.all(
@@ -150,6 +201,9 @@ export function destination(options: RestDestinationOptions): Destination {
                 }
                 if (error instanceof KeepsyncError && error.code === 'RECORD_INVALID') {
                   return { status: 'rejected', error: error.message };
+                }
+                if (error instanceof KeepsyncError && error.code === 'CONFIG_INVALID') {
+                  return { status: 'unavailable', error: error.message };
                 }
                 if (error instanceof RetryableError) {
                   return {

@@ -1,6 +1,12 @@
 export { ForbiddenError, forbiddenObjectResult } from './forbidden.js';
 export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-status.js';
 export { importPeer } from './peer.js';
+export {
+  createServiceRequester,
+  type ServiceCall,
+  type ServiceRequester,
+  type ServiceRequesterOptions,
+} from './service-requester.js';
 export { type SettleWrite, type WriteSettlerOptions, writeSettler } from './settle-write.js';
 export { queueSignal } from './signal.js';
 export {

@@ -1,7 +1,6 @@
-import { isKeepsyncError } from '../../model/index.js';
-import { type RateLimiter, RetryableError, withRetry } from '../../net/index.js';
+import { type RateLimiter, RetryableError } from '../../net/index.js';
 import type { ConnectorTelemetry } from '../../sync/index.js';
-import { waitClock } from '../support/index.js';
+import { createServiceRequester } from '../support/index.js';
 import { classifyYouTubeError } from './errors.js';
 
 export type YouTubeRequester = <T>(call: string, run: () => Promise<T>) => Promise<T>;
@@ -17,34 +16,11 @@ export function youTubeRequester(options: {
   readonly telemetry: ConnectorTelemetry;
   readonly signal?: AbortSignal | undefined;
 }): YouTubeRequester {
-  const waits = waitClock((ms) => options.telemetry.waitedForRateLimit(ms));
-  return function request<T>(call: string, run: () => Promise<T>): Promise<T> {
-    return withRetry(
-      async () => {
-        const waited = waits.begin();
-        try {
-          return await options.limiter.schedule(
-            async () => {
-              waited();
-              return run();
-            },
-            { signal: options.signal },
-          );
-        } catch (error) {
-          if (isKeepsyncError(error) || error instanceof RetryableError) throw error;
-          throw classifyYouTubeError(error, call);
-        } finally {
-          waited();
-        }
-      },
-      {
-        retries: options.retries,
-        minDelayMs: options.minDelayMs,
-        limiter: options.limiter,
-        signal: options.signal,
-        isRetryable: (error) => error instanceof RetryableError,
-        onRetry: () => options.telemetry.retried(),
-      },
-    );
-  };
+  const request = createServiceRequester(options);
+  return <T>(call: string, run: () => Promise<T>): Promise<T> =>
+    request({
+      run,
+      classify: (error) =>
+        error instanceof RetryableError ? error : classifyYouTubeError(error, call),
+    });
 }

@@ -1,5 +1,6 @@
 import { destinationConformance, sourceConformance } from './cases.js';
-import { restDestinationHarness, restSource } from './rest.js';
+import { restDestinationHarness, restPostDestinationHarness, restSource } from './rest.js';
 
 sourceConformance(restSource);
 destinationConformance(restDestinationHarness);
+destinationConformance(restPostDestinationHarness);

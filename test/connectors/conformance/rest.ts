@@ -47,7 +47,23 @@ export const restSource: SourceHarness = {
   },
 };
 
-function restDestination(url: string, token: string, rps?: number) {
+function restDestination(url: string, token: string, rps?: number, post = false) {
+  if (post) {
+    return rest.destination({
+      url: `${url}/v1/items/{id}`,
+      create: {
+        url: `${url}/v1/items`,
+        keyField: 'external_id',
+        findUrl: `${url}/v1/items?external_id={key}`,
+      },
+      checkUrl: `${url}/v1/items?per_page=1`,
+      headers: { Authorization: `Bearer ${token}` },
+      // Every create is a lookup and a POST: twice the requests of the PUT harness meet the storm.
+      retries: 8,
+      retryMinDelayMs: 10,
+      ...(rps ? { requestsPerSecond: rps } : {}),
+    });
+  }
   return rest.destination({
     url: `${url}/v1/items/{key}`,
     checkUrl: `${url}/v1/items?per_page=1`,
@@ -57,9 +73,9 @@ function restDestination(url: string, token: string, rps?: number) {
   });
 }
 
-/** For the SIGKILL worker: `[url, token]`. */
-export function workerDestination([url, token]: readonly string[]): Destination {
-  return restDestination(url!, token!, 200);
+/** For the SIGKILL worker: `[url, token, 'post'?]`. */
+export function workerDestination([url, token, mode]: readonly string[]): Destination {
+  return restDestination(url!, token!, 200, mode === 'post');
 }
 
 export const restDestinationHarness: DestinationHarness = {
@@ -83,6 +99,35 @@ export const restDestinationHarness: DestinationHarness = {
       },
       revoke: () => fake.revokeToken(token),
       createPath: { method: 'PUT', path: /\/v1\/items\/[^/]+$/ },
+      deletes: 'delete',
+      close: () => fake.close(),
+    };
+  },
+};
+
+/** Creates by POST (the service picks the id), found again by `external_id`. */
+export const restPostDestinationHarness: DestinationHarness = {
+  connector: 'rest (POST-created ids)',
+  gaps: {},
+  workerModule: new URL('./rest.ts', import.meta.url).pathname,
+  async start() {
+    const token = `rest_conformance_${process.pid}_${++tokens}`;
+    const fake = await new FakeRest({ tokens: [token] }).start();
+    return {
+      server: fake.server,
+      workerArgs: [fake.url, token, 'post'],
+      destination: () => restDestination(fake.url, token, undefined, true),
+      async objects() {
+        // Every resource created for a key, so a duplicate shows as two.
+        const found = new Map<string, StoredObject[]>();
+        for (const item of fake.items.values()) {
+          const key = String(item.external_id);
+          found.set(key, [...(found.get(key) ?? []), { title: item.title, archived: false }]);
+        }
+        return found;
+      },
+      revoke: () => fake.revokeToken(token),
+      createPath: { method: 'POST', path: /\/v1\/items$/ },
       deletes: 'delete',
       close: () => fake.close(),
     };
