@@ -62,7 +62,8 @@ describe('keepsync verify', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // Seven CLI spawns: a few seconds each on a loaded 2-core machine.
+  }, 180_000);
 
   it('refuses, naming the pipeline, a destination that cannot list its objects (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keepsync-verify-cli-'));
