@@ -15,6 +15,8 @@ export const EXIT = {
   openConflicts: 6,
   /** A port, file or server keepsync needs is not available (port in use, store unreachable). */
   unavailable: 7,
+  /** `verify` found objects edited or deleted by hand and did not repair them (no --repair). */
+  drift: 8,
   /** Stopped by Ctrl-C or SIGTERM before every unit ran. */
   interrupted: 130,
 } as const;

@@ -11,6 +11,7 @@ import {
 import { registerLogsCommand } from './logs-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTemporalCommands } from './temporal-command.js';
+import { registerVerifyCommand } from './verify-command.js';
 
 /** The commands' code loads when one runs, so `keepsync --help` starts without it. */
 const commands = () => import('./commands.js');
@@ -155,6 +156,8 @@ export function createProgram(setExitCode: (code: number) => void): Command {
   registerDashboardCommand(program, setExitCode);
 
   registerLogsCommand(program, setExitCode);
+
+  registerVerifyCommand(program, setExitCode);
 
   registerAuthCommand(program, setExitCode);
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { KeepsyncError } from '../model/index.js';
 import type { DocumentStore } from '../server/index.js';
 import { EXIT } from './exit-codes.js';
-import { loadServerSection, type ServeFlags, serveSettings } from './serve-config.js';
+import type { ServeFlags } from './serve-config.js';
 
 export type ServeCommandOptions = ServeFlags;
 
@@ -42,6 +42,8 @@ export async function serveCommand(
   context: { explicit?: (flag: keyof ServeFlags) => boolean; configPath?: string } = {},
 ): Promise<number> {
   const explicit = context.explicit ?? (() => true);
+  // Loaded when serve runs: the config loader costs `keepsync --help` ~300 ms of start-up.
+  const { loadServerSection, serveSettings } = await import('./serve-config.js');
   const section = await loadServerSection(context.configPath);
   const settings = serveSettings(options, explicit, section);
   if (!settings.postgres) {

@@ -1,4 +1,5 @@
 import {
+  describeDrift,
   describeStats,
   type UnitReport as EngineUnitReport,
   registerUnits,
@@ -38,6 +39,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         'result',
         'next run',
         'last run wrote',
+        'last verify',
         'cursor',
         'last error',
       ],
@@ -54,6 +56,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
           run ? `${run.status} ${duration}`.trim() : '-',
           report.paused ? '-' : formatTime(report.nextRunAt),
           run ? describeStats(run.stats) : '-',
+          describeVerify(report),
           shorten(report.cursor === null ? '-' : JSON.stringify(report.cursor), CURSOR_WIDTH),
           shorten(run?.error ?? '', ERROR_WIDTH),
         ];
@@ -68,6 +71,14 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+function describeVerify(report: EngineUnitReport): string {
+  const run = report.lastVerify;
+  if (!run) return '-';
+  const drift = run.stats.drift;
+  const found = drift ? describeDrift(drift).replace(/^drift: /, '') : '';
+  return `${formatTime(run.startedAt)} ${run.status === 'succeeded' ? found : run.status}`;
 }
 
 function describeState(report: EngineUnitReport, now: Date): string {

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { installTokenBroker, oauthConnections } from '../connectors/support/index.js';
-import { nextRunAfter, pipelineTask } from '../engine/index.js';
 import { KeepsyncError } from '../model/index.js';
 import { registerCodecServerCommand } from './codec-server-command.js';
-import { type CliContext, type GlobalOptions, openContext } from './context.js';
+import type { CliContext, GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { loadTemporal, type TemporalModule } from './load-temporal.js';
 import { printJson, printTable } from './output.js';
@@ -46,6 +44,8 @@ async function withTemporal<T>(
       'keepsync: warning: KEEPSYNC_CODEC_KEYS is not set, so payloads go to a remote Temporal in clear\n',
     );
   }
+  // The engine, connectors and config loader load when a command runs, not for `--help`.
+  const { openContext } = await import('./context.js');
   const context = await openContext(global);
   try {
     return await action(temporal, context, target);
@@ -77,6 +77,7 @@ async function unitRefs(
   pipeline: string | undefined,
   unit?: string,
 ): Promise<Array<{ pipeline: string; unit: string }>> {
+  const { pipelineTask } = await import('../engine/index.js');
   const tasks = [...context.config.pipelines.map(pipelineTask), ...context.config.twoWay];
   const chosen = pipeline ? tasks.filter((task) => task.name === pipeline) : tasks;
   if (pipeline && chosen.length === 0) {
@@ -115,6 +116,7 @@ export function registerTemporalCommands(
         const connection = await temporal.connectTemporalWorker(target);
         // The config's OAuth connections get their tokens from their token workflows.
         const tokenClient = await temporal.connectTemporalClient(target);
+        const { installTokenBroker } = await import('../connectors/support/index.js');
         const uninstall = installTokenBroker(temporal.temporalTokenBroker(tokenClient));
         const worker = await temporal.createKeepsyncWorker({
           connection,
@@ -159,6 +161,7 @@ export function registerTemporalCommands(
       await withTemporal(global(), options, (module, context, target) =>
         withClient(module, target, async (client) => {
           // Token owners first: the unit workflows' first runs ask them for tokens.
+          const { oauthConnections } = await import('../connectors/support/index.js');
           const owners = oauthConnections().length
             ? await module.startTokenWorkflows({ client, taskQueue: options.taskQueue })
             : { ensured: [], unauthorized: [] };
@@ -310,8 +313,10 @@ async function sendSignal(
         );
       }
       // A cron the workflow cannot plan is refused here, with the reason.
-      if (options.cron)
+      if (options.cron) {
+        const { nextRunAfter } = await import('../engine/index.js');
         nextRunAfter({ name: ref.pipeline, schedule: { cron: options.cron } }, new Date());
+      }
       await module
         .unitHandle(client, ref)
         .signal(module.SIGNALS.setSchedule, options.cron ? { cron: options.cron } : { everyMs });

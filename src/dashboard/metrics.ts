@@ -10,6 +10,108 @@ const RECENT_RUNS = 500;
 /** Runs searched back for a unit's last success. */
 const SUCCESS_LOOKBACK = 200;
 
+/** Every metric, by the name the code uses: its kind, Prometheus name, help and labels. */
+const METRICS = {
+  read: {
+    kind: 'counter',
+    name: 'keepsync_records_read_total',
+    help: 'Records read from sources by finished runs',
+    labelNames: ['pipeline'],
+  },
+  written: {
+    kind: 'counter',
+    name: 'keepsync_records_written_total',
+    help: 'Records of finished runs by outcome (created, updated, unchanged, deleted, failed, refused)',
+    labelNames: ['pipeline', 'outcome'],
+  },
+  runs: {
+    kind: 'counter',
+    name: 'keepsync_runs_total',
+    help: 'Finished runs by status',
+    labelNames: ['pipeline', 'status'],
+  },
+  duration: {
+    kind: 'histogram',
+    name: 'keepsync_run_duration_seconds',
+    help: 'Duration of finished runs',
+    labelNames: ['pipeline'],
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+  },
+  rateLimitWait: {
+    kind: 'counter',
+    name: 'keepsync_rate_limit_wait_seconds_total',
+    help: 'Time finished runs spent waiting on rate limits (429, Retry-After, own limiter)',
+    labelNames: ['pipeline'],
+  },
+  deadLetters: {
+    kind: 'gauge',
+    name: 'keepsync_dead_letters',
+    help: 'Records in the dead letters',
+    labelNames: ['pipeline'],
+  },
+  conflicts: {
+    kind: 'gauge',
+    name: 'keepsync_open_conflicts',
+    help: 'Two-way conflicts waiting for a decision',
+    labelNames: ['task'],
+  },
+  sinceSuccess: {
+    kind: 'gauge',
+    name: 'keepsync_seconds_since_last_success',
+    help: "Seconds since the unit's last successful run finished (absent: none yet)",
+    labelNames: ['pipeline', 'unit'],
+  },
+  paused: {
+    kind: 'gauge',
+    name: 'keepsync_unit_paused',
+    help: '1 while the unit is paused',
+    labelNames: ['pipeline', 'unit'],
+  },
+  leaseHolder: {
+    kind: 'gauge',
+    name: 'keepsync_unit_lease_holder',
+    help: 'A live lease on the unit, labelled with the engine holding it',
+    labelNames: ['pipeline', 'unit', 'holder'],
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+interface MetricDefinition {
+  readonly kind: 'counter' | 'gauge' | 'histogram';
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+/** The prom-client type a definition makes, with its label names. */
+type MetricOf<D extends MetricDefinition> = D['kind'] extends 'counter'
+  ? Counter<D['labelNames'][number]>
+  : D['kind'] extends 'gauge'
+    ? Gauge<D['labelNames'][number]>
+    : Histogram<D['labelNames'][number]>;
+
+type Metrics = { readonly [K in keyof typeof METRICS]: MetricOf<(typeof METRICS)[K]> };
+
+function registerMetrics(registry: Registry): Metrics {
+  const registers = [registry];
+  const made = Object.entries(METRICS).map(([id, definition]: [string, MetricDefinition]) => {
+    const configuration = {
+      name: definition.name,
+      help: definition.help,
+      labelNames: definition.labelNames,
+      registers,
+    };
+    const metric =
+      definition.kind === 'counter'
+        ? new Counter(configuration)
+        : definition.kind === 'gauge'
+          ? new Gauge(configuration)
+          : new Histogram({ ...configuration, buckets: [...(definition.buckets ?? [])] });
+    return [id, metric] as const;
+  });
+  return Object.fromEntries(made) as unknown as Metrics;
+}
+
 export interface PipelineMetrics {
   readonly registry: Registry;
   /** Catches up with the store, then renders the Prometheus text. */
@@ -28,69 +130,10 @@ export async function createPipelineMetrics(
   tasks: readonly DashboardTask[],
 ): Promise<PipelineMetrics> {
   const registry = new Registry();
-  const registers = [registry];
+  const metrics = registerMetrics(registry);
   const names = new Set(tasks.map((task) => task.name));
-  const read = new Counter({
-    name: 'keepsync_records_read_total',
-    help: 'Records read from sources by finished runs',
-    labelNames: ['pipeline'] as const,
-    registers,
-  });
-  const written = new Counter({
-    name: 'keepsync_records_written_total',
-    help: 'Records of finished runs by outcome (created, updated, unchanged, deleted, failed, refused)',
-    labelNames: ['pipeline', 'outcome'] as const,
-    registers,
-  });
-  const runs = new Counter({
-    name: 'keepsync_runs_total',
-    help: 'Finished runs by status',
-    labelNames: ['pipeline', 'status'] as const,
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'keepsync_run_duration_seconds',
-    help: 'Duration of finished runs',
-    labelNames: ['pipeline'] as const,
-    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
-    registers,
-  });
-  const rateLimitWait = new Counter({
-    name: 'keepsync_rate_limit_wait_seconds_total',
-    help: 'Time finished runs spent waiting on rate limits (429, Retry-After, own limiter)',
-    labelNames: ['pipeline'] as const,
-    registers,
-  });
-  const deadLetters = new Gauge({
-    name: 'keepsync_dead_letters',
-    help: 'Records in the dead letters',
-    labelNames: ['pipeline'] as const,
-    registers,
-  });
-  const conflicts = new Gauge({
-    name: 'keepsync_open_conflicts',
-    help: 'Two-way conflicts waiting for a decision',
-    labelNames: ['task'] as const,
-    registers,
-  });
-  const sinceSuccess = new Gauge({
-    name: 'keepsync_seconds_since_last_success',
-    help: "Seconds since the unit's last successful run finished (absent: none yet)",
-    labelNames: ['pipeline', 'unit'] as const,
-    registers,
-  });
-  const paused = new Gauge({
-    name: 'keepsync_unit_paused',
-    help: '1 while the unit is paused',
-    labelNames: ['pipeline', 'unit'] as const,
-    registers,
-  });
-  const leaseHolder = new Gauge({
-    name: 'keepsync_unit_lease_holder',
-    help: 'A live lease on the unit, labelled with the engine holding it',
-    labelNames: ['pipeline', 'unit', 'holder'] as const,
-    registers,
-  });
+  const { read, written, runs, duration, rateLimitWait } = metrics;
+  const { deadLetters, conflicts, sinceSuccess, paused, leaseHolder } = metrics;
 
   const observe = (run: RunRow) => {
     if (!names.has(run.pipeline) || !run.finishedAt) return;

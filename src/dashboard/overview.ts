@@ -36,6 +36,8 @@ export interface UnitView {
   readonly nextRunAt: Date | null;
   readonly syncRequested: boolean;
   readonly lastRun: RunView | null;
+  /** The latest verification, whose `stats.drift` holds missing, changed, extra, repaired. */
+  readonly lastVerify: RunView | null;
   readonly running: {
     readonly runId: number | null;
     readonly startedAt: Date | null;
@@ -96,6 +98,7 @@ function viewUnit(report: UnitReport, live: LiveProgress | undefined): UnitView 
     nextRunAt: report.nextRunAt,
     syncRequested: report.syncRequested,
     lastRun: report.lastRun ? viewRun(report.lastRun) : null,
+    lastVerify: report.lastVerify ? viewRun(report.lastVerify) : null,
     running: stats
       ? {
           runId: report.running?.id ?? null,

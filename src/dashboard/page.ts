@@ -106,7 +106,10 @@ export const DASHBOARD_PAGE = `<!doctype html>
   function lastRunCell(unit, now) {
     var run = unit.lastRun;
     if (!run) return '<span class="empty">never</span>';
-    return esc(run.status) + ' ' + ago(run.startedAt, now) + '<div class="detail">' + esc(run.wrote) + ', ' + seconds(run.durationMs) + '</div>';
+    var verify = unit.lastVerify
+      ? '<div class="detail verify">verified ' + ago(unit.lastVerify.startedAt, now) + ': ' + esc(unit.lastVerify.wrote) + '</div>'
+      : '';
+    return esc(run.status) + ' ' + ago(run.startedAt, now) + '<div class="detail">' + esc(run.wrote) + ', ' + seconds(run.durationMs) + '</div>' + verify;
   }
   function actions(task, unit) {
     var attrs = ' data-task="' + esc(task.name) + '" data-unit="' + esc(unit.unit) + '"';

@@ -19,6 +19,7 @@ import {
   validateSchedule,
 } from './schedule.js';
 import { storeRetryDelayMs } from './store-outage.js';
+import { isVerifyDue, leaseBusy, logVerification } from './verify-units.js';
 
 export interface EngineOptions {
   store: Store;
@@ -295,21 +296,39 @@ export class Engine {
       if (!lost.aborted) await this.#afterRun(pipeline, result, keys !== null);
       this.#options.onRunFinished?.(result);
       this.#onResult?.(result);
+      if (keys === null && result.status === 'succeeded' && !lost.aborted) {
+        await this.#verifyIfDue(pipeline, store, state.unit, lost);
+      }
       return result;
     } finally {
       await lease.release();
     }
   }
 
-  async #reportBusy(state: UnitState): Promise<void> {
-    const fresh = await this.#store.getUnit(state.pipeline, state.unit);
-    this.#options.onLeaseBusy?.({
-      pipeline: state.pipeline,
-      unit: state.unit,
-      owner: fresh?.leaseOwner ?? null,
-      since: fresh?.leaseSince ?? null,
-      expiresAt: fresh?.leaseExpiresAt ?? null,
+  /** The pipeline's periodic verification, under the lease of the run just finished. */
+  async #verifyIfDue(
+    task: RunnableTask,
+    store: Store,
+    unit: string,
+    lost: AbortSignal,
+  ): Promise<void> {
+    const verify = task.verify;
+    if (!verify || !(await isVerifyDue(store, task.name, unit, verify.everyMs, new Date()))) {
+      return;
+    }
+    const result = await verify.run({
+      store,
+      unit,
+      trigger: 'verify',
+      signal: AbortSignal.any([this.#shutdown.signal, lost]),
+      logger: this.#logger,
     });
+    if (this.#options.logRuns !== false) logVerification(this.#logger, result);
+    this.#options.onRunFinished?.(result);
+  }
+
+  async #reportBusy(state: UnitState): Promise<void> {
+    this.#options.onLeaseBusy?.(await leaseBusy(this.#store, state.pipeline, state.unit));
   }
 
   async #afterRun(pipeline: RunnableTask, result: RunResult, targeted: boolean): Promise<void> {

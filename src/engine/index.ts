@@ -10,7 +10,13 @@ export {
 } from './control.js';
 export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './engine.js';
 export { type HeldLease, type LeaseOptions, takeLease } from './lease.js';
-export { describeStats, reportUnits, type UnitPhase, type UnitReport } from './report.js';
+export {
+  describeDrift,
+  describeStats,
+  reportUnits,
+  type UnitPhase,
+  type UnitReport,
+} from './report.js';
 export {
   followRuns,
   type RunFeed,
@@ -19,8 +25,10 @@ export {
 } from './run-feed.js';
 export {
   isRunnableTask,
+  type PeriodicVerify,
   pipelineTask,
   type RunnableTask,
   type TaskRunOptions,
 } from './runnable.js';
 export { isWaitingForQuota, nextRunAfter, type Scheduled } from './schedule.js';
+export { isVerifyDue, type VerifyUnitsOptions, verifyUnits } from './verify-units.js';

@@ -1,4 +1,4 @@
-import type { RunRow, RunStats, Store } from '../store/index.js';
+import type { DriftCounts, RunRow, RunStats, Store } from '../store/index.js';
 import { listStatus, type UnitStatus } from './control.js';
 import { isWaitingForQuota } from './schedule.js';
 
@@ -25,7 +25,12 @@ export interface UnitReport extends UnitStatus {
   readonly running: RunRow | null;
   readonly staleLease: boolean;
   readonly cursor: unknown;
+  /** The unit's latest verification (`keepsync verify`, or a pipeline's `verify` option). */
+  readonly lastVerify: RunRow | null;
 }
+
+/** Runs looked at for a unit's latest verification. */
+const VERIFY_LOOKBACK = 50;
 
 /** Every unit in the store with its phase, the run in progress and its cursor. */
 export async function reportUnits(store: Store, now: Date): Promise<UnitReport[]> {
@@ -34,10 +39,17 @@ export async function reportUnits(store: Store, now: Date): Promise<UnitReport[]
     rows.map(async (row) => {
       const leased = row.leaseOwner !== null && row.leaseExpiresAt !== null;
       const staleLease = leased && row.leaseExpiresAt! <= now;
-      const [latest] = await store.listRuns({ pipeline: row.pipeline, unit: row.unit, limit: 1 });
+      const recent = await store.listRuns({
+        pipeline: row.pipeline,
+        unit: row.unit,
+        limit: VERIFY_LOOKBACK,
+      });
+      const latest = recent[0];
       const running = leased && !staleLease && latest?.status === 'running' ? latest : null;
       const cursor = (await store.getCursor(row.pipeline, row.unit))?.cursor ?? null;
-      return { ...row, phase: phaseOf(row, running, staleLease, now), running, staleLease, cursor };
+      const lastVerify = recent.find((run) => run.trigger === 'verify') ?? null;
+      const phase = phaseOf(row, running, staleLease, now);
+      return { ...row, phase, running, staleLease, cursor, lastVerify };
     }),
   );
 }
@@ -71,5 +83,11 @@ export function describeStats(stats: RunStats): string {
   )
     .filter(([count]) => count > 0)
     .map(([count, word]) => `${count} ${word}`);
+  if (stats.drift) parts.push(describeDrift(stats.drift));
   return parts.length ? parts.join(', ') : 'nothing';
+}
+
+/** A verification's findings in plain words. */
+export function describeDrift(drift: DriftCounts): string {
+  return `drift: ${drift.missing} missing, ${drift.changed} changed, ${drift.extra} extra, ${drift.repaired} repaired`;
 }

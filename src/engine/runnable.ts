@@ -8,6 +8,7 @@ import {
   type ScheduleOptions,
   type SourceUnit,
 } from '../sync/index.js';
+import { verifyPipeline } from '../verify/index.js';
 
 export interface TaskRunOptions {
   readonly store: Store;
@@ -30,6 +31,13 @@ export interface RunnableTask {
   readonly schedule: ScheduleOptions;
   units(): readonly SourceUnit[] | Promise<readonly SourceUnit[]>;
   run(options: TaskRunOptions): Promise<RunResult>;
+  /** Periodic drift verification, run after a scheduled run when due. */
+  readonly verify?: PeriodicVerify | undefined;
+}
+
+export interface PeriodicVerify {
+  readonly everyMs: number;
+  run(options: TaskRunOptions): Promise<RunResult>;
 }
 
 /** A pipeline as a runnable task: its source's units, each run by runPipeline. */
@@ -39,6 +47,13 @@ export function pipelineTask(pipeline: Pipeline): RunnableTask {
     schedule: pipeline.schedule,
     units: () => pipeline.source.units(),
     run: (options) => runPipeline({ ...options, pipeline }),
+    verify: pipeline.verify
+      ? {
+          everyMs: pipeline.verify.everyMs,
+          run: (options) =>
+            verifyPipeline({ ...options, pipeline, repair: pipeline.verify?.repair }),
+        }
+      : undefined,
   };
 }
 

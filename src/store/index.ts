@@ -17,6 +17,7 @@ export {
   type CursorState,
   type DeadLetter,
   type DeadLetterWrite,
+  type DriftCounts,
   emptyStats,
   type LeaseGrant,
   type LeaseToken,

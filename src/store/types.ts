@@ -33,6 +33,20 @@ export interface RunStats {
   retries: number;
   rateLimitWaitMs: number;
   pages: number;
+  /** Set by a verification (`keepsync verify`): what it found in the destination. */
+  drift?: DriftCounts | undefined;
+}
+
+/** What a verification found: objects deleted, edited or added by hand, and repairs made. */
+export interface DriftCounts {
+  /** Synced records whose object is gone from the destination (or archived there). */
+  missing: number;
+  /** Synced, unchanged records whose object differs from what keepsync wrote. */
+  changed: number;
+  /** Objects in the destination keepsync has no link for (kept; never deleted). */
+  extra: number;
+  /** Missing and changed objects re-written from the source. */
+  repaired: number;
 }
 
 export function emptyStats(): RunStats {
@@ -115,7 +129,15 @@ export type RunStatus =
   | 'aborted'
   | 'lease-lost'
   | 'crashed';
-export type RunTrigger = 'schedule' | 'manual' | 'keys' | 'dead-letters' | 'resume';
+/** `verify` compares the destination with the links; `repair` re-writes what it found. */
+export type RunTrigger =
+  | 'schedule'
+  | 'manual'
+  | 'keys'
+  | 'dead-letters'
+  | 'resume'
+  | 'verify'
+  | 'repair';
 
 export interface RunRow {
   readonly id: number;

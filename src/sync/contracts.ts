@@ -1,4 +1,4 @@
-import type { Cursor, SyncRecord } from '../model/index.js';
+import type { Cursor, Fields, SyncRecord } from '../model/index.js';
 
 /** One independently scheduled piece of a source, e.g. one GitHub org or one table. */
 export interface SourceUnit {
@@ -148,4 +148,23 @@ export interface Destination {
   open(context: SessionContext): Promise<DestinationSession>;
   /** Removes everything this destination holds (used by `keepsync reset --truncate`). */
   truncate?(): Promise<void>;
+  /**
+   * Lists the objects it holds, page by page, with their content read back as neutral
+   * values, so `keepsync verify` can find objects edited or deleted by hand. A destination
+   * that cannot list (or cannot read its content back) leaves it out.
+   */
+  list?(context: SessionContext): AsyncIterable<readonly ListedObject[]>;
+}
+
+/** One object a destination holds, as `Destination.list()` reads it back. */
+export interface ListedObject {
+  /** The record key the object carries; null when nothing on it names the key. */
+  readonly key: string | null;
+  readonly destId: string;
+  /** Its content under the record's field names (not the destination's column names). */
+  readonly fields: Fields;
+  /** Its body, when the destination stores bodies; undefined when it does not. */
+  readonly body?: string | undefined;
+  /** True when the object is archived (kept, but no longer live). */
+  readonly archived?: boolean | undefined;
 }

@@ -3,6 +3,7 @@ export type {
   ConnectorTelemetry,
   Destination,
   DestinationSession,
+  ListedObject,
   MissingCheck,
   ReadOptions,
   SessionContext,
@@ -19,6 +20,7 @@ export { type Logger, silentLogger } from './logger.js';
 export { type MergeSourcesOptions, mergeSources } from './merge-sources.js';
 export { anyObject, checkOptions, closest, describeIssues, fn } from './options-check.js';
 export type { CircuitBreakerOptions } from './outage.js';
+export { type PreparedPage, preparePage } from './page-prepare.js';
 export {
   type DeleteGuardOptions,
   type DeletePolicy,
@@ -27,8 +29,9 @@ export {
   type PipelineOptions,
   type ScheduleOptions,
   scheduleSchema,
+  type VerifyScheduleOptions,
 } from './pipeline.js';
-export { dedupeByKey, type RouteContext, type RouteOptions } from './route.js';
+export { dedupeByKey, type RouteContext, type RouteOptions, routePage } from './route.js';
 export {
   QUOTA_WAIT,
   REAUTHORIZE,

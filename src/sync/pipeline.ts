@@ -53,6 +53,20 @@ export interface PipelineOptions {
   writeRetries?: number | undefined;
   /** First backoff delay of a retried write. @default 250 */
   retryMinDelayMs?: number | undefined;
+  /**
+   * Periodic drift verification (the destination must be able to list its objects): after a
+   * scheduled run, when the last verification is older than `everyMs`, compare the
+   * destination with what keepsync wrote and, with `repair`, re-write objects edited or
+   * deleted by hand. Off by default; `keepsync verify` runs one on demand.
+   */
+  verify?: VerifyScheduleOptions | undefined;
+}
+
+export interface VerifyScheduleOptions {
+  /** Verify at most this often (milliseconds, at least 60 000). */
+  everyMs: number;
+  /** Re-write what drifted from the source. @default true */
+  repair?: boolean | undefined;
 }
 
 export interface Pipeline {
@@ -66,6 +80,8 @@ export interface Pipeline {
   readonly schedule: ScheduleOptions;
   readonly writeRetries: number;
   readonly retryMinDelayMs: number;
+  /** null: no periodic verification. */
+  readonly verify: Required<VerifyScheduleOptions> | null;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -104,6 +120,10 @@ const pipelineSchema = z
     schedule: scheduleSchema,
     writeRetries: z.number().int().min(1).optional(),
     retryMinDelayMs: z.number().min(0).optional(),
+    verify: z
+      .object({ everyMs: z.number().min(60_000), repair: z.boolean().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -178,5 +198,20 @@ export function definePipeline(options: PipelineOptions): Pipeline {
     schedule: options.schedule ?? {},
     writeRetries: options.writeRetries ?? 5,
     retryMinDelayMs: options.retryMinDelayMs ?? 250,
+    verify: resolveVerify(options, where),
   };
+}
+
+function resolveVerify(
+  options: PipelineOptions,
+  where: string,
+): Required<VerifyScheduleOptions> | null {
+  if (options.verify === undefined) return null;
+  if (typeof options.destination.list !== 'function') {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Expected ${where} \`verify\` to have a destination that can list its objects; ${JSON.stringify(options.destination.name)} cannot`,
+    );
+  }
+  return { everyMs: options.verify.everyMs, repair: options.verify.repair ?? true };
 }

@@ -54,6 +54,26 @@ const MISTAKES: readonly Mistake[] = [
     says: /pipeline "contacts": unknown option `schedul` \(did you mean `schedule`\?\)/,
   },
   {
+    mistake: 'a verify option in the wrong shape',
+    files: { 'keepsync.config.ts': pipelineConfig(`verify: { every: '1d' }`) },
+    args: ['status'],
+    code: 2,
+    says: /pipeline "contacts": .*unknown option `verify\.every` \(did you mean `everyMs`\?\)/,
+  },
+  {
+    mistake: 'verify for a destination that cannot list its objects',
+    files: {
+      'keepsync.config.ts': pipelineConfig(
+        '',
+        SOURCE,
+        `{ name: 'blind', open: ${DESTINATION}.open }`,
+      ),
+    },
+    args: ['verify'],
+    code: 2,
+    says: /Pipeline "contacts" cannot be verified: its destination "blind" cannot list its objects/,
+  },
+  {
     mistake: 'a misspelt delete policy',
     files: { 'keepsync.config.ts': pipelineConfig(`delets: 'delete'`) },
     args: ['status'],

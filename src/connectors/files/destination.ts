@@ -7,6 +7,7 @@ import {
   checkOptions,
   type Destination,
   type DestinationSession,
+  type ListedObject,
   type WriteOp,
   type WriteResult,
 } from '../../sync/index.js';
@@ -34,6 +35,8 @@ export interface FilesDestinationOptions {
   /** @default 'files' */
   name?: string;
 }
+
+const LIST_PAGE = 500;
 
 interface ResolvedOptions {
   readonly name: string;
@@ -66,7 +69,58 @@ export function destination(options: FilesDestinationOptions): Destination {
       return createSession(resolved);
     },
     truncate: () => truncate(resolved),
+    list: () => listFiles(resolved),
   };
+}
+
+/**
+ * Every record file, live ones then archived ones, read back as listed objects; a file that
+ * no longer parses (edited by hand into nonsense) is listed without its key's content, so
+ * verification counts it as changed and a repair writes it again.
+ */
+async function* listFiles(options: ResolvedOptions): AsyncGenerator<ListedObject[]> {
+  for (const [dir, archived] of [
+    [options.dir, false],
+    [options.archive, true],
+  ] as const) {
+    let names: string[];
+    try {
+      names = (await readdir(dir, { withFileTypes: true }))
+        .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+        .map((entry) => entry.name)
+        .filter((name) => formatOfFile(name) !== null);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') continue;
+      throw error;
+    }
+    for (let start = 0; start < names.length; start += LIST_PAGE) {
+      const page = names.slice(start, start + LIST_PAGE);
+      yield await mapInLanes(
+        page,
+        (name) => name,
+        async (name): Promise<ListedObject> => {
+          const path = join(dir, name);
+          try {
+            const content = parseRecordFile(
+              await readFile(path, 'utf8'),
+              formatOfFile(name)!,
+              path,
+            );
+            return {
+              key: content.key,
+              destId: name,
+              fields: content.fields,
+              body: content.body,
+              archived,
+            };
+          } catch (error) {
+            if (!isKeepsyncError(error)) throw error;
+            return { key: null, destId: name, fields: {}, archived };
+          }
+        },
+      );
+    }
+  }
 }
 
 function resolveOptions(options: FilesDestinationOptions): ResolvedOptions {

@@ -1,6 +1,12 @@
-import { describeError, isKeepsyncError } from '../../model/index.js';
+import { describeError, type Fields, isKeepsyncError } from '../../model/index.js';
 import type { ChangeResult, ServerWrite } from '../../server/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import type {
+  Destination,
+  DestinationSession,
+  ListedObject,
+  WriteOp,
+  WriteResult,
+} from '../../sync/index.js';
 import {
   type Connection,
   checkCollection,
@@ -35,7 +41,38 @@ export function destination(options: KeepsyncDestinationOptions): Destination {
     async open() {
       return openSession(connection, collection, await connection.openWriter());
     },
+    list: () => listDocuments(connection, collection),
   };
+}
+
+/** The collection's live documents from one snapshot, a body member read back as the body. */
+async function* listDocuments(
+  connection: Connection,
+  collection: string,
+): AsyncGenerator<ListedObject[]> {
+  const snapshot = await connection.store.openSnapshot({
+    scope: connection.scope,
+    collections: [collection],
+    after: null,
+    limit: null,
+  });
+  try {
+    for await (const docs of snapshot.pages()) {
+      yield docs
+        .filter((doc) => !doc.deleted && doc.data !== null)
+        .map((doc) => {
+          const { body, ...fields } = JSON.parse(doc.data!) as Record<string, unknown>;
+          return {
+            key: doc.docId,
+            destId: doc.docId,
+            fields: (typeof body === 'string' ? fields : { ...fields, body }) as Fields,
+            body: typeof body === 'string' ? body : undefined,
+          };
+        });
+    }
+  } finally {
+    await snapshot.close();
+  }
 }
 
 function openSession(

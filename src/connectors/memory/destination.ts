@@ -90,6 +90,15 @@ export function destination(options: MemoryDestinationOptions = {}): MemoryDesti
     async truncate() {
       objects.clear();
     },
+    async *list() {
+      yield [...objects.values()].map((object) => ({
+        key: options.keepsKeys === false ? null : object.key,
+        destId: object.id,
+        fields: { ...object.fields },
+        body: object.body,
+        archived: object.archived,
+      }));
+    },
     byKey() {
       const result = new Map<string, MemoryObject>();
       for (const object of objects.values()) {

@@ -159,6 +159,16 @@ export function table(options: MemoryTableOptions = {}): MemoryTable {
     async open() {
       return session;
     },
+    async *list() {
+      const rows = [...entries.values()].filter((entry) => !entry.deleted);
+      for (let start = 0; start < rows.length; start += pageSize) {
+        yield rows.slice(start, start + pageSize).map((entry) => ({
+          key: entry.key,
+          destId: entry.key,
+          fields: { ...entry.fields },
+        }));
+      }
+    },
   };
 
   return {

@@ -15,6 +15,7 @@ import {
 } from './destination-settings.js';
 import { columnTypeFor, Placeholders } from './dialect.js';
 import { quoteIdentifier } from './identifiers.js';
+import { listRows } from './listing.js';
 import { type Row, rowPlanner } from './row-plan.js';
 import { addColumns, type ColumnTypes, readColumns } from './schema.js';
 import { isRecordSqlError, isTransientSqlError } from './transient.js';
@@ -55,6 +56,7 @@ export function destination(options: SqlDestinationOptions): Destination {
       if ((await readColumns(settings.client, settings.table)) === null) return;
       await settings.client.query(`DELETE FROM ${settings.table.sql}`);
     },
+    list: () => listRows(settings),
   };
 }
 

@@ -1,0 +1,1 @@
+export { type VerifyOptions, type VerifyResult, verifyPipeline } from './verify.js';
