@@ -18,7 +18,11 @@ interface KeepsyncDb extends DBSchema {
   outbox: { key: number; value: StoredEntry; indexes: { id: string } };
   meta: { key: string; value: unknown };
   rejected: { key: number; value: RejectedEdit & { order?: number }; indexes: { editId: string } };
+  /** The keys of documents stored before the running full resync that it has not sent again. */
+  stale: { key: [string, string]; value: true };
 }
+
+type DocumentKey = [string, string];
 
 export interface IndexedDbStoreOptions {
   /**
@@ -28,7 +32,7 @@ export interface IndexedDbStoreOptions {
   name?: string;
 }
 
-const VERSION = 2;
+const VERSION = 3;
 
 /**
  * A local store in IndexedDB (through `idb`): documents keyed by [collection, doc id], the
@@ -54,6 +58,7 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
         });
         rejected.createIndex('editId', 'editId', { unique: true });
       }
+      if (oldVersion < 3) database.createObjectStore('stale');
     },
     blocking() {
       // A newer version of the app wants to upgrade the schema: let it.
@@ -61,22 +66,37 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
     },
   });
 
+  /** Whether the running full resync began over stored documents (then it must mark them seen). */
+  let sweeps: boolean | null = null;
+  async function putResyncDocuments(page: readonly BaseDocument[], cursor?: string): Promise<void> {
+    sweeps ??= (await db.get('meta', 'resyncSweeps')) === true;
+    const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+    const documents = tx.objectStore('documents');
+    const stale = tx.objectStore('stale');
+    const pending: Promise<unknown>[] = page.map((doc) => documents.put(doc));
+    if (sweeps) for (const doc of page) pending.push(stale.delete([doc.collection, doc.docId]));
+    if (cursor !== undefined) pending.push(tx.objectStore('meta').put(cursor, 'resyncCursor'));
+    await Promise.all([...pending, tx.done]);
+  }
+
   return {
     kind: 'indexeddb',
     shared: true,
     name,
     async meta(): Promise<LocalMeta> {
       const tx = db.transaction('meta');
-      const [lastSeq, clientId, resyncing, clockOffsetMs] = await Promise.all([
+      const [lastSeq, clientId, resyncing, resyncCursor, clockOffsetMs] = await Promise.all([
         tx.store.get('lastSeq'),
         tx.store.get('clientId'),
         tx.store.get('resyncing'),
+        tx.store.get('resyncCursor'),
         tx.store.get('clockOffsetMs'),
       ]);
       return {
         lastSeq: typeof lastSeq === 'string' ? lastSeq : '0',
         clientId: typeof clientId === 'string' ? clientId : null,
         resyncing: resyncing === true,
+        resyncCursor: typeof resyncCursor === 'string' ? resyncCursor : null,
         clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0,
       };
     },
@@ -167,22 +187,42 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
       await tx.done;
     },
     async beginResync() {
-      const tx = db.transaction(['documents', 'meta'], 'readwrite');
+      const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+      const stale = tx.objectStore('stale');
+      const meta = tx.objectStore('meta');
+      const keys = await tx.objectStore('documents').getAllKeys();
       await Promise.all([
-        tx.objectStore('documents').clear(),
-        tx.objectStore('meta').put('0', 'lastSeq'),
-        tx.objectStore('meta').put(true, 'resyncing'),
+        stale.clear(),
+        ...keys.map((key) => stale.put(true, key)),
+        meta.put('0', 'lastSeq'),
+        meta.put(true, 'resyncing'),
+        meta.delete('resyncCursor'),
+        meta.put(keys.length > 0, 'resyncSweeps'),
+        tx.done,
       ]);
-      await tx.done;
+      sweeps = keys.length > 0;
     },
-    async putResyncPage(page) {
-      const tx = db.transaction('documents', 'readwrite');
-      await Promise.all([...page.map((doc) => tx.store.put(doc)), tx.done]);
+    async putResyncPage(page, cursor) {
+      await putResyncDocuments(page, cursor);
     },
-    async endResync(lastSeq) {
-      const tx = db.transaction('meta', 'readwrite');
-      await Promise.all([tx.store.put(lastSeq, 'lastSeq'), tx.store.put(false, 'resyncing')]);
-      await tx.done;
+    async endResync(lastSeq, page = []) {
+      await putResyncDocuments(page);
+      const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+      const stale = tx.objectStore('stale');
+      const meta = tx.objectStore('meta');
+      const keys = (await stale.getAllKeys()) as DocumentKey[];
+      const documents = tx.objectStore('documents');
+      await Promise.all([
+        ...keys.map((key) => documents.delete(key)),
+        stale.clear(),
+        meta.put(lastSeq, 'lastSeq'),
+        meta.put(false, 'resyncing'),
+        meta.delete('resyncCursor'),
+        meta.delete('resyncSweeps'),
+        tx.done,
+      ]);
+      sweeps = null;
+      return keys.map(([collection, docId]) => ({ collection, docId }));
     },
     async close() {
       db.close();

@@ -6,8 +6,10 @@ export interface LocalMeta {
   readonly lastSeq: string;
   /** This device's id, sent as `client_id` (one per local database, shared by its tabs). */
   readonly clientId: string | null;
-  /** Set while a full resync is replacing the documents; a restart runs it again. */
+  /** Set while a full resync is replacing the documents; a restart resumes it. */
   readonly resyncing: boolean;
+  /** Where the running full resync goes on (the next page's cursor); null: from the start. */
+  readonly resyncCursor: string | null;
   /** How far the server's clock is ahead of this device's (negative: behind), last seen. */
   readonly clockOffsetMs: number;
 }
@@ -62,12 +64,24 @@ export interface LocalStore {
   /** Adds a local edit; the store assigns `order`. */
   enqueue(entry: Omit<OutboxEntry, 'order'>): Promise<OutboxEntry>;
   apply(change: LocalApply): Promise<void>;
-  /** Starts a full resync: forgets every document and the cursor; the outbox stays. */
+  /**
+   * Starts a full resync: forgets the pull cursor. The documents stay readable until it ends;
+   * those it does not send again are removed then. The outbox stays.
+   */
   beginResync(): Promise<void>;
-  /** Stores one page of a full resync (documents were cleared, so nothing is compared). */
-  putResyncPage(documents: readonly BaseDocument[]): Promise<void>;
-  /** Ends a full resync by storing its cursor. */
-  endResync(lastSeq: string): Promise<void>;
+  /**
+   * Stores documents of a full resync as sent (the server's state, so nothing is compared);
+   * with `cursor`, also where the resync goes on after a restart, in the same transaction.
+   */
+  putResyncPage(documents: readonly BaseDocument[], cursor?: string): Promise<void>;
+  /**
+   * Ends a full resync: stores its last documents and the pull cursor, and removes the
+   * documents stored before it that it did not send again; returns those.
+   */
+  endResync(
+    lastSeq: string,
+    documents?: readonly BaseDocument[],
+  ): Promise<Array<{ collection: string; docId: string }>>;
   close(): Promise<void>;
 }
 

@@ -17,7 +17,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
   const documents = new Map<string, BaseDocument>();
   const outbox = new Map<string, OutboxEntry>();
   const rejected = new Map<string, RejectedEdit>();
-  let meta: LocalMeta = { lastSeq: '0', clientId: null, resyncing: false, clockOffsetMs: 0 };
+  let meta: LocalMeta = {
+    lastSeq: '0',
+    clientId: null,
+    resyncing: false,
+    resyncCursor: null,
+    clockOffsetMs: 0,
+  };
+  /** The documents stored before the running full resync that it has not sent again. */
+  const stale = new Set<string>();
+  const putResyncDocuments = (page: readonly BaseDocument[]) => {
+    for (const doc of page) {
+      const key = docKey(doc.collection, doc.docId);
+      documents.set(key, doc);
+      stale.delete(key);
+    }
+  };
   let order = 0;
   return {
     kind: 'memory',
@@ -73,14 +88,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
       }
     },
     async beginResync() {
-      documents.clear();
-      meta = { ...meta, lastSeq: '0', resyncing: true };
+      stale.clear();
+      for (const key of documents.keys()) stale.add(key);
+      meta = { ...meta, lastSeq: '0', resyncing: true, resyncCursor: null };
     },
-    async putResyncPage(page) {
-      for (const doc of page) documents.set(docKey(doc.collection, doc.docId), doc);
+    async putResyncPage(page, cursor) {
+      putResyncDocuments(page);
+      if (cursor !== undefined) meta = { ...meta, resyncCursor: cursor };
     },
-    async endResync(lastSeq) {
-      meta = { ...meta, lastSeq, resyncing: false };
+    async endResync(lastSeq, page = []) {
+      putResyncDocuments(page);
+      const removed: Array<{ collection: string; docId: string }> = [];
+      for (const key of stale) {
+        const doc = documents.get(key);
+        if (doc) removed.push({ collection: doc.collection, docId: doc.docId });
+        documents.delete(key);
+      }
+      stale.clear();
+      meta = { ...meta, lastSeq, resyncing: false, resyncCursor: null };
+      return removed;
     },
     async close() {},
   };

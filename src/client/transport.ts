@@ -139,58 +139,66 @@ export class Transport {
   }
 
   /**
-   * Streams `/sync/full` (NDJSON) page by page into `onPage`; follows `X-Sync-Cursor` until the
-   * end and returns the `X-Sync-LastSeq` to pull from afterwards. Each response must end with
-   * the server's end line: a stream cut anywhere before it is an error, never a short export.
+   * One response of `/sync/full` (NDJSON), from `cursor` (null: the start), at most `limit`
+   * documents: every `batchSize` documents go to `onBatch` as they arrive, the rest come back
+   * with the next cursor (null after the last page) and the `X-Sync-LastSeq` to pull from
+   * afterwards. The response must end with the server's end line: a stream cut anywhere before
+   * it is an error, never a short page.
    */
-  async full(
-    onPage: (documents: BaseDocument[]) => Promise<void>,
-    pageSize = 2000,
-  ): Promise<string> {
-    let cursor: string | null = null;
-    let lastSeq: string | null = null;
-    do {
-      const query = new URLSearchParams({
-        collections: this.#options.collections.join(','),
-        end_marker: 'true',
-      });
-      if (cursor) query.set('cursor', cursor);
-      // Node's fetch was seen to stall before the end of a gzip NDJSON stream (see bench/README);
-      // browsers drop this header and decompress natively, so it only changes Node clients.
-      const response = await this.#request(`/sync/full?${query}`, {
-        method: 'GET',
-        headers: { 'accept-encoding': 'identity' },
-      });
-      lastSeq ??= response.headers.get('x-sync-lastseq') ?? '0';
-      cursor = response.headers.get('x-sync-cursor');
-      let page: BaseDocument[] = [];
-      let received = 0;
-      let ended = false;
-      for await (const line of ndjsonLines(response)) {
-        const row = parseLine(line);
-        if (row.type === 'end') {
-          if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
-          ended = true;
-          break;
-        }
-        received += 1;
-        page.push({
-          collection: row.collection,
-          docId: row.doc_id,
-          version: row.version,
-          deleted: row.deleted,
-          data: row.deleted ? null : row.data,
-        });
-        if (page.length >= pageSize) {
-          await onPage(page);
-          page = [];
-        }
+  async fullPage(
+    cursor: string | null,
+    limit: number,
+    onBatch: (documents: BaseDocument[]) => Promise<void>,
+    batchSize = 2000,
+  ): Promise<FullPage> {
+    const query = new URLSearchParams({
+      collections: this.#options.collections.join(','),
+      limit: String(limit),
+      end_marker: 'true',
+    });
+    if (cursor) query.set('cursor', cursor);
+    // Node's fetch was seen to stall before the end of a gzip NDJSON stream (see bench/README);
+    // browsers drop this header and decompress natively, so it only changes Node clients.
+    const response = await this.#request(`/sync/full?${query}`, {
+      method: 'GET',
+      headers: { 'accept-encoding': 'identity' },
+    });
+    const lastSeq = response.headers.get('x-sync-lastseq') ?? '0';
+    const next = response.headers.get('x-sync-cursor');
+    let batch: BaseDocument[] = [];
+    let received = 0;
+    let ended = false;
+    for await (const line of ndjsonLines(response)) {
+      const row = parseLine(line);
+      if (row.type === 'end') {
+        if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
+        ended = true;
+        break;
       }
-      if (!ended) throw cutStream(`${received} documents and no end line`);
-      if (page.length > 0) await onPage(page);
-    } while (cursor);
-    return lastSeq ?? '0';
+      received += 1;
+      batch.push({
+        collection: row.collection,
+        docId: row.doc_id,
+        version: row.version,
+        deleted: row.deleted,
+        data: row.deleted ? null : row.data,
+      });
+      if (batch.length >= batchSize) {
+        await onBatch(batch);
+        batch = [];
+      }
+    }
+    if (!ended) throw cutStream(`${received} documents and no end line`);
+    return { rest: batch, next, lastSeq };
   }
+}
+
+/** What is left of one `/sync/full` response once its batches were handed over. */
+export interface FullPage {
+  readonly rest: BaseDocument[];
+  /** Where the next page starts; null after the last one. */
+  readonly next: string | null;
+  readonly lastSeq: string;
 }
 
 type FullLine =
