@@ -7,6 +7,7 @@ import {
   type LocalMeta,
   type LocalStore,
 } from './local-store.js';
+import type { PushBatch } from './outbox-batch.js';
 import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
 
 interface StoredEntry extends Omit<OutboxEntry, 'order'> {
@@ -85,19 +86,22 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
     name,
     async meta(): Promise<LocalMeta> {
       const tx = db.transaction('meta');
-      const [lastSeq, clientId, resyncing, resyncCursor, clockOffsetMs] = await Promise.all([
-        tx.store.get('lastSeq'),
-        tx.store.get('clientId'),
-        tx.store.get('resyncing'),
-        tx.store.get('resyncCursor'),
-        tx.store.get('clockOffsetMs'),
-      ]);
+      const [lastSeq, clientId, resyncing, resyncCursor, clockOffsetMs, pushInFlight] =
+        await Promise.all([
+          tx.store.get('lastSeq'),
+          tx.store.get('clientId'),
+          tx.store.get('resyncing'),
+          tx.store.get('resyncCursor'),
+          tx.store.get('clockOffsetMs'),
+          tx.store.get('pushInFlight'),
+        ]);
       return {
         lastSeq: typeof lastSeq === 'string' ? lastSeq : '0',
         clientId: typeof clientId === 'string' ? clientId : null,
         resyncing: resyncing === true,
         resyncCursor: typeof resyncCursor === 'string' ? resyncCursor : null,
         clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0,
+        pushInFlight: (pushInFlight as PushBatch | undefined) ?? null,
       };
     },
     async setClientId(clientId) {
@@ -105,6 +109,10 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
       // Two tabs starting together: the first id written wins, so both use the same one.
       if ((await tx.store.get('clientId')) === undefined) await tx.store.put(clientId, 'clientId');
       await tx.done;
+    },
+    async setPushInFlight(batch) {
+      if (batch === null) await db.delete('meta', 'pushInFlight');
+      else await db.put('meta', batch, 'pushInFlight');
     },
     async documents() {
       return db.getAll('documents');
@@ -183,6 +191,7 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
         pending.push(tx.objectStore('meta').put(change.lastSeq, 'lastSeq'));
       if (change.clockOffsetMs !== undefined)
         pending.push(tx.objectStore('meta').put(change.clockOffsetMs, 'clockOffsetMs'));
+      if (change.pushInFlight === null) pending.push(tx.objectStore('meta').delete('pushInFlight'));
       await Promise.all(pending);
       await tx.done;
     },

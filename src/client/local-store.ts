@@ -1,3 +1,4 @@
+import type { PushBatch } from './outbox-batch.js';
 import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
 
 /** What a local store holds besides documents and the outbox. */
@@ -12,6 +13,11 @@ export interface LocalMeta {
   readonly resyncCursor: string | null;
   /** How far the server's clock is ahead of this device's (negative: behind), last seen. */
   readonly clockOffsetMs: number;
+  /**
+   * A push sent but not answered: it goes again exactly as it was (same change ids), also
+   * after a reload, so the server recognises it instead of seeing a conflicting edit.
+   */
+  readonly pushInFlight: PushBatch | null;
 }
 
 /** One atomic change of the local store after the server answered. */
@@ -38,6 +44,8 @@ export interface LocalApply {
   readonly lastSeq?: string;
   /** The server's clock offset, learned from an answer. */
   readonly clockOffsetMs?: number;
+  /** The push in flight was answered. */
+  readonly pushInFlight?: null;
 }
 
 /**
@@ -53,6 +61,8 @@ export interface LocalStore {
   readonly name: string;
   meta(): Promise<LocalMeta>;
   setClientId(clientId: string): Promise<void>;
+  /** Stores the push about to be sent (null: none is in flight). */
+  setPushInFlight(batch: PushBatch | null): Promise<void>;
   /** Every stored document (tombstones included). */
   documents(): Promise<BaseDocument[]>;
   /** The stored documents of these keys (missing ones are left out). */

@@ -23,6 +23,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     resyncing: false,
     resyncCursor: null,
     clockOffsetMs: 0,
+    pushInFlight: null,
   };
   /** The documents stored before the running full resync that it has not sent again. */
   const stale = new Set<string>();
@@ -43,6 +44,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     },
     async setClientId(clientId) {
       meta = { ...meta, clientId };
+    },
+    async setPushInFlight(batch) {
+      meta = { ...meta, pushInFlight: batch };
     },
     async documents() {
       return [...documents.values()];
@@ -83,6 +87,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
       for (const edit of change.reject ?? []) rejected.set(edit.editId, edit);
       for (const id of change.forgetRejected ?? []) rejected.delete(id);
       if (change.lastSeq !== undefined) meta = { ...meta, lastSeq: change.lastSeq };
+      if (change.pushInFlight === null) meta = { ...meta, pushInFlight: null };
       if (change.clockOffsetMs !== undefined) {
         meta = { ...meta, clockOffsetMs: change.clockOffsetMs };
       }

@@ -143,7 +143,8 @@ export class Replica {
     const plan = planSettle(batch, results);
     await this.#deps.exclusive(async () => {
       for (const doc of plan.apply.documents) observe(doc.version);
-      await store.apply(plan.apply);
+      // Answered: the batch leaves the outbox and stops being the push in flight together.
+      await store.apply({ ...plan.apply, pushInFlight: null });
       this.#show(plan.apply.documents);
       view.setOutbox(await store.outbox());
       if (plan.rejects.length > 0) await this.#deps.refreshRejected();

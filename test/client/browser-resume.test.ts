@@ -1,39 +1,10 @@
-import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { BrowserContext, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleClient } from '../../examples/offline-todo/server.js';
 import { upsert } from '../server/helpers.js';
 import { chromiumPath, launchChromium } from '../support/chromium.js';
+import { clientPageHtml, ORIGIN, type PageWindow, taskCount } from './browser-page.js';
 import { startTestServer, type TestServer } from './helpers.js';
-
-const ORIGIN = 'http://keepsync.test';
-
-/** A page on ORIGIN running keepsync/client on IndexedDB; its /sync requests reach `server`. */
-function pageHtml(jwt: string): string {
-  return `<!doctype html><script type="module">
-    import { createSyncClient, openIndexedDbStore } from '/client.js';
-    const client = await createSyncClient({
-      url: location.origin,
-      collections: ['tasks'],
-      store: await openIndexedDbStore({ name: 'resume' }),
-      getToken: () => ${JSON.stringify(jwt)},
-      live: false,
-      pollIntervalMs: 200,
-      fullResyncPageSize: 500,
-      backoff: { initialMs: 50, maxMs: 200 },
-    });
-    window.syncClient = client;
-    await client.start();
-  </script>`;
-}
-
-interface Window {
-  syncClient: {
-    query(collection: string): Array<{ id: string; data: Record<string, unknown> }>;
-  };
-}
-
-const count = (page: Page) =>
-  page.evaluate(() => (window as unknown as Window).syncClient?.query('tasks').length ?? -1);
 
 describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reload', () => {
   let server: TestServer;
@@ -70,7 +41,10 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       await context.route(`${ORIGIN}/**`, async (route) => {
         const url = new URL(route.request().url());
         if (url.pathname === '/')
-          return route.fulfill({ contentType: 'text/html', body: pageHtml(jwt) });
+          return route.fulfill({
+            contentType: 'text/html',
+            body: clientPageHtml(jwt, { fullResyncPageSize: 500 }),
+          });
         if (url.pathname === '/client.js') {
           return route.fulfill({ contentType: 'text/javascript', body: bundle });
         }
@@ -94,7 +68,7 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       });
       const page = await context.newPage();
       await page.goto(`${ORIGIN}/`);
-      await expect.poll(() => count(page), { timeout: 30_000 }).toBe(docs);
+      await expect.poll(() => taskCount(page), { timeout: 30_000 }).toBe(docs);
       const firstBootstrap = fullCursors.length;
       expect(firstBootstrap).toBe(docs / 500);
 
@@ -117,19 +91,19 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       await page.reload();
       await expect.poll(() => held.length, { timeout: 30_000 }).toBe(2);
       expect(fullCursors.at(-1)).toBe(resumeFrom);
-      expect(await count(page)).toBe(docs - 1);
+      expect(await taskCount(page)).toBe(docs - 1);
 
       const added = () =>
         page.evaluate(
           () =>
-            (window as unknown as Window).syncClient
+            (window as unknown as PageWindow).syncClient
               .query('tasks')
               .find((doc) => doc.id === 't9999')?.data,
         );
       expect(await added()).toBeUndefined();
       release();
       await expect.poll(added, { timeout: 30_000 }).toEqual({ n: 'added' });
-      expect(await count(page)).toBe(docs);
+      expect(await taskCount(page)).toBe(docs);
       // 3,001 documents in pages of 500: three requests before the reload (the third held),
       // five after it (the held page again, then the four left); never from the start again.
       expect(fullCursors.slice(firstBootstrap)).toHaveLength(8);

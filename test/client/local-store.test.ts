@@ -52,6 +52,7 @@ for (const [name, open] of backends) {
         resyncing: false,
         resyncCursor: null,
         clockOffsetMs: 0,
+        pushInFlight: null,
       });
       await store.setClientId('first');
       if (store.shared) {
