@@ -141,6 +141,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       onConflict: (context) => notify(() => options.onConflict?.(context)),
       onReject: (context) => notify(() => options.onReject?.(context)),
       pullLimit,
+      fullPageSize: options.fullResyncPageSize ?? 10_000,
       signal: closer.signal,
     },
     meta,

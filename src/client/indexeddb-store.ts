@@ -7,6 +7,7 @@ import {
   type LocalMeta,
   type LocalStore,
 } from './local-store.js';
+import type { PushBatch } from './outbox-batch.js';
 import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
 
 interface StoredEntry extends Omit<OutboxEntry, 'order'> {
@@ -18,7 +19,11 @@ interface KeepsyncDb extends DBSchema {
   outbox: { key: number; value: StoredEntry; indexes: { id: string } };
   meta: { key: string; value: unknown };
   rejected: { key: number; value: RejectedEdit & { order?: number }; indexes: { editId: string } };
+  /** The keys of documents stored before the running full resync that it has not sent again. */
+  stale: { key: [string, string]; value: true };
 }
+
+type DocumentKey = [string, string];
 
 export interface IndexedDbStoreOptions {
   /**
@@ -28,7 +33,7 @@ export interface IndexedDbStoreOptions {
   name?: string;
 }
 
-const VERSION = 2;
+const VERSION = 3;
 
 /**
  * A local store in IndexedDB (through `idb`): documents keyed by [collection, doc id], the
@@ -54,6 +59,7 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
         });
         rejected.createIndex('editId', 'editId', { unique: true });
       }
+      if (oldVersion < 3) database.createObjectStore('stale');
     },
     blocking() {
       // A newer version of the app wants to upgrade the schema: let it.
@@ -61,23 +67,41 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
     },
   });
 
+  /** Whether the running full resync began over stored documents (then it must mark them seen). */
+  let sweeps: boolean | null = null;
+  async function putResyncDocuments(page: readonly BaseDocument[], cursor?: string): Promise<void> {
+    sweeps ??= (await db.get('meta', 'resyncSweeps')) === true;
+    const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+    const documents = tx.objectStore('documents');
+    const stale = tx.objectStore('stale');
+    const pending: Promise<unknown>[] = page.map((doc) => documents.put(doc));
+    if (sweeps) for (const doc of page) pending.push(stale.delete([doc.collection, doc.docId]));
+    if (cursor !== undefined) pending.push(tx.objectStore('meta').put(cursor, 'resyncCursor'));
+    await Promise.all([...pending, tx.done]);
+  }
+
   return {
     kind: 'indexeddb',
     shared: true,
     name,
     async meta(): Promise<LocalMeta> {
       const tx = db.transaction('meta');
-      const [lastSeq, clientId, resyncing, clockOffsetMs] = await Promise.all([
-        tx.store.get('lastSeq'),
-        tx.store.get('clientId'),
-        tx.store.get('resyncing'),
-        tx.store.get('clockOffsetMs'),
-      ]);
+      const [lastSeq, clientId, resyncing, resyncCursor, clockOffsetMs, pushInFlight] =
+        await Promise.all([
+          tx.store.get('lastSeq'),
+          tx.store.get('clientId'),
+          tx.store.get('resyncing'),
+          tx.store.get('resyncCursor'),
+          tx.store.get('clockOffsetMs'),
+          tx.store.get('pushInFlight'),
+        ]);
       return {
         lastSeq: typeof lastSeq === 'string' ? lastSeq : '0',
         clientId: typeof clientId === 'string' ? clientId : null,
         resyncing: resyncing === true,
+        resyncCursor: typeof resyncCursor === 'string' ? resyncCursor : null,
         clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0,
+        pushInFlight: (pushInFlight as PushBatch | undefined) ?? null,
       };
     },
     async setClientId(clientId) {
@@ -85,6 +109,10 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
       // Two tabs starting together: the first id written wins, so both use the same one.
       if ((await tx.store.get('clientId')) === undefined) await tx.store.put(clientId, 'clientId');
       await tx.done;
+    },
+    async setPushInFlight(batch) {
+      if (batch === null) await db.delete('meta', 'pushInFlight');
+      else await db.put('meta', batch, 'pushInFlight');
     },
     async documents() {
       return db.getAll('documents');
@@ -163,26 +191,47 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
         pending.push(tx.objectStore('meta').put(change.lastSeq, 'lastSeq'));
       if (change.clockOffsetMs !== undefined)
         pending.push(tx.objectStore('meta').put(change.clockOffsetMs, 'clockOffsetMs'));
+      if (change.pushInFlight === null) pending.push(tx.objectStore('meta').delete('pushInFlight'));
       await Promise.all(pending);
       await tx.done;
     },
     async beginResync() {
-      const tx = db.transaction(['documents', 'meta'], 'readwrite');
+      const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+      const stale = tx.objectStore('stale');
+      const meta = tx.objectStore('meta');
+      const keys = await tx.objectStore('documents').getAllKeys();
       await Promise.all([
-        tx.objectStore('documents').clear(),
-        tx.objectStore('meta').put('0', 'lastSeq'),
-        tx.objectStore('meta').put(true, 'resyncing'),
+        stale.clear(),
+        ...keys.map((key) => stale.put(true, key)),
+        meta.put('0', 'lastSeq'),
+        meta.put(true, 'resyncing'),
+        meta.delete('resyncCursor'),
+        meta.put(keys.length > 0, 'resyncSweeps'),
+        tx.done,
       ]);
-      await tx.done;
+      sweeps = keys.length > 0;
     },
-    async putResyncPage(page) {
-      const tx = db.transaction('documents', 'readwrite');
-      await Promise.all([...page.map((doc) => tx.store.put(doc)), tx.done]);
+    async putResyncPage(page, cursor) {
+      await putResyncDocuments(page, cursor);
     },
-    async endResync(lastSeq) {
-      const tx = db.transaction('meta', 'readwrite');
-      await Promise.all([tx.store.put(lastSeq, 'lastSeq'), tx.store.put(false, 'resyncing')]);
-      await tx.done;
+    async endResync(lastSeq, page = []) {
+      await putResyncDocuments(page);
+      const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+      const stale = tx.objectStore('stale');
+      const meta = tx.objectStore('meta');
+      const keys = (await stale.getAllKeys()) as DocumentKey[];
+      const documents = tx.objectStore('documents');
+      await Promise.all([
+        ...keys.map((key) => documents.delete(key)),
+        stale.clear(),
+        meta.put(lastSeq, 'lastSeq'),
+        meta.put(false, 'resyncing'),
+        meta.delete('resyncCursor'),
+        meta.delete('resyncSweeps'),
+        tx.done,
+      ]);
+      sweeps = null;
+      return keys.map(([collection, docId]) => ({ collection, docId }));
     },
     async close() {
       db.close();

@@ -1,3 +1,4 @@
+import type { PushBatch } from './outbox-batch.js';
 import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
 
 /** What a local store holds besides documents and the outbox. */
@@ -6,10 +7,17 @@ export interface LocalMeta {
   readonly lastSeq: string;
   /** This device's id, sent as `client_id` (one per local database, shared by its tabs). */
   readonly clientId: string | null;
-  /** Set while a full resync is replacing the documents; a restart runs it again. */
+  /** Set while a full resync is replacing the documents; a restart resumes it. */
   readonly resyncing: boolean;
+  /** Where the running full resync goes on (the next page's cursor); null: from the start. */
+  readonly resyncCursor: string | null;
   /** How far the server's clock is ahead of this device's (negative: behind), last seen. */
   readonly clockOffsetMs: number;
+  /**
+   * A push sent but not answered: it goes again exactly as it was (same change ids), also
+   * after a reload, so the server recognises it instead of seeing a conflicting edit.
+   */
+  readonly pushInFlight: PushBatch | null;
 }
 
 /** One atomic change of the local store after the server answered. */
@@ -36,6 +44,8 @@ export interface LocalApply {
   readonly lastSeq?: string;
   /** The server's clock offset, learned from an answer. */
   readonly clockOffsetMs?: number;
+  /** The push in flight was answered. */
+  readonly pushInFlight?: null;
 }
 
 /**
@@ -51,6 +61,8 @@ export interface LocalStore {
   readonly name: string;
   meta(): Promise<LocalMeta>;
   setClientId(clientId: string): Promise<void>;
+  /** Stores the push about to be sent (null: none is in flight). */
+  setPushInFlight(batch: PushBatch | null): Promise<void>;
   /** Every stored document (tombstones included). */
   documents(): Promise<BaseDocument[]>;
   /** The stored documents of these keys (missing ones are left out). */
@@ -62,12 +74,24 @@ export interface LocalStore {
   /** Adds a local edit; the store assigns `order`. */
   enqueue(entry: Omit<OutboxEntry, 'order'>): Promise<OutboxEntry>;
   apply(change: LocalApply): Promise<void>;
-  /** Starts a full resync: forgets every document and the cursor; the outbox stays. */
+  /**
+   * Starts a full resync: forgets the pull cursor. The documents stay readable until it ends;
+   * those it does not send again are removed then. The outbox stays.
+   */
   beginResync(): Promise<void>;
-  /** Stores one page of a full resync (documents were cleared, so nothing is compared). */
-  putResyncPage(documents: readonly BaseDocument[]): Promise<void>;
-  /** Ends a full resync by storing its cursor. */
-  endResync(lastSeq: string): Promise<void>;
+  /**
+   * Stores documents of a full resync as sent (the server's state, so nothing is compared);
+   * with `cursor`, also where the resync goes on after a restart, in the same transaction.
+   */
+  putResyncPage(documents: readonly BaseDocument[], cursor?: string): Promise<void>;
+  /**
+   * Ends a full resync: stores its last documents and the pull cursor, and removes the
+   * documents stored before it that it did not send again; returns those.
+   */
+  endResync(
+    lastSeq: string,
+    documents?: readonly BaseDocument[],
+  ): Promise<Array<{ collection: string; docId: string }>>;
   close(): Promise<void>;
 }
 

@@ -17,7 +17,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
   const documents = new Map<string, BaseDocument>();
   const outbox = new Map<string, OutboxEntry>();
   const rejected = new Map<string, RejectedEdit>();
-  let meta: LocalMeta = { lastSeq: '0', clientId: null, resyncing: false, clockOffsetMs: 0 };
+  let meta: LocalMeta = {
+    lastSeq: '0',
+    clientId: null,
+    resyncing: false,
+    resyncCursor: null,
+    clockOffsetMs: 0,
+    pushInFlight: null,
+  };
+  /** The documents stored before the running full resync that it has not sent again. */
+  const stale = new Set<string>();
+  const putResyncDocuments = (page: readonly BaseDocument[]) => {
+    for (const doc of page) {
+      const key = docKey(doc.collection, doc.docId);
+      documents.set(key, doc);
+      stale.delete(key);
+    }
+  };
   let order = 0;
   return {
     kind: 'memory',
@@ -28,6 +44,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     },
     async setClientId(clientId) {
       meta = { ...meta, clientId };
+    },
+    async setPushInFlight(batch) {
+      meta = { ...meta, pushInFlight: batch };
     },
     async documents() {
       return [...documents.values()];
@@ -68,19 +87,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
       for (const edit of change.reject ?? []) rejected.set(edit.editId, edit);
       for (const id of change.forgetRejected ?? []) rejected.delete(id);
       if (change.lastSeq !== undefined) meta = { ...meta, lastSeq: change.lastSeq };
+      if (change.pushInFlight === null) meta = { ...meta, pushInFlight: null };
       if (change.clockOffsetMs !== undefined) {
         meta = { ...meta, clockOffsetMs: change.clockOffsetMs };
       }
     },
     async beginResync() {
-      documents.clear();
-      meta = { ...meta, lastSeq: '0', resyncing: true };
+      stale.clear();
+      for (const key of documents.keys()) stale.add(key);
+      meta = { ...meta, lastSeq: '0', resyncing: true, resyncCursor: null };
     },
-    async putResyncPage(page) {
-      for (const doc of page) documents.set(docKey(doc.collection, doc.docId), doc);
+    async putResyncPage(page, cursor) {
+      putResyncDocuments(page);
+      if (cursor !== undefined) meta = { ...meta, resyncCursor: cursor };
     },
-    async endResync(lastSeq) {
-      meta = { ...meta, lastSeq, resyncing: false };
+    async endResync(lastSeq, page = []) {
+      putResyncDocuments(page);
+      const removed: Array<{ collection: string; docId: string }> = [];
+      for (const key of stale) {
+        const doc = documents.get(key);
+        if (doc) removed.push({ collection: doc.collection, docId: doc.docId });
+        documents.delete(key);
+      }
+      stale.clear();
+      meta = { ...meta, lastSeq, resyncing: false, resyncCursor: null };
+      return removed;
     },
     async close() {},
   };

@@ -57,6 +57,11 @@ export interface SyncClientOptions {
   pushBatchSize?: number | undefined;
   /** Changes per pull request (the server's maximum is 1000). @default 1000 */
   pullLimit?: number | undefined;
+  /**
+   * Documents per `/sync/full` request of a full resync; a reload resumes it from the last
+   * whole page. @default 10_000
+   */
+  fullResyncPageSize?: number | undefined;
   /** How often to pull while the stream is down. @default 10_000 */
   pollIntervalMs?: number | undefined;
   /** Delays between retries and reconnects (exponential, with jitter). */

@@ -27,7 +27,10 @@ function refusesContent(error: unknown): error is SyncClientError {
 export class PushLoop {
   readonly #deps: PushLoopDeps;
   #batchSize: number;
-  /** A batch sent but not answered: after a lost response the very same batch goes again. */
+  /**
+   * A batch sent but not answered: after a lost response the very same batch goes again. It
+   * is stored before it is sent, so a reload (or another tab taking over) resends it too.
+   */
   #unsettled: PushBatch | null = null;
   /** Set while halving batches to find the change the server refuses. */
   #isolating: number | null = null;
@@ -39,6 +42,7 @@ export class PushLoop {
 
   async run(): Promise<void> {
     const { store, transport, signal } = this.#deps;
+    this.#unsettled = (await store.meta()).pushInFlight;
     while (!signal.aborted) {
       const batch = buildPushBatch(
         await store.outbox(),
@@ -46,6 +50,7 @@ export class PushLoop {
         this.#unsettled,
       );
       if (!batch) return;
+      await store.setPushInFlight(batch);
       this.#unsettled = batch;
       let results: WireResult[];
       try {
@@ -54,6 +59,7 @@ export class PushLoop {
         if (!refusesContent(error)) throw error;
         // Refused before anything was applied: nothing of this batch needs resending as is.
         this.#unsettled = null;
+        await store.setPushInFlight(null);
         if (error.status === 413 && this.#batchSize > 1) {
           this.#batchSize = Math.max(1, Math.floor(this.#batchSize / 2));
           continue;

@@ -1,9 +1,10 @@
+import { SyncClientError } from './errors.js';
 import { isNewer, type LocalMeta, type LocalStore } from './local-store.js';
 import type { ConflictContext, RejectContext } from './options.js';
 import type { PushBatch } from './outbox-batch.js';
 import { planSettle } from './settle.js';
 import type { TabMessage } from './tabs.js';
-import type { Transport } from './transport.js';
+import type { FullPage, Transport } from './transport.js';
 import { type BaseDocument, changeToBase, type WireChange, type WireResult } from './types.js';
 import type { DocumentView } from './view.js';
 
@@ -22,6 +23,8 @@ export interface ReplicaDeps {
   /** Rejected edits were stored: reload the app's list of them (inside `exclusive`). */
   readonly refreshRejected: () => Promise<void>;
   readonly pullLimit: number;
+  /** Documents per `/sync/full` request: a resumed resync starts again at most this many back. */
+  readonly fullPageSize: number;
   readonly signal: AbortSignal;
 }
 
@@ -77,26 +80,61 @@ export class Replica {
     }
   }
 
+  /**
+   * Replaces the local documents by the server's, page by page. The old documents stay
+   * readable meanwhile; the cursor of each stored page is kept, so a reload or crash resumes
+   * where it stopped instead of starting again.
+   */
   async fullResync(): Promise<void> {
-    const { store, view, exclusive, observe } = this.#deps;
-    await exclusive(async () => {
-      await store.beginResync();
-      view.clearBase();
-      this.lastSeq = '0';
-    });
-    const seq = await this.#deps.transport.full(async (page) => {
+    const { store, view, exclusive, observe, transport, fullPageSize } = this.#deps;
+    const meta = await store.meta();
+    let cursor = meta.resyncing ? meta.resyncCursor : null;
+    if (!meta.resyncing) await this.#beginResync();
+    const show = (page: readonly BaseDocument[]) => {
       let top = '';
       for (const doc of page) if (doc.version > top) top = doc.version;
       if (top) observe(top);
-      await store.putResyncPage(page);
       view.setBase(page);
-    });
-    await exclusive(async () => {
-      await store.endResync(seq);
-      this.lastSeq = seq;
-    });
+    };
+    const onBatch = async (page: BaseDocument[]) => {
+      await store.putResyncPage(page);
+      show(page);
+    };
+    for (;;) {
+      let page: FullPage;
+      try {
+        page = await transport.fullPage(cursor, fullPageSize, onBatch);
+      } catch (error) {
+        // The server no longer knows the stored cursor (e.g. it was upgraded): start again.
+        if (cursor === null || !(error instanceof SyncClientError)) throw error;
+        if (error.serverCode !== 'CURSOR_INVALID') throw error;
+        await this.#beginResync();
+        cursor = null;
+        continue;
+      }
+      if (page.next !== null) {
+        await store.putResyncPage(page.rest, page.next);
+        show(page.rest);
+        cursor = page.next;
+        continue;
+      }
+      await exclusive(async () => {
+        const removed = await store.endResync(page.lastSeq, page.rest);
+        show(page.rest);
+        view.removeBase(removed);
+        this.lastSeq = page.lastSeq;
+      });
+      break;
+    }
     this.needsResync = false;
     this.#deps.post({ type: 'documents', keys: null });
+  }
+
+  async #beginResync(): Promise<void> {
+    await this.#deps.exclusive(async () => {
+      await this.#deps.store.beginResync();
+      this.lastSeq = '0';
+    });
   }
 
   /** Stores the server's answer to a push and tells the app about conflicts and rejections. */
@@ -105,7 +143,8 @@ export class Replica {
     const plan = planSettle(batch, results);
     await this.#deps.exclusive(async () => {
       for (const doc of plan.apply.documents) observe(doc.version);
-      await store.apply(plan.apply);
+      // Answered: the batch leaves the outbox and stops being the push in flight together.
+      await store.apply({ ...plan.apply, pushInFlight: null });
       this.#show(plan.apply.documents);
       view.setOutbox(await store.outbox());
       if (plan.rejects.length > 0) await this.#deps.refreshRejected();

@@ -139,71 +139,121 @@ export class Transport {
   }
 
   /**
-   * Streams `/sync/full` (NDJSON) page by page into `onPage`; follows `X-Sync-Cursor` until the
-   * end and returns the `X-Sync-LastSeq` to pull from afterwards.
+   * One response of `/sync/full` (NDJSON), from `cursor` (null: the start), at most `limit`
+   * documents: every `batchSize` documents go to `onBatch` as they arrive, the rest come back
+   * with the next cursor (null after the last page) and the `X-Sync-LastSeq` to pull from
+   * afterwards. The response must end with the server's end line: a stream cut anywhere before
+   * it is an error, never a short page.
    */
-  async full(
-    onPage: (documents: BaseDocument[]) => Promise<void>,
-    pageSize = 2000,
-  ): Promise<string> {
-    let cursor: string | null = null;
-    let lastSeq: string | null = null;
-    do {
-      const query = new URLSearchParams({ collections: this.#options.collections.join(',') });
-      if (cursor) query.set('cursor', cursor);
-      // Node's fetch was seen to stall before the end of a gzip NDJSON stream (see bench/README);
-      // browsers drop this header and decompress natively, so it only changes Node clients.
-      const response = await this.#request(`/sync/full?${query}`, {
-        method: 'GET',
-        headers: { 'accept-encoding': 'identity' },
-      });
-      lastSeq ??= response.headers.get('x-sync-lastseq') ?? '0';
-      cursor = response.headers.get('x-sync-cursor');
-      let page: BaseDocument[] = [];
-      for await (const line of ndjsonLines(response)) {
-        const row = JSON.parse(line) as {
-          collection: string;
-          doc_id: string;
-          version: string;
-          deleted: boolean;
-          data: DocumentData | null;
-        };
-        page.push({
-          collection: row.collection,
-          docId: row.doc_id,
-          version: row.version,
-          deleted: row.deleted,
-          data: row.deleted ? null : row.data,
-        });
-        if (page.length >= pageSize) {
-          await onPage(page);
-          page = [];
-        }
+  async fullPage(
+    cursor: string | null,
+    limit: number,
+    onBatch: (documents: BaseDocument[]) => Promise<void>,
+    batchSize = 2000,
+  ): Promise<FullPage> {
+    const query = new URLSearchParams({
+      collections: this.#options.collections.join(','),
+      limit: String(limit),
+      end_marker: 'true',
+    });
+    if (cursor) query.set('cursor', cursor);
+    // Node's fetch was seen to stall before the end of a gzip NDJSON stream (see bench/README);
+    // browsers drop this header and decompress natively, so it only changes Node clients.
+    const response = await this.#request(`/sync/full?${query}`, {
+      method: 'GET',
+      headers: { 'accept-encoding': 'identity' },
+    });
+    const lastSeq = response.headers.get('x-sync-lastseq') ?? '0';
+    const next = response.headers.get('x-sync-cursor');
+    let batch: BaseDocument[] = [];
+    let received = 0;
+    let ended = false;
+    for await (const line of ndjsonLines(response)) {
+      const row = parseLine(line);
+      if (row.type === 'end') {
+        if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
+        ended = true;
+        break;
       }
-      if (page.length > 0) await onPage(page);
-    } while (cursor);
-    return lastSeq ?? '0';
+      received += 1;
+      batch.push({
+        collection: row.collection,
+        docId: row.doc_id,
+        version: row.version,
+        deleted: row.deleted,
+        data: row.deleted ? null : row.data,
+      });
+      if (batch.length >= batchSize) {
+        await onBatch(batch);
+        batch = [];
+      }
+    }
+    if (!ended) throw cutStream(`${received} documents and no end line`);
+    return { rest: batch, next, lastSeq };
   }
 }
 
+/** What is left of one `/sync/full` response once its batches were handed over. */
+export interface FullPage {
+  readonly rest: BaseDocument[];
+  /** Where the next page starts; null after the last one. */
+  readonly next: string | null;
+  readonly lastSeq: string;
+}
+
+type FullLine =
+  | { readonly type: 'end'; readonly count: number }
+  | {
+      readonly type?: undefined;
+      readonly collection: string;
+      readonly doc_id: string;
+      readonly version: string;
+      readonly deleted: boolean;
+      readonly data: DocumentData | null;
+    };
+
+function parseLine(line: string): FullLine {
+  try {
+    return JSON.parse(line) as FullLine;
+  } catch (error) {
+    throw cutStream('a line that is not JSON', error);
+  }
+}
+
+function cutStream(what: string, cause?: unknown): SyncClientError {
+  return new SyncClientError(
+    'SYNC_FAILED',
+    `The /sync/full stream was cut (${what}); the full resync is retried`,
+    { cause },
+  );
+}
+
+/** The lines of an NDJSON body; stopping early cancels the rest of the body. */
 async function* ndjsonLines(response: Response): AsyncGenerator<string> {
   if (!response.body) return;
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let rest = '';
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    rest += value;
-    let start = 0;
-    let end = rest.indexOf('\n', start);
-    while (end >= 0) {
-      if (end > start) yield rest.slice(start, end);
-      start = end + 1;
-      end = rest.indexOf('\n', start);
+  let finished = false;
+  try {
+    let rest = '';
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += value;
+      let start = 0;
+      let end = rest.indexOf('\n', start);
+      while (end >= 0) {
+        if (end > start) yield rest.slice(start, end);
+        start = end + 1;
+        end = rest.indexOf('\n', start);
+      }
+      rest = rest.slice(start);
     }
-    rest = rest.slice(start);
+    finished = true;
+    // A last line without its newline is a line cut short: yielded, it fails to parse.
+    if (rest.trim() !== '') yield rest;
+  } finally {
+    if (!finished) await reader.cancel().catch(() => {});
   }
-  if (rest.trim() !== '') yield rest;
 }
 
 async function errorOf(response: Response, path: string): Promise<SyncClientError> {

@@ -56,6 +56,13 @@ export class DocumentView {
     }
   }
 
+  /** Forgets the stored server state of these documents. */
+  removeBase(keys: ReadonlyArray<{ collection: string; docId: string }>): void {
+    for (const key of keys) {
+      if (this.#base.get(key.collection)?.delete(key.docId)) this.#touch(key.collection);
+    }
+  }
+
   clearBase(): void {
     for (const collection of this.#base.keys()) this.#touch(collection);
     this.#base.clear();

@@ -51,6 +51,19 @@ export interface FullResyncRequest {
   readonly limit: string | undefined;
   readonly cursor: string | undefined;
   readonly acceptEncoding: string | undefined;
+  /** `end_marker`: `'true'` ends the stream with an end line, so a cut stream can be told apart. */
+  readonly endMarker: string | undefined;
+}
+
+function parseEndMarker(text: string | undefined): boolean {
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new SyncHttpError(400, 'REQUEST_INVALID', 'Expected `end_marker` to be true or false');
+}
+
+/** The last line of a full resync asked for with `end_marker=true`: how many documents it sent. */
+export function encodeEndLine(count: number): string {
+  return `{"type":"end","count":${count}}\n`;
 }
 
 /** `/sync/full`: the scope's documents as NDJSON from one snapshot, paged by `X-Sync-Cursor`. */
@@ -63,6 +76,7 @@ export async function fullResyncResponse(
   const limit =
     request.limit === undefined ? null : parseLimit(request.limit, 1000, FULL_LIMIT_MAX);
   const cursor = request.cursor ? decodeCursor(request.cursor) : null;
+  const endMarker = parseEndMarker(request.endMarker);
   metrics.fullResync.inc();
   const snapshot = await store.openSnapshot({
     scope: user.scope,
@@ -83,6 +97,7 @@ export async function fullResyncResponse(
   const iterator = snapshot.pages()[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
   let finished = false;
+  let sent = 0;
   const finish = async () => {
     if (finished) return;
     finished = true;
@@ -96,11 +111,13 @@ export async function fullResyncResponse(
           const next = await iterator.next();
           if (next.done) {
             await finish();
+            if (endMarker) controller.enqueue(encoder.encode(encodeEndLine(sent)));
             controller.close();
             return;
           }
           let text = '';
           for (const doc of next.value) text += encodeDocumentLine(doc);
+          sent += next.value.length;
           controller.enqueue(encoder.encode(text));
         } catch (error) {
           logger.error({ scope: user.scope, err: errorText(error) }, 'sync full resync failed');

@@ -303,11 +303,18 @@ export const openApiDocument = {
             schema: { type: 'integer', minimum: 1, maximum: 100000 },
             description: 'Page size; omit for everything in one stream',
           },
+          {
+            name: 'end_marker',
+            in: 'query',
+            schema: { type: 'string', enum: ['true', 'false'] },
+            description:
+              'true: the last line is {"type":"end","count":N} (N documents sent), so a cut stream is told apart from a complete one',
+          },
         ],
         responses: {
           '200': {
             description:
-              'One JSON document per line: {collection, doc_id, version, deleted, actor_id, data}; gzip when asked',
+              'One JSON document per line: {collection, doc_id, version, deleted, actor_id, data}, then the end line when end_marker=true; gzip when asked',
             headers: {
               'X-Sync-LastSeq': {
                 schema: { type: 'string' },

@@ -210,6 +210,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         limit: c.req.query('limit'),
         cursor: c.req.query('cursor'),
         acceptEncoding: c.req.header('accept-encoding'),
+        endMarker: c.req.query('end_marker'),
       },
     );
   });

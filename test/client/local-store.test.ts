@@ -50,7 +50,9 @@ for (const [name, open] of backends) {
         lastSeq: '0',
         clientId: null,
         resyncing: false,
+        resyncCursor: null,
         clockOffsetMs: 0,
+        pushInFlight: null,
       });
       await store.setClientId('first');
       if (store.shared) {
@@ -114,17 +116,41 @@ for (const [name, open] of backends) {
       await store.close();
     });
 
-    it('replaces every document in a full resync but keeps the outbox', async () => {
+    it('replaces the documents in a full resync, readable meanwhile, and keeps the outbox', async () => {
       const store = await open();
       await store.apply({ documents: [doc('old', 1), doc('gone', 1, null)], lastSeq: '4' });
       await store.enqueue(edit('pending', 'old', v(1)));
       await store.beginResync();
-      expect(await store.meta()).toMatchObject({ lastSeq: '0', resyncing: true });
-      await store.putResyncPage([doc('new-1', 9), doc('new-2', 9)]);
-      await store.endResync('40');
-      expect((await store.documents()).map((d) => d.docId).sort()).toEqual(['new-1', 'new-2']);
+      expect(await store.meta()).toMatchObject({
+        lastSeq: '0',
+        resyncing: true,
+        resyncCursor: null,
+      });
+      await store.putResyncPage([doc('new-1', 9), doc('old', 0)], 'after-page-1');
+      // Until it ends, a reader sees every document: the old ones and the pages stored so far.
+      expect((await store.documents()).map((d) => d.docId).sort()).toEqual([
+        'gone',
+        'new-1',
+        'old',
+      ]);
+      // The resync replaces even a later version: the server's state is what counts.
+      expect((await store.documentsOf([{ collection: 'tasks', docId: 'old' }]))[0]?.version).toBe(
+        v(0),
+      );
+      expect(await store.meta()).toMatchObject({ resyncing: true, resyncCursor: 'after-page-1' });
+      const removed = await store.endResync('40', [doc('new-2', 9)]);
+      expect(removed).toEqual([{ collection: 'tasks', docId: 'gone' }]);
+      expect((await store.documents()).map((d) => d.docId).sort()).toEqual([
+        'new-1',
+        'new-2',
+        'old',
+      ]);
       expect((await store.outbox()).map((entry) => entry.id)).toEqual(['pending']);
-      expect(await store.meta()).toMatchObject({ lastSeq: '40', resyncing: false });
+      expect(await store.meta()).toMatchObject({
+        lastSeq: '40',
+        resyncing: false,
+        resyncCursor: null,
+      });
       await store.close();
     });
   });

@@ -5,6 +5,7 @@ import { freshDatabase } from '../support/postgres.js';
 import { startServer, token, upsert } from './helpers.js';
 import { describeActorProtocol } from './protocol-actor-suite.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
+import { describeFullEndProtocol } from './protocol-full-end-suite.js';
 import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
@@ -41,6 +42,9 @@ describeStreamProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeOpenApiProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeFullEndProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 

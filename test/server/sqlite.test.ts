@@ -4,6 +4,7 @@ import { openSqliteDocumentStore } from '../../src/server/index.js';
 import { sqliteStore, startServer, tempSqlitePath, token, upsert } from './helpers.js';
 import { describeActorProtocol } from './protocol-actor-suite.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
+import { describeFullEndProtocol } from './protocol-full-end-suite.js';
 import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
@@ -21,6 +22,7 @@ describeActorProtocol('SQLite', async () => sqliteStore());
 describeFullScopeProtocol('SQLite', async () => sqliteStore());
 describeStreamProtocol('SQLite', async () => sqliteStore());
 describeOpenApiProtocol('SQLite', async () => sqliteStore());
+describeFullEndProtocol('SQLite', async () => sqliteStore());
 
 it('adds edit times to a database made before them, filled from the stored versions', async () => {
   const path = tempSqlitePath();

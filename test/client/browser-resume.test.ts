@@ -1,0 +1,116 @@
+import type { BrowserContext, Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleClient } from '../../examples/offline-todo/server.js';
+import { upsert } from '../server/helpers.js';
+import { chromiumPath, launchChromium } from '../support/chromium.js';
+import { clientPageHtml, ORIGIN, type PageWindow, taskCount } from './browser-page.js';
+import { startTestServer, type TestServer } from './helpers.js';
+
+describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reload', () => {
+  let server: TestServer;
+  let bundle: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    bundle = await bundleClient(false);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('keeps the local documents readable and resumes from the last stored page', async () => {
+    const jwt = await server.tenantToken();
+    const docs = 3000;
+    for (let start = 0; start < docs; start += 500) {
+      const changes = Array.from({ length: 500 }, (_, i) =>
+        upsert(`t${String(start + i).padStart(4, '0')}`, { n: start + i }),
+      );
+      expect((await server.push(jwt, { client_id: 'seed', changes })).status).toBe(200);
+    }
+    const browser = await launchChromium();
+    let context: BrowserContext | undefined;
+    try {
+      context = await browser.newContext();
+      const fullCursors: Array<string | null> = [];
+      const control = { forceResync: false, holdAfter: Number.POSITIVE_INFINITY };
+      const held: Route[] = [];
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await context.route(`${ORIGIN}/**`, async (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname === '/')
+          return route.fulfill({
+            contentType: 'text/html',
+            body: clientPageHtml(jwt, { fullResyncPageSize: 500 }),
+          });
+        if (url.pathname === '/client.js') {
+          return route.fulfill({ contentType: 'text/javascript', body: bundle });
+        }
+        if (url.pathname === '/sync/pull' && control.forceResync) {
+          return route.fulfill({ json: { full_resync_required: true } });
+        }
+        if (url.pathname === '/sync/full') {
+          control.forceResync = false;
+          fullCursors.push(url.searchParams.get('cursor'));
+          if (fullCursors.length > control.holdAfter) {
+            held.push(route);
+            await released;
+          }
+        }
+        try {
+          const response = await route.fetch({ url: `${server.url}${url.pathname}${url.search}` });
+          await route.fulfill({ response });
+        } catch {
+          // The page was reloaded while this request was held: nobody waits for it any more.
+        }
+      });
+      const page = await context.newPage();
+      await page.goto(`${ORIGIN}/`);
+      await expect.poll(() => taskCount(page), { timeout: 30_000 }).toBe(docs);
+      const firstBootstrap = fullCursors.length;
+      expect(firstBootstrap).toBe(docs / 500);
+
+      // The server changes, then tells the client its cursor is too old: a full resync.
+      await server.push(jwt, {
+        client_id: 'seed',
+        changes: [
+          { collection: 'tasks', operation: 'delete', doc_id: 't0000', data: null },
+          upsert('t9999', { n: 'added' }),
+        ],
+      });
+      control.holdAfter = firstBootstrap + 2;
+      control.forceResync = true;
+      await expect.poll(() => held.length, { timeout: 30_000 }).toBe(1);
+      const resumeFrom = fullCursors.at(-1);
+      expect(resumeFrom).toEqual(expect.any(String));
+
+      // Reloaded with two of six pages stored: every document is still there to read (t0000
+      // came as a tombstone in the first page).
+      await page.reload();
+      await expect.poll(() => held.length, { timeout: 30_000 }).toBe(2);
+      expect(fullCursors.at(-1)).toBe(resumeFrom);
+      expect(await taskCount(page)).toBe(docs - 1);
+
+      const added = () =>
+        page.evaluate(
+          () =>
+            (window as unknown as PageWindow).syncClient
+              .query('tasks')
+              .find((doc) => doc.id === 't9999')?.data,
+        );
+      expect(await added()).toBeUndefined();
+      release();
+      await expect.poll(added, { timeout: 30_000 }).toEqual({ n: 'added' });
+      expect(await taskCount(page)).toBe(docs);
+      // 3,001 documents in pages of 500: three requests before the reload (the third held),
+      // five after it (the held page again, then the four left); never from the start again.
+      expect(fullCursors.slice(firstBootstrap)).toHaveLength(8);
+      expect(fullCursors.filter((cursor) => cursor === null)).toHaveLength(2);
+    } finally {
+      await context?.close();
+      await browser.close();
+    }
+  });
+});
