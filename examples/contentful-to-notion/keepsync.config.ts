@@ -5,7 +5,7 @@
  * fakes instead.
  */
 import { defineConfig } from 'keepsync';
-import { calendarPipeline } from './pipeline.js';
+import { calendarPipelineOptions } from './pipeline.js';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -17,7 +17,7 @@ export default defineConfig({
   store: { sqlite: env('KEEPSYNC_STATE', '.keepsync/keepsync.db') },
   pipelines: [
     {
-      ...calendarPipeline({
+      ...calendarPipelineOptions({
         space: env('CONTENTFUL_SPACE'),
         contentfulToken: env('CONTENTFUL_TOKEN'),
         contentfulUrl: process.env.CONTENTFUL_API_URL,

@@ -4,7 +4,7 @@
  * Sync API (a no-change run is one request); a campaign unpublished or deleted in Contentful
  * is archived in Notion.
  */
-import { definePipeline, type Pipeline } from 'keepsync';
+import { definePipeline, type Pipeline, type PipelineOptions } from 'keepsync';
 import * as contentful from 'keepsync/connectors/contentful';
 import * as notion from 'keepsync/connectors/notion';
 
@@ -19,8 +19,9 @@ export interface CalendarOptions {
   readonly notionUrl?: string | undefined;
 }
 
-export function calendarPipeline(options: CalendarOptions): Pipeline {
-  return definePipeline({
+/** The calendar's pipeline options, for a config that adds its own schedule. */
+export function calendarPipelineOptions(options: CalendarOptions): PipelineOptions {
+  return {
     name: 'marketing-calendar',
     source: contentful.source({
       space: options.space,
@@ -42,5 +43,9 @@ export function calendarPipeline(options: CalendarOptions): Pipeline {
       createMissingProperties: true,
     }),
     deletes: 'archive',
-  });
+  };
+}
+
+export function calendarPipeline(options: CalendarOptions): Pipeline {
+  return definePipeline(calendarPipelineOptions(options));
 }
