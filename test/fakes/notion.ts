@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 import { blocksProblem, payloadProblem, versionProblem } from './notion-limits.js';
 import { FakeNotionOAuth } from './notion-oauth.js';
+import { propertyItems } from './notion-properties.js';
 import {
   BOT_USER,
   emptyValue,
@@ -158,6 +159,14 @@ export class FakeNotion {
       .route('GET', '/v1/pages/:id', ({ params }) => {
         const page = this.pages.get(params.id!);
         return page ? { status: 200, body: pageJson(page) } : this.#missing(params.id!);
+      })
+      .route('GET', '/v1/pages/:id/properties/:property', ({ params, query }) => {
+        const page = this.pages.get(params.id!);
+        if (!page) return this.#missing(params.id!);
+        const value = Object.values(page.properties).find(
+          (candidate) => candidate.id === params.property,
+        );
+        return propertyItems(value, query);
       })
       .route('PATCH', '/v1/pages/:id', (request) =>
         this.#restricted.has(request.params.id!) ? restricted() : this.#updatePage(request),

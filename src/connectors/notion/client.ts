@@ -34,6 +34,13 @@ export interface NotionQueryResult {
   readonly request_status?: { readonly type: 'complete' | 'incomplete' };
 }
 
+/** One page of "retrieve a page property item" for a paginated value (relation, people). */
+export interface NotionPropertyItems {
+  readonly results: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  readonly next_cursor: string | null;
+  readonly has_more: boolean;
+}
+
 export interface NotionTokenResponse {
   readonly access_token: string;
   readonly refresh_token?: string | null;
@@ -56,6 +63,13 @@ export interface NotionClient {
   ): Promise<unknown>;
   query(token: string, dataSourceId: string, query: NotionQuery): Promise<NotionQueryResult>;
   getPage(token: string, pageId: string): Promise<NotionPage>;
+  /** A page property's items past the 25 a page object holds, 100 per call. */
+  getPropertyItems(
+    token: string,
+    pageId: string,
+    propertyId: string,
+    startCursor: string | undefined,
+  ): Promise<NotionPropertyItems>;
   createPage(token: string, body: Record<string, unknown>): Promise<NotionPage>;
   updatePage(token: string, pageId: string, body: Record<string, unknown>): Promise<NotionPage>;
   appendBlocks(token: string, blockId: string, children: readonly unknown[]): Promise<unknown>;
@@ -114,6 +128,14 @@ export async function createNotionClient(options: NotionClientOptions): Promise<
       } as never) as unknown as Promise<NotionQueryResult>,
     getPage: (auth, page_id) =>
       sdk.pages.retrieve({ auth, page_id }) as unknown as Promise<NotionPage>,
+    getPropertyItems: (auth, page_id, property_id, start_cursor) =>
+      sdk.pages.properties.retrieve({
+        auth,
+        page_id,
+        property_id,
+        page_size: 100,
+        ...(start_cursor ? { start_cursor } : {}),
+      }) as unknown as Promise<NotionPropertyItems>,
     createPage: (auth, body) =>
       sdk.pages.create({ auth, ...body } as never) as unknown as Promise<NotionPage>,
     updatePage: (auth, page_id, body) =>
