@@ -173,6 +173,7 @@ export class FakeNotion {
       )
       .route('GET', '/v1/blocks/:id/children', (request) => this.#listChildren(request))
       .route('PATCH', '/v1/blocks/:id/children', (request) => this.#appendChildren(request))
+      .route('DELETE', '/v1/blocks/:id', ({ params }) => this.#deleteBlock(params.id!))
       .route('POST', '/v1/oauth/token', (request) => this.#oauth.token(request, oauth));
   }
 
@@ -496,6 +497,19 @@ export class FakeNotion {
         block: {},
       },
     };
+  }
+
+  /** Moves a block to the trash: it leaves its page's children and is answered trashed. */
+  #deleteBlock(id: string): FakeResponse {
+    for (const page of this.pages.values()) {
+      const index = page.children.findIndex((block) => block.id === id);
+      if (index < 0) continue;
+      if (page.in_trash) return fail(400, 'validation_error', ARCHIVED);
+      const [block] = page.children.splice(index, 1);
+      page.last_edited_time = minuteOf(this.#clock());
+      return { status: 200, body: { ...block, in_trash: true, archived: true } };
+    }
+    return this.#missing(id);
   }
 
   #appendChildren({ params, body }: FakeRequest): FakeResponse {

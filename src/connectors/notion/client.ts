@@ -73,6 +73,18 @@ export interface NotionClient {
   createPage(token: string, body: Record<string, unknown>): Promise<NotionPage>;
   updatePage(token: string, pageId: string, body: Record<string, unknown>): Promise<NotionPage>;
   appendBlocks(token: string, blockId: string, children: readonly unknown[]): Promise<unknown>;
+  /** One page (up to 100) of a block's children. */
+  listBlocks(
+    token: string,
+    blockId: string,
+    startCursor: string | undefined,
+  ): Promise<{
+    results: ReadonlyArray<Record<string, unknown>>;
+    next_cursor: string | null;
+    has_more: boolean;
+  }>;
+  /** Moves a block to the trash. */
+  deleteBlock(token: string, blockId: string): Promise<unknown>;
   /** OAuth token endpoint (authorization_code or refresh_token grant). */
   token(
     client: { clientId: string; clientSecret: string },
@@ -142,6 +154,14 @@ export async function createNotionClient(options: NotionClientOptions): Promise<
       sdk.pages.update({ auth, page_id, ...body } as never) as unknown as Promise<NotionPage>,
     appendBlocks: (auth, block_id, children) =>
       sdk.blocks.children.append({ auth, block_id, children } as never),
+    listBlocks: (auth, block_id, start_cursor) =>
+      sdk.blocks.children.list({
+        auth,
+        block_id,
+        page_size: 100,
+        ...(start_cursor ? { start_cursor } : {}),
+      }) as never,
+    deleteBlock: (auth, block_id) => sdk.blocks.delete({ auth, block_id }),
     token: (client, body) =>
       sdk.oauth.token({
         client_id: client.clientId,
