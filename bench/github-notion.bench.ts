@@ -3,6 +3,12 @@
  * Notion's documented 3 requests/s. Measures the first sync against the lower bound the rate
  * limit sets, and counts the requests of a no-change re-run.
  *
+ * With the realistic fakes (the default; `--plain` turns them off): Notion queries see a new
+ * page only `--lag-ms` after its create, and the GitHub listing shifts between page requests
+ * (a repository of page 1 is deleted while page 2 is asked for, in full mode with deletes).
+ * Afterwards it counts duplicate pages, wrong deletes (pages trashed whose repository still
+ * exists) and repositories missing in Notion.
+ *
  *   node --import tsx bench/github-notion.bench.ts --repos 2000
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,8 +25,12 @@ const { values } = parseArgs({
   options: {
     repos: { type: 'string', default: '2000' },
     rps: { type: 'string', default: '3' },
+    'lag-ms': { type: 'string', default: '2000' },
+    plain: { type: 'boolean', default: false },
   },
 });
+const realistic = !values.plain;
+const lagMs = Number(values['lag-ms']);
 const repos = Number(values.repos);
 const rps = Number(values.rps);
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-gh-notion-'));
@@ -32,6 +42,16 @@ const notionFake = await new FakeNotion({
   rateLimit: { requestsPerSecond: rps, burst: rps },
 }).start();
 githubFake.seedOrg('acme', repos);
+let shifted: number | undefined;
+if (realistic) {
+  notionFake.setQueryLag(lagMs);
+  // Once: while page 2 is asked for, a repository listed on page 1 is deleted.
+  githubFake.beforeListPage = ({ page }) => {
+    if (page !== 2 || shifted !== undefined) return;
+    shifted = [...githubFake.repos.keys()].sort((a, b) => a - b)[0]!;
+    githubFake.repos.delete(shifted);
+  };
+}
 const { dataSourceId } = notionFake.createDatabase('Repositories', {
   Name: { type: 'title' },
   'Repo ID': { type: 'rich_text' },
@@ -51,7 +71,13 @@ const store = openSqliteStore({
 });
 const pipeline = definePipeline({
   name: 'repos',
-  source: github.source({ orgs: ['acme'], auth: { token: 'ghp_test' }, baseUrl: githubFake.url }),
+  source: github.source({
+    orgs: ['acme'],
+    auth: { token: 'ghp_test' },
+    baseUrl: githubFake.url,
+    ...(realistic ? { mode: 'full' as const } : {}),
+  }),
+  ...(realistic ? { deletes: 'delete' as const } : {}),
   destination: notion.destination({
     dataSourceId,
     auth: { token },
@@ -95,11 +121,29 @@ try {
   const rerunSeconds = (performance.now() - rerunStarted) / 1000;
 
   const pages = notionFake.pagesOf(dataSourceId).length;
+  // Counted over the pages as Notion holds them, live and trashed.
+  const live = notionFake.pagesOf(dataSourceId).filter((page) => !page.in_trash);
+  const keyOf = (page: (typeof live)[number]) =>
+    String(FakeNotion.plain(page.properties['Repo ID']));
+  const perKey = new Map<string, number>();
+  for (const page of live) perKey.set(keyOf(page), (perKey.get(keyOf(page)) ?? 0) + 1);
+  const existing = new Set([...githubFake.repos.keys()].map(String));
+  const trashed = notionFake.pagesOf(dataSourceId).filter((page) => page.in_trash);
+  const fidelity = {
+    realisticFakes: realistic,
+    queryLagMs: realistic ? lagMs : 0,
+    repositoryDeletedMidListing: shifted ?? null,
+    duplicatePages: [...perKey.values()].reduce((sum, count) => sum + count - 1, 0),
+    wrongDeletes: trashed.filter((page) => existing.has(keyOf(page))).length,
+    missingInNotion: [...existing].filter((key) => !perKey.has(key)).length,
+    deletedRepositoryStillLive: shifted !== undefined && perKey.has(String(shifted)),
+  };
   const report = {
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`,
     repos,
     notionRequestsPerSecond: rps,
+    fidelity,
     firstSync: {
       status: first.status,
       created: first.stats.created,
@@ -113,7 +157,8 @@ try {
       createsOnlyBoundSeconds: Number(createBound.toFixed(1)),
       rateLimitWaitMs: first.stats.rateLimitWaitMs,
     },
-    noChangeRerun: {
+    // With the realistic fakes the second run also writes what the shifted listing hid and deleted.
+    secondRun: {
       status: rerun.status,
       seconds: Number(rerunSeconds.toFixed(2)),
       unchanged: rerun.stats.unchanged,

@@ -17,6 +17,7 @@ export interface FakeTask {
   external: { gid?: string; data?: string } | null;
   /** custom field gid -> stored value (text, number, enum option gid, gids, {date}). */
   values: Map<string, unknown>;
+  created_at: string;
   modified_at: string;
 }
 
@@ -87,19 +88,18 @@ export class FakeAsana {
       .route('GET', `${BASE}/projects/:gid/custom_field_settings`, ({ params, query }) => {
         const fields = this.#projects.get(params.gid!);
         if (!fields) return fail(404, `project: Unknown object: ${params.gid}`);
-        const settings = fields.map((gid) => ({
-          gid: `cfs_${gid}`,
-          resource_type: 'custom_field_setting',
-          is_important: false,
-          custom_field: { resource_type: 'custom_field', ...this.fields.get(gid) },
-        }));
+        const optFields = optFieldsOf(query);
+        const settings = fields.map((gid) => {
+          const setting = this.#settingJson(params.gid!, gid);
+          return optFields.length > 0 ? pick(setting, optFields) : setting;
+        });
         return this.#page(settings, query, `/projects/${params.gid}/custom_field_settings`);
       })
       .route('POST', `${BASE}/tasks`, (request) => this.#createTask(request))
-      .route('GET', `${BASE}/tasks/:gid`, ({ params }) => {
+      .route('GET', `${BASE}/tasks/:gid`, ({ params, query }) => {
         const task = this.#find(params.gid!);
         return task
-          ? { status: 200, body: { data: this.#json(task, null) } }
+          ? { status: 200, body: { data: this.#json(task, optFieldsOf(query), 'full') } }
           : this.#unknown(params.gid!);
       })
       .route('PUT', `${BASE}/tasks/:gid`, (request) =>
@@ -186,9 +186,9 @@ export class FakeAsana {
     const project = params.gid!;
     if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
     const all = this.tasksOf(project).sort((a, b) => (a.gid < b.gid ? -1 : 1));
-    const optFields = (query.get('opt_fields') ?? '').split(',').filter(Boolean);
+    const optFields = optFieldsOf(query);
     return this.#page(
-      all.map((task) => this.#json(task, optFields)),
+      all.map((task) => this.#json(task, optFields, 'compact')),
       query,
       `/projects/${project}/tasks`,
     );
@@ -225,57 +225,136 @@ export class FakeAsana {
     };
   }
 
-  /** Compact form (gid, name) plus the opt_fields asked for; `null` = the full task. */
-  #json(task: FakeTask, optFields: readonly string[] | null): Record<string, unknown> {
-    const full: Record<string, unknown> = {
-      gid: task.gid,
-      resource_type: 'task',
-      resource_subtype: 'default_task',
-      name: task.name,
-      notes: task.notes,
-      completed: task.completed,
-      due_on: task.due_on,
-      modified_at: task.modified_at,
-      projects: task.projects.map((gid) => ({ gid, resource_type: 'project' })),
-      custom_fields: [...task.values.entries()].map(([gid, value]) => this.#fieldJson(gid, value)),
-      ...(task.external ? { external: task.external } : {}),
-    };
-    if (optFields === null) return full;
-    const picked: Record<string, unknown> = {
-      gid: task.gid,
-      resource_type: 'task',
-      name: task.name,
-    };
-    for (const field of optFields) {
-      const top = field.split('.')[0]!;
-      if (top in full) picked[top] = full[top];
-    }
-    return picked;
+  /**
+   * A task as Asana answers it: the full representation for one task, the compact one
+   * (gid, resource_type, name, resource_subtype) in lists, and with `opt_fields` only the gid
+   * and the fields asked for, nested ones included (`custom_fields.text_value`).
+   */
+  #json(task: FakeTask, optFields: readonly string[], form: 'full' | 'compact'): unknown {
+    const full = this.#fullTask(task);
+    if (optFields.length > 0) return pick(full, optFields);
+    if (form === 'full') return full;
+    const { gid, resource_type, name, resource_subtype } = full;
+    return { gid, resource_type, name, resource_subtype };
   }
 
+  #fullTask(task: FakeTask): Record<string, unknown> {
+    const fieldGids = [
+      ...new Set(task.projects.flatMap((project) => this.#projects.get(project) ?? [])),
+    ];
+    return {
+      gid: task.gid,
+      resource_type: 'task',
+      name: task.name,
+      resource_subtype: 'default_task',
+      actual_time_minutes: null,
+      assignee: null,
+      assignee_section: null,
+      assignee_status: 'inbox',
+      assigned_by: null,
+      completed: task.completed,
+      completed_at: task.completed ? task.modified_at : null,
+      completed_by: null,
+      created_at: task.created_at,
+      custom_fields: fieldGids.map((gid) => this.#fieldJson(gid, task.values.get(gid) ?? null)),
+      custom_type: null,
+      custom_type_status_option: null,
+      due_at: null,
+      due_on: task.due_on,
+      ...(task.external ? { external: task.external } : {}),
+      followers: [],
+      hearted: false,
+      hearts: [],
+      liked: false,
+      likes: [],
+      memberships: task.projects.map((gid) => ({
+        project: this.#projectJson(gid),
+        section: { gid: `${gid}1`, resource_type: 'section', name: 'Untitled section' },
+      })),
+      modified_at: task.modified_at,
+      notes: task.notes,
+      num_hearts: 0,
+      num_likes: 0,
+      parent: null,
+      permalink_url: `https://app.asana.com/1/${WORKSPACE}/task/${task.gid}`,
+      projects: task.projects.map((gid) => this.#projectJson(gid)),
+      start_at: null,
+      start_on: null,
+      tags: [],
+      workspace: { gid: WORKSPACE, resource_type: 'workspace', name: 'Fake workspace' },
+    };
+  }
+
+  #projectJson(gid: string): Record<string, unknown> {
+    return { gid, resource_type: 'project', name: `Project ${gid}` };
+  }
+
+  #settingJson(project: string, fieldGid: string): Record<string, unknown> {
+    return {
+      gid: `${fieldGid}0`,
+      resource_type: 'custom_field_setting',
+      project: this.#projectJson(project),
+      parent: this.#projectJson(project),
+      is_important: false,
+      custom_field: this.#fieldJson(fieldGid, undefined),
+    };
+  }
+
+  /** A custom field, with a task's value (`undefined`: the field itself, no value). */
   #fieldJson(gid: string, value: unknown): Record<string, unknown> {
     const field = this.fields.get(gid)!;
+    const options = (field.enum_options ?? []).map((option) => ({
+      gid: option.gid,
+      resource_type: 'enum_option',
+      name: option.name,
+      enabled: option.enabled,
+      color: 'none',
+    }));
     const json: Record<string, unknown> = {
       gid,
+      resource_type: 'custom_field',
       name: field.name,
       resource_subtype: field.resource_subtype,
       type: field.resource_subtype,
+      enabled: true,
+      ...(options.length > 0 ? { enum_options: options } : {}),
     };
-    if (field.resource_subtype === 'text') json.text_value = value;
-    if (field.resource_subtype === 'number') json.number_value = value;
-    if (field.resource_subtype === 'date') json.date_value = value;
-    if (field.resource_subtype === 'enum') {
-      json.enum_value = field.enum_options?.find((option) => option.gid === value) ?? null;
+    if (value === undefined) return json;
+    const stored = value ?? null;
+    let display: string | null = null;
+    switch (field.resource_subtype) {
+      case 'text':
+        json.text_value = stored;
+        display = stored as string | null;
+        break;
+      case 'number':
+        json.number_value = stored;
+        display = stored === null ? null : String(stored);
+        break;
+      case 'date':
+        json.date_value = stored === null ? null : { date: (stored as { date: string }).date };
+        display = stored === null ? null : (stored as { date: string }).date;
+        break;
+      case 'enum': {
+        const option = options.find((candidate) => candidate.gid === stored) ?? null;
+        json.enum_value = option;
+        display = option?.name ?? null;
+        break;
+      }
+      case 'multi_enum': {
+        const picked = options.filter((option) =>
+          ((stored as string[] | null) ?? []).includes(option.gid),
+        );
+        json.multi_enum_values = picked;
+        display = picked.length > 0 ? picked.map((option) => option.name).join(', ') : null;
+        break;
+      }
     }
-    if (field.resource_subtype === 'multi_enum') {
-      json.multi_enum_values = (field.enum_options ?? []).filter((option) =>
-        (value as string[]).includes(option.gid),
-      );
-    }
+    json.display_value = display;
     return json;
   }
 
-  #createTask({ body }: FakeRequest): FakeResponse {
+  #createTask({ body, query }: FakeRequest): FakeResponse {
     const data = (body as { data?: Record<string, unknown> })?.data;
     if (!data) return fail(400, 'data: Missing input');
     const projects = (data.projects as string[] | undefined) ?? [];
@@ -296,15 +375,16 @@ export class FakeAsana {
       projects,
       external: external ?? null,
       values: new Map(),
+      created_at: new Date().toISOString(),
       modified_at: new Date().toISOString(),
     };
     const problem = this.#apply(task, data, projects);
     if (problem) return fail(400, problem);
     this.tasks.set(task.gid, task);
-    return { status: 201, body: { data: this.#json(task, null) } };
+    return { status: 201, body: { data: this.#json(task, optFieldsOf(query), 'full') } };
   }
 
-  #updateTask({ params, body }: FakeRequest): FakeResponse {
+  #updateTask({ params, body, query }: FakeRequest): FakeResponse {
     const task = this.#find(params.gid!);
     if (!task) return this.#unknown(params.gid!);
     const data = (body as { data?: Record<string, unknown> })?.data;
@@ -312,7 +392,7 @@ export class FakeAsana {
     const problem = this.#apply(task, data, task.projects);
     if (problem) return fail(400, problem);
     task.modified_at = new Date().toISOString();
-    return { status: 200, body: { data: this.#json(task, null) } };
+    return { status: 200, body: { data: this.#json(task, optFieldsOf(query), 'full') } };
   }
 
   /** Applies writable fields; returns an error message for a bad value. */
@@ -374,4 +454,29 @@ function checkFieldValue(field: FakeCustomField, value: unknown): string | null 
         ? null
         : bad;
   }
+}
+
+/** The workspace every fake project lives in. */
+const WORKSPACE = '1100000000000001';
+
+/** Asana's opt_fields: the gid, plus each dotted path asked for (through arrays). */
+function pick(value: unknown, paths: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => pick(item, paths));
+  if (value === null || typeof value !== 'object') return value;
+  const source = value as Record<string, unknown>;
+  const picked: Record<string, unknown> = 'gid' in source ? { gid: source.gid } : {};
+  const nested = new Map<string, string[]>();
+  for (const path of paths) {
+    const [head, ...rest] = path.split('.') as [string, ...string[]];
+    if (!(head in source)) continue;
+    if (rest.length === 0) picked[head] = source[head];
+    else nested.set(head, [...(nested.get(head) ?? []), rest.join('.')]);
+  }
+  for (const [head, inner] of nested)
+    if (!(head in picked)) picked[head] = pick(source[head], inner);
+  return picked;
+}
+
+function optFieldsOf(query: URLSearchParams): string[] {
+  return (query.get('opt_fields') ?? '').split(',').filter(Boolean);
 }

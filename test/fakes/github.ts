@@ -71,6 +71,8 @@ export class FakeGitHub {
   #minted = 0;
   /** Former `owner/name` (lower case) -> repository id, after renames and transfers. */
   readonly #formerNames = new Map<string, number>();
+  /** Organization logins (lower case) that exist, with or without repositories. */
+  readonly #orgs = new Set<string>();
   #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
   #used = 0;
 
@@ -190,6 +192,7 @@ export class FakeGitHub {
 
   /** Adds `count` repositories to an org, with ids from `firstId` and distinct update times. */
   seedOrg(org: string, count: number, firstId = 1_000): FakeRepo[] {
+    this.#orgs.add(org.toLowerCase());
     const base = Date.UTC(2026, 0, 1);
     const made: FakeRepo[] = [];
     for (let index = 0; index < count; index++) {
@@ -372,13 +375,26 @@ export class FakeGitHub {
     repo.updated_at = new Date().toISOString();
   }
 
+  /**
+   * Renames an organization, as GitHub documents it: its repositories' old names answer 301,
+   * but the old login itself is not redirected (`/orgs/{old}/...` answers 404).
+   */
+  renameOrg(from: string, to: string): void {
+    for (const repo of this.repos.values()) {
+      if (repo.owner.toLowerCase() === from.toLowerCase()) this.rename(repo.id, { owner: to });
+    }
+    this.#orgs.delete(from.toLowerCase());
+    this.#orgs.add(to.toLowerCase());
+  }
+
   #listOrgRepos({ params, query }: FakeRequest): FakeResponse {
     const org = params.org!;
     this.beforeListPage?.({ org, page: Math.max(1, Number(query.get('page') ?? 1)) });
     const all = [...this.repos.values()].filter(
       (repo) => repo.owner.toLowerCase() === org.toLowerCase(),
     );
-    if (all.length === 0) return notFound();
+    // An organization without (visible) repositories answers 200 []; an unknown login 404.
+    if (all.length === 0 && !this.#orgs.has(org.toLowerCase())) return notFound();
     const type = query.get('type') ?? 'all';
     const sort = query.get('sort') ?? 'created';
     const direction = query.get('direction') ?? (sort === 'full_name' ? 'asc' : 'desc');

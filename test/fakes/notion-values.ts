@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FakePage, FakeProperty } from './notion.js';
+import { truncatedValue } from './notion-properties.js';
 
 const MAX_TEXT = 2000;
 /** Documented limits on one property value in a request. */
@@ -270,6 +271,9 @@ export function pageJson(page: FakePage): unknown {
   const { children: _children, ...rest } = page;
   return {
     ...rest,
+    properties: Object.fromEntries(
+      Object.entries(page.properties).map(([name, value]) => [name, truncatedValue(value)]),
+    ),
     is_archived: page.in_trash,
     is_locked: false,
     public_url: null,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 import { blocksProblem, payloadProblem, versionProblem } from './notion-limits.js';
 import { FakeNotionOAuth } from './notion-oauth.js';
+import { propertyItems } from './notion-properties.js';
 import {
   BOT_USER,
   emptyValue,
@@ -159,11 +160,20 @@ export class FakeNotion {
         const page = this.pages.get(params.id!);
         return page ? { status: 200, body: pageJson(page) } : this.#missing(params.id!);
       })
+      .route('GET', '/v1/pages/:id/properties/:property', ({ params, query }) => {
+        const page = this.pages.get(params.id!);
+        if (!page) return this.#missing(params.id!);
+        const value = Object.values(page.properties).find(
+          (candidate) => candidate.id === params.property,
+        );
+        return propertyItems(value, query);
+      })
       .route('PATCH', '/v1/pages/:id', (request) =>
         this.#restricted.has(request.params.id!) ? restricted() : this.#updatePage(request),
       )
       .route('GET', '/v1/blocks/:id/children', (request) => this.#listChildren(request))
       .route('PATCH', '/v1/blocks/:id/children', (request) => this.#appendChildren(request))
+      .route('DELETE', '/v1/blocks/:id', ({ params }) => this.#deleteBlock(params.id!))
       .route('POST', '/v1/oauth/token', (request) => this.#oauth.token(request, oauth));
   }
 
@@ -487,6 +497,19 @@ export class FakeNotion {
         block: {},
       },
     };
+  }
+
+  /** Moves a block to the trash: it leaves its page's children and is answered trashed. */
+  #deleteBlock(id: string): FakeResponse {
+    for (const page of this.pages.values()) {
+      const index = page.children.findIndex((block) => block.id === id);
+      if (index < 0) continue;
+      if (page.in_trash) return fail(400, 'validation_error', ARCHIVED);
+      const [block] = page.children.splice(index, 1);
+      page.last_edited_time = minuteOf(this.#clock());
+      return { status: 200, body: { ...block, in_trash: true, archived: true } };
+    }
+    return this.#missing(id);
   }
 
   #appendChildren({ params, body }: FakeRequest): FakeResponse {

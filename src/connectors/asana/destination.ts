@@ -36,9 +36,12 @@ export interface AsanaDestinationOptions {
   /** Record field -> where it is written. Fields not named here are not written. */
   fields: Readonly<Record<string, AsanaTarget>>;
   /**
-   * Where the record key is kept so a task is found again. `'external'`: the task's
-   * `external.gid`, which Asana documents for OAuth apps; `{ customField }`: a text custom
-   * field of the project, which works with any token.
+   * Where the record key is kept so a task is found again.
+   * - `'external'`: the task's `external.gid`. OAuth apps only: Asana's description marks the
+   *   field "OAuth Required" (an app's own data, invisible to other apps), so use it with an
+   *   OAuth access token, not a personal access token.
+   * - `{ customField }`: a text custom field of the project (at most 1,024 characters), which
+   *   works with any token, personal access tokens included.
    * @default 'external'
    */
   key?: 'external' | { readonly customField: string };

@@ -129,7 +129,15 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
           page,
           request: { signal },
         }),
-      );
+      ).catch((error: unknown) => {
+        if ((error as { status?: number }).status !== 404) throw error;
+        // GitHub redirects a renamed organization's repositories, not its login.
+        throw new KeepsyncError(
+          'NOT_FOUND',
+          `GitHub organization ${org} was not found (404); nothing was read or deleted. If it was renamed, put its new login in \`orgs\`: GitHub does not redirect an organization's old name (only its repositories' URLs)`,
+          { cause: error },
+        );
+      });
       return {
         repos: response.data as GitHubRepo[],
         hasNext: /\brel="next"/.test(response.headers.link ?? ''),

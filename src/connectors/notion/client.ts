@@ -34,6 +34,13 @@ export interface NotionQueryResult {
   readonly request_status?: { readonly type: 'complete' | 'incomplete' };
 }
 
+/** One page of "retrieve a page property item" for a paginated value (relation, people). */
+export interface NotionPropertyItems {
+  readonly results: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  readonly next_cursor: string | null;
+  readonly has_more: boolean;
+}
+
 export interface NotionTokenResponse {
   readonly access_token: string;
   readonly refresh_token?: string | null;
@@ -56,9 +63,28 @@ export interface NotionClient {
   ): Promise<unknown>;
   query(token: string, dataSourceId: string, query: NotionQuery): Promise<NotionQueryResult>;
   getPage(token: string, pageId: string): Promise<NotionPage>;
+  /** A page property's items past the 25 a page object holds, 100 per call. */
+  getPropertyItems(
+    token: string,
+    pageId: string,
+    propertyId: string,
+    startCursor: string | undefined,
+  ): Promise<NotionPropertyItems>;
   createPage(token: string, body: Record<string, unknown>): Promise<NotionPage>;
   updatePage(token: string, pageId: string, body: Record<string, unknown>): Promise<NotionPage>;
   appendBlocks(token: string, blockId: string, children: readonly unknown[]): Promise<unknown>;
+  /** One page (up to 100) of a block's children. */
+  listBlocks(
+    token: string,
+    blockId: string,
+    startCursor: string | undefined,
+  ): Promise<{
+    results: ReadonlyArray<Record<string, unknown>>;
+    next_cursor: string | null;
+    has_more: boolean;
+  }>;
+  /** Moves a block to the trash. */
+  deleteBlock(token: string, blockId: string): Promise<unknown>;
   /** OAuth token endpoint (authorization_code or refresh_token grant). */
   token(
     client: { clientId: string; clientSecret: string },
@@ -114,12 +140,28 @@ export async function createNotionClient(options: NotionClientOptions): Promise<
       } as never) as unknown as Promise<NotionQueryResult>,
     getPage: (auth, page_id) =>
       sdk.pages.retrieve({ auth, page_id }) as unknown as Promise<NotionPage>,
+    getPropertyItems: (auth, page_id, property_id, start_cursor) =>
+      sdk.pages.properties.retrieve({
+        auth,
+        page_id,
+        property_id,
+        page_size: 100,
+        ...(start_cursor ? { start_cursor } : {}),
+      }) as unknown as Promise<NotionPropertyItems>,
     createPage: (auth, body) =>
       sdk.pages.create({ auth, ...body } as never) as unknown as Promise<NotionPage>,
     updatePage: (auth, page_id, body) =>
       sdk.pages.update({ auth, page_id, ...body } as never) as unknown as Promise<NotionPage>,
     appendBlocks: (auth, block_id, children) =>
       sdk.blocks.children.append({ auth, block_id, children } as never),
+    listBlocks: (auth, block_id, start_cursor) =>
+      sdk.blocks.children.list({
+        auth,
+        block_id,
+        page_size: 100,
+        ...(start_cursor ? { start_cursor } : {}),
+      }) as never,
+    deleteBlock: (auth, block_id) => sdk.blocks.delete({ auth, block_id }),
     token: (client, body) =>
       sdk.oauth.token({
         client_id: client.clientId,

@@ -59,7 +59,11 @@ export interface NotionDestinationOptions {
   keyProperty?: string | { readonly name: string; readonly type: KeyPropertyType };
   /** Add properties the data source lacks (never changes a property's type). @default false */
   createMissingProperties?: boolean;
-  /** Write a record's markdown `body` as the page content when the page is created. @default true */
+  /**
+   * Write a record's markdown `body` as the page content: on create, and on update when it
+   * differs from what the page shows (read first; an unchanged body costs reads, no writes).
+   * @default true
+   */
   body?: boolean;
   /**
    * A page a person moved to the trash, when its record changes: `restore` takes it out of the

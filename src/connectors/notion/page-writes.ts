@@ -1,5 +1,6 @@
 import { RecordError, type SyncRecord } from '../../model/index.js';
 import type { WriteOp, WriteResult } from '../../sync/index.js';
+import { currentBlocks, sameBlocks } from './body-blocks.js';
 import type { NotionClient, NotionPage } from './client.js';
 import { jsonBytes, markdownToBlocks, requestBatches } from './markdown-blocks.js';
 import { NotionRequestError, type Request } from './requests.js';
@@ -27,7 +28,7 @@ export interface PageWriterOptions {
   readonly linked: (key: string, pageId: string | undefined) => void;
 }
 
-/** The page writes of one session: create with its body, update, and trash. */
+/** The page writes of one session: create with its body, update (body too), and trash. */
 export function pageWriter(options: PageWriterOptions): (op: WriteOp) => Promise<WriteResult> {
   const { client, request, dataSourceId } = options;
 
@@ -104,7 +105,30 @@ export function pageWriter(options: PageWriterOptions): (op: WriteOp) => Promise
       );
       await send();
     }
+    if (options.writeBody && op.record.body !== undefined) await replaceBody(op);
     return { status: 'ok', destId: op.destId };
+  }
+
+  /**
+   * Makes the page show the record's body: the page's blocks are read and compared, and only
+   * a different body is replaced (old blocks to the trash, then the new ones appended). If a
+   * request fails the record fails with it, and its next attempt compares and replaces again.
+   */
+  async function replaceBody(op: Extract<WriteOp, { kind: 'update' }>): Promise<void> {
+    const wanted = markdownToBlocks(op.record.body!);
+    const current = await currentBlocks(client, request, op.destId);
+    if (sameBlocks(current, wanted)) return;
+    for (const block of current) {
+      await request(`DELETE /v1/blocks/${block.id}`, (token) =>
+        client.deleteBlock(token, block.id),
+      );
+    }
+    for (const children of requestBatches(wanted, MAX_REQUEST_BYTES)) {
+      if (children.length === 0) continue;
+      await request(`PATCH /v1/blocks/${op.destId}/children`, (token) =>
+        client.appendBlocks(token, op.destId, children),
+      );
+    }
   }
 
   async function trash(op: Extract<WriteOp, { kind: 'archive' | 'delete' }>): Promise<WriteResult> {

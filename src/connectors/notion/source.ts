@@ -15,6 +15,7 @@ import type {
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import type { NotionAuth } from './destination.js';
 import { registerOAuthOf, tokenSourceFor } from './destination.js';
+import { withAllReferences } from './references.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { queryEdited } from './windows.js';
 
@@ -159,7 +160,7 @@ async function retrievePages(
       const page = await request(`GET /v1/pages/${key}`, (token) => client.getPage(token, key));
       const parent = page.parent?.data_source_id;
       if (parent === undefined || parent === dataSourceId)
-        records.push(pageRecord(page, undefined));
+        records.push(pageRecord(await withAllReferences(page, client, request), undefined));
     } catch (error) {
       if (error instanceof NotionRequestError && error.status === 404) continue;
       throw error;
@@ -204,7 +205,8 @@ async function queryByKey(
       );
       for (const page of result.results) {
         const record = pageRecord(page, keyProperty);
-        if (wanted.has(record.key)) records.push(record);
+        if (wanted.has(record.key))
+          records.push(pageRecord(await withAllReferences(page, client, request), keyProperty));
       }
       cursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
     } while (cursor);
@@ -242,7 +244,11 @@ async function* readUnit(
       inTrash,
     });
     for await (const pages of results) {
-      const records = pages.map((page) => pageRecord(page, options.keyProperty));
+      const records: SyncRecord[] = [];
+      for (const page of pages)
+        records.push(
+          pageRecord(await withAllReferences(page, client, request), options.keyProperty),
+        );
       for (const page of pages) {
         const field = inTrash ? 'trashedSince' : 'since';
         const seen = position[field];

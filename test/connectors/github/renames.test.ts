@@ -54,3 +54,46 @@ describe('github source and renamed repositories', () => {
     expect(records.map((record) => record.key)).toEqual([String(repo!.id)]);
   });
 });
+
+describe('github source and renamed organizations (GitHub redirects the repositories, not the login)', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await new FakeGitHub().start();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const source = (options: Partial<github.GitHubSourceOptions>) =>
+    github.source({ auth: { token: 'ghp_test' }, baseUrl: fake.url, ...options });
+
+  it('a `repos` entry under the old organization login follows the 301 to the new one', async () => {
+    const [repo] = fake.seedOrg('acme', 1);
+    fake.renameOrg('acme', 'acme-corp');
+    const records = await readAll(source({ repos: [`acme/${repo!.name}`] }), 'repos');
+    expect(records.map((record) => [record.key, record.fields.fullName])).toEqual([
+      [String(repo!.id), `acme-corp/${repo!.name}`],
+    ]);
+  });
+
+  it('an `orgs` unit naming the old login fails with what to change, for full and incremental reads', async () => {
+    fake.seedOrg('acme', 3);
+    fake.renameOrg('acme', 'acme-corp');
+    for (const mode of ['full', 'incremental'] as const) {
+      const read = readAll(source({ orgs: ['acme'], mode }), 'org:acme');
+      await expect(read).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(read).rejects.toThrow(
+        /GitHub organization acme was not found \(404\); nothing was read or deleted\. If it was renamed, put its new login in `orgs`/,
+      );
+    }
+    const renamed = await readAll(source({ orgs: ['acme-corp'] }), 'org:acme-corp');
+    expect(renamed).toHaveLength(3);
+  });
+
+  it('an organization without visible repositories is 200 [] (no records), not an error', async () => {
+    fake.seedOrg('empty-org', 0);
+    expect(await readAll(source({ orgs: ['empty-org'], mode: 'full' }), 'org:empty-org')).toEqual(
+      [],
+    );
+  });
+});
