@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../model/index.js';
+import { canonicalJson, type SyncRecord } from '../model/index.js';
 import type { MatchRecord, TwoWayTask } from './define.js';
 import { hasKeys, simple, upsert } from './plan-actions.js';
 import { remember } from './plan-current.js';
@@ -24,18 +24,13 @@ export function planUnlinked(
   ctx: PlanContext,
   linked: Keys,
 ): { actions: PairAction[]; ambiguous: { left: string[]; right: string[] } } {
-  const { task, fields, reads, report } = ctx;
+  const { task, reads, report } = ctx;
   const actions: PairAction[] = [];
   const unlinked = { left: new Map<string, MatchRecord>(), right: new Map<string, MatchRecord>() };
   for (const side of ['left', 'right'] as const) {
     for (const [key, record] of reads[side].records) {
       if (record.deleted || linked[side].has(key)) continue;
-      const own = project(fields, side, record.fields);
-      unlinked[side].set(key, {
-        key,
-        values: side === 'left' ? own : convert(fields, 'right', own),
-        record,
-      });
+      unlinked[side].set(key, matchRecordOf(ctx, side, record));
     }
   }
   const matches: Array<[MatchRecord, MatchRecord]> = [];
@@ -92,6 +87,20 @@ export function planUnlinked(
     }
   }
   return { actions, ambiguous };
+}
+
+/** A read record as matching and `createKey` see it: values in the left representation. */
+export function matchRecordOf(
+  ctx: Pick<PlanContext, 'fields'>,
+  side: Side,
+  record: SyncRecord,
+): MatchRecord {
+  const own = project(ctx.fields, side, record.fields);
+  return {
+    key: record.key,
+    values: side === 'left' ? own : convert(ctx.fields, 'right', own),
+    record,
+  };
 }
 
 function planMatch(ctx: PlanContext, l: MatchRecord, r: MatchRecord): PairAction {

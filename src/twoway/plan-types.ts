@@ -21,8 +21,13 @@ export interface SideRead {
 
 export interface PlanInput {
   readonly task: TwoWayTask;
-  /** Every pair of the task. */
+  /** The pairs of the task: all of them, or those an incremental read can touch. */
   readonly pairs: readonly PairState[];
+  /**
+   * Linked, settled pairs left out of `pairs` (neither side read them): counted as
+   * unchanged and in the delete guard's share. @default 0
+   */
+  readonly quietPairs?: number | undefined;
   readonly left: SideRead;
   readonly right: SideRead;
   /** The task's open and decided conflicts. */

@@ -24,7 +24,7 @@ export function planTwoWay(input: PlanInput): Plan {
     task,
     fields: task.fields,
     reads: { left: input.left, right: input.right },
-    report: { matched: 0, ambiguous: 0, unchanged: 0, conflictsOpen: 0 },
+    report: { matched: 0, ambiguous: 0, unchanged: input.quietPairs ?? 0, conflictsOpen: 0 },
     conflictsByPair,
   };
   const linked = { left: new Set<string>(), right: new Set<string>() };
@@ -50,7 +50,7 @@ export function planTwoWay(input: PlanInput): Plan {
 function deleteGuard(ctx: PlanContext, input: PlanInput): string | null {
   const { task } = ctx;
   const deletions = { left: 0, right: 0 };
-  let linkedPairs = 0;
+  let linkedPairs = input.quietPairs ?? 0;
   for (const pair of input.pairs) {
     if (pair.leftKey === null || pair.rightKey === null) continue;
     linkedPairs++;
