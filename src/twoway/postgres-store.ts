@@ -26,6 +26,19 @@ export function openPostgresTwoWayStore(
         toPair(row, 'parsed'),
       );
     },
+    async loadPairsForKeys(task, keys) {
+      const near = (column: string, param: string) =>
+        `SELECT p.* FROM unnest(${param}::text[]) k JOIN ${t.pairs} p ON p.task = $1
+           AND (p.${column} = k OR (p.${column} > k || '~' AND p.${column} < k || chr(127)))`;
+      const rows = await query(
+        `SELECT * FROM ${t.pairs} WHERE task = $1 AND (pending IS NOT NULL OR inflight IS NOT NULL
+           OR left_seen IS NOT NULL OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL
+           OR id IN (SELECT pair_id FROM ${t.conflicts} WHERE task = $1 AND state <> 'resolved'))
+         UNION ${near('left_key', '$2')} UNION ${near('right_key', '$3')}`,
+        [task, keys.left, keys.right],
+      );
+      return rows.map((row) => toPair(row, 'parsed'));
+    },
     async countPairs(task) {
       const rows = await query(`SELECT COUNT(*) AS n FROM ${t.pairs} WHERE task = $1`, [task]);
       return Number(rows[0]!.n);

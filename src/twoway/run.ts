@@ -24,11 +24,13 @@ import {
 } from '../sync/index.js';
 import type { TwoWayTask } from './define.js';
 import { type PairAction, planTwoWay, type SideRead } from './plan.js';
-import { type TwoWayCommit, twoWayStore } from './store.js';
+import { matchRecordOf } from './plan-match.js';
+import { type TwoWayCommit, type TwoWayStore, twoWayStore } from './store.js';
 import {
   type ConflictWrite,
   emptyReport,
   type InflightValues,
+  otherSide,
   type PairState,
   type Side,
   type SideWrite,
@@ -85,11 +87,11 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
     ]);
     report.readLeft = left.records.size;
     report.readRight = right.records.size;
-    const [pairs, conflicts] = await Promise.all([
-      tw.loadPairs(task.name),
+    const [{ pairs, quietPairs }, conflicts] = await Promise.all([
+      loadPairs(tw, task, left, right),
       tw.listConflicts({ task: task.name }),
     ]);
-    const plan = planTwoWay({ task, pairs, left, right, conflicts });
+    const plan = planTwoWay({ task, pairs, quietPairs, left, right, conflicts });
     if (plan.guard) throw new KeepsyncError('DELETE_GUARD', plan.guard);
     Object.assign(report, plan.report);
     ambiguous = plan.ambiguous;
@@ -162,6 +164,41 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
     report,
     ambiguous,
   };
+}
+
+/**
+ * Every pair, or, when both reads were changes only and no side lists its live keys (so no
+ * unread pair can turn out deleted), only the pairs the reads can touch: those of the keys
+ * read, of the keys creates would take, and those with state of their own. The rest are
+ * counted, not loaded.
+ */
+async function loadPairs(
+  tw: TwoWayStore,
+  task: TwoWayTask,
+  left: SideRead,
+  right: SideRead,
+): Promise<{ pairs: PairState[]; quietPairs: number }> {
+  const partial = !left.complete && !right.complete && !left.liveKeys && !right.liveKeys;
+  const total = partial ? await tw.countPairs(task.name) : 0;
+  if (!partial || left.records.size + right.records.size >= total) {
+    return { pairs: await tw.loadPairs(task.name), quietPairs: 0 };
+  }
+  const keys = { left: [...left.records.keys()], right: [...right.records.keys()] };
+  for (const [side, read] of [
+    ['left', left],
+    ['right', right],
+  ] as const) {
+    const target = otherSide(side);
+    for (const record of read.records.values()) {
+      if (record.deleted) continue;
+      // A createKey that fails here fails again, reported, when planning needs the key.
+      try {
+        keys[target].push(task.createKey[target](matchRecordOf(task, side, record)));
+      } catch {}
+    }
+  }
+  const pairs = await tw.loadPairsForKeys(task.name, keys);
+  return { pairs, quietPairs: total - pairs.length };
 }
 
 interface ReadSide extends SideRead {

@@ -25,6 +25,18 @@ export function openSqliteTwoWayStore(
   const { db, whenFree } = handle;
   const s = {
     pairs: db.prepare('SELECT * FROM twoway_pairs WHERE task = ?'),
+    // CROSS JOIN keeps the key list outside, so each key is an index search, not a scan.
+    pairsForKeys: db.prepare(
+      `SELECT * FROM twoway_pairs WHERE task = @task AND (pending IS NOT NULL OR inflight IS NOT NULL
+         OR left_seen IS NOT NULL OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL
+         OR id IN (SELECT pair_id FROM twoway_conflicts WHERE task = @task AND state <> 'resolved'))
+       UNION SELECT p.* FROM json_each(@left) k CROSS JOIN twoway_pairs p ON p.task = @task AND p.left_key = k.value
+       UNION SELECT p.* FROM json_each(@left) k CROSS JOIN twoway_pairs p ON p.task = @task
+         AND p.left_key > k.value || '~' AND p.left_key < k.value || char(127)
+       UNION SELECT p.* FROM json_each(@right) k CROSS JOIN twoway_pairs p ON p.task = @task AND p.right_key = k.value
+       UNION SELECT p.* FROM json_each(@right) k CROSS JOIN twoway_pairs p ON p.task = @task
+         AND p.right_key > k.value || '~' AND p.right_key < k.value || char(127)`,
+    ),
     countPairs: db.prepare('SELECT COUNT(*) AS n FROM twoway_pairs WHERE task = ?'),
     putPair: db.prepare(
       `INSERT INTO twoway_pairs (task, id, left_key, right_key, base, left_seen, right_seen, pending, inflight, updated_ms)
@@ -88,6 +100,14 @@ export function openSqliteTwoWayStore(
   return {
     async loadPairs(task) {
       return (s.pairs.all(task) as Row[]).map((row) => toPair(row, 'text'));
+    },
+    async loadPairsForKeys(task, keys) {
+      const rows = s.pairsForKeys.all({
+        task,
+        left: JSON.stringify(keys.left),
+        right: JSON.stringify(keys.right),
+      }) as Row[];
+      return rows.map((row) => toPair(row, 'text'));
     },
     async countPairs(task) {
       return (s.countPairs.get(task) as { n: number }).n;

@@ -38,6 +38,11 @@ export interface TwoWayCommit {
   readonly lease?: LeaseToken | undefined;
 }
 
+export interface PairKeys {
+  readonly left: readonly string[];
+  readonly right: readonly string[];
+}
+
 export interface ConflictFilter {
   task?: string | undefined;
   /** @default ['open', 'decided'] */
@@ -50,6 +55,13 @@ export interface ConflictFilter {
  */
 export interface TwoWayStore {
   loadPairs(task: string): Promise<PairState[]>;
+  /**
+   * The pairs an incremental run can touch: those holding one of `keys` on that side (or
+   * that key followed by `~`, as created keys are made free), plus every pair with state of
+   * its own (pending, in flight, remembered, detached, with an open or decided conflict).
+   * Every other pair is linked and settled.
+   */
+  loadPairsForKeys(task: string, keys: PairKeys): Promise<PairState[]>;
   countPairs(task: string): Promise<number>;
   getCursors(task: string): Promise<Record<Side, Cursor>>;
   commit(commit: TwoWayCommit): Promise<void>;

@@ -112,6 +112,53 @@ export function describeTwoWayStoreConformance(
       expect((await tw.loadPairs(t)).find((p) => p.leftKey === 'l3')!.id).toBe('d');
     });
 
+    it('loads for keys only the pairs of those keys (and key~n), plus pairs with state of their own', async () => {
+      const t = task();
+      const seen = { values: { title: 'S' }, updatedMs: 5 };
+      await tw.commit({
+        ...nothing,
+        task: t,
+        pairs: [
+          pair('quiet', 'q1', 'q1'),
+          pair('by-left', 'a', 'x'),
+          pair('by-right', 'b', 'y'),
+          pair('near', 'c', 'y~2'),
+          pair('pending', 'p', 'p', { pending: 'right' }),
+          pair('seen', 's', 's', { leftSeen: seen }),
+          pair('inflight', 'i', 'i', { inflight: { left: { title: ['T2'] } } }),
+          pair('detached', 'd', null),
+          pair('conflicted', 'k', 'k'),
+          pair('other', 'yz', 'yz'),
+        ],
+        conflicts: [
+          {
+            pairId: 'conflicted',
+            leftKey: 'k',
+            rightKey: 'k',
+            field: 'title',
+            leftValue: 'L',
+            rightValue: 'R',
+            baseValue: null,
+          },
+        ],
+      });
+      const loaded = await tw.loadPairsForKeys(t, { left: ['a', 'zz'], right: ['y'] });
+      expect(loaded.map((p) => p.id).sort()).toEqual(
+        [
+          'by-left',
+          'by-right',
+          'conflicted',
+          'detached',
+          'inflight',
+          'near',
+          'pending',
+          'seen',
+        ].sort(),
+      );
+      expect(loaded.find((p) => p.id === 'seen')!.leftSeen).toEqual(seen);
+      expect(await tw.loadPairsForKeys(task(), { left: ['a'], right: [] })).toEqual([]);
+    });
+
     it('moves each side’s cursor only when a commit says so', async () => {
       const t = task();
       expect(await tw.getCursors(t)).toEqual({ left: null, right: null });

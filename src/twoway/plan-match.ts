@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalJson, type SyncRecord } from '../model/index.js';
+import type { MatchRecord, TwoWayTask } from './define.js';
+import { hasKeys, simple, upsert } from './plan-actions.js';
+import { remember } from './plan-current.js';
+import { mergeFields } from './plan-merge.js';
+import {
+  type Counter,
+  EMPTY,
+  type PairAction,
+  type PlanContext,
+  type Present,
+} from './plan-types.js';
+import { otherSide, type PairState, type Side } from './types.js';
+import { convert, project } from './values.js';
+
+type Keys = { readonly left: ReadonlySet<string>; readonly right: ReadonlySet<string> };
+
+/**
+ * Objects read but not linked: matched to each other (explicit keys, same key, match
+ * fields), and those left without a partner created on the other side.
+ */
+export function planUnlinked(
+  ctx: PlanContext,
+  linked: Keys,
+): { actions: PairAction[]; ambiguous: { left: string[]; right: string[] } } {
+  const { task, reads, report } = ctx;
+  const actions: PairAction[] = [];
+  const unlinked = { left: new Map<string, MatchRecord>(), right: new Map<string, MatchRecord>() };
+  for (const side of ['left', 'right'] as const) {
+    for (const [key, record] of reads[side].records) {
+      if (record.deleted || linked[side].has(key)) continue;
+      unlinked[side].set(key, matchRecordOf(ctx, side, record));
+    }
+  }
+  const matches: Array<[MatchRecord, MatchRecord]> = [];
+  const take = (leftKey: string, rightKey: string) => {
+    const l = unlinked.left.get(leftKey);
+    const r = unlinked.right.get(rightKey);
+    if (!l || !r) return;
+    matches.push([l, r]);
+    unlinked.left.delete(leftKey);
+    unlinked.right.delete(rightKey);
+  };
+  for (const [leftKey, rightKey] of task.match.keys) take(leftKey, rightKey);
+  if (task.match.sameKey) {
+    for (const key of [...unlinked.left.keys()]) if (unlinked.right.has(key)) take(key, key);
+  }
+  const ambiguous = { left: [] as string[], right: [] as string[] };
+  if (task.match.by) {
+    const groups = new Map<string, { left: MatchRecord[]; right: MatchRecord[] }>();
+    for (const side of ['left', 'right'] as const) {
+      for (const record of unlinked[side].values()) {
+        const matchKey = matchKeyOf(task, record, side);
+        if (matchKey === null) continue;
+        const group = groups.get(matchKey) ?? { left: [], right: [] };
+        group[side].push(record);
+        groups.set(matchKey, group);
+      }
+    }
+    for (const group of groups.values()) {
+      if (group.left.length === 0 || group.right.length === 0) continue;
+      if (group.left.length === 1 && group.right.length === 1) {
+        take(group.left[0]!.key, group.right[0]!.key);
+        continue;
+      }
+      for (const side of ['left', 'right'] as const) {
+        for (const record of group[side]) {
+          ambiguous[side].push(record.key);
+          unlinked[side].delete(record.key);
+        }
+      }
+    }
+    report.ambiguous = ambiguous.left.length + ambiguous.right.length;
+  }
+  for (const [l, r] of matches) {
+    report.matched++;
+    actions.push(planMatch(ctx, l, r));
+  }
+  const taken = {
+    left: new Set([...linked.left, ...reads.left.records.keys(), ...ambiguous.left]),
+    right: new Set([...linked.right, ...reads.right.records.keys(), ...ambiguous.right]),
+  };
+  for (const side of ['left', 'right'] as const) {
+    for (const record of unlinked[side].values()) {
+      actions.push(planCreate(ctx, side, record, taken));
+    }
+  }
+  return { actions, ambiguous };
+}
+
+/** A read record as matching and `createKey` see it: values in the left representation. */
+export function matchRecordOf(
+  ctx: Pick<PlanContext, 'fields'>,
+  side: Side,
+  record: SyncRecord,
+): MatchRecord {
+  const own = project(ctx.fields, side, record.fields);
+  return {
+    key: record.key,
+    values: side === 'left' ? own : convert(ctx.fields, 'right', own),
+    record,
+  };
+}
+
+function planMatch(ctx: PlanContext, l: MatchRecord, r: MatchRecord): PairAction {
+  const { fields, report } = ctx;
+  const pair: PairState = {
+    id: randomUUID(),
+    leftKey: l.key,
+    rightKey: r.key,
+    base: { left: EMPTY, right: EMPTY },
+    leftSeen: null,
+    rightSeen: null,
+    pending: null,
+  };
+  const lc: Present = {
+    kind: 'present',
+    values: project(fields, 'left', l.record.fields),
+    updatedMs: l.record.updatedAt?.getTime() ?? null,
+    fresh: true,
+  };
+  const rc: Present = {
+    kind: 'present',
+    values: project(fields, 'right', r.record.fields),
+    updatedMs: r.record.updatedAt?.getTime() ?? null,
+    fresh: true,
+  };
+  const merged = mergeFields(ctx, pair, lc, rc, null, new Map());
+  if (merged.manual.length > 0) {
+    report.conflictsOpen += merged.manual.length;
+    const frozen = { ...remember(pair, lc, rc), base: merged.base };
+    return simple(pair, {
+      after: frozen,
+      conflicts: merged.manual,
+      counts: merged.manual.map(() => 'conflicts' as const),
+    });
+  }
+  const counts: Counter[] = merged.conflicts.map(() => 'conflicts' as const);
+  const leftWrite = hasKeys(merged.leftPatch) ? upsert(l.key, merged.leftPatch) : null;
+  const rightWrite = hasKeys(merged.rightPatch) ? upsert(r.key, merged.rightPatch) : null;
+  if (leftWrite) counts.push('updatedLeft');
+  if (rightWrite) counts.push('updatedRight');
+  const after = { ...pair, base: merged.base };
+  return {
+    pairId: pair.id,
+    before: null,
+    left: leftWrite,
+    right: rightWrite,
+    after,
+    // A failed write leaves the objects unlinked; the next run matches them again.
+    onFailure: null,
+    conflicts: [],
+    resolved: [],
+    counts,
+  };
+}
+
+function planCreate(
+  ctx: PlanContext,
+  from: Side,
+  record: MatchRecord,
+  taken: { left: Set<string>; right: Set<string> },
+): PairAction {
+  const { fields, task } = ctx;
+  const target = otherSide(from);
+  const key = freeKey(task.createKey[target](record), taken[target]);
+  taken[target].add(key);
+  const own = project(fields, from, record.record.fields);
+  const converted = convert(fields, from, own);
+  const base = from === 'left' ? { left: own, right: converted } : { left: converted, right: own };
+  const pair: PairState = {
+    id: randomUUID(),
+    leftKey: from === 'left' ? record.key : key,
+    rightKey: from === 'right' ? record.key : key,
+    base,
+    leftSeen: null,
+    rightSeen: null,
+    pending: target,
+  };
+  return {
+    pairId: pair.id,
+    before: pair,
+    left: target === 'left' ? upsert(key, converted) : null,
+    right: target === 'right' ? upsert(key, converted) : null,
+    after: { ...pair, pending: null },
+    onFailure: pair,
+    conflicts: [],
+    resolved: [],
+    counts: [target === 'left' ? 'createdLeft' : 'createdRight'],
+  };
+}
+
+function matchKeyOf(task: TwoWayTask, record: MatchRecord, side: Side): string | null {
+  const by = task.match.by;
+  if (typeof by === 'function') return by(record, side) ?? null;
+  if (!by) return null;
+  return canonicalJson(by.map((name) => record.values[name] ?? null));
+}
+
+/** The wanted key, or the first of `key~2`, `key~3`... not taken on that side. */
+function freeKey(wanted: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(wanted)) return wanted;
+  for (let n = 2; ; n++) {
+    const candidate = `${wanted}~${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
