@@ -5,6 +5,7 @@ import { listConflicts } from '../twoway/index.js';
 import type { DashboardTask } from './overview.js';
 
 const WRITE_OUTCOMES = ['created', 'updated', 'unchanged', 'deleted', 'failed', 'refused'] as const;
+const DRIFT_KINDS = ['missing', 'changed', 'extra', 'repaired'] as const;
 /** Runs looked at on start for ones still running (their finish counts). */
 const RECENT_RUNS = 500;
 /** Runs searched back for a unit's last success. */
@@ -66,6 +67,12 @@ const METRICS = {
     name: 'keepsync_unit_paused',
     help: '1 while the unit is paused',
     labelNames: ['pipeline', 'unit'],
+  },
+  drift: {
+    kind: 'gauge',
+    name: 'keepsync_drift_objects',
+    help: "Objects the unit's latest verification found drifted (missing, changed, extra) and repaired",
+    labelNames: ['pipeline', 'unit', 'kind'],
   },
   leaseHolder: {
     kind: 'gauge',
@@ -133,7 +140,7 @@ export async function createPipelineMetrics(
   const metrics = registerMetrics(registry);
   const names = new Set(tasks.map((task) => task.name));
   const { read, written, runs, duration, rateLimitWait } = metrics;
-  const { deadLetters, conflicts, sinceSuccess, paused, leaseHolder } = metrics;
+  const { deadLetters, conflicts, sinceSuccess, paused, drift, leaseHolder } = metrics;
 
   const observe = (run: RunRow) => {
     if (!names.has(run.pipeline) || !run.finishedAt) return;
@@ -174,10 +181,15 @@ export async function createPipelineMetrics(
     }
     sinceSuccess.reset();
     paused.reset();
+    drift.reset();
     leaseHolder.reset();
     for (const unit of units) {
       const labels = { pipeline: unit.pipeline, unit: unit.unit };
       paused.set(labels, unit.paused ? 1 : 0);
+      const found = unit.lastVerify?.stats.drift;
+      if (found) {
+        for (const kind of DRIFT_KINDS) drift.set({ ...labels, kind }, found[kind]);
+      }
       if (unit.leaseOwner && unit.leaseExpiresAt && unit.leaseExpiresAt > now) {
         leaseHolder.set({ ...labels, holder: unit.leaseOwner }, 1);
       }

@@ -7,6 +7,7 @@ import { createDashboard } from '../../src/dashboard/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { openSqliteStore, type Store } from '../../src/store/index.js';
 import { definePipeline, type Source, silentLogger } from '../../src/sync/index.js';
+import { verifyPipeline } from '../../src/verify/index.js';
 
 const stores: Store[] = [];
 afterEach(async () => {
@@ -151,6 +152,45 @@ describe('pipeline metrics on /metrics', () => {
       sample(text, 'keepsync_records_written_total{pipeline="contacts",outcome="unchanged"}'),
     ).toBe(1);
     expect(text).not.toContain('renamed-away');
+    await dashboard.close();
+  });
+
+  it("shows the unit's latest verification: drift found, then repaired", async () => {
+    const state = store();
+    const destination = memory.destination();
+    const contacts = definePipeline({
+      name: 'contacts',
+      source: memory.source({
+        units: {
+          all: ['a', 'b', 'c'].map((key) => ({ key, fields: { name: key.toUpperCase() } })),
+        },
+      }),
+      destination,
+    });
+    await (await Engine.create({ store: state, pipelines: [contacts] })).runOnce();
+    const dashboard = await createDashboard({
+      store: state,
+      tasks: [{ name: 'contacts', kind: 'pipeline' }],
+      logger: silentLogger,
+    });
+    const scrape = async () =>
+      (await dashboard.fetch(new Request('http://127.0.0.1/metrics'))).text();
+    const series = (kind: string) =>
+      `keepsync_drift_objects{pipeline="contacts",unit="all",kind="${kind}"}`;
+    expect(await scrape()).not.toContain('keepsync_drift_objects{');
+
+    const [first] = [...destination.objects.values()];
+    first!.fields = { ...first!.fields, name: 'edited by hand' };
+    await verifyPipeline({ store: state, pipeline: contacts, unit: 'all' });
+    const found = await scrape();
+    expect(sample(found, series('changed'))).toBe(1);
+    expect(sample(found, series('missing'))).toBe(0);
+    expect(sample(found, series('repaired'))).toBe(0);
+
+    await verifyPipeline({ store: state, pipeline: contacts, unit: 'all', repair: true });
+    const repaired = await scrape();
+    expect(sample(repaired, series('changed'))).toBe(1);
+    expect(sample(repaired, series('repaired'))).toBe(1);
     await dashboard.close();
   });
 });
