@@ -1,5 +1,4 @@
 import type { EngineConfig } from '../config/index.js';
-import type { TemporalTarget } from '../temporal/index.js';
 
 /** The command-line flags of `keepsync worker` and `keepsync temporal …`. */
 export interface TemporalFlags {
@@ -9,9 +8,20 @@ export interface TemporalFlags {
   readonly buildId?: string | undefined;
 }
 
+/**
+ * What resolveTemporalTarget takes (it fills the rest from the environment). Spelt out here:
+ * the CLI's start-up must not reach the Temporal SDK (test/temporal/boundaries.test.ts).
+ */
+export interface TemporalTargetSettings {
+  readonly address: string | undefined;
+  readonly namespace: string | undefined;
+  readonly apiKey: string | undefined;
+  readonly tlsCertPath: string | undefined;
+  readonly tlsKeyPath: string | undefined;
+}
+
 export interface TemporalSettings {
-  /** Filled from the environment by resolveTemporalTarget where still unset. */
-  readonly target: TemporalTarget;
+  readonly target: TemporalTargetSettings;
   readonly taskQueue: string;
   readonly buildId: string | undefined;
   readonly deploymentName: string | undefined;
