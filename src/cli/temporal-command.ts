@@ -218,7 +218,9 @@ export function registerTemporalCommands(
                   ? `paused: ${status.pausedReason}`
                   : status.running
                     ? 'running'
-                    : 'idle',
+                    : status.waitingForQuotaUntil
+                      ? `waiting for quota until ${status.waitingForQuotaUntil}`
+                      : 'idle',
                 status.runs,
                 status.lastRun ? `${status.lastRun.status} ${status.lastRun.finishedAt}` : '-',
                 status.nextRunAt ?? '-',
