@@ -90,6 +90,8 @@ export function createUnitActivities(options: UnitActivitiesOptions) {
         keys: input.keys ?? undefined,
         signal: AbortSignal.any([context.cancellationSignal, lease.lost]),
         logger,
+        // The Temporal engine's bound: a killed worker's run re-reads at most one page.
+        readAhead: false,
         onProgress: (progress) => {
           context.heartbeat({ pages: progress.stats.pages, read: progress.stats.read });
         },

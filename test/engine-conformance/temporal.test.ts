@@ -79,6 +79,8 @@ describeEngineConformance('Temporal (dev server)', () => {
       return conformanceStatus(await unitStatus(client(), ref, { timeoutMs: 20_000 }));
     },
     crash: {
+      // The run activity turns read-ahead off: the bound of one page.
+      maxPagesReReadPerKill: 1,
       async prepare(files) {
         writeFileSync(join(files.dir, 'workflows.js'), (bundle as { code: string }).code);
         // The starter needs only the pipeline's name and units; the workers hold the real one.
