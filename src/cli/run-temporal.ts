@@ -4,6 +4,7 @@ import { pipelineTask, type RunnableTask } from '../engine/index.js';
 import type { Pipeline } from '../sync/index.js';
 import { EXIT } from './exit-codes.js';
 import { loadTemporal } from './load-temporal.js';
+import { temporalSettings } from './temporal-settings.js';
 
 /**
  * `keepsync run` when the config chooses `engine: { kind: 'temporal' }`: the workflows run the
@@ -16,12 +17,9 @@ export async function runOnTemporal(
   options: { once?: boolean; json?: boolean },
 ): Promise<number> {
   const temporal = await loadTemporal();
-  const engine = config.engine;
-  const target = temporal.resolveTemporalTarget({
-    address: engine.address,
-    namespace: engine.namespace,
-  });
-  const taskQueue = engine.taskQueue ?? process.env.KEEPSYNC_TASK_QUEUE ?? 'keepsync';
+  const settings = temporalSettings(config.engine);
+  const target = temporal.resolveTemporalTarget(settings.target);
+  const { taskQueue } = settings;
   const client = await temporal.connectTemporalClient(target);
   try {
     if (oauthConnections().length > 0) await temporal.startTokenWorkflows({ client, taskQueue });

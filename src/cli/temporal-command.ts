@@ -5,50 +5,57 @@ import type { CliContext, GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { loadTemporal, type TemporalModule } from './load-temporal.js';
 import { printJson, printTable } from './output.js';
+import {
+  type TemporalFlags,
+  type TemporalSettings,
+  temporalSettings,
+} from './temporal-settings.js';
 
-interface TargetOptions {
-  address?: string;
-  namespace?: string;
-  taskQueue: string;
-}
+type TargetOptions = TemporalFlags;
 
 function withTarget(command: Command): Command {
   return command
     .option(
       '--address <host:port>',
-      'Temporal frontend (default: TEMPORAL_ADDRESS or localhost:7233)',
+      "Temporal frontend (default: the config's engine.address, TEMPORAL_ADDRESS or localhost:7233)",
     )
-    .option('--namespace <name>', 'namespace (default: TEMPORAL_NAMESPACE or default)')
+    .option(
+      '--namespace <name>',
+      "namespace (default: the config's engine.namespace, TEMPORAL_NAMESPACE or default)",
+    )
     .option(
       '--task-queue <name>',
-      'task queue of this deployment',
-      process.env.KEEPSYNC_TASK_QUEUE ?? 'keepsync',
+      "task queue of this deployment (default: the config's engine.taskQueue, KEEPSYNC_TASK_QUEUE or keepsync)",
     );
 }
 
+/** A connected command: the config is loaded first, so its `engine` section fills the flags. */
 async function withTemporal<T>(
   global: GlobalOptions,
   options: TargetOptions,
-  action: (temporal: TemporalModule, context: CliContext, target: Target) => Promise<T>,
+  action: (
+    temporal: TemporalModule,
+    context: CliContext,
+    target: Target,
+    settings: TemporalSettings,
+  ) => Promise<T>,
 ): Promise<T> {
   const temporal = await loadTemporal();
-  const target = temporal.resolveTemporalTarget({
-    address: options.address,
-    namespace: options.namespace,
-  });
-  if (
-    target.codecKeys.length === 0 &&
-    !/^(localhost|127\.0\.0\.1|\[::1\])(:|$)/.test(target.address)
-  ) {
-    process.stderr.write(
-      'keepsync: warning: KEEPSYNC_CODEC_KEYS is not set, so payloads go to a remote Temporal in clear\n',
-    );
-  }
   // The engine, connectors and config loader load when a command runs, not for `--help`.
   const { openContext } = await import('./context.js');
   const context = await openContext(global);
   try {
-    return await action(temporal, context, target);
+    const settings = temporalSettings(context.config.engine, options);
+    const target = temporal.resolveTemporalTarget(settings.target);
+    if (
+      target.codecKeys.length === 0 &&
+      !/^(localhost|127\.0\.0\.1|\[::1\])(:|$)/.test(target.address)
+    ) {
+      process.stderr.write(
+        'keepsync: warning: KEEPSYNC_CODEC_KEYS is not set, so payloads go to a remote Temporal in clear\n',
+      );
+    }
+    return await action(temporal, context, target, settings);
   } finally {
     await context.store.close();
   }
@@ -109,10 +116,13 @@ export function registerTemporalCommands(
     program
       .command('worker')
       .description('run a Temporal worker for the pipelines and two-way tasks of this config')
-      .option('--build-id <id>', 'Worker Versioning build id (default: KEEPSYNC_BUILD_ID)'),
-  ).action(async (options: TargetOptions & { buildId?: string }) => {
+      .option(
+        '--build-id <id>',
+        "Worker Versioning build id (default: the config's engine.buildId or KEEPSYNC_BUILD_ID)",
+      ),
+  ).action(async (options: TargetOptions) => {
     setExitCode(
-      await withTemporal(global(), options, async (temporal, context, target) => {
+      await withTemporal(global(), options, async (temporal, context, target, settings) => {
         const connection = await temporal.connectTemporalWorker(target);
         // The config's OAuth connections get their tokens from their token workflows.
         const tokenClient = await temporal.connectTemporalClient(target);
@@ -121,20 +131,21 @@ export function registerTemporalCommands(
         const worker = await temporal.createKeepsyncWorker({
           connection,
           namespace: target.namespace,
-          taskQueue: options.taskQueue,
+          taskQueue: settings.taskQueue,
           store: context.store,
           pipelines: context.config.pipelines,
           tasks: context.config.twoWay,
           logger: context.logger,
           codecKeys: target.codecKeys,
-          buildId: options.buildId ?? process.env.KEEPSYNC_BUILD_ID,
+          buildId: settings.buildId,
+          deploymentName: settings.deploymentName,
           leaseTtlMs: context.config.engine.leaseTtlMs,
         });
         const stop = () => worker.shutdown();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         process.stderr.write(
-          `keepsync worker polling task queue ${options.taskQueue} on ${target.address} (${target.namespace})\n`,
+          `keepsync worker polling task queue ${settings.taskQueue} on ${target.address} (${target.namespace})\n`,
         );
         try {
           await worker.run();
@@ -158,16 +169,16 @@ export function registerTemporalCommands(
       .description('start a workflow per (pipeline, unit); apply schedules; stop removed units'),
   ).action(async (options: TargetOptions) => {
     setExitCode(
-      await withTemporal(global(), options, (module, context, target) =>
+      await withTemporal(global(), options, (module, context, target, settings) =>
         withClient(module, target, async (client) => {
           // Token owners first: the unit workflows' first runs ask them for tokens.
           const { oauthConnections } = await import('../connectors/support/index.js');
           const owners = oauthConnections().length
-            ? await module.startTokenWorkflows({ client, taskQueue: options.taskQueue })
+            ? await module.startTokenWorkflows({ client, taskQueue: settings.taskQueue })
             : { ensured: [], unauthorized: [] };
           const result = await module.startUnitWorkflows({
             client,
-            taskQueue: options.taskQueue,
+            taskQueue: settings.taskQueue,
             pipelines: context.config.pipelines,
             tasks: context.config.twoWay,
           });
@@ -210,7 +221,9 @@ export function registerTemporalCommands(
                   ? `paused: ${status.pausedReason}`
                   : status.running
                     ? 'running'
-                    : 'idle',
+                    : status.waitingForQuotaUntil
+                      ? `waiting for quota until ${status.waitingForQuotaUntil}`
+                      : 'idle',
                 status.runs,
                 status.lastRun ? `${status.lastRun.status} ${status.lastRun.finishedAt}` : '-',
                 status.nextRunAt ?? '-',

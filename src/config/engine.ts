@@ -19,9 +19,28 @@ export interface EngineConfig {
   namespace?: string | undefined;
   /** Temporal: the task queue of this deployment. @default KEEPSYNC_TASK_QUEUE or 'keepsync' */
   taskQueue?: string | undefined;
+  /**
+   * Temporal Cloud API key (turns TLS on). A secret: read it from the environment here, e.g.
+   * `apiKey: process.env.TEMPORAL_API_KEY`. @default TEMPORAL_API_KEY
+   */
+  apiKey?: string | undefined;
+  /** Temporal: mTLS client certificate and key files, relative to the config file. */
+  tls?: { readonly certPath: string; readonly keyPath: string } | undefined;
+  /** Temporal: the Worker Versioning build id of this deployment's workers. @default KEEPSYNC_BUILD_ID */
+  buildId?: string | undefined;
+  /** Temporal: the Worker Versioning deployment name. @default 'keepsync' */
+  deploymentName?: string | undefined;
 }
 
-const TEMPORAL_ONLY = ['address', 'namespace', 'taskQueue'] as const;
+const TEMPORAL_ONLY = [
+  'address',
+  'namespace',
+  'taskQueue',
+  'apiKey',
+  'tls',
+  'buildId',
+  'deploymentName',
+] as const;
 const EMBEDDED_ONLY = ['concurrency', 'pollIntervalMs'] as const;
 
 export const engineSchema = z
@@ -36,6 +55,13 @@ export const engineSchema = z
       .optional(),
     namespace: z.string().min(1).optional(),
     taskQueue: z.string().min(1).optional(),
+    apiKey: z.string().min(1).optional(),
+    tls: z
+      .object({ certPath: z.string().min(1), keyPath: z.string().min(1) })
+      .strict()
+      .optional(),
+    buildId: z.string().min(1).optional(),
+    deploymentName: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((engine, context) => {

@@ -19,6 +19,8 @@ export interface TaskRunOptions {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   readonly onProgress?: ((progress: RunProgress) => void) | undefined;
+  /** Off: the next page is read only once this one is committed (see `RunOptions`). */
+  readonly readAhead?: boolean | undefined;
 }
 
 /**

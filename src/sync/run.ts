@@ -38,6 +38,11 @@ export interface RunOptions {
   /** Called after every committed page. */
   onProgress?: ((progress: RunProgress) => void) | undefined;
   logger?: Logger | undefined;
+  /**
+   * Reads the next page while this one is written. Off, a crash re-reads at most one page
+   * (the Temporal engine's bound); on, at most two. @default true
+   */
+  readAhead?: boolean | undefined;
 }
 
 export interface RunProgress {
@@ -261,7 +266,7 @@ interface PageAhead {
  * The next page is read, routed and hashed while the destination writes this one (one page
  * ahead, no more); writes and store commits stay one page at a time, in order, so the cursor
  * never passes what is written, and a crash re-reads at most the page being written and the
- * page read ahead.
+ * page read ahead. Without `readAhead`, the next page is read once this one is committed.
  */
 async function readPass(
   options: RunOptions,
@@ -286,6 +291,7 @@ async function readPass(
     if (wanted) records = records.filter((record) => wanted.has(record.key));
     return { page, prepared: preparePage(records, pipeline) };
   };
+  const readsAhead = options.readAhead ?? true;
   let expectedTotal: number | undefined;
   let ahead = readAhead();
   let finished = false;
@@ -309,15 +315,18 @@ async function readPass(
           ? page.unreadable?.filter(({ key }) => wanted.has(key))
           : page.unreadable,
       });
-      // Started once this page's write is under way; a failure surfaces when it is awaited.
-      ahead = yieldToEventLoop().then(readAhead);
-      ahead.catch(() => {});
+      if (readsAhead) {
+        // Started once this page's write is under way; a failure surfaces when it is awaited.
+        ahead = yieldToEventLoop().then(readAhead);
+        ahead.catch(() => {});
+      }
       await written;
       options.onProgress?.({ pipeline: pipeline.name, unit, stats: context.stats, expectedTotal });
       // In-memory sources and SQLite resolve without I/O; without this, signals and lease
       // renewal timers would wait for the whole run.
       await yieldToEventLoop();
       if (signal?.aborted) return false;
+      if (!readsAhead) ahead = readAhead();
     }
   } finally {
     if (!finished) {

@@ -90,6 +90,8 @@ export function createUnitActivities(options: UnitActivitiesOptions) {
         keys: input.keys ?? undefined,
         signal: AbortSignal.any([context.cancellationSignal, lease.lost]),
         logger,
+        // The Temporal engine's bound: a killed worker's run re-reads at most one page.
+        readAhead: false,
         onProgress: (progress) => {
           context.heartbeat({ pages: progress.stats.pages, read: progress.stats.read });
         },
@@ -145,6 +147,16 @@ function outcome(result: RunResult, context: Context): RunUnitResult {
     case 'succeeded':
       return { runId: result.runId, status: 'succeeded', stats };
     case 'paused':
+      // A used-up quota is no auth problem: the workflow sleeps until it resets, unpaused.
+      if (result.resumesAt) {
+        return {
+          runId: result.runId,
+          status: 'waiting-for-quota',
+          stats,
+          resumesAt: result.resumesAt.toISOString(),
+          reason: result.pausedReason ?? result.error ?? 'quota used up',
+        };
+      }
       throw ApplicationFailure.create({
         message: result.pausedReason ?? result.error ?? 'authorization failed',
         type: AUTH_ERROR,

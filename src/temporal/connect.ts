@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { KeepsyncError } from '../model/index.js';
 import { type CodecKey, parseCodecKeys } from './codec.js';
 import { keepsyncDataConverter } from './worker.js';
 
@@ -36,7 +37,12 @@ export function resolveTemporalTarget(
   const keyPath = target.tlsKeyPath ?? env.TEMPORAL_TLS_KEY;
   const tls =
     certPath && keyPath
-      ? { clientCertPair: { crt: readFileSync(certPath), key: readFileSync(keyPath) } }
+      ? {
+          clientCertPair: {
+            crt: readTlsFile(certPath, 'certificate'),
+            key: readTlsFile(keyPath, 'key'),
+          },
+        }
       : Boolean(apiKey);
   return {
     address: target.address ?? env.TEMPORAL_ADDRESS ?? 'localhost:7233',
@@ -46,6 +52,18 @@ export function resolveTemporalTarget(
     codecKeys:
       target.codecKeys ?? (env.KEEPSYNC_CODEC_KEYS ? parseCodecKeys(env.KEEPSYNC_CODEC_KEYS) : []),
   };
+}
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `Cannot read the Temporal mTLS client ${what} file ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 /** A client with keepsync's data converter (the codec when keys are set). */

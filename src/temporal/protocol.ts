@@ -39,7 +39,7 @@ export interface UnitStats {
 
 export interface LastRun {
   readonly runId: number | null;
-  readonly status: 'succeeded' | 'failed' | 'paused' | 'aborted';
+  readonly status: 'succeeded' | 'failed' | 'paused' | 'aborted' | 'waiting-for-quota';
   readonly startedAt: string;
   readonly finishedAt: string;
   /** The keys of a targeted run; null = the whole unit. */
@@ -60,6 +60,11 @@ export interface UnitStatus {
   readonly lastStats: UnitStats | null;
   readonly lastError: string | null;
   readonly nextRunAt: string | null;
+  /**
+   * A service quota ran out (YouTube's daily units): the unit waits, unpaused, until this
+   * reset time, then runs by itself. lastError says which quota.
+   */
+  readonly waitingForQuotaUntil: string | null;
   /** A sync-now is waiting (for the run in flight to end, or for resume). */
   readonly syncRequested: boolean;
   /** The keys it asked for; null = the whole unit. */
@@ -92,11 +97,20 @@ export interface RunUnitInput {
   readonly trigger: 'schedule' | 'manual' | 'keys' | 'resume';
 }
 
-export interface RunUnitResult {
-  readonly runId: number;
-  readonly status: 'succeeded' | 'aborted';
-  readonly stats: UnitStats;
-}
+export type RunUnitResult =
+  | {
+      readonly runId: number;
+      readonly status: 'succeeded' | 'aborted';
+      readonly stats: UnitStats;
+    }
+  | {
+      readonly runId: number;
+      readonly status: 'waiting-for-quota';
+      readonly stats: UnitStats;
+      /** When the quota resets: the workflow sleeps until then. */
+      readonly resumesAt: string;
+      readonly reason: string;
+    };
 
 /** The error types the activities raise; the workflow branches on them. */
 export const AUTH_ERROR = 'AuthError';

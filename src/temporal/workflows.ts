@@ -65,6 +65,8 @@ export async function keepsyncUnit(input: UnitWorkflowInput): Promise<void> {
   let lastStats: UnitStats | null = carried?.lastStats ?? null;
   let lastError = carried?.lastError ?? null;
   let nextRunAt = carried?.nextRunAt ?? null;
+  // Histories carried before quota waits existed have no such field.
+  let waitingForQuotaUntil = carried?.waitingForQuotaUntil ?? null;
   // A new workflow runs at once (durable-sync waited a whole interval first).
   let syncRequested = carried ? carried.syncRequested : true;
   let pendingKeys: string[] | null = carried?.pendingKeys ? [...carried.pendingKeys] : null;
@@ -94,6 +96,7 @@ export async function keepsyncUnit(input: UnitWorkflowInput): Promise<void> {
     lastStats,
     lastError,
     nextRunAt,
+    waitingForQuotaUntil,
     syncRequested,
     pendingKeys,
   });
@@ -171,6 +174,7 @@ export async function keepsyncUnit(input: UnitWorkflowInput): Promise<void> {
 
   const runOnce = async (keys: string[] | null, trigger: RunUnitInput['trigger']) => {
     running = true;
+    waitingForQuotaUntil = null;
     const startedAt = new Date().toISOString();
     let outcome: LastRun['status'] = 'failed';
     let runId: number | null = null;
@@ -183,7 +187,8 @@ export async function keepsyncUnit(input: UnitWorkflowInput): Promise<void> {
       runId = result.runId;
       outcome = result.status;
       lastStats = result.stats;
-      lastError = null;
+      lastError = result.status === 'waiting-for-quota' ? result.reason : null;
+      waitingForQuotaUntil = result.status === 'waiting-for-quota' ? result.resumesAt : null;
     } catch (error) {
       if (isCancellation(error)) {
         outcome = 'aborted';
@@ -204,8 +209,13 @@ export async function keepsyncUnit(input: UnitWorkflowInput): Promise<void> {
     // Keys asked for by a run that a pause interrupted are asked for again.
     if (outcome === 'aborted' && keys) requestSync(keys);
     lastRun = { runId, status: outcome, startedAt, finishedAt: new Date().toISOString(), keys };
-    // A targeted run leaves the schedule alone; any other run counts as the scheduled one.
-    if (keys === null || nextRunAt === null) await scheduleNext();
+    if (waitingForQuotaUntil !== null && outcome === 'waiting-for-quota') {
+      // The next run is the one at the reset, whole-unit: it covers any keys asked for.
+      nextRunAt = waitingForQuotaUntil;
+    } else if (keys === null || nextRunAt === null) {
+      // A targeted run leaves the schedule alone; any other run counts as the scheduled one.
+      await scheduleNext();
+    }
   };
 
   for (;;) {

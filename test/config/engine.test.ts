@@ -34,4 +34,31 @@ describe('the engine section of the config', () => {
       resolveConfig({ pipelines: [], engine: { kind: 'temporal', address: 'no-port' } }, origin),
     ).toThrow(/host:port/);
   });
+
+  it('takes Temporal Cloud settings (API key or mTLS files) and Worker Versioning, only on kind temporal', () => {
+    const config = resolveConfig(
+      {
+        pipelines: [],
+        engine: {
+          kind: 'temporal',
+          address: 'ns.a1b2c.tmprl.cloud:7233',
+          namespace: 'ns.a1b2c',
+          apiKey: 'key-from-env',
+          buildId: '2026-12-01',
+          deploymentName: 'sync',
+        },
+      },
+      origin,
+    );
+    expect(config.engine).toMatchObject({ apiKey: 'key-from-env', buildId: '2026-12-01' });
+    expect(() =>
+      resolveConfig(
+        { pipelines: [], engine: { kind: 'temporal', tls: { certPath: 'c.pem', key: 'k.pem' } } },
+        origin,
+      ),
+    ).toThrow(/key/);
+    expect(() => resolveConfig({ pipelines: [], engine: { apiKey: 'k' } }, origin)).toThrow(
+      /apiKey.*add kind: 'temporal'/,
+    );
+  });
 });

@@ -162,3 +162,59 @@ describe('read-ahead: the next page is read while this one is written', () => {
     expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
   });
 });
+
+describe('readAhead: false (the Temporal engine: a crash re-reads at most one page)', () => {
+  it('reads page n+1 only once page n is committed', async () => {
+    store = memoryStore();
+    const events: string[] = [];
+    const { source } = loggingSource(events);
+    const pipeline = definePipeline({
+      name: 'p',
+      source,
+      destination: loggingDestination(events, {}),
+    });
+    const result = await runPipeline({
+      store,
+      pipeline,
+      unit: 'u',
+      readAhead: false,
+      // Called after each page's store commit.
+      onProgress: ({ stats }) => events.push(`committed ${stats.pages}`),
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.stats).toMatchObject({ read: 20, created: 20, pages: 5 });
+    expect(events).toEqual(
+      [1, 2, 3, 4, 5].flatMap((page) => [
+        `read ${page}`,
+        `write ${page}`,
+        `written ${page}`,
+        `committed ${page}`,
+      ]),
+    );
+    expect((await store.getCursor('p', 'u'))?.cursor).toBe(5);
+  });
+
+  it('reads no further page when aborted after a commit', async () => {
+    store = memoryStore();
+    const events: string[] = [];
+    const { source, state } = loggingSource(events);
+    const abort = new AbortController();
+    const pipeline = definePipeline({
+      name: 'p',
+      source,
+      destination: loggingDestination(events, {}),
+    });
+    const result = await runPipeline({
+      store,
+      pipeline,
+      unit: 'u',
+      readAhead: false,
+      signal: abort.signal,
+      onProgress: () => abort.abort(),
+    });
+    expect(result.status).toBe('aborted');
+    expect(events).toEqual(['read 1', 'write 1', 'written 1']);
+    expect(state.closed).toBe(true);
+    expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
+  });
+});

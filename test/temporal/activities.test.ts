@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as memory from '../../src/connectors/memory/index.js';
-import { KeepsyncError } from '../../src/model/index.js';
+import { KeepsyncError, QuotaExhaustedError } from '../../src/model/index.js';
 import { openSqliteStore, type Store } from '../../src/store/index.js';
 import {
   type Destination,
@@ -96,6 +96,23 @@ describe('the run activity', () => {
     expect(failure.type).toBe('ConfigError');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('Expected `table` to name a table');
+  });
+
+  it('reports a used-up quota as a wait until its reset, not as an auth pause', async () => {
+    const resetsAt = new Date('2026-12-02T08:00:00.000Z');
+    const outOfQuota: Destination = {
+      name: 'out-of-quota',
+      open: async () => {
+        throw new QuotaExhaustedError('quotaExceeded: the daily quota is used up', resetsAt);
+      },
+    };
+    const { runUnit } = setup(pipelineWith(outOfQuota));
+    const result = (await new MockActivityEnvironment().run(runUnit!, MANUAL)) as RunUnitResult;
+    expect(result).toMatchObject({
+      status: 'waiting-for-quota',
+      resumesAt: resetsAt.toISOString(),
+    });
+    expect(result.status === 'waiting-for-quota' && result.reason).toContain('quotaExceeded');
   });
 
   it('turns an auth error into a non-retryable AuthError with the reason', async () => {

@@ -146,4 +146,84 @@ describe('keepsync worker and keepsync temporal', () => {
     runner.kill('SIGTERM');
     await exited;
   }, 180_000);
+
+  it('worker and temporal start|status|signal|stop take the engine section of the config; flags win', async () => {
+    env ??= await startTemporalDevServer();
+    const dir = mkdtempSync(join(tmpdir(), 'keepsync-temporal-config-'));
+    writeFileSync(
+      join(dir, 'keepsync.config.ts'),
+      config
+        .replace("name: 'contacts'", "name: 'orders'")
+        .replace(
+          'pipelines: [{',
+          `engine: { kind: 'temporal', address: '${env.address}', namespace: 'default', taskQueue: 'from-config' },\n  pipelines: [{`,
+        ),
+    );
+    // No flag anywhere: the address and task queue come from the config.
+    const runner = spawn(process.execPath, cliArgs('worker'), {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    worker = runner;
+    let runnerOutput = '';
+    runner.stderr!.on('data', (chunk) => {
+      runnerOutput += chunk;
+    });
+    const runnerExit = new Promise<number | null>((resolve) => runner.once('exit', resolve));
+
+    const started = await keepsync(dir, '--json', 'temporal', 'start');
+    expect(started.stderr).toBe('');
+    expect(JSON.parse(started.stdout).ensured).toEqual(['keepsync:orders:all']);
+    const handle = env.client.workflow.getHandle('keepsync:orders:all');
+    expect((await handle.describe()).taskQueue).toBe('from-config');
+    const ran = await eventually(
+      async () => {
+        const result = await keepsync(dir, '--json', 'temporal', 'status');
+        const [status] = JSON.parse(result.stdout) as UnitStatus[];
+        if (status?.lastRun?.status !== 'succeeded') throw new Error(result.stdout + result.stderr);
+        return status;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(ran.lastStats).toMatchObject({ created: 2 });
+    const signalled = await keepsync(dir, 'temporal', 'signal', 'orders', 'pause', '--reason', 'x');
+    expect(signalled.stdout).toContain('sent pause to 1 workflow(s)');
+    expect(runnerOutput).toContain(`polling task queue from-config on ${env.address}`);
+    runner.kill('SIGTERM');
+    expect(await runnerExit).toBe(0);
+
+    // A flag overrides the config.
+    const flagged = spawn(process.execPath, cliArgs('worker', '--task-queue', 'flagged'), {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    worker = flagged;
+    let flaggedOutput = '';
+    flagged.stderr!.on('data', (chunk) => {
+      flaggedOutput += chunk;
+    });
+    const flaggedExit = new Promise<number | null>((resolve) => flagged.once('exit', resolve));
+    await eventually(async () => {
+      if (!flaggedOutput.includes('polling task queue flagged')) throw new Error(flaggedOutput);
+    });
+    flagged.kill('SIGTERM');
+    expect(await flaggedExit).toBe(0);
+
+    const stopped = await keepsync(dir, 'temporal', 'stop');
+    expect(stopped.stdout).toContain('stopped keepsync:orders:all');
+
+    // A misspelt engine key is an error naming it, for the worker as for every command.
+    writeFileSync(
+      join(dir, 'keepsync.config.ts'),
+      config.replace(
+        'pipelines: [{',
+        `engine: { kind: 'temporal', adress: '${env.address}' },\n  pipelines: [{`,
+      ),
+    );
+    for (const command of [['worker'], ['temporal', 'status']]) {
+      const refused = await keepsync(dir, ...command);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/engine.*adress/);
+    }
+  }, 360_000);
 });

@@ -16,6 +16,7 @@ import {
   unitHandle,
   unitStatus,
 } from '../../src/temporal/index.js';
+import { defineTwoWay, TWO_WAY_UNIT } from '../../src/twoway/index.js';
 import { eventually, startTemporalDevServer } from '../support/temporal.js';
 
 const TASK_QUEUE = 'unit-workflow-test';
@@ -72,6 +73,21 @@ const pipelines: Pipeline[] = [
   }),
 ];
 
+// A two-way task is a workflow of its own, beside the pipelines' (issue 11, item 1).
+const leftTable = memory.table({ name: 'left' });
+const rightTable = memory.table({ name: 'right' });
+leftTable.put('l1', { title: 'Write the report', done: false });
+rightTable.put('r1', { name: 'Book the room', completed: true });
+const tasks = [
+  defineTwoWay({
+    name: 'todo-sync',
+    fields: { title: 'name', done: 'completed' },
+    left: leftTable.side,
+    right: rightTable.side,
+    schedule: { everyMs: HOUR },
+  }),
+];
+
 function status(pipeline: string, unit: string): Promise<UnitStatus> {
   return unitStatus(env.client, { pipeline, unit }, { timeoutMs: 20_000 });
 }
@@ -99,6 +115,7 @@ beforeAll(async () => {
     taskQueue: TASK_QUEUE,
     store,
     pipelines,
+    tasks,
     workflowBundle: await bundleKeepsyncWorkflows(),
     leaseTtlMs: 5_000,
   });
@@ -107,6 +124,7 @@ beforeAll(async () => {
     client: env.client,
     taskQueue: TASK_QUEUE,
     pipelines,
+    tasks,
     activity: { heartbeatTimeoutMs: 10_000, maximumAttempts: 2 },
   });
 }, 120_000);
@@ -166,6 +184,23 @@ describe('the unit workflow on a real Temporal server', () => {
     expect(resumed.lastRun?.status).toBe('succeeded');
     expect(resumed.pausedReason).toBeNull();
     expect(authDestination.objects.size).toBe(2);
+  });
+
+  it('runs a two-way task as its own workflow: merged at once, and again on syncNow', async () => {
+    const first = await statusWhere('todo-sync', TWO_WAY_UNIT, (s) => s.runs >= 1 && !s.running);
+    expect(first.lastRun?.status).toBe('succeeded');
+    const names = (table: memory.MemoryTable) =>
+      [...table.rows().values()].map((row) => row.fields.title ?? row.fields.name).sort();
+    expect(names(leftTable)).toEqual(['Book the room', 'Write the report']);
+    expect(names(rightTable)).toEqual(['Book the room', 'Write the report']);
+
+    leftTable.patch('l1', { done: true });
+    await syncUnitNow(env.client, { pipeline: 'todo-sync', unit: TWO_WAY_UNIT });
+    await statusWhere('todo-sync', TWO_WAY_UNIT, (s) => s.runs > first.runs && !s.running);
+    const mirrored = [...rightTable.rows().values()].find(
+      (row) => row.fields.name === 'Write the report',
+    );
+    expect(mirrored?.fields.completed).toBe(true);
   });
 
   it('survives stray signal payloads and keeps answering', async () => {
