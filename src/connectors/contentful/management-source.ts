@@ -6,7 +6,6 @@ import {
   type ConfirmOptions,
   checkOptions,
   type MissingCheck,
-  type ReadOptions,
   type Source,
   type SourcePage,
 } from '../../sync/index.js';
