@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { listEntries } from './contentful-management-list.js';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 
 export type FakeFieldType =
@@ -80,8 +81,6 @@ function fail(status: number, details?: unknown, message?: string): FakeResponse
 }
 
 const ENTRY_ID = /^[a-zA-Z0-9\-_.]{1,64}$/;
-/** Above this, an id list no longer fits Contentful's 7,600-character URI limit. */
-const MAX_URI = 7_600;
 
 /**
  * A fake of the Content Management API's entry endpoints, as its reference describes them:
@@ -96,9 +95,12 @@ export class FakeContentfulManagement {
   readonly server: FakeServer;
   readonly entries = new Map<string, FakeManagementEntry>();
   readonly contentTypes = new Map<string, FakeContentTypeField[]>();
+  /** The query of every `GET /entries`, for tests of what a reader asked for. */
+  readonly listQueries: URLSearchParams[] = [];
   readonly #options: FakeManagementOptions;
   readonly #tokens: Set<string>;
   readonly #beforePut = new Map<string, () => void>();
+  #clock: () => number = Date.now;
 
   constructor(options: FakeManagementOptions) {
     this.#options = options;
@@ -179,6 +181,36 @@ export class FakeContentfulManagement {
     this.#tokens.delete(token);
   }
 
+  /** Sets the clock `sys.updatedAt` comes from (tests give entries one timestamp). */
+  setClock(now: () => number): void {
+    this.#clock = now;
+  }
+
+  #now(): string {
+    return new Date(this.#clock()).toISOString();
+  }
+
+  /** Saves a new entry as a person in the web app would: a draft at version 1. */
+  draft(id: string, contentType: string, fields: Record<string, Record<string, unknown>>): void {
+    const now = this.#now();
+    this.entries.set(id, { id, contentType, fields, version: 1, createdAt: now, updatedAt: now });
+  }
+
+  /** Publishes the current version, as the web app's Publish button does. */
+  publishNow(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) throw new Error(`no entry ${id}`);
+    entry.publishedVersion = entry.version;
+    this.#touch(entry);
+    this.#options.onPublished(entry);
+  }
+
+  /** Deletes an entry whatever its state (unpublished first, as the web app does). */
+  remove(id: string): void {
+    if (this.entries.get(id)?.publishedVersion) this.#options.onUnpublished(id);
+    this.entries.delete(id);
+  }
+
   defineContentType(id: string, fields: FakeContentTypeField[]): void {
     this.contentTypes.set(id, fields);
   }
@@ -198,7 +230,7 @@ export class FakeContentfulManagement {
 
   #touch(entry: FakeManagementEntry): void {
     entry.version++;
-    entry.updatedAt = new Date().toISOString();
+    entry.updatedAt = this.#now();
   }
 
   #json(entry: FakeManagementEntry): unknown {
@@ -257,30 +289,14 @@ export class FakeContentfulManagement {
   }
 
   #list({ query, path }: FakeRequest): FakeResponse {
-    if (path.length + query.toString().length > MAX_URI) {
-      return fail(400, undefined, 'The request URI is too long.');
-    }
-    const limit = Number(query.get('limit') ?? 100);
-    const skip = Number(query.get('skip') ?? 0);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return fail(400, undefined, 'The limit parameter should be an integer between 1 and 1000.');
-    }
-    const ids = query.get('sys.id[in]')?.split(',');
-    const contentType = query.get('content_type');
-    const matching = [...this.entries.values()]
-      .filter((entry) => !ids || ids.includes(entry.id))
-      .filter((entry) => !contentType || entry.contentType === contentType)
-      .sort((a, b) => a.id.localeCompare(b.id));
-    return {
-      status: 200,
-      body: {
-        sys: { type: 'Array' },
-        total: matching.length,
-        skip,
-        limit,
-        items: matching.slice(skip, skip + limit).map((entry) => this.#json(entry)),
-      },
-    };
+    this.listQueries.push(query);
+    return listEntries(
+      this.entries.values(),
+      query,
+      path.length,
+      (status, message) => fail(status, undefined, message),
+      (entry) => this.#json(entry),
+    );
   }
 
   #get({ params }: FakeRequest): FakeResponse {
@@ -320,7 +336,7 @@ export class FakeContentfulManagement {
       }
       const errors = this.#checkTypes(contentType, fields);
       if (errors.length > 0) return fail(422, { errors });
-      const now = new Date().toISOString();
+      const now = this.#now();
       const entry: FakeManagementEntry = {
         id,
         contentType,

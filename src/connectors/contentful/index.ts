@@ -8,7 +8,14 @@ export { type ContentfulTarget, entryIdFor, type LocalizedFields } from './encod
 export {
   ContentfulHttpError,
   type ContentfulManagementClient,
+  type EntryQuery,
   type ManagementEntry,
+  type ManagementEntryPage,
 } from './management-client.js';
+export {
+  type ContentfulManagementSourceOptions,
+  type EntryStatus,
+  entryStatus,
+} from './management-source.js';
 export { type ContentfulMcpDestinationOptions, mcpDestination } from './mcp-destination.js';
 export { type ContentfulSourceOptions, itemRecord, source } from './source.js';

@@ -8,6 +8,7 @@ export interface ManagementEntry {
     readonly version: number;
     readonly publishedVersion?: number;
     readonly archivedVersion?: number;
+    readonly updatedAt?: string;
     readonly contentType?: { readonly sys: { readonly id: string } };
   };
   readonly fields: LocalizedFields;
@@ -22,13 +23,26 @@ export interface ManagementContentType {
   readonly fields: readonly { readonly id: string; readonly type: string }[];
 }
 
-/** The CMA calls the destination makes; tests may pass an in-memory implementation. */
+/** A query of the CMA entries collection (`order`, `skip`, `limit` up to 1000, filters). */
+export type EntryQuery = Readonly<Record<string, string | number>>;
+
+/** One page of the CMA entries collection. */
+export interface ManagementEntryPage {
+  readonly items: readonly ManagementEntry[];
+  readonly total: number;
+  readonly skip: number;
+  readonly limit: number;
+}
+
+/** The CMA calls the destination and the management source make. */
 export interface ContentfulManagementClient {
   locales(): Promise<readonly ManagementLocale[]>;
   contentType(id: string): Promise<ManagementContentType>;
   /** Entries by id (at most 1000, within the URI length limit). */
   entries(ids: readonly string[]): Promise<readonly ManagementEntry[]>;
   getEntry(id: string): Promise<ManagementEntry>;
+  /** One page of `GET /entries`: drafts, changed, published and archived entries alike. */
+  listEntries(query: EntryQuery): Promise<ManagementEntryPage>;
   /** `PUT` with `X-Contentful-Content-Type`: creates the entry at this id. */
   createEntry(id: string, contentType: string, fields: LocalizedFields): Promise<ManagementEntry>;
   /** `PUT` with `X-Contentful-Version`: replaces the entry if `version` is still current. */
@@ -132,6 +146,15 @@ export async function createManagementClient(
       return page.items.map(asEntry);
     },
     getEntry: async (id) => asEntry(await client.entry.get({ entryId: id })),
+    async listEntries(query) {
+      const page = await client.entry.getMany({ query: { ...query } });
+      return {
+        items: page.items.map(asEntry),
+        total: page.total,
+        skip: page.skip,
+        limit: page.limit,
+      };
+    },
     createEntry: async (id, contentType, fields) =>
       asEntry(
         await client.entry.createWithId({ entryId: id, contentTypeId: contentType }, { fields }),

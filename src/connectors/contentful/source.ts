@@ -13,8 +13,11 @@ import {
   type ContentfulSyncItem,
   createDeliveryClient,
 } from './client.js';
+import { type ContentfulManagementSourceOptions, managementSource } from './management-source.js';
 
 export interface ContentfulSourceOptions {
+  /** 'delivery' reads published entries through the Sync API; see ContentfulManagementSourceOptions. @default 'delivery' */
+  api?: 'delivery';
   /** The space id. */
   space: string;
   /** @default 'master' */
@@ -51,7 +54,16 @@ const UNIT = 'entries';
  * sync, every later one starts from the `nextSyncToken` and gets only what changed, deletions
  * included (as `DeletedEntry`, emitted as tombstones), so a no-change run is one request.
  */
-export function source(options: ContentfulSourceOptions): Source {
+export function source(
+  options: ContentfulSourceOptions | ContentfulManagementSourceOptions,
+): Source {
+  if (options.api === 'management') return managementSource(options);
+  if (options.api !== undefined && options.api !== 'delivery') {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `contentful.source: \`api\` is 'delivery' or 'management', got ${JSON.stringify(options.api)}`,
+    );
+  }
   if (!options.space) throw new KeepsyncError('CONFIG_INVALID', 'contentful.source needs `space`');
   if (!options.client && !options.accessToken) {
     throw new KeepsyncError('CONFIG_INVALID', 'contentful.source needs `accessToken`');

@@ -107,3 +107,52 @@ export const contentfulDestinationHarness: DestinationHarness = {
     };
   },
 };
+
+/** The source in CMA mode: drafts included, incremental by `sys.updatedAt`. */
+export const contentfulManagementSource: SourceHarness = {
+  connector: 'contentful (CMA)',
+  mode: 'incremental',
+  gaps: {},
+  async start() {
+    const token = `cma_conformance_source_${process.pid}_${++tokens}`;
+    const fake = await new FakeContentful({ managementTokens: [token] }).start();
+    // Entries a second apart in the past; edits land later.
+    let now = Date.UTC(2026, 0, 5, 9, 0);
+    fake.management.setClock(() => now);
+    let next = 0;
+    return {
+      server: fake.management.server,
+      unit: 'entries',
+      listPath: /\/entries$/,
+      source: ({ deletes } = {}) =>
+        contentful.source({
+          api: 'management',
+          space: fake.space,
+          accessToken: token,
+          baseUrl: fake.managementUrl,
+          pageSize: 25,
+          requestsPerSecond: 500,
+          retries: 5,
+          // The CMA has no feed of deleted entries: only a full pass sees a delete.
+          mode: deletes ? 'full' : 'incremental',
+        }),
+      async seed(count) {
+        return Array.from({ length: count }, () => {
+          now += 1000;
+          const id = `entry${++next}`;
+          fake.management.draft(id, 'event', { title: { 'en-US': `Event ${next}` } });
+          return id;
+        });
+      },
+      async change(key) {
+        now += 1000;
+        fake.management.edit(key, { title: { 'en-US': 'Moved to Friday' } });
+      },
+      async remove(key) {
+        fake.management.remove(key);
+      },
+      revoke: () => fake.management.revokeToken(token),
+      close: () => fake.close(),
+    };
+  },
+};

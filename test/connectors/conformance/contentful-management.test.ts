@@ -1,0 +1,4 @@
+import { sourceConformance } from './cases.js';
+import { contentfulManagementSource } from './contentful.js';
+
+sourceConformance(contentfulManagementSource);
