@@ -157,7 +157,10 @@ function createSession(
       }
       return { id, properties };
     } catch (error) {
-      if (error instanceof ToolError && /not found|could not find|object_not_found/i.test(error.message)) {
+      if (
+        error instanceof ToolError &&
+        /not found|could not find|object_not_found/i.test(error.message)
+      ) {
         return undefined;
       }
       throw error;
@@ -193,16 +196,25 @@ function createSession(
           if (existing) return update(existing.id, key, changes, existing);
         }
         tried = true;
-        const result = await client.call(
-          'notion-create-pages',
-          {
-            parent: { data_source_id: options.dataSourceId },
-            pages: [{ properties: values }],
-          },
-          { record: key, retries: 0 },
-        );
+        const result = await client
+          .call(
+            'notion-create-pages',
+            {
+              parent: { data_source_id: options.dataSourceId },
+              pages: [{ properties: values }],
+            },
+            { record: key, retries: 0 },
+          )
+          .catch((error: unknown) => {
+            // A 429 is refused before the tool runs: nothing to look for on the next try.
+            if (error instanceof RetryableError && /answered 429\b/.test(error.message)) {
+              tried = false;
+            }
+            throw error;
+          });
         const id = createdId(result.json);
-        if (!id) throw new RetryableError(`notion-create-pages for record ${key} answered no page id`);
+        if (!id)
+          throw new RetryableError(`notion-create-pages for record ${key} answered no page id`);
         return id;
       },
       { retries, minDelayMs: options.minDelayMs ?? 250 },

@@ -5,7 +5,12 @@ import type { DestinationHarness, StoredObject } from './harness.js';
 
 let tokens = 0;
 
-function mcpDestination(url: string, dataSourceId: string, token: string, rps: number): Destination {
+function mcpDestination(
+  url: string,
+  dataSourceId: string,
+  token: string,
+  rps: number,
+): Destination {
   return notion.mcpDestination({
     url,
     auth: { token },
