@@ -6,7 +6,6 @@ import {
   isAuthError,
   isKeepsyncError,
   isQuotaExhausted,
-  type KeepsyncError,
 } from '../model/index.js';
 import {
   type CursorState,

@@ -7,8 +7,8 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../sync/index.js';
-import { forbiddenObjectResult, writeSettler } from '../support/index.js';
-import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
+import { writeSettler } from '../support/index.js';
+import { createNotionClient, type NotionClient } from './client.js';
 import { encodeValue, type NotionPropertyType, WRITABLE_TYPES } from './encode.js';
 import { DEFAULT_RECOVERY_WINDOW_MS, findCreated } from './find-created.js';
 import {
