@@ -4,6 +4,7 @@ import { pipelineTask, type RunnableTask } from '../engine/index.js';
 import type { Pipeline } from '../sync/index.js';
 import { EXIT } from './exit-codes.js';
 import { loadTemporal } from './load-temporal.js';
+import { warnVerifyNotScheduled } from './temporal-notices.js';
 import { temporalSettings } from './temporal-settings.js';
 
 /**
@@ -23,6 +24,7 @@ export async function runOnTemporal(
   const client = await temporal.connectTemporalClient(target);
   try {
     if (oauthConnections().length > 0) await temporal.startTokenWorkflows({ client, taskQueue });
+    warnVerifyNotScheduled(selection.pipelines);
     const started = await temporal.startUnitWorkflows({
       client,
       taskQueue,

@@ -5,6 +5,7 @@ import type { CliContext, GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { loadTemporal, type TemporalModule } from './load-temporal.js';
 import { printJson, printTable } from './output.js';
+import { warnVerifyNotScheduled } from './temporal-notices.js';
 import {
   type TemporalFlags,
   type TemporalSettings,
@@ -141,6 +142,7 @@ export function registerTemporalCommands(
           deploymentName: settings.deploymentName,
           leaseTtlMs: context.config.engine.leaseTtlMs,
         });
+        warnVerifyNotScheduled(context.config.pipelines);
         const stop = () => worker.shutdown();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
@@ -176,6 +178,7 @@ export function registerTemporalCommands(
           const owners = oauthConnections().length
             ? await module.startTokenWorkflows({ client, taskQueue: settings.taskQueue })
             : { ensured: [], unauthorized: [] };
+          warnVerifyNotScheduled(context.config.pipelines);
           const result = await module.startUnitWorkflows({
             client,
             taskQueue: settings.taskQueue,
