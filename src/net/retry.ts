@@ -5,14 +5,21 @@ import type { RateLimiter } from './rate-limiter.js';
 /** A failure worth another try, optionally with the wait the service asked for. */
 export class RetryableError extends Error {
   readonly retryAfterMs: number | undefined;
+  /** The HTTP status that answered, when one did (a 429 was refused, not applied). */
+  readonly status: number | undefined;
 
   constructor(
     message: string,
-    options: { retryAfterMs?: number | undefined; cause?: unknown } = {},
+    options: {
+      retryAfterMs?: number | undefined;
+      status?: number | undefined;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RetryableError';
     this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
   }
 }
 

@@ -207,7 +207,7 @@ function createSession(
           )
           .catch((error: unknown) => {
             // A 429 is refused before the tool runs: nothing to look for on the next try.
-            if (error instanceof RetryableError && /answered 429\b/.test(error.message)) {
+            if (error instanceof RetryableError && error.status === 429) {
               tried = false;
             }
             throw error;

@@ -54,7 +54,10 @@ export function mcpFetch(options: {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       await response.body?.cancel();
       if (retryAfterMs !== undefined) options.onRateLimitWait?.(retryAfterMs);
-      throw new RetryableError(`MCP server answered ${response.status}`, { retryAfterMs });
+      throw new RetryableError(`MCP server answered ${response.status}`, {
+        retryAfterMs,
+        status: response.status,
+      });
     }
     return response;
   };
