@@ -104,7 +104,13 @@ describe('sync server auth and in-process routes', () => {
       paths: Record<string, unknown>;
     };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(['/sync/push', '/sync/pull', '/sync/full', '/metrics']);
+    expect(Object.keys(doc.paths)).toEqual([
+      '/sync/push',
+      '/sync/pull',
+      '/sync/full',
+      '/sync/stream',
+      '/metrics',
+    ]);
     const metrics = await server.app.request('/metrics');
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(await metrics.text()).toContain('# TYPE sync_push_total counter');
