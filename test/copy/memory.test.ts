@@ -49,7 +49,10 @@ describe('what a copy holds of the files it read', () => {
     }
     expect(held.map((resource) => resource.uri)).toContain('/api/items/20');
     expect(held[0]!.dependsOn).toEqual(['/api/users/number-1']);
-    expect(await heapHolds(dir, () => `${markers[0]}${markers[1]}`)).toBe(false);
+    expect(
+      await heapHolds(dir, () => `${markers[0]}${markers[1]}`),
+      'a resource read keeps the text of its file alive',
+    ).toBe(false);
     expect(held).toHaveLength(20);
   }, 120_000);
 
@@ -65,7 +68,10 @@ describe('what a copy holds of the files it read', () => {
     text = '';
     const held: CopyResource[] = [];
     for await (const resource of fileEndpoint(path, 'yaml').read(context)) held.push(resource);
-    expect(await heapHolds(dir, () => `${markers[0]}${markers[1]}`)).toBe(false);
+    expect(
+      await heapHolds(dir, () => `${markers[0]}${markers[1]}`),
+      'a resource read keeps the text of its file alive',
+    ).toBe(false);
     expect(held).toHaveLength(20);
   }, 120_000);
 });
