@@ -125,8 +125,27 @@ export function toResource(
   const dependsOn = schema
     .links(doc)
     .filter((link) => schema.isDependency(link.rel))
-    .map((link) => link.href);
-  return { key: resourceKey(type, id), type, id, uri, dependsOn, text, where };
+    .map((link) => detached(link.href));
+  const key = detached(resourceKey(type, id));
+  return {
+    key,
+    type: detached(type),
+    id: detached(id),
+    uri: uri === undefined ? undefined : detached(uri),
+    dependsOn,
+    text: detached(text),
+    where,
+  };
+}
+
+/**
+ * A flat copy of `value` that shares no memory with the text it came from. A parser's
+ * strings can be slices of its whole input (V8 keeps the parent alive) and built-up text a
+ * tree of pieces, so a key, href or body held for the whole copy would otherwise keep each
+ * file it was read from, or many small pieces per resource, in memory.
+ */
+function detached(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
 }
 
 function readId(doc: ResourceDocument): string | undefined {
