@@ -6,6 +6,7 @@
  * server (bench/peers/rxdb, its own lockfile, installed on first use) through the same scenarios.
  *
  *   node --import tsx bench/client.bench.ts [--docs 100000] [--storm 500] [--writes 200]
+ *     [--page-size N] (the client's fullResyncPageSize; its default when omitted)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ const arg = (name: string, fallback: number) => {
 const DOCS = arg('docs', 100_000);
 const STORM = arg('storm', 500);
 const WRITES = arg('writes', 200);
+const PAGE_SIZE = args.includes('--page-size') ? arg('page-size', 0) : undefined;
 const SECRET = 'bench-secret-0123456789abcdefghij';
 
 const quantile = (values: number[], q: number) => {
@@ -176,6 +178,7 @@ async function client(url: string, jwt: string, net = network(), live = true): P
     fetch: net.fetch,
     webSocket: net.WebSocket,
     live,
+    fullResyncPageSize: PAGE_SIZE,
   });
   await created.start();
   return created;
@@ -235,6 +238,7 @@ async function main(): Promise<void> {
       runsMs: bootstrap.map(round),
       medianMs: round(median(bootstrap)),
       requests: bootstrapRequests,
+      pageSize: PAGE_SIZE ?? 'client default',
     };
     console.log('bootstrap', results.bootstrap);
 
