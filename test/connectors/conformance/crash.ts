@@ -9,7 +9,8 @@ const TRIALS = 8;
 
 /**
  * Runs the harness's destination in a child process writing `count` records, SIGKILLs it at
- * random points until one run finishes, then runs it once more to completion.
+ * random points (a few pages into each run) until one run finishes, then runs it once more
+ * to completion.
  */
 export async function crashUntilDone(
   harness: DestinationHarness,
@@ -24,7 +25,12 @@ export async function crashUntilDone(
   try {
     let kills = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const outcome = await runWorker(WORKER, args, 250 + Math.floor(Math.random() * 700));
+      // After one to three pages this run commits, plus up to 60 ms into the next: each kill
+      // lands mid-run however fast the machine is (a fixed delay let a quick run finish first).
+      const outcome = await runWorker(WORKER, args, Math.floor(Math.random() * 60), {
+        marker: 'PAGE\n',
+        occurrences: 1 + Math.floor(Math.random() * 3),
+      });
       if (!outcome.killed) break;
       kills++;
     }

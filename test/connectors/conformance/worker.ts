@@ -17,7 +17,13 @@ const pipeline = definePipeline({
   retryMinDelayMs: 10,
 });
 process.stdout.write('READY\n');
-const result = await runPipeline({ store, pipeline, unit: 'all' });
+// One line per committed page, so the test can kill at a point in the work.
+const result = await runPipeline({
+  store,
+  pipeline,
+  unit: 'all',
+  onProgress: () => process.stdout.write('PAGE\n'),
+});
 await store.close();
 process.stdout.write(`DONE ${result.status} ${JSON.stringify(result.stats)}\n`);
 process.exit(result.status === 'succeeded' ? 0 : 1);
