@@ -1,13 +1,7 @@
-import {
-  AuthError,
-  describeError,
-  KeepsyncError,
-  RecordError,
-  type SyncRecord,
-} from '../../model/index.js';
+import { KeepsyncError, type SyncRecord } from '../../model/index.js';
 import { RetryableError, withRetry } from '../../net/index.js';
 import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
-import { importPeer } from '../support/index.js';
+import { importPeer, writeSettler } from '../support/index.js';
 import type { McpAuth, McpToolClient } from '../support/mcp/index.js';
 import {
   type ContentfulTarget,
@@ -117,7 +111,7 @@ function createSession(
   const locale = options.locale ?? 'en-US';
   const scope = { spaceId: options.space, environmentId: options.environment ?? 'master' };
   const retries = options.retries ?? 5;
-  let refused: string | null = null;
+  const settle = writeSettler({ requestError: ToolError, requestErrorsNameRecord: true });
 
   const encode = (record: SyncRecord): LocalizedFields =>
     encodeFields(record, options.fields, locale, options.bodyField);
@@ -232,32 +226,7 @@ function createSession(
 
   return {
     lookup: (keys) => findByKeys(keys),
-    async write(ops) {
-      return Promise.all(
-        ops.map(async (op): Promise<WriteResult> => {
-          if (refused !== null) return { status: 'auth', error: refused };
-          try {
-            return await writeOne(op);
-          } catch (error) {
-            if (error instanceof AuthError) {
-              refused = error.message;
-              return { status: 'auth', error: refused };
-            }
-            if (error instanceof RecordError || error instanceof ToolError) {
-              return { status: 'rejected', error: error.message };
-            }
-            if (error instanceof RetryableError) {
-              return {
-                status: 'retryable',
-                error: error.message,
-                ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-              };
-            }
-            return { status: 'retryable', error: describeError(error) };
-          }
-        }),
-      );
-    },
+    write: (ops) => Promise.all(ops.map((op) => settle(op, () => writeOne(op)))),
     close: () => client.close(),
   };
 }

@@ -10,6 +10,8 @@ export interface WriteSettlerOptions {
   ) => Error;
   /** Add the record's key to RecordError messages too (the connector's do not name it). */
   readonly keyInRecordErrors?: boolean | undefined;
+  /** The service's refusals name the record already (MCP tool errors): leave them as they are. */
+  readonly requestErrorsNameRecord?: boolean | undefined;
 }
 
 /** Runs one write of a session and answers with its result, whatever the write threw. */
@@ -40,7 +42,10 @@ export function writeSettler(options: WriteSettlerOptions): SettleWrite {
         return { status: 'rejected', error: message };
       }
       if (error instanceof options.requestError) {
-        return { status: 'rejected', error: withKey(error.message, op) };
+        const message = options.requestErrorsNameRecord
+          ? error.message
+          : withKey(error.message, op);
+        return { status: 'rejected', error: message };
       }
       if (error instanceof RetryableError) {
         return {
