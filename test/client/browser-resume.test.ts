@@ -33,6 +33,10 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       context = await browser.newContext();
       const fullCursors: Array<string | null> = [];
       const control = { forceResync: false, holdAfter: Number.POSITIVE_INFINITY };
+      // The client polls every 200 ms: pulls wait at this gate while the server changes, so
+      // none of them can carry the change before the client is told to resync.
+      const pulls = { gate: Promise.resolve(), inFlight: 0 };
+      let openGate = () => {};
       const held: Route[] = [];
       let release = () => {};
       const released = new Promise<void>((resolve) => {
@@ -48,8 +52,10 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
         if (url.pathname === '/client.js') {
           return route.fulfill({ contentType: 'text/javascript', body: bundle });
         }
-        if (url.pathname === '/sync/pull' && control.forceResync) {
-          return route.fulfill({ json: { full_resync_required: true } });
+        if (url.pathname === '/sync/pull') {
+          await pulls.gate;
+          if (control.forceResync) return route.fulfill({ json: { full_resync_required: true } });
+          pulls.inFlight += 1;
         }
         if (url.pathname === '/sync/full') {
           control.forceResync = false;
@@ -64,6 +70,8 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
           await route.fulfill({ response });
         } catch {
           // The page was reloaded while this request was held: nobody waits for it any more.
+        } finally {
+          if (url.pathname === '/sync/pull') pulls.inFlight -= 1;
         }
       });
       const page = await context.newPage();
@@ -73,6 +81,10 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       expect(firstBootstrap).toBe(docs / 500);
 
       // The server changes, then tells the client its cursor is too old: a full resync.
+      pulls.gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      await expect.poll(() => pulls.inFlight, { timeout: 30_000 }).toBe(0);
       await server.push(jwt, {
         client_id: 'seed',
         changes: [
@@ -82,6 +94,7 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       });
       control.holdAfter = firstBootstrap + 2;
       control.forceResync = true;
+      openGate();
       await expect.poll(() => held.length, { timeout: 30_000 }).toBe(1);
       const resumeFrom = fullCursors.at(-1);
       expect(resumeFrom).toEqual(expect.any(String));
