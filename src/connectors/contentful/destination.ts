@@ -1,5 +1,6 @@
 import {
   AuthError,
+  canonicalJson,
   describeError,
   KeepsyncError,
   RecordError,
@@ -225,7 +226,7 @@ function createSession(
         entry = await request(`DELETE /entries/${id}/archived`, () => client.unarchiveEntry(id));
       }
       const merged = mergeFields(entry.fields, changes);
-      if (sameJson(merged, entry.fields)) return entry;
+      if (canonicalJson(merged) === canonicalJson(entry.fields)) return entry;
       try {
         return await request(path(id), () => client.updateEntry(id, entry.sys.version, merged));
       } catch (error) {
@@ -375,20 +376,4 @@ function isPublishedCurrent(entry: ManagementEntry): boolean {
   return (
     entry.sys.publishedVersion !== undefined && entry.sys.publishedVersion + 1 === entry.sys.version
   );
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
 }

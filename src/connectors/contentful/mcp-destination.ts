@@ -1,4 +1,4 @@
-import { KeepsyncError, type SyncRecord } from '../../model/index.js';
+import { canonicalJson, KeepsyncError, type SyncRecord } from '../../model/index.js';
 import { RetryableError, withRetry } from '../../net/index.js';
 import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
 import { importPeer, writeSettler } from '../support/index.js';
@@ -181,7 +181,7 @@ function createSession(
     if (!entry) return create(key, changes);
     const merged = mergeFields(entry.fields, changes);
     let current = entry;
-    if (!sameJson(merged, entry.fields)) {
+    if (canonicalJson(merged) !== canonicalJson(entry.fields)) {
       const result = await client.call(
         'update_entry',
         { ...scope, entryId: id, fields: merged },
@@ -251,20 +251,4 @@ function itemsOf(json: unknown): McpEntry[] {
     ? value.entries
     : (value?.entries?.items ?? value?.items ?? []);
   return list.map(entryOf).filter((entry): entry is McpEntry => entry !== undefined);
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
 }
