@@ -3,6 +3,8 @@ import type { Store } from '../../src/store/index.js';
 import {
   type Destination,
   definePipeline,
+  type PipelineOptions,
+  type RunOptions,
   runPipeline,
   type Source,
   type WriteOp,
@@ -75,17 +77,37 @@ function loggingDestination(
   return destination;
 }
 
+/**
+ * Unit `u` of pipeline `p` over the logging source and destination, on a fresh store: `run`
+ * runs it (with the given run options), `cursor` reads its committed cursor.
+ */
+function loggingRun(
+  behaviour: { failPage?: number | undefined } = {},
+  options: Partial<PipelineOptions> = {},
+) {
+  store = memoryStore();
+  const events: string[] = [];
+  const { source, state } = loggingSource(events);
+  const pipeline = definePipeline({
+    name: 'p',
+    source,
+    destination: loggingDestination(events, behaviour),
+    ...options,
+  });
+  const runStore = store;
+  return {
+    events,
+    state,
+    run: (runOptions: Partial<RunOptions> = {}) =>
+      runPipeline({ store: runStore, pipeline, unit: 'u', ...runOptions }),
+    cursor: async () => (await runStore.getCursor('p', 'u'))?.cursor,
+  };
+}
+
 describe('read-ahead: the next page is read while this one is written', () => {
   it('reads page n+1 during the write of page n, never two ahead, and commits in order', async () => {
-    store = memoryStore();
-    const events: string[] = [];
-    const { source } = loggingSource(events);
-    const pipeline = definePipeline({
-      name: 'p',
-      source,
-      destination: loggingDestination(events, {}),
-    });
-    const result = await runPipeline({ store, pipeline, unit: 'u' });
+    const { events, run, cursor } = loggingRun();
+    const result = await run();
     expect(result.status).toBe('succeeded');
     expect(result.stats).toMatchObject({ read: 20, created: 20, pages: 5 });
     expect(events).toEqual([
@@ -105,53 +127,37 @@ describe('read-ahead: the next page is read while this one is written', () => {
       'write 5',
       'written 5',
     ]);
-    expect((await store.getCursor('p', 'u'))?.cursor).toBe(5);
+    expect(await cursor()).toBe(5);
   });
 
   it('drops the page read ahead when the write before it fails: the cursor stays, the next run writes it', async () => {
-    store = memoryStore();
-    const events: string[] = [];
-    const { source, state } = loggingSource(events);
     const behaviour: { failPage?: number | undefined } = { failPage: 2 };
-    const pipeline = definePipeline({
-      name: 'p',
-      source,
-      destination: loggingDestination(events, behaviour),
+    const { events, state, run, cursor } = loggingRun(behaviour, {
       writeRetries: 1,
       retryMinDelayMs: 1,
     });
-    const failed = await runPipeline({ store, pipeline, unit: 'u' });
+    const failed = await run();
     expect(failed.status).toBe('failed');
     // Page 3 was read ahead, but neither written nor counted.
     expect(events).toContain('read 3');
     expect(events).not.toContain('write 3');
     expect(failed.stats).toMatchObject({ read: 8, created: 4 });
     expect(state.closed).toBe(true);
-    expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
+    expect(await cursor()).toBe(1);
 
     behaviour.failPage = undefined;
     events.length = 0;
-    const resumed = await runPipeline({ store, pipeline, unit: 'u' });
+    const resumed = await run();
     expect(resumed.status).toBe('succeeded');
     expect(resumed.stats).toMatchObject({ read: 16, created: 16 });
     expect(events[0]).toBe('read 2');
-    expect((await store.getCursor('p', 'u'))?.cursor).toBe(5);
+    expect(await cursor()).toBe(5);
   });
 
   it('stops after the committed page when aborted, leaving the page read ahead unwritten', async () => {
-    store = memoryStore();
-    const events: string[] = [];
-    const { source, state } = loggingSource(events);
+    const { events, state, run, cursor } = loggingRun();
     const abort = new AbortController();
-    const pipeline = definePipeline({
-      name: 'p',
-      source,
-      destination: loggingDestination(events, {}),
-    });
-    const result = await runPipeline({
-      store,
-      pipeline,
-      unit: 'u',
+    const result = await run({
       signal: abort.signal,
       onProgress: () => abort.abort(),
     });
@@ -159,24 +165,14 @@ describe('read-ahead: the next page is read while this one is written', () => {
     expect(events).toEqual(['read 1', 'write 1', 'read 2', 'written 1']);
     expect(result.stats).toMatchObject({ read: 4, created: 4, pages: 1 });
     expect(state.closed).toBe(true);
-    expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
+    expect(await cursor()).toBe(1);
   });
 });
 
 describe('readAhead: false (the Temporal engine: a crash re-reads at most one page)', () => {
   it('reads page n+1 only once page n is committed', async () => {
-    store = memoryStore();
-    const events: string[] = [];
-    const { source } = loggingSource(events);
-    const pipeline = definePipeline({
-      name: 'p',
-      source,
-      destination: loggingDestination(events, {}),
-    });
-    const result = await runPipeline({
-      store,
-      pipeline,
-      unit: 'u',
+    const { events, run, cursor } = loggingRun();
+    const result = await run({
       readAhead: false,
       // Called after each page's store commit.
       onProgress: ({ stats }) => events.push(`committed ${stats.pages}`),
@@ -191,23 +187,13 @@ describe('readAhead: false (the Temporal engine: a crash re-reads at most one pa
         `committed ${page}`,
       ]),
     );
-    expect((await store.getCursor('p', 'u'))?.cursor).toBe(5);
+    expect(await cursor()).toBe(5);
   });
 
   it('reads no further page when aborted after a commit', async () => {
-    store = memoryStore();
-    const events: string[] = [];
-    const { source, state } = loggingSource(events);
+    const { events, state, run, cursor } = loggingRun();
     const abort = new AbortController();
-    const pipeline = definePipeline({
-      name: 'p',
-      source,
-      destination: loggingDestination(events, {}),
-    });
-    const result = await runPipeline({
-      store,
-      pipeline,
-      unit: 'u',
+    const result = await run({
       readAhead: false,
       signal: abort.signal,
       onProgress: () => abort.abort(),
@@ -215,6 +201,6 @@ describe('readAhead: false (the Temporal engine: a crash re-reads at most one pa
     expect(result.status).toBe('aborted');
     expect(events).toEqual(['read 1', 'write 1', 'written 1']);
     expect(state.closed).toBe(true);
-    expect((await store.getCursor('p', 'u'))?.cursor).toBe(1);
+    expect(await cursor()).toBe(1);
   });
 });
