@@ -1,10 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../src/sync/index.js';
+import {
+  CRASH_PIPELINE,
+  CRASH_UNIT,
+  type CrashFiles,
+  createCrashFiles,
+  expectResumedAfterKills,
+  runWithKills,
+} from '../support/engine-crash.js';
 import { ConformanceWorld, HOUR, records } from './fixtures.js';
 
 /** What every engine's status answers, in one shape. */
@@ -31,17 +34,9 @@ export interface UnitRef {
   readonly unit: string;
 }
 
-/** The files of the crash case: worker processes share them. */
-export interface CrashFiles {
-  readonly dir: string;
-  readonly state: string;
-  readonly destination: string;
-  readonly pageLog: string;
-  readonly records: number;
-  readonly pageSize: number;
-}
+export type { CrashFiles };
 
-export const CRASH_REF: UnitRef = { pipeline: 'crash', unit: 'all' };
+export const CRASH_REF: UnitRef = { pipeline: CRASH_PIPELINE, unit: CRASH_UNIT };
 
 /** One engine, driven the way its users drive it. */
 export interface EngineHarness {
@@ -55,7 +50,7 @@ export interface EngineHarness {
   crash: {
     /** Whatever must exist before the first worker process starts (e.g. the workflow). */
     prepare(files: CrashFiles): Promise<void>;
-    /** Arguments of crash-worker.ts that run this engine on the files. */
+    /** Arguments of engine-crash-worker.ts that run this engine on the files. */
     workerArgs(files: CrashFiles): string[];
     /** The crash unit's status, read from outside the worker processes. */
     status(files: CrashFiles): Promise<ConformanceStatus>;
@@ -77,8 +72,6 @@ export interface ConformanceOptions {
   /** Cases this engine cannot pass, each with the reason (shown as a skipped test). */
   readonly unsupported?: Partial<Record<ConformanceCase, string>>;
 }
-
-const crashWorker = join(import.meta.dirname, 'crash-worker.ts');
 
 /** Polls until the check passes: conditions reached through real engines take their time. */
 export async function eventually<T>(
@@ -237,112 +230,27 @@ export function describeEngineConformance(
     conformance(
       'crash resume',
       async () => {
-        const dir = mkdtempSync(join(tmpdir(), 'keepsync-conformance-crash-'));
-        const files: CrashFiles = {
-          dir,
-          state: join(dir, 'state.db'),
-          destination: join(dir, 'dest.db'),
-          pageLog: join(dir, 'pages.log'),
-          records: 1_000,
-          pageSize: 50,
-        };
-        writeFileSync(files.pageLog, '');
+        const files = createCrashFiles('keepsync-conformance-crash-', 1_000, 50);
         await engineHarness.crash.prepare(files);
-        const args = engineHarness.crash.workerArgs(files);
-        const killed: number[] = [];
-        for (let kill = 0; kill < 2; kill++) {
-          const worker = startCrashWorker(args);
-          try {
-            await worker.pages(3 + Math.floor(Math.random() * 5));
-          } finally {
-            worker.child.kill('SIGKILL');
-            await worker.exited;
-          }
-          killed.push(worker.child.pid!);
-        }
-        const last = startCrashWorker(args);
-        let done: ConformanceStatus;
-        try {
-          done = await eventually(
-            async () => {
-              const status = await engineHarness.crash.status(files);
-              if (status.lastRun?.status !== 'succeeded') throw new Error(JSON.stringify(status));
-              return status;
-            },
-            { timeoutMs: 150_000, intervalMs: 500 },
-          );
-        } finally {
-          last.child.kill('SIGTERM');
-          await last.exited;
-        }
+        const { done, killed } = await runWithKills({
+          args: engineHarness.crash.workerArgs(files),
+          kills: 2,
+          spread: 5,
+          finished: () =>
+            eventually(
+              async () => {
+                const status = await engineHarness.crash.status(files);
+                if (status.lastRun?.status !== 'succeeded') throw new Error(JSON.stringify(status));
+                return status;
+              },
+              { timeoutMs: 150_000, intervalMs: 500 },
+            ),
+        });
         expect(done.paused).toBe(false);
-
-        const db = new Database(files.destination, { readonly: true });
-        const { rows, keys } = db
-          .prepare('SELECT COUNT(*) AS rows, COUNT(DISTINCT key) AS keys FROM objects')
-          .get() as { rows: number; keys: number };
-        db.close();
-        // 0 duplicates, none missing.
-        expect(keys).toBe(files.records);
-        expect(rows).toBe(files.records);
-
-        const pages = files.records / files.pageSize;
-        const readBefore = new Set<string>();
-        const readBy = new Map<string, number>();
-        const reReadBy = new Map<string, number>();
-        for (const line of readFileSync(files.pageLog, 'utf8').trim().split('\n')) {
-          const [pid, page] = line.split(' ') as [string, string];
-          readBy.set(pid, (readBy.get(pid) ?? 0) + 1);
-          if (readBefore.has(page)) reReadBy.set(pid, (reReadBy.get(pid) ?? 0) + 1);
-          readBefore.add(page);
-        }
-        expect(readBefore.size).toBe(pages);
-        // Each kill landed mid-run, and the next process went on from the last committed page:
-        // it re-reads at most the page being written, and the one read ahead if the engine reads
-        // ahead (README, Durability).
-        for (const pid of killed) expect(readBy.get(String(pid))).toBeLessThan(pages);
-        for (const reReads of reReadBy.values()) {
-          expect(reReads).toBeLessThanOrEqual(engineHarness.crash.maxPagesReReadPerKill);
-        }
+        // The page being written is re-read, and the one read ahead if the engine reads ahead.
+        expectResumedAfterKills(files, killed, engineHarness.crash.maxPagesReReadPerKill);
       },
       240_000,
     );
   });
-}
-
-interface CrashWorker {
-  readonly child: ChildProcess;
-  /** Resolves once the worker has read this many pages. */
-  pages(count: number): Promise<void>;
-  readonly exited: Promise<number | null>;
-}
-
-function startCrashWorker(args: readonly string[]): CrashWorker {
-  const child = spawn(process.execPath, ['--import', 'tsx', crashWorker, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let pages = 0;
-  let stderr = '';
-  const waiters: Array<{ count: number; resolve: () => void }> = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pages += (chunk.toString().match(/PAGE/g) ?? []).length;
-    for (const waiter of waiters.splice(0)) {
-      if (pages >= waiter.count) waiter.resolve();
-      else waiters.push(waiter);
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return {
-    child,
-    exited,
-    pages: (count) =>
-      new Promise<void>((resolve, reject) => {
-        if (pages >= count) return resolve();
-        waiters.push({ count, resolve });
-        exited.then((code) => reject(new Error(`crash worker exited (${code}) early: ${stderr}`)));
-      }),
-  };
 }

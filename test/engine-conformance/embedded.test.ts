@@ -6,6 +6,7 @@ import {
   resumeUnits,
 } from '../../src/engine/index.js';
 import { openSqliteStore, type Store } from '../../src/store/index.js';
+import { crashWorkerArgs } from '../support/engine-crash.js';
 import {
   type ConformanceStatus,
   CRASH_REF,
@@ -60,14 +61,7 @@ describeEngineConformance('embedded', () => {
       // The embedded engine reads one page ahead of the one it writes.
       maxPagesReReadPerKill: 2,
       async prepare() {},
-      workerArgs: (files) => [
-        'embedded',
-        files.state,
-        files.destination,
-        files.pageLog,
-        String(files.records),
-        String(files.pageSize),
-      ],
+      workerArgs: (files) => crashWorkerArgs('embedded', files),
       async status(files) {
         // The workers' store, read beside them as `keepsync status` would.
         const shared = openSqliteStore({

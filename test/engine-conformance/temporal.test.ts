@@ -15,6 +15,7 @@ import {
   type UnitStatus,
   unitStatus,
 } from '../../src/temporal/index.js';
+import { crashWorkerArgs } from '../support/engine-crash.js';
 import { startTemporalDevServer } from '../support/temporal.js';
 import { type ConformanceStatus, CRASH_REF, describeEngineConformance } from './cases.js';
 
@@ -97,17 +98,12 @@ describeEngineConformance('Temporal (dev server)', () => {
           activity: { heartbeatTimeoutMs: 3_000, maximumAttempts: 20 },
         });
       },
-      workerArgs: (files) => [
-        'temporal',
-        files.state,
-        files.destination,
-        files.pageLog,
-        String(files.records),
-        String(files.pageSize),
-        env!.address,
-        CRASH_TASK_QUEUE,
-        join(files.dir, 'workflows.js'),
-      ],
+      workerArgs: (files) =>
+        crashWorkerArgs('temporal', files, [
+          env!.address,
+          CRASH_TASK_QUEUE,
+          join(files.dir, 'workflows.js'),
+        ]),
       async status() {
         return conformanceStatus(await unitStatus(client(), CRASH_REF, { timeoutMs: 20_000 }));
       },

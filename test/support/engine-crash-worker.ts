@@ -5,6 +5,7 @@ import { openSqliteStore } from '../../src/store/index.js';
 import { definePipeline, type Source } from '../../src/sync/index.js';
 import { journalDestination } from '../crash/journal-destination.js';
 
+// The unit crash/all of engine-crash.ts (not imported: it loads vitest).
 // argv: engine (embedded | temporal), state db, destination db, page log, records, page size,
 // then for temporal: address, task queue, workflow bundle path
 const [engine, statePath, destinationPath, pageLog, count, pageSize, ...temporalArgs] =
