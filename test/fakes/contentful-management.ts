@@ -1,24 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { fail, managementError } from './contentful-management-errors.js';
 import { listEntries } from './contentful-management-list.js';
+import {
+  type FakeContentTypeField,
+  publishErrors,
+  saveErrors,
+} from './contentful-management-validation.js';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 
-export type FakeFieldType =
-  | 'Symbol'
-  | 'Text'
-  | 'Integer'
-  | 'Number'
-  | 'Boolean'
-  | 'Date'
-  | 'Object'
-  | 'Link'
-  | 'Array';
-
-export interface FakeContentTypeField {
-  id: string;
-  type: FakeFieldType;
-  /** Checked on publish, as Contentful does; a draft may leave it empty. */
-  required?: boolean;
-}
+export type { FakeContentTypeField, FakeFieldType } from './contentful-management-validation.js';
 
 /** An entry as the CMA holds it: every locale, the draft, and its versions. */
 export interface FakeManagementEntry {
@@ -44,40 +33,6 @@ export interface FakeManagementOptions {
   /** Told of every publish and unpublish, so the delivery side sees them. */
   onPublished(entry: FakeManagementEntry): void;
   onUnpublished(id: string): void;
-}
-
-type ValidationError = { name: string; path: (string | number)[]; details: string } & Record<
-  string,
-  unknown
->;
-
-const ERROR_TEXT: Record<number, [string, string]> = {
-  400: ['BadRequest', 'The request was malformed.'],
-  401: ['AccessTokenInvalid', 'The access token you sent could not be found or is invalid.'],
-  403: ['AccessDenied', 'The access token cannot reach this resource.'],
-  404: ['NotFound', 'The resource could not be found.'],
-  409: ['VersionMismatch', 'The version you sent does not match the current version.'],
-  422: ['ValidationFailed', 'Validation error'],
-  429: ['RateLimitExceeded', 'You have exceeded the rate limit. Please wait a moment.'],
-};
-
-/** Contentful's error body: `{ sys: { type: 'Error', id }, message, details?, requestId }`. */
-function managementError(status: number, _code: string, message: string): unknown {
-  const [id, text] = ERROR_TEXT[status] ?? ['ServerError', message];
-  return { sys: { type: 'Error', id }, message: text, requestId: randomUUID() };
-}
-
-function fail(status: number, details?: unknown, message?: string): FakeResponse {
-  const [id, text] = ERROR_TEXT[status] ?? ['ServerError', 'Server error'];
-  return {
-    status,
-    body: {
-      sys: { type: 'Error', id },
-      message: message ?? text,
-      ...(details === undefined ? {} : { details }),
-      requestId: randomUUID(),
-    },
-  };
 }
 
 const ENTRY_ID = /^[a-zA-Z0-9\-_.]{1,64}$/;
@@ -334,7 +289,11 @@ export class FakeContentfulManagement {
           ],
         });
       }
-      const errors = this.#checkTypes(contentType, fields);
+      const errors = saveErrors(
+        this.contentTypes.get(contentType) ?? [],
+        this.#options.locales,
+        fields,
+      );
       if (errors.length > 0) return fail(422, { errors });
       const now = this.#now();
       const entry: FakeManagementEntry = {
@@ -352,7 +311,11 @@ export class FakeContentfulManagement {
     if (existing.archivedVersion) {
       return fail(400, undefined, 'An archived entry cannot be changed; unarchive it first.');
     }
-    const errors = this.#checkTypes(existing.contentType, fields);
+    const errors = saveErrors(
+      this.contentTypes.get(existing.contentType) ?? [],
+      this.#options.locales,
+      fields,
+    );
     if (errors.length > 0) return fail(422, { errors });
     existing.fields = fields;
     this.#touch(existing);
@@ -365,7 +328,11 @@ export class FakeContentfulManagement {
     if (Number(headers['x-contentful-version']) !== entry.version) return fail(409);
     if (entry.archivedVersion)
       return fail(400, undefined, 'An archived entry cannot be published.');
-    const errors = this.#checkPublishable(entry);
+    const errors = publishErrors(
+      this.contentTypes.get(entry.contentType) ?? [],
+      this.#options.locales[0]!,
+      entry.fields,
+    );
     if (errors.length > 0) return fail(422, { errors });
     entry.publishedVersion = entry.version;
     this.#touch(entry);
@@ -413,92 +380,5 @@ export class FakeContentfulManagement {
     }
     this.entries.delete(entry.id);
     return { status: 204 };
-  }
-
-  /** What a save refuses: fields the content type lacks, unknown locales, wrong types. */
-  #checkTypes(
-    contentType: string,
-    fields: Record<string, Record<string, unknown>>,
-  ): ValidationError[] {
-    const known = new Map((this.contentTypes.get(contentType) ?? []).map((f) => [f.id, f]));
-    const errors: ValidationError[] = [];
-    for (const [name, perLocale] of Object.entries(fields)) {
-      const field = known.get(name);
-      if (!field) {
-        errors.push({
-          name: 'unknown',
-          path: ['fields', name],
-          details: `The property "${name}" is not expected`,
-        });
-        continue;
-      }
-      for (const [locale, value] of Object.entries(perLocale ?? {})) {
-        if (!this.#options.locales.includes(locale)) {
-          errors.push({
-            name: 'unknown',
-            path: ['fields', name, locale],
-            details: `The property "${locale}" is not expected`,
-          });
-        } else if (!hasType(field.type, value)) {
-          errors.push({
-            name: 'type',
-            type: field.type,
-            value,
-            path: ['fields', name, locale],
-            details: `The type of "value" is incorrect, expected type: ${field.type}`,
-          });
-        }
-      }
-    }
-    return errors;
-  }
-
-  /** What a publish refuses: a required field empty in the default locale, a Symbol over 255. */
-  #checkPublishable(entry: FakeManagementEntry): ValidationError[] {
-    const defaultLocale = this.#options.locales[0]!;
-    const errors: ValidationError[] = [];
-    for (const field of this.contentTypes.get(entry.contentType) ?? []) {
-      const perLocale = entry.fields[field.id] ?? {};
-      if (field.required && (perLocale[defaultLocale] ?? '') === '') {
-        errors.push({
-          name: 'required',
-          path: ['fields', field.id],
-          details: 'The property is required',
-        });
-      }
-      for (const [locale, value] of Object.entries(perLocale)) {
-        if (field.type === 'Symbol' && typeof value === 'string' && value.length > 255) {
-          errors.push({
-            name: 'size',
-            max: 255,
-            path: ['fields', field.id, locale],
-            details: 'Size must be at most 255',
-          });
-        }
-      }
-    }
-    return errors;
-  }
-}
-
-function hasType(type: FakeFieldType, value: unknown): boolean {
-  switch (type) {
-    case 'Symbol':
-    case 'Text':
-      return typeof value === 'string';
-    case 'Integer':
-      return Number.isInteger(value);
-    case 'Number':
-      return typeof value === 'number';
-    case 'Boolean':
-      return typeof value === 'boolean';
-    case 'Date':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-    case 'Object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-    case 'Link':
-      return (value as { sys?: { type?: string } } | null)?.sys?.type === 'Link';
-    case 'Array':
-      return Array.isArray(value);
   }
 }
