@@ -1,67 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { describeError, KeepsyncError } from '../model/index.js';
-import type { Store, UnitState, UnitStatePatch } from '../store/index.js';
-import {
-  type Logger,
-  type Pipeline,
-  type RunProgress,
-  type RunResult,
-  silentLogger,
-} from '../sync/index.js';
+import type { Store, UnitState } from '../store/index.js';
+import { type Logger, type RunResult, silentLogger } from '../sync/index.js';
+import { logRun, unitPatchAfterRun } from './after-run.js';
 import { registerUnits } from './control.js';
+import type { EngineOptions, EngineState } from './engine-options.js';
+import { allTasks, assertUniqueNames, unitId } from './engine-tasks.js';
 import { takeLease } from './lease.js';
-import { pipelineTask, type RunnableTask } from './runnable.js';
-import {
-  isWaitingForQuota,
-  nextRunAfter,
-  retryAfterFailure,
-  validateSchedule,
-} from './schedule.js';
+import type { RunnableTask } from './runnable.js';
+import { isWaitingForQuota, validateSchedule } from './schedule.js';
 import { storeRetryDelayMs } from './store-outage.js';
 import { isVerifyDue, leaseBusy, logVerification } from './verify-units.js';
-
-export interface EngineOptions {
-  store: Store;
-  pipelines: readonly Pipeline[];
-  /** Other scheduled work, e.g. two-way tasks (`twoWayRunnable`); names share one space. */
-  tasks?: readonly RunnableTask[] | undefined;
-  /** Identifies this process in leases. @default host:pid:random */
-  owner?: string | undefined;
-  /** A lease not renewed for this long can be taken by another engine. @default 60_000 */
-  leaseTtlMs?: number | undefined;
-  /** How often the store is checked for due units and sync-now requests. @default 1000 */
-  pollIntervalMs?: number | undefined;
-  /**
-   * The longest wait between polls while the store is unreachable (the wait doubles from
-   * `pollIntervalMs` up to this). @default 5000
-   */
-  storeRetryMaxDelayMs?: number | undefined;
-  /** Units run at the same time. @default 4 */
-  concurrency?: number | undefined;
-  logger?: Logger | undefined;
-  /**
-   * Logs every finished run (a failure at `error`, a pause at `warn`, others at `info`), once.
-   * Off when the caller reports each run itself (the CLI prints them), so no failure shows
-   * twice. @default true
-   */
-  logRuns?: boolean | undefined;
-  onProgress?: ((progress: RunProgress) => void) | undefined;
-  onRunFinished?: ((result: RunResult) => void) | undefined;
-  /** runOnce() found a unit leased by another engine, so it did not run it. */
-  onLeaseBusy?: ((busy: LeaseBusy) => void) | undefined;
-}
-
-/** A unit another engine holds the lease of. */
-export interface LeaseBusy {
-  readonly pipeline: string;
-  readonly unit: string;
-  readonly owner: string | null;
-  readonly since: Date | null;
-  readonly expiresAt: Date | null;
-}
-
-export type EngineState = 'ready' | 'running' | 'stopping' | 'stopped';
 
 /**
  * The embedded orchestrator: runs every (pipeline, unit) on its schedule under a lease in
@@ -333,41 +283,13 @@ export class Engine {
 
   async #afterRun(pipeline: RunnableTask, result: RunResult, targeted: boolean): Promise<void> {
     const id = unitId(result.pipeline, result.unit);
-    const now = new Date();
     const failures = result.status === 'failed' ? (this.#failures.get(id) ?? 0) + 1 : 0;
     this.#failures.set(id, failures);
-    const patch: UnitStatePatch = result.resumesAt
-      ? // A quota wait lifts itself: the unit stays unpaused and is due when the quota resets.
-        { pausedReason: result.pausedReason, nextRunAt: result.resumesAt }
-      : result.status === 'paused'
-        ? { paused: true, pausedReason: result.pausedReason }
-        : result.status === 'aborted'
-          ? { nextRunAt: now }
-          : targeted
-            ? {}
-            : {
-                pausedReason: null,
-                nextRunAt:
-                  failures > 0
-                    ? retryAfterFailure(pipeline, now, failures)
-                    : nextRunAfter(pipeline, now),
-              };
     await this.#store.updateUnit(result.pipeline, result.unit, {
-      ...patch,
+      ...unitPatchAfterRun(pipeline, result, { targeted, failures, now: new Date() }),
       lastRunId: result.runId,
     });
-    if (this.#options.logRuns === false) return;
-    const log = result.status === 'failed' ? 'error' : result.status === 'paused' ? 'warn' : 'info';
-    this.#logger[log](
-      {
-        pipeline: result.pipeline,
-        unit: result.unit,
-        runId: result.runId,
-        status: result.status,
-        stats: result.stats,
-      },
-      `run ${result.status}${result.error ? `: ${result.pausedReason ?? result.error}` : ''}`,
-    );
+    if (this.#options.logRuns !== false) logRun(this.#logger, result);
   }
 
   #sleep(ms: number): Promise<void> {
@@ -380,25 +302,4 @@ export class Engine {
       this.#wake = done;
     });
   }
-}
-
-function allTasks(options: EngineOptions): RunnableTask[] {
-  return [...options.pipelines.map(pipelineTask), ...(options.tasks ?? [])];
-}
-
-function assertUniqueNames(tasks: readonly RunnableTask[]): void {
-  const seen = new Set<string>();
-  for (const task of tasks) {
-    if (seen.has(task.name)) {
-      throw new KeepsyncError(
-        'CONFIG_INVALID',
-        `Expected pipeline and two-way task names to be unique, got ${JSON.stringify(task.name)} twice`,
-      );
-    }
-    seen.add(task.name);
-  }
-}
-
-function unitId(pipeline: string, unit: string): string {
-  return `${pipeline}\u0000${unit}`;
 }

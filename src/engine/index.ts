@@ -8,7 +8,8 @@ export {
   resumeUnits,
   type UnitStatus,
 } from './control.js';
-export { Engine, type EngineOptions, type EngineState, type LeaseBusy } from './engine.js';
+export { Engine } from './engine.js';
+export type { EngineOptions, EngineState, LeaseBusy } from './engine-options.js';
 export { type HeldLease, type LeaseOptions, takeLease } from './lease.js';
 export {
   describeDrift,

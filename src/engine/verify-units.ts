@@ -2,7 +2,7 @@ import type { Store } from '../store/index.js';
 import type { Logger, Pipeline, RunResult } from '../sync/index.js';
 import { type VerifyResult, verifyPipeline } from '../verify/index.js';
 import { registerUnits } from './control.js';
-import type { LeaseBusy } from './engine.js';
+import type { LeaseBusy } from './engine-options.js';
 import { takeLease } from './lease.js';
 
 /** Runs looked at to find a unit's last verification. */
