@@ -6,6 +6,10 @@ import type { Store } from '../../../src/store/index.js';
 import { definePipeline, REAUTHORIZE, runPipeline } from '../../../src/sync/index.js';
 import { FakeAsana } from '../../fakes/index.js';
 import { memoryStore } from '../../sync/helpers.js';
+import {
+  expectForbiddenRecordDeadLettered,
+  expectOutageFailsThenHeals,
+} from '../destination-scenarios.js';
 import { outages } from '../outages.js';
 
 let tokens = 0;
@@ -220,47 +224,31 @@ describe('asana destination', () => {
   for (const outage of outages({ method: 'POST', path: /\/tasks$/ })) {
     it(`fails the run on ${outage.name} and keeps the cursor, dead-lettering nothing; the next run writes the rest once`, async () => {
       const records = issues(60);
-      const pipeline = pipelineFor(() => records, { timeoutMs: 300, retries: 1 }, 1);
-      let started = false;
-      const failed = await runPipeline({
+      await expectOutageFailsThenHeals({
+        outage,
+        server: fake.server,
         store,
-        pipeline,
-        unit: 'all',
-        // The service goes down once the first page (50 records) is committed.
-        onProgress: async () => {
-          if (!started) await outage.begin(fake.server);
-          started = true;
-        },
+        pipeline: pipelineFor(() => records, { timeoutMs: 300, retries: 1 }, 1),
+        firstPage: 50,
+        rest: 10,
+        heldKeys: () => fake.tasksOf(project).map((task) => task.external?.gid),
+        expectedKeys: records.map((record) => record.key),
       });
-      expect(failed.status).toBe('failed');
-      // A proxy's HTML page is no message for a person: the error names the status instead.
-      expect(failed.error).not.toMatch(/<\/?[a-z]+>/i);
-      expect(failed.stats).toMatchObject({ created: 50, failed: 0 });
-      expect(await store.listDeadLetters({})).toEqual([]);
-
-      await outage.end(fake.server);
-      const healed = await runPipeline({ store, pipeline, unit: 'all' });
-      expect(healed.status).toBe('succeeded');
-      expect(healed.stats).toMatchObject({ read: 10, created: 10, failed: 0 });
-      const keys = fake.tasksOf(project).map((task) => task.external?.gid);
-      expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
     });
   }
   it('dead-letters the record of a task the token may not change (403), writing the others', async () => {
     let records = issues(4);
-    const pipeline = pipelineFor(() => records);
-    await runPipeline({ store, pipeline, unit: 'all' });
-    const link = (await store.getLinks('issues', ['ISSUE-1'])).get('ISSUE-1')!;
-    fake.forbid(link.destId);
-    records = issues(4, 2);
-    const result = await runPipeline({ store, pipeline, unit: 'all' });
-    expect(result.status).toBe('succeeded');
-    expect(result.pausedReason).toBeNull();
-    expect(result.stats.failed).toBe(1);
-    expect(result.stats.updated).toBe(2);
-    const [letter] = await store.listDeadLetters({ pipeline: 'issues' });
-    expect(letter!.key).toBe('ISSUE-1');
-    expect(letter!.error).toMatch(/Forbidden/);
+    await expectForbiddenRecordDeadLettered({
+      store,
+      pipeline: pipelineFor(() => records),
+      key: 'ISSUE-1',
+      forbid: (gid) => fake.forbid(gid),
+      change: () => {
+        records = issues(4, 2);
+      },
+      updated: 2,
+      error: /Forbidden/,
+    });
   });
 
   it("refuses a text custom field value over Asana's 1,024 characters, naming the record and field", async () => {
