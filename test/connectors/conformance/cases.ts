@@ -20,18 +20,44 @@ import {
 /** What a proxy or CDN in front of a service answers with HTML pages. */
 const PROXY_STATUSES = [502, 503, 504] as const;
 
+/** Before each case: the harness's fixture started and a fresh store; after it, both closed. */
+function freshForEachCase<F extends { close(): Promise<void> }>(
+  harness: { start(): Promise<F> },
+  started: (fresh: { fixture: F; store: Store }) => void,
+): void {
+  let fresh: { fixture: F; store: Store } | undefined;
+  beforeEach(async () => {
+    fresh = { fixture: await harness.start(), store: memoryStore() };
+    started(fresh);
+  });
+  afterEach(async () => {
+    await fresh?.store.close();
+    await fresh?.fixture.close();
+    fresh = undefined;
+  });
+}
+
+/** Registers each case, or, where the harness lists a gap, a skipped case with its reason. */
+function registerCases<Name extends string>(
+  names: readonly Name[],
+  gaps: Partial<Record<Name, string>>,
+  cases: Record<Name, () => Promise<void>>,
+  timeoutMs: (name: Name) => number,
+): void {
+  for (const name of names) {
+    const gap = gaps[name];
+    if (gap) it.skip(`${name} — not supported: ${gap}`, () => {});
+    else it(name, cases[name], timeoutMs(name));
+  }
+}
+
 /** Runs every source case against one connector; a listed gap is a skipped case with its reason. */
 export function sourceConformance(harness: SourceHarness): void {
   describe(`${harness.connector} source conformance`, () => {
     let fixture: SourceFixture;
     let store: Store;
-    beforeEach(async () => {
-      fixture = await harness.start();
-      store = memoryStore();
-    });
-    afterEach(async () => {
-      await store.close();
-      await fixture.close();
+    freshForEachCase(harness, (started) => {
+      ({ fixture, store } = started);
     });
 
     const run = (options: { deletes?: boolean } = {}) => {
@@ -131,11 +157,7 @@ export function sourceConformance(harness: SourceHarness): void {
       },
     };
 
-    for (const name of SOURCE_CASES) {
-      const gap = harness.gaps[name];
-      if (gap) it.skip(`${name} — not supported: ${gap}`, () => {});
-      else it(name, cases[name], 60_000);
-    }
+    registerCases(SOURCE_CASES, harness.gaps, cases, () => 60_000);
   });
 }
 
@@ -144,13 +166,8 @@ export function destinationConformance(harness: DestinationHarness): void {
   describe(`${harness.connector} destination conformance`, () => {
     let fixture: DestinationFixture;
     let store: Store;
-    beforeEach(async () => {
-      fixture = await harness.start();
-      store = memoryStore();
-    });
-    afterEach(async () => {
-      await store.close();
-      await fixture.close();
+    freshForEachCase(harness, (started) => {
+      ({ fixture, store } = started);
     });
 
     const pipelineOf = (records: () => readonly SyncRecord[]) =>
@@ -262,10 +279,8 @@ export function destinationConformance(harness: DestinationHarness): void {
       },
     };
 
-    for (const name of DESTINATION_CASES) {
-      const gap = harness.gaps[name];
-      if (gap) it.skip(`${name} — not supported: ${gap}`, () => {});
-      else it(name, cases[name], name === 'SIGKILL mid-run' ? 180_000 : 60_000);
-    }
+    registerCases(DESTINATION_CASES, harness.gaps, cases, (name) =>
+      name === 'SIGKILL mid-run' ? 180_000 : 60_000,
+    );
   });
 }
