@@ -1,8 +1,8 @@
 import { appendFileSync } from 'node:fs';
-import * as memory from '../../src/connectors/memory/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
-import { definePipeline, runPipeline, type Source } from '../../src/sync/index.js';
+import { definePipeline, runPipeline } from '../../src/sync/index.js';
 import { journalDestination } from './journal-destination.js';
+import { pacedSource } from './paced-source.js';
 
 // argv: state db, destination db, page log, record count, page size
 const [statePath, destinationPath, pageLog, count, pageSize] = process.argv.slice(2) as [
@@ -22,23 +22,13 @@ const records = Array.from({ length: Number(count) }, (_, index) => ({
     at: new Date(1_700_000_000_000 + index),
   },
 }));
-// Incremental: a finished run leaves the cursor at the end, so later runs read nothing.
-const inner = memory.source({
-  units: { all: records },
+// A finished run leaves the cursor at the end, so later runs read nothing.
+const source = pacedSource({
+  records,
   pageSize: Number(pageSize),
-  mode: 'incremental',
+  pauseMs: 40,
+  beforePage: (cursor) => appendFileSync(pageLog, `${process.pid} ${cursor}\n`),
 });
-const source: Source = {
-  ...inner,
-  async *read(unit, options) {
-    for await (const page of inner.read(unit, options)) {
-      // Written before the page is handed over, so a page read twice shows up twice.
-      appendFileSync(pageLog, `${process.pid} ${page.cursor}\n`);
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      yield page;
-    }
-  },
-};
 
 const store = openSqliteStore({ path: statePath, secretKey: new Uint8Array(32).fill(3) });
 const pipeline = definePipeline({

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import * as memory from '../../src/connectors/memory/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
-import { definePipeline, type Source } from '../../src/sync/index.js';
+import { definePipeline } from '../../src/sync/index.js';
 import { journalDestination } from '../crash/journal-destination.js';
+import { numberedRecords, pacedSource } from '../crash/paced-source.js';
 
 // A real engine on a PostgreSQL store, writing one incremental unit into a journal that keeps
 // every object it was asked to create. Its lines on stdout: READY, PAGE <read>, LOG <message>,
@@ -14,24 +14,12 @@ const [storeUrl, journalPath, count, pageSize, pauseMs, pollMs, maxBackoffMs] = 
   2,
 ) as [string, string, string, string, string, string?, string?];
 
-const records = Array.from({ length: Number(count) }, (_, index) => ({
-  key: `k${index}`,
-  fields: { title: `Record ${index}`, n: index },
-}));
-const inner = memory.source({
-  units: { all: records },
+const records = numberedRecords(Number(count));
+const source = pacedSource({
+  records,
   pageSize: Number(pageSize),
-  mode: 'incremental',
+  pauseMs: Number(pauseMs),
 });
-const source: Source = {
-  ...inner,
-  async *read(unit, options) {
-    for await (const page of inner.read(unit, options)) {
-      await new Promise((resolve) => setTimeout(resolve, Number(pauseMs)));
-      yield page;
-    }
-  },
-};
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const store = await openPostgresStore({ connectionString: storeUrl });

@@ -1,9 +1,9 @@
 import { appendFileSync } from 'node:fs';
-import * as memory from '../../src/connectors/memory/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
-import { definePipeline, type Source } from '../../src/sync/index.js';
+import { definePipeline } from '../../src/sync/index.js';
 import { journalDestination } from '../crash/journal-destination.js';
+import { numberedRecords, pacedSource } from '../crash/paced-source.js';
 
 // The unit crash/all of engine-crash.ts (not imported: it loads vitest).
 // argv: engine (embedded | temporal), state db, destination db, page log, records, page size,
@@ -11,28 +11,15 @@ import { journalDestination } from '../crash/journal-destination.js';
 const [engine, statePath, destinationPath, pageLog, count, pageSize, ...temporalArgs] =
   process.argv.slice(2) as [string, string, string, string, string, string, ...string[]];
 
-const records = Array.from({ length: Number(count) }, (_, index) => ({
-  key: `k${index}`,
-  fields: { title: `Record ${index}`, n: index },
-}));
-// Incremental: a finished run leaves the cursor at the end.
-const inner = memory.source({
-  units: { all: records },
+const source = pacedSource({
+  records: numberedRecords(Number(count)),
   pageSize: Number(pageSize),
-  mode: 'incremental',
-});
-const source: Source = {
-  ...inner,
-  async *read(unit, options) {
-    for await (const page of inner.read(unit, options)) {
-      // Logged before the page is handed over, so a page read twice shows up twice.
-      appendFileSync(pageLog, `${process.pid} ${page.cursor}\n`);
-      process.stdout.write('PAGE\n');
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      yield page;
-    }
+  pauseMs: 30,
+  beforePage: (cursor) => {
+    appendFileSync(pageLog, `${process.pid} ${cursor}\n`);
+    process.stdout.write('PAGE\n');
   },
-};
+});
 
 const store = openSqliteStore({ path: statePath, secretKey: new Uint8Array(32).fill(3) });
 const pipeline = definePipeline({
