@@ -78,58 +78,42 @@ export function workerDestination([url, token, mode]: readonly string[]): Destin
   return restDestination(url!, token!, 200, mode === 'post');
 }
 
-export const restDestinationHarness: DestinationHarness = {
-  connector: 'rest',
-  gaps: {},
-  workerModule: new URL('./rest.ts', import.meta.url).pathname,
-  async start() {
-    const token = `rest_conformance_${process.pid}_${++tokens}`;
-    const fake = await new FakeRest({ tokens: [token] }).start();
-    return {
-      server: fake.server,
-      workerArgs: [fake.url, token],
-      destination: () => restDestination(fake.url, token),
-      async objects() {
-        // One resource per key by construction: the URL is the key.
-        const found = new Map<string, StoredObject[]>();
-        for (const item of fake.items.values()) {
-          found.set(item.id, [{ title: item.title, archived: false }]);
-        }
-        return found;
-      },
-      revoke: () => fake.revokeToken(token),
-      createPath: { method: 'PUT', path: /\/v1\/items\/[^/]+$/ },
-      deletes: 'delete',
-      close: () => fake.close(),
-    };
-  },
-};
+/**
+ * The REST destination on its fake: resources PUT at the key's URL, or (`post`) created by
+ * POST (the service picks the id) and found again by `external_id`.
+ */
+function restDestinationHarnessOf(post: boolean): DestinationHarness {
+  return {
+    connector: post ? 'rest (POST-created ids)' : 'rest',
+    gaps: {},
+    workerModule: new URL('./rest.ts', import.meta.url).pathname,
+    async start() {
+      const token = `rest_conformance_${process.pid}_${++tokens}`;
+      const fake = await new FakeRest({ tokens: [token] }).start();
+      return {
+        server: fake.server,
+        workerArgs: post ? [fake.url, token, 'post'] : [fake.url, token],
+        destination: () => restDestination(fake.url, token, undefined, post),
+        async objects() {
+          // PUT: one resource per key by construction (the URL is the key). POST: every
+          // resource created for a key, so a duplicate shows as two.
+          const found = new Map<string, StoredObject[]>();
+          for (const item of fake.items.values()) {
+            const key = post ? String(item.external_id) : item.id;
+            found.set(key, [...(found.get(key) ?? []), { title: item.title, archived: false }]);
+          }
+          return found;
+        },
+        revoke: () => fake.revokeToken(token),
+        createPath: post
+          ? { method: 'POST', path: /\/v1\/items$/ }
+          : { method: 'PUT', path: /\/v1\/items\/[^/]+$/ },
+        deletes: 'delete',
+        close: () => fake.close(),
+      };
+    },
+  };
+}
 
-/** Creates by POST (the service picks the id), found again by `external_id`. */
-export const restPostDestinationHarness: DestinationHarness = {
-  connector: 'rest (POST-created ids)',
-  gaps: {},
-  workerModule: new URL('./rest.ts', import.meta.url).pathname,
-  async start() {
-    const token = `rest_conformance_${process.pid}_${++tokens}`;
-    const fake = await new FakeRest({ tokens: [token] }).start();
-    return {
-      server: fake.server,
-      workerArgs: [fake.url, token, 'post'],
-      destination: () => restDestination(fake.url, token, undefined, true),
-      async objects() {
-        // Every resource created for a key, so a duplicate shows as two.
-        const found = new Map<string, StoredObject[]>();
-        for (const item of fake.items.values()) {
-          const key = String(item.external_id);
-          found.set(key, [...(found.get(key) ?? []), { title: item.title, archived: false }]);
-        }
-        return found;
-      },
-      revoke: () => fake.revokeToken(token),
-      createPath: { method: 'POST', path: /\/v1\/items$/ },
-      deletes: 'delete',
-      close: () => fake.close(),
-    };
-  },
-};
+export const restDestinationHarness = restDestinationHarnessOf(false);
+export const restPostDestinationHarness = restDestinationHarnessOf(true);
