@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as notion from '../../src/connectors/notion/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { FakeNotion } from '../fakes/index.js';
-import { cliArgs } from '../support/cli.js';
+import { emptyProject, startAuthFlow } from './auth-flow.js';
 
 describe('keepsync auth', () => {
   it('prints the consent URL, catches the redirect on localhost and stores the tokens encrypted', async () => {
@@ -14,39 +12,15 @@ describe('keepsync auth', () => {
       tokens: [],
       oauthClient: { clientId: 'client-1', clientSecret: 'shh' },
     }).start();
-    const dir = mkdtempSync(join(tmpdir(), 'keepsync-auth-'));
-    writeFileSync(
-      join(dir, 'keepsync.config.ts'),
-      "import { defineConfig } from 'keepsync';\nexport default defineConfig({ pipelines: [] });\n",
-    );
+    const dir = emptyProject('keepsync-auth-');
     try {
-      const child = spawn(
-        process.execPath,
-        cliArgs(
-          'auth',
-          'workspace',
-          '--client-id',
-          'client-1',
-          '--port',
-          '0',
-          '--api-url',
-          fake.url,
-        ),
-        { cwd: dir, env: { ...process.env, KEEPSYNC_OAUTH_CLIENT_SECRET: 'shh' } },
+      const flow = startAuthFlow(
+        dir,
+        ['auth', 'workspace', '--client-id', 'client-1', '--port', '0', '--api-url', fake.url],
+        /(http:\/\/127\.0\.0\.1:\d+\/v1\/oauth\/authorize\S+)/,
+        { ...process.env, KEEPSYNC_OAUTH_CLIENT_SECRET: 'shh' },
       );
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const consent = await new Promise<URL>((resolve, reject) => {
-        child.stdout.on('data', (chunk) => {
-          stdout += chunk;
-          const match = /(http:\/\/127\.0\.0\.1:\d+\/v1\/oauth\/authorize\S+)/.exec(stdout);
-          if (match) resolve(new URL(match[1]!));
-        });
-        child.on('exit', () => reject(new Error(`auth exited early: ${stderr}`)));
-      });
+      const consent = await flow.consent;
       expect(consent.searchParams.get('client_id')).toBe('client-1');
       expect(consent.searchParams.get('response_type')).toBe('code');
       // The browser: a stray favicon request first, then the redirect with the code.
@@ -58,7 +32,7 @@ describe('keepsync auth', () => {
       }).toString();
       const page = await fetch(redirect);
       expect(page.status).toBe(200);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { code, stdout, stderr } = await flow.exited;
       expect(stderr).not.toContain('Error');
       expect(code).toBe(0);
       expect(stdout).toContain('Authorized workspace');

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mcpSecretNames } from '../../src/connectors/support/mcp/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { FakeMcpAuthServer } from '../fakes/mcp-oauth.js';
 import { FakeMcp, jsonResult } from '../fakes/mcp-server.js';
-import { cliArgs } from '../support/cli.js';
+import { emptyProject, startAuthFlow } from './auth-flow.js';
 
 describe('keepsync auth mcp <url>', () => {
   it('discovers, registers, sends the person to consent with PKCE and stores the tokens encrypted', async () => {
@@ -19,45 +17,20 @@ describe('keepsync auth mcp <url>', () => {
     })
       .tool('whoami', () => jsonResult('ok', { ok: true }))
       .start();
-    const dir = mkdtempSync(join(tmpdir(), 'keepsync-auth-mcp-'));
-    writeFileSync(
-      join(dir, 'keepsync.config.ts'),
-      "import { defineConfig } from 'keepsync';\nexport default defineConfig({ pipelines: [] });\n",
-    );
+    const dir = emptyProject('keepsync-auth-mcp-');
     try {
-      const child = spawn(
-        process.execPath,
-        cliArgs(
-          'auth',
-          'mcp',
-          fake.url,
-          '--connection',
-          'notes',
-          '--port',
-          '0',
-          '--allow-loopback',
-        ),
-        { cwd: dir },
+      const flow = startAuthFlow(
+        dir,
+        ['auth', 'mcp', fake.url, '--connection', 'notes', '--port', '0', '--allow-loopback'],
+        /(http:\/\/127\.0\.0\.1:\d+\/authorize\S+)/,
       );
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const consent = await new Promise<URL>((resolve, reject) => {
-        child.stdout.on('data', (chunk) => {
-          stdout += chunk;
-          const match = /(http:\/\/127\.0\.0\.1:\d+\/authorize\S+)/.exec(stdout);
-          if (match) resolve(new URL(match[1]!));
-        });
-        child.on('exit', () => reject(new Error(`auth exited early: ${stdout} ${stderr}`)));
-      });
+      const consent = await flow.consent;
       expect(consent.searchParams.get('code_challenge_method')).toBe('S256');
       // The browser: the authorization server grants and redirects to the loopback listener.
       const grant = await fetch(consent, { redirect: 'manual' });
       const page = await fetch(grant.headers.get('location')!);
       expect(page.status).toBe(200);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { code, stdout, stderr } = await flow.exited;
       expect(stderr).not.toContain('Error');
       expect(code).toBe(0);
       expect(stdout).toContain('Authorized notes');
