@@ -1,5 +1,6 @@
 import type { CreatedIssue, SearchAndReconcileResults, User } from 'jira.js/version3/models';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import { FakeService } from './fake-service.js';
 import {
   apply,
   decodeToken,
@@ -72,7 +73,7 @@ const NO_ISSUE = 'Issue does not exist or you do not have permission to see it.'
  * properties; `/myself` with the user's time zone; Basic and bearer auth; 429 Retry-After.
  * Response bodies are typed with jira.js's models, generated from Jira's OpenAPI document.
  */
-export class FakeJira {
+export class FakeJira extends FakeService {
   readonly server: FakeServer;
   readonly issues = new Map<string, FakeJiraIssue>();
   readonly projects = new Map<string, { id: string; next: number }>();
@@ -87,6 +88,7 @@ export class FakeJira {
   #clock: () => number = Date.now;
 
   constructor(options: FakeJiraOptions = {}) {
+    super();
     this.#accounts = new Map(
       Object.entries(options.accounts ?? { 'dev@example.com': 'jira_token' }),
     );
@@ -125,19 +127,6 @@ export class FakeJira {
         this.#changed(issue.id, issue);
         return { status: existed ? 200 : 201 };
       });
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   setClock(clock: () => number): void {

@@ -1,4 +1,5 @@
 import { type FakeRequest, type FakeResponse, FakeServer, idMaker } from './fake-server.js';
+import { FakeKeyedService } from './fake-service.js';
 
 export interface FakeLumaHost {
   api_id: string;
@@ -48,10 +49,9 @@ const MAX_PAGE = 50;
  * calendar with X-RateLimit-* headers; over it, 429 with Retry-After and the key blocked for a
  * minute. There is no delete endpoint, as in Luma.
  */
-export class FakeLuma {
+export class FakeLuma extends FakeKeyedService {
   readonly server: FakeServer;
   readonly events = new Map<string, FakeLumaEvent>();
-  readonly #keys: Set<string>;
   readonly #nextId = idMaker((n) => `evt-${n.toString(36).padStart(12, '0')}`);
   readonly #perMinute: number;
   readonly #blockMs: number;
@@ -67,7 +67,7 @@ export class FakeLuma {
   onCreated: ((event: FakeLumaEvent) => void | Promise<void>) | undefined;
 
   constructor(options: FakeLumaOptions = {}) {
-    this.#keys = new Set(options.keys ?? ['luma_key']);
+    super(options.keys ?? ['luma_key']);
     this.#perMinute = options.requestsPerMinute ?? 200;
     this.#blockMs = options.blockMs ?? 60_000;
     this.#windowMs = options.windowMs ?? 60_000;
@@ -76,7 +76,7 @@ export class FakeLuma {
       errorBody: lumaError,
       isValidToken: (_token, request) => {
         const key = request.headers['x-luma-api-key'];
-        return typeof key === 'string' && this.#keys.has(key);
+        return typeof key === 'string' && this.hasKey(key);
       },
     });
     const limited =
@@ -111,27 +111,6 @@ export class FakeLuma {
       '/v1/event/update',
       limited((r) => this.#update(r)),
     );
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  addKey(key: string): void {
-    this.#keys.add(key);
-  }
-
-  revokeKey(key: string): void {
-    this.#keys.delete(key);
   }
 
   /** Adds an event as a person would in Luma's app. */

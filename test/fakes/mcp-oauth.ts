@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { FakeServer } from './fake-server.js';
+import { FakeService } from './fake-service.js';
 
 interface Client {
   readonly redirectUris: readonly string[];
@@ -18,7 +19,7 @@ interface Grant {
  * S256 only (consent is granted at once, as if the person clicked Allow), and rotating refresh
  * tokens: each refresh token works once, and presenting a spent one revokes its whole family.
  */
-export class FakeMcpAuthServer {
+export class FakeMcpAuthServer extends FakeService {
   readonly server: FakeServer;
   readonly clients = new Map<string, Client>();
   readonly #codes = new Map<string, Grant>();
@@ -32,6 +33,7 @@ export class FakeMcpAuthServer {
   metadataOverride: Record<string, string> = {};
 
   constructor() {
+    super();
     this.server = new FakeServer({
       name: 'mcp-oauth',
       errorBody: (status, code, message) => ({ error: code, error_description: message, status }),
@@ -98,19 +100,6 @@ export class FakeMcpAuthServer {
       return { status: 302, headers: { location: target.toString() } };
     });
     this.server.route('POST', '/token', ({ body }) => this.#token(body as Record<string, string>));
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   isValidAccessToken(token: string | undefined): boolean {

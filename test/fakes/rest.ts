@@ -1,4 +1,5 @@
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import { FakeService } from './fake-service.js';
 
 export interface FakeRestItem {
   id: string;
@@ -25,7 +26,7 @@ export interface FakeRestOptions {
  * HAL `_links.next`; `PUT`/`PATCH`/`DELETE /v1/items/{id}` with a 422 naming the field;
  * bearer auth, `{ error: { code, message } }` bodies, 429 with Retry-After.
  */
-export class FakeRest {
+export class FakeRest extends FakeService {
   readonly server: FakeServer;
   readonly items = new Map<string, FakeRestItem>();
   readonly #tokens: Set<string>;
@@ -35,6 +36,7 @@ export class FakeRest {
   #created = 0;
 
   constructor(options: FakeRestOptions = {}) {
+    super();
     this.#tokens = new Set(options.tokens ?? ['rest_test']);
     this.#paging = options.paging ?? 'page';
     this.#pageSize = options.pageSize ?? 25;
@@ -53,19 +55,6 @@ export class FakeRest {
         if (!this.items.delete(params.id!)) return notFound(params.id!);
         return { status: 204 };
       });
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   revokeToken(token: string): void {

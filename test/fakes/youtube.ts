@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { youtube_v3 } from '@googleapis/youtube';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
+import { FakeKeyedService } from './fake-service.js';
 import {
   decodeToken,
   encodeToken,
@@ -45,13 +46,12 @@ export const QUOTA_COST: Readonly<Record<string, number>> = {
  * quotaExceeded once a key's project has spent its daily units (every call costs at least 1,
  * invalid ones too), 403 rateLimitExceeded when too fast, 404 playlistNotFound.
  */
-export class FakeYouTube {
+export class FakeYouTube extends FakeKeyedService {
   readonly server: FakeServer;
   readonly channels = new Map<string, FakeChannel>();
   readonly videos = new Map<string, FakeVideo>();
   /** Units spent today per key. */
   readonly quotaUsed = new Map<string, number>();
-  readonly #keys: Set<string>;
   readonly #dailyQuota: number;
   readonly #quotaOf = new Map<string, number>();
   #videoSeq = 0;
@@ -59,7 +59,7 @@ export class FakeYouTube {
   onPlaylistPage: ((videoIds: readonly string[]) => void) | undefined;
 
   constructor(options: FakeYouTubeOptions = {}) {
-    this.#keys = new Set(options.keys ?? ['yt_key']);
+    super(options.keys ?? ['yt_key']);
     this.#dailyQuota = options.dailyQuota ?? 10_000;
     this.server = new FakeServer({
       name: 'YouTube',
@@ -87,27 +87,6 @@ export class FakeYouTube {
     this.server.route('GET', '/youtube/v3/videos', (request) =>
       this.#metered(request, 'videos.list', () => this.#videosList(request)),
     );
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  async start(): Promise<this> {
-    await this.server.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  addKey(key: string): void {
-    this.#keys.add(key);
-  }
-
-  revokeKey(key: string): void {
-    this.#keys.delete(key);
   }
 
   /** Gives one key's project a different daily allocation. */
@@ -171,7 +150,7 @@ export class FakeYouTube {
           'Method doesn\u2019t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.',
       });
     }
-    if (!this.#keys.has(key)) {
+    if (!this.hasKey(key)) {
       return fail({
         status: 400,
         reason: 'keyInvalid',
