@@ -10,6 +10,7 @@ import {
   pgTransaction,
 } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
+import { listenForCommits } from './postgres-listen.js';
 import { migrate, toDocument, toEntry } from './postgres-schema.js';
 import { openPostgresSnapshot } from './postgres-snapshot.js';
 import type {
@@ -312,51 +313,11 @@ class PostgresDocumentStore implements DocumentStore {
     return Number(rows[0].n);
   }
 
-  async listen(
-    onCommit: (scope: string | null, seq: number) => void,
-  ): Promise<() => Promise<void>> {
-    let stopped = false;
-    let client: Client | null = null;
-    let retry: NodeJS.Timeout | undefined;
-    const connect = async (): Promise<void> => {
-      const next = new this.#pg.Client(
-        (this.#pool as unknown as { options: import('pg').ClientConfig }).options,
-      );
-      next.on('notification', (message) => {
-        try {
-          const payload = JSON.parse(message.payload ?? '{}') as { s?: string; q?: number };
-          if (typeof payload.s === 'string') onCommit(payload.s, Number(payload.q ?? 0));
-        } catch {}
-      });
-      const reconnect = () => {
-        if (stopped || client !== next) return;
-        client = null;
-        this.#listeners.delete(next);
-        next.end().catch(() => {});
-        retry = setTimeout(() => {
-          connect().catch(() => reconnect());
-        }, 1000);
-      };
-      next.on('error', reconnect);
-      next.on('end', reconnect);
-      client = next;
-      this.#listeners.add(next);
-      await next.connect();
-      await next.query(`LISTEN "${this.#channel}"`);
-      // Anything committed while we were not listening: let every reader look again.
-      onCommit(null, 0);
-    };
-    await connect();
-    return async () => {
-      stopped = true;
-      clearTimeout(retry);
-      const current = client;
-      client = null;
-      if (current) {
-        this.#listeners.delete(current);
-        await current.end().catch(() => {});
-      }
-    };
+  listen(onCommit: (scope: string | null, seq: number) => void): Promise<() => Promise<void>> {
+    return listenForCommits(
+      { pg: this.#pg, pool: this.#pool, channel: this.#channel, listeners: this.#listeners },
+      onCommit,
+    );
   }
 
   async close(): Promise<void> {
