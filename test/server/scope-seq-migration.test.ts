@@ -156,6 +156,17 @@ describe('a store made when seqs were store-wide', () => {
     for (const [scope, docId] of OLD_DOCUMENTS) doc.run(scope, docId, VERSION(1), VERSION(1));
     old.close();
     await resumesOldCursors(async () => openSqliteDocumentStore({ path }));
+    // A server of the older version still writing to the file is refused, not stored unseen.
+    const stale = new Database(path);
+    expect(() =>
+      stale
+        .prepare(
+          `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, created_ms)
+           VALUES ('a', 'tasks', 'late', 'upsert', ?, '{}', 1)`,
+        )
+        .run(VERSION(9)),
+    ).toThrow(/upgrade every keepsync server/);
+    stale.close();
   }, 60_000);
 
   describe('on PostgreSQL', () => {
@@ -207,6 +218,20 @@ describe('a store made when seqs were store-wide', () => {
       await resumesOldCursors(() =>
         openPostgresDocumentStore({ connectionString, schema: 'old_seqs' }),
       );
+      // A server of the older version still writing to the schema is refused, not stored unseen.
+      const stale = new pg.Client({ connectionString });
+      await stale.connect();
+      try {
+        await expect(
+          stale.query(
+            `INSERT INTO old_seqs.sync_oplog (scope, collection, doc_id, op, version, data, created_ms)
+             VALUES ('a', 'tasks', 'late', 'upsert', $1, '{}', 1)`,
+            [VERSION(9)],
+          ),
+        ).rejects.toThrow(/scope_seq/);
+      } finally {
+        await stale.end();
+      }
     }, 60_000);
   });
 });

@@ -144,6 +144,12 @@ function addScopeSeq(db: Database.Database): void {
          ON CONFLICT (key) DO NOTHING`,
       ).run(base);
       db.exec('DROP INDEX IF EXISTS sync_oplog_by_scope');
+      // A server process of the older version still running on this file would append entries
+      // without a scope seq (the column's default): refuse them rather than store them unseen.
+      db.exec(`CREATE TRIGGER IF NOT EXISTS sync_oplog_needs_scope_seq BEFORE INSERT ON sync_oplog
+        WHEN NEW.scope_seq = 0 BEGIN
+          SELECT RAISE(ABORT, 'this sync store numbers seqs per scope: upgrade every keepsync server on it');
+        END`);
     }
     db.exec(
       'CREATE UNIQUE INDEX IF NOT EXISTS sync_oplog_by_scope_seq ON sync_oplog (scope, scope_seq)',
