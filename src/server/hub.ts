@@ -38,7 +38,7 @@ export class LiveHub {
   readonly #channels = new Map<string, Channel>();
   readonly #onServed: (count: number) => void;
   #poll: NodeJS.Timeout | undefined;
-  #polledSeq = 0;
+  #polledMark = 0;
   #polling = false;
   #stopListening: (() => Promise<void>) | null = null;
   #closed = false;
@@ -80,7 +80,7 @@ export class LiveHub {
         pumping: false,
         dirty: false,
       };
-      created.ready = this.#store.maxSeq().then((seq) => {
+      created.ready = this.#store.lastSeq(sub.scope).then((seq) => {
         created.tail = Math.max(created.tail, seq);
       });
       created.ready.catch(() => {});
@@ -114,12 +114,12 @@ export class LiveHub {
     if (this.#polling || this.#channels.size === 0 || this.#closed) return;
     this.#polling = true;
     try {
-      const top = await this.#store.maxSeq();
-      if (top !== this.#polledSeq) {
-        this.#polledSeq = top;
-        for (const channel of this.#channels.values()) {
-          if (channel.tail < top) void this.#pump(channel);
-        }
+      // Seqs are per scope, so the store-wide mark only says that something changed: every
+      // channel looks at its own scope's oplog.
+      const mark = await this.#store.commitMark();
+      if (mark !== this.#polledMark) {
+        this.#polledMark = mark;
+        this.#wakeAll();
       }
     } catch (error) {
       this.#logger.warn({ err: errorText(error) }, 'sync live poll failed');

@@ -46,7 +46,11 @@ export const streamServerMessage = {
       ...message(
         'change',
         {
-          seq: { type: 'integer' },
+          seq: {
+            type: 'integer',
+            description:
+              "The change's number in the caller's scope: 1, 2, 3... in commit order, without gaps; other scopes' writes never change it",
+          },
           version: { $ref: '#/components/schemas/Hlc' },
           collection: text,
           doc_id: text,
@@ -59,7 +63,16 @@ export const streamServerMessage = {
       ),
       additionalProperties: false,
     },
-    message('caught_up', { last_seq: text }, ['last_seq']),
+    message(
+      'caught_up',
+      {
+        last_seq: {
+          ...text,
+          description: "The scope's newest seq sent (a `since` to resume from)",
+        },
+      },
+      ['last_seq'],
+    ),
     message('heartbeat'),
     message('pong'),
     message(

@@ -72,7 +72,7 @@ export const openApiDocument = {
     title: 'keepsync offline-first sync server',
     version: '1',
     description:
-      'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings.\n\n' +
+      'Push, pull and full resync for offline-first clients. Versions are HLC strings; cursors (`last_seq`, `X-Sync-LastSeq`) are opaque strings. Every seq and cursor counts within the scope of the caller (the tenant its token names), so none reveals anything about the writes of other tenants.\n\n' +
       '## WebSocket `/sync/stream`\n' +
       'The token goes in the `token` query parameter, an `auth` message or the `subscribe` message. Client messages: `{type:"auth", token}` (answer `{type:"authenticated", actor}`), `{type:"subscribe", token?, since?, collections?}` (once per socket; answer `{type:"subscribed", since, collections}`, then the backlog as `change` messages, then `{type:"caught_up", last_seq}`, then live changes), `{type:"ping"}` (answer `{type:"pong"}`). Server messages: `{type:"change", seq, version, collection, doc_id, operation, data, client_id, actor_id}`, `{type:"heartbeat"}`, `{type:"full_resync_required", collections, reason}`, `{type:"error", error:{code, message}}`.\n' +
       'Close codes: 4000 full resync required (retention, unknown cursor, foreign version, slow consumer); 4400 bad message (invalid JSON, second subscribe, bad collections); 4401 token refused or expired (`AUTH_EXPIRED`); 4403 collection or identity forbidden; 4408 no authentication in time; 1001 server shutting down; 1011 internal error.\n' +
@@ -144,7 +144,11 @@ export const openApiDocument = {
         type: 'object',
         required: ['seq', 'version', 'collection', 'doc_id', 'operation', 'data'],
         properties: {
-          seq: { type: 'integer' },
+          seq: {
+            type: 'integer',
+            description:
+              "The change's number in the caller's scope: 1, 2, 3... in commit order, without gaps; other scopes' writes never change it",
+          },
           version: { $ref: '#/components/schemas/Hlc' },
           collection: { type: 'string' },
           doc_id: { type: 'string' },
@@ -265,7 +269,11 @@ export const openApiDocument = {
                           type: 'array',
                           items: { $ref: '#/components/schemas/OplogChange' },
                         },
-                        last_seq: { type: 'string' },
+                        last_seq: {
+                          type: 'string',
+                          description:
+                            "The `since` of the next pull: the last change's seq when the page is full, else the scope's newest seq (digits; the caller's scope only)",
+                        },
                         has_more: { type: 'boolean' },
                         server_hlc: serverHlc,
                       },
@@ -318,7 +326,8 @@ export const openApiDocument = {
             headers: {
               'X-Sync-LastSeq': {
                 schema: { type: 'string' },
-                description: 'Pull from here afterwards',
+                description:
+                  "Pull from here afterwards: the scope's newest seq in the snapshot (the caller's scope only)",
               },
               'X-Sync-Cursor': {
                 schema: { type: 'string' },

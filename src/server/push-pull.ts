@@ -152,7 +152,7 @@ export async function handlePull(
   const since = parseSince(query.since);
   const limit = parseLimit(query.limit, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX);
   const collections = await deps.resolveCollections(user, 'pull', query.collections);
-  const retention = await store.retention();
+  const retention = await store.retention(user.scope);
   const resync = (reason: string) => {
     metrics.resyncRequired.inc({ reason });
     logger.info({ scope: user.scope, actor: user.id, reason }, 'sync pull: full resync required');
@@ -172,7 +172,7 @@ export async function handlePull(
     since.version !== null ? await store.seqAtVersion(user.scope, since.version) : since.seq;
   if (seq < retention.prunedThroughSeq) return resync('retention');
   const page = await store.pull({ scope: user.scope, afterSeq: seq, collections, limit });
-  if (page.entries.length === 0 && seq > 0 && seq > (await store.maxSeq())) {
+  if (page.entries.length === 0 && seq > 0 && seq > (await store.lastSeq(user.scope))) {
     return resync('unknown_cursor');
   }
   metrics.pullServed.inc(page.entries.length);

@@ -236,10 +236,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   wss.on('connection', (ws, request) => handleStream(streamDeps, ws, request));
 
   async function prune(): Promise<{ removed: number }> {
-    const { removed, state } = await store.prune(now() - retentionMs);
-    if (removed > 0) {
-      logger.info({ removed, prunedThroughSeq: state.prunedThroughSeq }, 'sync oplog pruned');
-    }
+    const { removed, prunedBeforeMs } = await store.prune(now() - retentionMs);
+    if (removed > 0) logger.info({ removed, prunedBeforeMs }, 'sync oplog pruned');
     return { removed };
   }
   let pruneTimer: NodeJS.Timeout | undefined;

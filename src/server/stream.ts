@@ -185,7 +185,7 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
           }
           return;
         }
-        const retention = await store.retention();
+        const retention = await store.retention(current.scope);
         if (current.cursor < retention.prunedThroughSeq) {
           resync(collections, 'retention');
           return;
@@ -251,7 +251,7 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
         resync(collections, 'foreign_version');
         return;
       }
-      const retention = await store.retention();
+      const retention = await store.retention(who.scope);
       if (since.version !== null && hlcWallMs(since.version) < retention.prunedBeforeMs) {
         resync(collections, 'retention');
         return;
@@ -261,7 +261,7 @@ export function handleStream(deps: StreamDeps, ws: WebSocket, request: IncomingM
         resync(collections, 'retention');
         return;
       }
-      if (seq > 0 && seq > (await store.maxSeq())) {
+      if (seq > 0 && seq > (await store.lastSeq(who.scope))) {
         resync(collections, 'unknown_cursor');
         return;
       }

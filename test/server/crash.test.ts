@@ -116,8 +116,10 @@ describe('sync server crash safety', () => {
       ).map((row) => [row.doc_id, row.version]),
     );
     const oplog = sqlite
-      .prepare("SELECT doc_id, version FROM sync_oplog WHERE scope = 'crash'")
-      .all() as Array<{ doc_id: string; version: string }>;
+      .prepare(
+        "SELECT doc_id, version, scope_seq FROM sync_oplog WHERE scope = 'crash' ORDER BY scope_seq",
+      )
+      .all() as Array<{ doc_id: string; version: string; scope_seq: number }>;
     sqlite.close();
 
     const acked = batches.flatMap((batch) => [...batch.acked!.entries()]);
@@ -127,6 +129,8 @@ describe('sync server crash safety', () => {
     // Exactly one oplog entry per change: no retry made a second version, nothing half-applied.
     expect(oplog.length).toBe(acked.length);
     expect(new Set(oplog.map((entry) => entry.doc_id)).size).toBe(acked.length);
+    // The scope's seqs survived every kill without a gap: a rolled-back batch used none.
+    expect(oplog.map((entry) => entry.scope_seq)).toEqual(oplog.map((_, index) => index + 1));
     expect(versions.size).toBe(acked.length);
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
 import { describeOpenApiProtocol } from './protocol-openapi-suite.js';
+import { describePrivacyProtocol } from './protocol-privacy-suite.js';
 import { describeSessionProtocol } from './protocol-session-suite.js';
 import { describeStreamProtocol } from './protocol-stream-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
@@ -45,6 +46,9 @@ describeOpenApiProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeFullEndProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describePrivacyProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 

@@ -42,7 +42,7 @@ export function describeActorProtocol(name: string, makeStore: () => Promise<Doc
     async function tenantTokens() {
       tenants += 1;
       const tenant = `actor-${tenants}-${Math.random().toString(36).slice(2, 8)}`;
-      since = String(await store.maxSeq());
+      since = String(await store.lastSeq(tenant));
       return {
         tenant,
         alice: await token({ sub: 'alice', tenant }, { expiresIn: '1h' }),

@@ -121,7 +121,7 @@ export function describeInputProtocol(name: string, makeStore: () => Promise<Doc
     it('stores a `__proto__` key of the data as sent, never acknowledging what it dropped', async () => {
       const { tenant, jwt } = await tenantToken();
       const data = '{"__proto__":{"admin":true},"title":"t"}';
-      const since = String(await store.maxSeq());
+      const since = String(await store.lastSeq(tenant));
       const response = await running.push(jwt, pushText([upsertText('"p"', data)]));
       expect(response.status).toBe(200);
       const stored = await store.getDocument(tenant, 'tasks', 'p');

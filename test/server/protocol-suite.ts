@@ -698,8 +698,8 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
     });
 
     it('streams the backlog then live changes, with the token in the first message', async () => {
-      const { jwt } = await user();
-      const since = String(await store.maxSeq());
+      const { jwt, tenant } = await user();
+      const since = String(await store.lastSeq(tenant));
       await results(
         await running.push(jwt, {
           client_id: 'c',
@@ -757,10 +757,10 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
       expect(JSON.parse(stored!.data!)).toEqual({ title: 'a', done: true });
       expect(stored!.version).toBe(patched!.new_version);
 
-      const before = await store.maxSeq();
+      const before = await store.lastSeq(scope);
       const [unchanged] = await write('p1', { title: 'a' });
       expect(unchanged!.new_version).toBe(stored!.version);
-      expect(await store.maxSeq()).toBe(before);
+      expect(await store.lastSeq(scope)).toBe(before);
 
       await running.server.write({
         scope,
@@ -790,11 +790,11 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
         maxSocketBufferBytes: 64 * 1024,
         slowConsumerTimeoutMs: 500,
       });
-      const { jwt } = await user();
+      const { jwt, tenant } = await user();
       const stream = await openStream(slow.url, `?token=${jwt}`);
       stream.send({
         type: 'subscribe',
-        since: String(await store.maxSeq()),
+        since: String(await store.lastSeq(tenant)),
         collections: ['tasks'],
       });
       await stream.next((message) => message.type === 'caught_up');
@@ -821,11 +821,11 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
         maxSocketBufferBytes: 32 * 1024,
         slowConsumerTimeoutMs: 20_000,
       });
-      const { jwt } = await user();
+      const { jwt, tenant } = await user();
       const stream = await openStream(slow.url, `?token=${jwt}`);
       stream.send({
         type: 'subscribe',
-        since: String(await store.maxSeq()),
+        since: String(await store.lastSeq(tenant)),
         collections: ['tasks'],
       });
       await stream.next((message) => message.type === 'caught_up');

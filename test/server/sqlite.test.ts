@@ -9,6 +9,7 @@ import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
 import { describeOpenApiProtocol } from './protocol-openapi-suite.js';
+import { describePrivacyProtocol } from './protocol-privacy-suite.js';
 import { describeSessionProtocol } from './protocol-session-suite.js';
 import { describeStreamProtocol } from './protocol-stream-suite.js';
 import { describeSyncProtocol } from './protocol-suite.js';
@@ -23,6 +24,7 @@ describeFullScopeProtocol('SQLite', async () => sqliteStore());
 describeStreamProtocol('SQLite', async () => sqliteStore());
 describeOpenApiProtocol('SQLite', async () => sqliteStore());
 describeFullEndProtocol('SQLite', async () => sqliteStore());
+describePrivacyProtocol('SQLite', async () => sqliteStore());
 
 it('adds edit times to a database made before them, filled from the stored versions', async () => {
   const path = tempSqlitePath();

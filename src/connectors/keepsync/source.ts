@@ -92,7 +92,7 @@ async function* readCollection(
   }
   let position = parseCursor(cursor, collection);
   if (typeof position === 'number') {
-    const { prunedThroughSeq } = await connection.store.retention();
+    const { prunedThroughSeq } = await connection.store.retention(connection.scope);
     // Entries after the cursor were pruned: only a full listing still sees every change.
     if (position < prunedThroughSeq) position = null;
   }

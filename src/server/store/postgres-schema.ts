@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS ${s}.sync_documents (
 CREATE TABLE IF NOT EXISTS ${s}.sync_oplog (
   seq BIGSERIAL PRIMARY KEY,
   scope TEXT COLLATE "C" NOT NULL,
+  scope_seq BIGINT NOT NULL,
   collection TEXT COLLATE "C" NOT NULL,
   doc_id TEXT COLLATE "C" NOT NULL,
   op TEXT NOT NULL,
@@ -30,7 +31,6 @@ CREATE TABLE IF NOT EXISTS ${s}.sync_oplog (
   actor_id TEXT,
   created_ms BIGINT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON ${s}.sync_oplog (scope, seq);
 CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON ${s}.sync_oplog (scope, version);
 CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON ${s}.sync_oplog (created_ms);
 CREATE TABLE IF NOT EXISTS ${s}.sync_idempotency (
@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS ${s}.sync_idempotency (
   PRIMARY KEY (scope, client_id, key)
 );
 CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON ${s}.sync_idempotency (created_ms);
+CREATE TABLE IF NOT EXISTS ${s}.sync_scopes (
+  scope TEXT COLLATE "C" PRIMARY KEY,
+  last_seq BIGINT NOT NULL,
+  pruned_through BIGINT NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS ${s}.sync_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 `;
 }
@@ -64,7 +69,7 @@ export function toDocument(row: Row): StoredDocument {
 
 export function toEntry(row: Row): OplogEntry {
   return {
-    seq: Number(row.seq),
+    seq: Number(row.scope_seq),
     scope: row.scope as string,
     collection: row.collection as string,
     docId: row.doc_id as string,
@@ -112,4 +117,42 @@ export async function migrate(client: PgPoolClient, schemaName: string): Promise
   for (const row of missing.rows as Array<{ name: string }>) {
     await client.query(`ALTER TABLE ${schema}.${row.name} ADD COLUMN IF NOT EXISTS actor_id TEXT`);
   }
+  await addScopeSeq(client, schemaName);
+}
+
+/**
+ * Schemas made when seqs were store-wide get per-scope seqs. Every existing entry keeps its old
+ * seq as its scope seq and every scope then existing continues from the store's highest seq
+ * (the recorded base), so a cursor a client holds still means "everything up to here": it
+ * resumes without loss or resync. Scopes created later count from 1.
+ */
+async function addScopeSeq(client: PgPoolClient, schemaName: string): Promise<void> {
+  const schema = `"${schemaName}"`;
+  const present = await client.query(
+    `SELECT 1 FROM information_schema.columns
+     WHERE table_schema = $1 AND table_name = 'sync_oplog' AND column_name = 'scope_seq'`,
+    [schemaName],
+  );
+  if (present.rows.length === 0) {
+    await client.query(`ALTER TABLE ${schema}.sync_oplog ADD COLUMN scope_seq BIGINT`);
+    await client.query(`UPDATE ${schema}.sync_oplog SET scope_seq = seq`);
+    await client.query(`ALTER TABLE ${schema}.sync_oplog ALTER COLUMN scope_seq SET NOT NULL`);
+    const pruned = `COALESCE((SELECT value FROM ${schema}.sync_meta WHERE key = 'pruned_through_seq'), 0)`;
+    await client.query(
+      `WITH base AS (
+         SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM ${schema}.sync_oplog), 0), ${pruned}) AS seq
+       ), scoped AS (
+         INSERT INTO ${schema}.sync_scopes (scope, last_seq, pruned_through)
+         SELECT scope, (SELECT seq FROM base), ${pruned}
+         FROM (SELECT scope FROM ${schema}.sync_oplog UNION SELECT scope FROM ${schema}.sync_documents) AS known
+         ON CONFLICT (scope) DO NOTHING
+       )
+       INSERT INTO ${schema}.sync_meta (key, value) SELECT 'scope_seq_base', seq FROM base
+       ON CONFLICT (key) DO NOTHING`,
+    );
+    await client.query(`DROP INDEX IF EXISTS ${schema}.sync_oplog_by_scope`);
+  }
+  await client.query(
+    `CREATE UNIQUE INDEX IF NOT EXISTS sync_oplog_by_scope_seq ON ${schema}.sync_oplog (scope, scope_seq)`,
+  );
 }

@@ -28,10 +28,8 @@ export async function openPostgresSnapshot(
     // One REPEATABLE READ transaction: every page reads the same committed state.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const top = await client.query(
-      `SELECT GREATEST(
-         COALESCE((SELECT MAX(seq) FROM ${s}.sync_oplog), 0),
-         COALESCE((SELECT value FROM ${s}.sync_meta WHERE key = 'pruned_through_seq'), 0)
-       ) AS seq`,
+      `SELECT COALESCE((SELECT last_seq FROM ${s}.sync_scopes WHERE scope = $1), 0) AS seq`,
+      [query.scope],
     );
     const lastSeq = Number(top.rows[0].seq);
     const params: unknown[] = [query.scope, query.collections];

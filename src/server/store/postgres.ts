@@ -10,6 +10,7 @@ import {
   pgTransaction,
 } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
+import { listenForCommits } from './postgres-listen.js';
 import { migrate, toDocument, toEntry } from './postgres-schema.js';
 import { openPostgresSnapshot } from './postgres-snapshot.js';
 import type {
@@ -166,13 +167,21 @@ class PostgresDocumentStore implements DocumentStore {
       let lastSeq: number | null = null;
       if (plan.oplog.length > 0) {
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
-        const appended = await client.query(
-          `INSERT INTO ${s}.sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
-           SELECT $1, c, d, o, v, da, ci, ch, cr, $10::text
+        // The scope's seqs, under the oplog lock: the row stays locked to commit, so a scope's
+        // seqs commit in order and without gaps however many processes write.
+        const allocated = await client.query(
+          `INSERT INTO ${s}.sync_scopes (scope, last_seq, pruned_through) VALUES ($1, $2, 0)
+           ON CONFLICT (scope) DO UPDATE SET last_seq = ${s}.sync_scopes.last_seq + excluded.last_seq
+           RETURNING last_seq`,
+          [input.scope, plan.oplog.length],
+        );
+        lastSeq = Number(allocated.rows[0].last_seq);
+        await client.query(
+          `INSERT INTO ${s}.sync_oplog (scope, scope_seq, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
+           SELECT $1, $11::bigint + n, c, d, o, v, da, ci, ch, cr, $10::text
            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
              WITH ORDINALITY AS t(c, d, o, v, da, ci, ch, cr, n)
-           ORDER BY n
-           RETURNING seq`,
+           ORDER BY n`,
           [
             input.scope,
             plan.oplog.map((entry) => entry.collection),
@@ -184,12 +193,9 @@ class PostgresDocumentStore implements DocumentStore {
             plan.oplog.map((entry) => entry.changeId),
             plan.oplog.map((entry) => entry.createdMs),
             input.actorId,
+            lastSeq - plan.oplog.length,
           ],
         );
-        for (const row of appended.rows) {
-          const seq = Number(row.seq);
-          if (lastSeq === null || seq > lastSeq) lastSeq = seq;
-        }
         await client.query('SELECT pg_notify($1, $2)', [
           this.#channel,
           JSON.stringify({ s: input.scope, q: lastSeq }),
@@ -216,7 +222,7 @@ class PostgresDocumentStore implements DocumentStore {
 
   async pull(query: PullQuery): Promise<PullPage> {
     const s = this.#s;
-    const top = await this.maxSeq();
+    const top = await this.lastSeq(query.scope);
     const params: unknown[] = [query.scope, query.afterSeq, top, query.limit];
     let filter = '';
     if (query.collections) {
@@ -224,8 +230,8 @@ class PostgresDocumentStore implements DocumentStore {
       filter = 'AND collection = ANY($5::text[])';
     }
     const { rows } = await this.#pool.query(
-      `SELECT * FROM ${s}.sync_oplog WHERE scope = $1 AND seq > $2 AND seq <= $3 ${filter}
-       ORDER BY seq LIMIT $4`,
+      `SELECT * FROM ${s}.sync_oplog WHERE scope = $1 AND scope_seq > $2 AND scope_seq <= $3 ${filter}
+       ORDER BY scope_seq LIMIT $4`,
       params,
     );
     const entries = rows.map(toEntry);
@@ -236,18 +242,23 @@ class PostgresDocumentStore implements DocumentStore {
 
   async seqAtVersion(scope: string, version: string): Promise<number> {
     const { rows } = await this.#pool.query(
-      `SELECT MAX(seq) AS seq FROM ${this.#s}.sync_oplog WHERE scope = $1 AND version <= $2`,
+      `SELECT MAX(scope_seq) AS seq FROM ${this.#s}.sync_oplog WHERE scope = $1 AND version <= $2`,
       [scope, version],
     );
     return rows[0].seq === null ? 0 : Number(rows[0].seq);
   }
 
-  async maxSeq(): Promise<number> {
+  async lastSeq(scope: string): Promise<number> {
     const { rows } = await this.#pool.query(
-      `SELECT GREATEST(
-         COALESCE((SELECT MAX(seq) FROM ${this.#s}.sync_oplog), 0),
-         COALESCE((SELECT value FROM ${this.#s}.sync_meta WHERE key = 'pruned_through_seq'), 0)
-       ) AS seq`,
+      `SELECT last_seq FROM ${this.#s}.sync_scopes WHERE scope = $1`,
+      [scope],
+    );
+    return rows[0] ? Number(rows[0].last_seq) : 0;
+  }
+
+  async commitMark(): Promise<number> {
+    const { rows } = await this.#pool.query(
+      `SELECT COALESCE(MAX(seq), 0) AS seq FROM ${this.#s}.sync_oplog`,
     );
     return Number(rows[0].seq);
   }
@@ -272,37 +283,44 @@ class PostgresDocumentStore implements DocumentStore {
     return openPostgresSnapshot(this.#pool, this.#s, query);
   }
 
-  async retention(): Promise<RetentionState> {
-    const { rows } = await this.#pool.query(`SELECT key, value FROM ${this.#s}.sync_meta`);
-    const map = new Map(rows.map((row) => [row.key as string, Number(row.value)]));
-    return {
-      prunedThroughSeq: map.get('pruned_through_seq') ?? 0,
-      prunedBeforeMs: map.get('pruned_before_ms') ?? 0,
-    };
+  async retention(scope: string): Promise<RetentionState> {
+    const s = this.#s;
+    const { rows } = await this.#pool.query(
+      `SELECT COALESCE((SELECT pruned_through FROM ${s}.sync_scopes WHERE scope = $1), 0) AS through,
+         COALESCE((SELECT value FROM ${s}.sync_meta WHERE key = 'pruned_before_ms'), 0) AS before`,
+      [scope],
+    );
+    return { prunedThroughSeq: Number(rows[0].through), prunedBeforeMs: Number(rows[0].before) };
   }
 
-  async prune(beforeMs: number): Promise<{ removed: number; state: RetentionState }> {
+  async prune(beforeMs: number): Promise<{ removed: number; prunedBeforeMs: number }> {
     const s = this.#s;
     const removed = await this.#transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
-      const top = await client.query(
-        `SELECT MAX(seq) AS seq FROM ${s}.sync_oplog WHERE created_ms < $1`,
+      // Per scope, a prefix of its seqs only, so "pruned through seq N" stays exact even if
+      // clocks made created_ms non-monotonic.
+      const pruned = await client.query(
+        `WITH tops AS (
+           SELECT scope, MAX(scope_seq) AS top FROM ${s}.sync_oplog WHERE created_ms < $1 GROUP BY scope
+         ), marked AS (
+           UPDATE ${s}.sync_scopes AS sc SET pruned_through = GREATEST(sc.pruned_through, tops.top)
+           FROM tops WHERE sc.scope = tops.scope
+         ), gone AS (
+           DELETE FROM ${s}.sync_oplog AS o USING tops
+           WHERE o.scope = tops.scope AND o.scope_seq <= tops.top RETURNING 1
+         )
+         SELECT COUNT(*)::bigint AS n FROM gone`,
         [beforeMs],
       );
-      let count = 0;
-      const upsert = `INSERT INTO ${s}.sync_meta (key, value) VALUES ($1, $2)
-        ON CONFLICT (key) DO UPDATE SET value = GREATEST(${s}.sync_meta.value, excluded.value)`;
-      if (top.rows[0].seq !== null) {
-        const seq = Number(top.rows[0].seq);
-        count =
-          (await client.query(`DELETE FROM ${s}.sync_oplog WHERE seq <= $1`, [seq])).rowCount ?? 0;
-        await client.query(upsert, ['pruned_through_seq', seq]);
-      }
-      await client.query(upsert, ['pruned_before_ms', beforeMs]);
+      await client.query(
+        `INSERT INTO ${s}.sync_meta (key, value) VALUES ('pruned_before_ms', $1)
+         ON CONFLICT (key) DO UPDATE SET value = GREATEST(${s}.sync_meta.value, excluded.value)`,
+        [beforeMs],
+      );
       await client.query(`DELETE FROM ${s}.sync_idempotency WHERE created_ms < $1`, [beforeMs]);
-      return { rollback: false, value: count };
+      return { rollback: false, value: Number(pruned.rows[0].n) };
     });
-    return { removed, state: await this.retention() };
+    return { removed, prunedBeforeMs: beforeMs };
   }
 
   async countOplog(): Promise<number> {
@@ -312,51 +330,11 @@ class PostgresDocumentStore implements DocumentStore {
     return Number(rows[0].n);
   }
 
-  async listen(
-    onCommit: (scope: string | null, seq: number) => void,
-  ): Promise<() => Promise<void>> {
-    let stopped = false;
-    let client: Client | null = null;
-    let retry: NodeJS.Timeout | undefined;
-    const connect = async (): Promise<void> => {
-      const next = new this.#pg.Client(
-        (this.#pool as unknown as { options: import('pg').ClientConfig }).options,
-      );
-      next.on('notification', (message) => {
-        try {
-          const payload = JSON.parse(message.payload ?? '{}') as { s?: string; q?: number };
-          if (typeof payload.s === 'string') onCommit(payload.s, Number(payload.q ?? 0));
-        } catch {}
-      });
-      const reconnect = () => {
-        if (stopped || client !== next) return;
-        client = null;
-        this.#listeners.delete(next);
-        next.end().catch(() => {});
-        retry = setTimeout(() => {
-          connect().catch(() => reconnect());
-        }, 1000);
-      };
-      next.on('error', reconnect);
-      next.on('end', reconnect);
-      client = next;
-      this.#listeners.add(next);
-      await next.connect();
-      await next.query(`LISTEN "${this.#channel}"`);
-      // Anything committed while we were not listening: let every reader look again.
-      onCommit(null, 0);
-    };
-    await connect();
-    return async () => {
-      stopped = true;
-      clearTimeout(retry);
-      const current = client;
-      client = null;
-      if (current) {
-        this.#listeners.delete(current);
-        await current.end().catch(() => {});
-      }
-    };
+  listen(onCommit: (scope: string | null, seq: number) => void): Promise<() => Promise<void>> {
+    return listenForCommits(
+      { pg: this.#pg, pool: this.#pool, channel: this.#channel, listeners: this.#listeners },
+      onCommit,
+    );
   }
 
   async close(): Promise<void> {

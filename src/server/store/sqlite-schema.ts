@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS sync_documents (
 CREATE TABLE IF NOT EXISTS sync_oplog (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   scope TEXT NOT NULL,
+  scope_seq INTEGER NOT NULL,
   collection TEXT NOT NULL,
   doc_id TEXT NOT NULL,
   op TEXT NOT NULL,
@@ -28,7 +29,6 @@ CREATE TABLE IF NOT EXISTS sync_oplog (
   actor_id TEXT,
   created_ms INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS sync_oplog_by_scope ON sync_oplog (scope, seq);
 CREATE INDEX IF NOT EXISTS sync_oplog_by_version ON sync_oplog (scope, version);
 CREATE INDEX IF NOT EXISTS sync_oplog_by_time ON sync_oplog (created_ms);
 CREATE TABLE IF NOT EXISTS sync_idempotency (
@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS sync_idempotency (
   PRIMARY KEY (scope, client_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sync_idempotency_by_time ON sync_idempotency (created_ms);
+CREATE TABLE IF NOT EXISTS sync_scopes (
+  scope TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  pruned_through INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_meta (
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -69,7 +74,7 @@ export function toDocument(row: Row): StoredDocument {
 
 export function toEntry(row: Row): OplogEntry {
   return {
-    seq: row.seq as number,
+    seq: row.scope_seq as number,
     scope: row.scope as string,
     collection: row.collection as string,
     docId: row.doc_id as string,
@@ -108,9 +113,54 @@ function addActor(db: Database.Database): void {
   }).immediate();
 }
 
+/**
+ * Files made when seqs were store-wide get per-scope seqs. Every existing entry keeps its old
+ * seq as its scope seq and every scope then existing continues from the store's highest seq
+ * (the recorded base), so a cursor a client holds still means "everything up to here": it
+ * resumes without loss or resync. Scopes created later count from 1.
+ */
+function addScopeSeq(db: Database.Database): void {
+  db.transaction(() => {
+    const columns = db.pragma('table_info(sync_oplog)') as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'scope_seq')) {
+      db.exec('ALTER TABLE sync_oplog ADD COLUMN scope_seq INTEGER NOT NULL DEFAULT 0');
+      db.exec('UPDATE sync_oplog SET scope_seq = seq');
+      const { base } = db
+        .prepare(
+          `SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0),
+             COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS base`,
+        )
+        .get() as { base: number };
+      const pruned = db
+        .prepare("SELECT value FROM sync_meta WHERE key = 'pruned_through_seq'")
+        .get() as { value: number } | undefined;
+      db.prepare(
+        `INSERT INTO sync_scopes (scope, last_seq, pruned_through)
+         SELECT scope, ?, ? FROM (SELECT scope FROM sync_oplog UNION SELECT scope FROM sync_documents)
+         WHERE true ON CONFLICT (scope) DO NOTHING`,
+      ).run(base, pruned?.value ?? 0);
+      db.prepare(
+        `INSERT INTO sync_meta (key, value) VALUES ('scope_seq_base', ?)
+         ON CONFLICT (key) DO NOTHING`,
+      ).run(base);
+      db.exec('DROP INDEX IF EXISTS sync_oplog_by_scope');
+      // A server process of the older version still running on this file would append entries
+      // without a scope seq (the column's default): refuse them rather than store them unseen.
+      db.exec(`CREATE TRIGGER IF NOT EXISTS sync_oplog_needs_scope_seq BEFORE INSERT ON sync_oplog
+        WHEN NEW.scope_seq = 0 BEGIN
+          SELECT RAISE(ABORT, 'this sync store numbers seqs per scope: upgrade every keepsync server on it');
+        END`);
+    }
+    db.exec(
+      'CREATE UNIQUE INDEX IF NOT EXISTS sync_oplog_by_scope_seq ON sync_oplog (scope, scope_seq)',
+    );
+  }).immediate();
+}
+
 /** Creates the sync tables when missing, and brings older files up to date. */
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
   addEditVersion(db);
   addActor(db);
+  addScopeSeq(db);
 }

@@ -28,10 +28,10 @@ export async function openSqliteSnapshot(
   try {
     db.exec('BEGIN');
     const top = db.prepare(
-      "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS seq",
+      'SELECT COALESCE((SELECT last_seq FROM sync_scopes WHERE scope = ?), 0) AS seq',
     );
     // The first read fixes the snapshot; every later page reads the same committed state.
-    const lastSeq = (await busyWait(() => top.get() as { seq: number })).seq;
+    const lastSeq = (await busyWait(() => top.get(query.scope) as { seq: number })).seq;
     // One collection at a time along the primary key: a row-value range over several
     // collections made SQLite sort the whole remainder for every page (quadratic).
     const collections = [...new Set(query.collections)].sort(compareUtf8);

@@ -108,15 +108,26 @@ class SqliteDocumentStore implements DocumentStore {
            deleted = excluded.deleted, updated_ms = excluded.updated_ms, actor_id = excluded.actor_id`,
       ),
       append: writer.prepare(
-        `INSERT INTO sync_oplog (scope, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sync_oplog (scope, scope_seq, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      // Inside the IMMEDIATE transaction: one writer at a time, across processes too.
+      allocate: writer.prepare(
+        `INSERT INTO sync_scopes (scope, last_seq, pruned_through) VALUES (?, ?, 0)
+         ON CONFLICT (scope) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+         RETURNING last_seq`,
       ),
       putReplay: writer.prepare(
         `INSERT INTO sync_idempotency (scope, client_id, key, result, created_ms) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
-      maxPrunedSeq: writer.prepare('SELECT MAX(seq) AS seq FROM sync_oplog WHERE created_ms < ?'),
-      pruneOplog: writer.prepare('DELETE FROM sync_oplog WHERE seq <= ?'),
+      prunable: writer.prepare(
+        'SELECT scope, MAX(scope_seq) AS top FROM sync_oplog WHERE created_ms < ? GROUP BY scope',
+      ),
+      pruneOplog: writer.prepare('DELETE FROM sync_oplog WHERE scope = ? AND scope_seq <= ?'),
+      markPruned: writer.prepare(
+        'UPDATE sync_scopes SET pruned_through = MAX(pruned_through, ?) WHERE scope = ?',
+      ),
       pruneReplays: writer.prepare('DELETE FROM sync_idempotency WHERE created_ms < ?'),
       putMeta: writer.prepare(
         `INSERT INTO sync_meta (key, value) VALUES (?, ?)
@@ -131,15 +142,17 @@ class SqliteDocumentStore implements DocumentStore {
         'SELECT DISTINCT collection FROM sync_documents WHERE scope = ? ORDER BY collection',
       ),
       pullAll: reader.prepare(
-        'SELECT * FROM sync_oplog WHERE scope = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+        `SELECT * FROM sync_oplog WHERE scope = ? AND scope_seq > ? AND scope_seq <= ?
+         ORDER BY scope_seq LIMIT ?`,
       ),
-      maxSeq: reader.prepare(
+      scope: reader.prepare('SELECT last_seq, pruned_through FROM sync_scopes WHERE scope = ?'),
+      commitMark: reader.prepare(
         "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS seq",
       ),
       seqAtVersion: reader.prepare(
-        'SELECT MAX(seq) AS seq FROM sync_oplog WHERE scope = ? AND version <= ?',
+        'SELECT MAX(scope_seq) AS seq FROM sync_oplog WHERE scope = ? AND version <= ?',
       ),
-      meta: reader.prepare('SELECT key, value FROM sync_meta'),
+      prunedBefore: reader.prepare("SELECT value FROM sync_meta WHERE key = 'pruned_before_ms'"),
       count: reader.prepare('SELECT COUNT(*) AS n FROM sync_oplog'),
     };
     this.#apply = writer.transaction(
@@ -180,9 +193,15 @@ class SqliteDocumentStore implements DocumentStore {
           );
         }
         let lastSeq: number | null = null;
+        if (plan.oplog.length > 0) {
+          lastSeq = (w.allocate.get(input.scope, plan.oplog.length) as { last_seq: number })
+            .last_seq;
+        }
+        let seq = (lastSeq ?? 0) - plan.oplog.length;
         for (const entry of plan.oplog) {
-          const info = w.append.run(
+          w.append.run(
             entry.scope,
+            ++seq,
             entry.collection,
             entry.docId,
             entry.operation,
@@ -193,7 +212,6 @@ class SqliteDocumentStore implements DocumentStore {
             entry.createdMs,
             entry.actorId,
           );
-          lastSeq = Number(info.lastInsertRowid);
         }
         const now = Date.now();
         for (const replay of plan.idempotency) {
@@ -232,7 +250,7 @@ class SqliteDocumentStore implements DocumentStore {
   }
 
   #pull(query: PullQuery): PullPage {
-    const top = this.#maxSeq();
+    const top = this.#scope(query.scope).lastSeq;
     const wanted = query.collections ? new Set(query.collections) : null;
     const entries: OplogEntry[] = [];
     let after = query.afterSeq;
@@ -242,7 +260,7 @@ class SqliteDocumentStore implements DocumentStore {
       const chunk = Math.max(query.limit, 200);
       const rows = this.#r.pullAll.all(query.scope, after, top, chunk) as Row[];
       for (const row of rows) {
-        after = row.seq as number;
+        after = row.scope_seq as number;
         if (wanted && !wanted.has(row.collection as string)) continue;
         entries.push(toEntry(row));
         if (entries.length === query.limit) break;
@@ -264,13 +282,21 @@ class SqliteDocumentStore implements DocumentStore {
     return row.seq ?? 0;
   }
 
-  async maxSeq(): Promise<number> {
+  async lastSeq(scope: string): Promise<number> {
     this.#assertOpen();
-    return this.#whenFree(() => this.#maxSeq());
+    return this.#whenFree(() => this.#scope(scope).lastSeq);
   }
 
-  #maxSeq(): number {
-    return (this.#r.maxSeq.get() as { seq: number }).seq;
+  async commitMark(): Promise<number> {
+    this.#assertOpen();
+    return this.#whenFree(() => (this.#r.commitMark.get() as { seq: number }).seq);
+  }
+
+  #scope(scope: string): { lastSeq: number; prunedThrough: number } {
+    const row = this.#r.scope.get(scope) as
+      | { last_seq: number; pruned_through: number }
+      | undefined;
+    return { lastSeq: row?.last_seq ?? 0, prunedThrough: row?.pruned_through ?? 0 };
   }
 
   async getDocument(scope: string, collection: string, docId: string) {
@@ -295,35 +321,33 @@ class SqliteDocumentStore implements DocumentStore {
     );
   }
 
-  async retention(): Promise<RetentionState> {
-    const rows = await this.#whenFree(
-      () => this.#r.meta.all() as Array<{ key: string; value: number }>,
-    );
-    const map = new Map(rows.map((row) => [row.key, row.value]));
-    return {
-      prunedThroughSeq: map.get('pruned_through_seq') ?? 0,
-      prunedBeforeMs: map.get('pruned_before_ms') ?? 0,
-    };
+  async retention(scope: string): Promise<RetentionState> {
+    return this.#whenFree(() => {
+      const row = this.#r.prunedBefore.get() as { value: number } | undefined;
+      return {
+        prunedThroughSeq: this.#scope(scope).prunedThrough,
+        prunedBeforeMs: row?.value ?? 0,
+      };
+    });
   }
 
-  async prune(beforeMs: number): Promise<{ removed: number; state: RetentionState }> {
+  async prune(beforeMs: number): Promise<{ removed: number; prunedBeforeMs: number }> {
     this.#assertOpen();
     const w = this.#w;
     const prune = this.#writer.transaction(() => {
-      // Prune a prefix of seqs only, so "pruned through seq N" stays exact even if clocks
-      // made created_ms non-monotonic.
-      const top = (w.maxPrunedSeq.get(beforeMs) as { seq: number | null }).seq;
+      // Prune a prefix of each scope's seqs only, so "pruned through seq N" stays exact even
+      // if clocks made created_ms non-monotonic.
       let count = 0;
-      if (top !== null) {
-        count = w.pruneOplog.run(top).changes;
-        w.putMeta.run('pruned_through_seq', top);
+      for (const row of w.prunable.all(beforeMs) as Array<{ scope: string; top: number }>) {
+        count += w.pruneOplog.run(row.scope, row.top).changes;
+        w.markPruned.run(row.top, row.scope);
       }
       w.putMeta.run('pruned_before_ms', beforeMs);
       w.pruneReplays.run(beforeMs);
       return count;
     });
     const removed = await this.#whenFree(() => prune.immediate());
-    return { removed, state: await this.retention() };
+    return { removed, prunedBeforeMs: beforeMs };
   }
 
   async countOplog(): Promise<number> {

@@ -24,7 +24,11 @@ export interface StoredDocument {
   readonly actorId: string | null;
 }
 
-/** One append-only oplog entry; `seq` grows in commit order within one store. */
+/**
+ * One append-only oplog entry. `seq` is the entry's number within its scope: 1, 2, 3... in
+ * commit order, without gaps, whatever other scopes write, so a cursor tells a tenant nothing
+ * about anyone else.
+ */
 export interface OplogEntry {
   readonly seq: number;
   readonly scope: string;
@@ -118,7 +122,7 @@ export interface ApplyBatchOutcome {
   readonly results: ChangeResult[];
   /** Index of the rejection that rolled an atomic batch back, or -1. */
   readonly abortedAt: number;
-  /** Highest seq appended by this batch, or null when nothing was written. */
+  /** Highest seq (of the scope) appended by this batch, or null when nothing was written. */
   readonly lastSeq: number | null;
 }
 
@@ -135,7 +139,7 @@ export interface PullPage {
   readonly entries: OplogEntry[];
   /**
    * The cursor to continue from: the last entry's seq when the page is full, otherwise the
-   * store's highest committed seq (so a client skips past other scopes' entries).
+   * scope's highest committed seq (so a client skips past entries of other collections).
    */
   readonly lastSeq: number;
   readonly hasMore: boolean;
@@ -163,7 +167,7 @@ export interface SnapshotQuery {
  * nothing after, however long it is read. Always `close()` it.
  */
 export interface DocumentSnapshot {
-  /** The highest oplog seq included in this snapshot. */
+  /** The scope's highest oplog seq included in this snapshot. */
   readonly lastSeq: number;
   /**
    * When documents remain after `limit`: the key of the last document of this page, to start
@@ -176,7 +180,7 @@ export interface DocumentSnapshot {
 }
 
 export interface RetentionState {
-  /** Entries with seq <= this have been pruned (0 = none). */
+  /** The scope's entries with seq <= this have been pruned (0 = none). */
   readonly prunedThroughSeq: number;
   /** Entries created before this time have been pruned (0 = none). */
   readonly prunedBeforeMs: number;
@@ -196,15 +200,24 @@ export interface DocumentStore {
   pull(query: PullQuery): Promise<PullPage>;
   /** The seq of the newest entry of `scope` whose version is <= `version`, or 0. */
   seqAtVersion(scope: string, version: string): Promise<number>;
-  /** Highest committed seq (including pruned ones). */
-  maxSeq(): Promise<number>;
+  /** The scope's highest committed seq (including pruned ones), 0 before its first write. */
+  lastSeq(scope: string): Promise<number>;
+  /**
+   * A number that grows whenever anything is committed to the store, in any scope: change
+   * detection for the server's poll only, never shown to a client (it counts every scope).
+   */
+  commitMark(): Promise<number>;
   getDocument(scope: string, collection: string, docId: string): Promise<StoredDocument | null>;
   /** The collections holding at least one document (tombstones count) in `scope`, sorted. */
   listCollections(scope: string): Promise<string[]>;
   openSnapshot(query: SnapshotQuery): Promise<DocumentSnapshot>;
-  retention(): Promise<RetentionState>;
-  /** Deletes oplog entries and idempotency records created before `beforeMs`. */
-  prune(beforeMs: number): Promise<{ removed: number; state: RetentionState }>;
+  /** What has been pruned from `scope`'s oplog. */
+  retention(scope: string): Promise<RetentionState>;
+  /**
+   * Deletes oplog entries and idempotency records created before `beforeMs`: in every scope,
+   * the prefix of its seqs up to its newest entry that old, so "pruned through" stays exact.
+   */
+  prune(beforeMs: number): Promise<{ removed: number; prunedBeforeMs: number }>;
   countOplog(): Promise<number>;
   /**
    * Calls `onCommit(scope, seq)` for changes committed by ANY process on this store where the

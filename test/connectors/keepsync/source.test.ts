@@ -57,7 +57,7 @@ describe('keepsync source', () => {
 
     const pages = await read(source, 'tasks', null);
     expect(summary(pages)).toEqual(['t1', 't2', 't3', '-t4', 't5']);
-    const seq = await w.store.maxSeq();
+    const seq = await w.store.lastSeq(w.scope);
     expect(pages.map((page) => page.cursor)).toEqual([
       { after: 't2', seq },
       { after: 't4', seq },
@@ -75,7 +75,7 @@ describe('keepsync source', () => {
     await w.write('tasks', { t1: { n: 10 } });
     const resumed = await read(source, 'tasks', { after: 't2', seq });
     expect(summary(resumed)).toEqual(['t3', '-t4', 't5', 't1']);
-    expect(resumed.at(-1)!.cursor).toBe(await w.store.maxSeq());
+    expect(resumed.at(-1)!.cursor).toBe(await w.store.lastSeq(w.scope));
   });
 
   it('reads only the changes since the cursor, deletes as tombstones, one record per document', async () => {
@@ -95,7 +95,7 @@ describe('keepsync source', () => {
       { key: 't1', fields: { n: 11 } },
     ]);
     const next = changes.at(-1)!.cursor;
-    expect(next).toBe(await w.store.maxSeq());
+    expect(next).toBe(await w.store.lastSeq(w.scope));
     expect(summary(await read(source, 'tasks', next))).toEqual([]);
 
     // A targeted read returns the named documents and keeps the cursor where it was.
@@ -116,7 +116,7 @@ describe('keepsync source', () => {
     const cursor = (await read(source, 'tasks', null)).at(-1)!.cursor as number;
     await w.write('tasks', { t2: null, t3: { n: 3 } });
     await w.store.prune(Date.now() + 60_000);
-    expect((await w.store.retention()).prunedThroughSeq).toBeGreaterThan(cursor);
+    expect((await w.store.retention(w.scope)).prunedThroughSeq).toBeGreaterThan(cursor);
     expect(summary(await read(source, 'tasks', cursor))).toEqual(['t1', '-t2', 't3']);
   });
 

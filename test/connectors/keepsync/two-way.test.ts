@@ -148,7 +148,7 @@ describe('two-way sync between a keepsync collection and a directory of YAML fil
     ).toEqual([{ doc_id: 't2', operation: 'delete' }]);
 
     // Nothing new: no writes on either side, no new oplog entries.
-    const seq = await w.store.maxSeq();
+    const seq = await w.store.lastSeq(w.scope);
     const quiet = await w.run();
     expect(quiet.report).toMatchObject({
       createdLeft: 0,
@@ -159,6 +159,6 @@ describe('two-way sync between a keepsync collection and a directory of YAML fil
       deletedRight: 0,
       conflicts: 0,
     });
-    expect(await w.store.maxSeq()).toBe(seq);
+    expect(await w.store.lastSeq(w.scope)).toBe(seq);
   });
 });
