@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import {
   type FakeHandler,
   type FakeRequest,
@@ -6,7 +6,14 @@ import {
   FakeServer,
   type RateLimit,
 } from './fake-server.js';
-import { repositoryLinks, simpleUser } from './github-json.js';
+import {
+  organizationJson,
+  ownerId,
+  readmeJson,
+  releaseJson,
+  repositoryLinks,
+  simpleUser,
+} from './github-json.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -71,8 +78,11 @@ export class FakeGitHub {
   #minted = 0;
   /** Former `owner/name` (lower case) -> repository id, after renames and transfers. */
   readonly #formerNames = new Map<string, number>();
-  /** Organization logins (lower case) that exist, with or without repositories. */
-  readonly #orgs = new Set<string>();
+  /**
+   * Organizations by login (lower case), with or without repositories. The id stays with the
+   * organization through renames; a login set free can be claimed by another organization.
+   */
+  readonly #orgs = new Map<string, { login: string; id: number }>();
   #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
   #used = 0;
 
@@ -100,6 +110,14 @@ export class FakeGitHub {
     };
     router
       .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
+      .route('GET', '/orgs/:org', ({ params }) => {
+        const org = this.#orgs.get(params.org!.toLowerCase());
+        if (!org) return notFound();
+        const repos = [...this.repos.values()].filter(
+          (repo) => repo.owner.toLowerCase() === org.login.toLowerCase(),
+        );
+        return { status: 200, body: organizationJson(this.url, { ...org, repos: repos.length }) };
+      })
       .route('GET', '/repos/:owner/:repo', ({ params }) =>
         this.#byName(params, '', (repo) => ({ status: 200, body: this.toJson(repo) })),
       )
@@ -117,7 +135,7 @@ export class FakeGitHub {
       .route('GET', '/repos/:owner/:repo/releases/latest', ({ params }) =>
         this.#byName(params, '/releases/latest', (repo) => ({
           status: 200,
-          body: this.#releaseJson(repo),
+          body: releaseJson(this.url, repo),
         })),
       )
       .route('POST', '/app/installations/:id/access_tokens', (request) => {
@@ -190,9 +208,12 @@ export class FakeGitHub {
     this.#tokens.delete(token);
   }
 
-  /** Adds `count` repositories to an org, with ids from `firstId` and distinct update times. */
+  /**
+   * Adds `count` repositories to an org, with ids from `firstId` and distinct update times. A
+   * login no organization holds gets a new organization (with its own id).
+   */
   seedOrg(org: string, count: number, firstId = 1_000): FakeRepo[] {
-    this.#orgs.add(org.toLowerCase());
+    if (!this.#orgs.has(org.toLowerCase())) this.#createOrg(org);
     const base = Date.UTC(2026, 0, 1);
     const made: FakeRepo[] = [];
     for (let index = 0; index < count; index++) {
@@ -249,7 +270,12 @@ export class FakeGitHub {
       node_id: Buffer.from(`R_${repo.id}`).toString('base64'),
       full_name: fullName,
       private: repo.visibility !== 'public',
-      owner: simpleUser(this.url, owner, ownerId(owner), 'Organization'),
+      owner: simpleUser(
+        this.url,
+        owner,
+        this.#orgs.get(owner.toLowerCase())?.id ?? ownerId(owner),
+        'Organization',
+      ),
       html_url: `https://${host}/${fullName}`,
       git_url: `git://${host}/${fullName}.git`,
       ssh_url: `git@${host}:${fullName}.git`,
@@ -280,55 +306,6 @@ export class FakeGitHub {
             node_id: Buffer.from(`L_${license.spdx_id}`).toString('base64'),
           }
         : null,
-    };
-  }
-
-  #readmeJson(repo: FakeRepo): Record<string, unknown> {
-    const fullName = `${repo.owner}/${repo.name}`;
-    const content = Buffer.from(repo.readme ?? '');
-    const sha = createHash('sha1').update(content).digest('hex');
-    const self = `${this.url}/repos/${fullName}/contents/README.md?ref=${repo.default_branch}`;
-    const html = `https://github.com/${fullName}/blob/${repo.default_branch}/README.md`;
-    const git = `${this.url}/repos/${fullName}/git/blobs/${sha}`;
-    return {
-      type: 'file',
-      encoding: 'base64',
-      size: content.length,
-      name: 'README.md',
-      path: 'README.md',
-      content: content.toString('base64'),
-      sha,
-      url: self,
-      git_url: git,
-      html_url: html,
-      download_url: `https://raw.githubusercontent.com/${fullName}/${repo.default_branch}/README.md`,
-      _links: { self, git, html },
-    };
-  }
-
-  #releaseJson(repo: FakeRepo): Record<string, unknown> {
-    const fullName = `${repo.owner}/${repo.name}`;
-    const tag = `v${repo.id % 10}.0.0`;
-    const id = repo.id * 10;
-    const api = `${this.url}/repos/${fullName}/releases/${id}`;
-    return {
-      url: api,
-      assets_url: `${api}/assets`,
-      upload_url: `https://uploads.github.com/repos/${fullName}/releases/${id}/assets{?name,label}`,
-      html_url: `https://github.com/${fullName}/releases/tag/${tag}`,
-      id,
-      node_id: Buffer.from(`RE_${id}`).toString('base64'),
-      tag_name: tag,
-      target_commitish: repo.default_branch,
-      name: 'Latest',
-      draft: false,
-      prerelease: false,
-      created_at: repo.created_at,
-      published_at: repo.created_at,
-      author: simpleUser(this.url, 'release-bot', 42, 'Bot'),
-      assets: [],
-      tarball_url: `${this.url}/repos/${fullName}/tarball/${tag}`,
-      zipball_url: `${this.url}/repos/${fullName}/zipball/${tag}`,
     };
   }
 
@@ -363,7 +340,7 @@ export class FakeGitHub {
   }
 
   #readme(repo: FakeRepo): FakeResponse {
-    return repo.readme ? { status: 200, body: this.#readmeJson(repo) } : notFound();
+    return repo.readme ? { status: 200, body: readmeJson(this.url, repo) } : notFound();
   }
 
   /** Renames a repository or moves it to another owner; its old name answers 301 from then on. */
@@ -383,8 +360,27 @@ export class FakeGitHub {
     for (const repo of this.repos.values()) {
       if (repo.owner.toLowerCase() === from.toLowerCase()) this.rename(repo.id, { owner: to });
     }
+    const renamed = this.#orgs.get(from.toLowerCase()) ?? this.#createOrg(from);
     this.#orgs.delete(from.toLowerCase());
-    this.#orgs.add(to.toLowerCase());
+    this.#orgs.set(to.toLowerCase(), { login: to, id: renamed.id });
+  }
+
+  /** The numeric id of the organization that holds `login` now. */
+  orgId(login: string): number | undefined {
+    return this.#orgs.get(login.toLowerCase())?.id;
+  }
+
+  /**
+   * Creates an organization (as `seedOrg` does for a login not in use): after `renameOrg`,
+   * another account claiming the old login, as GitHub allows 90 days after a rename.
+   */
+  #createOrg(login: string): { login: string; id: number } {
+    const used = new Set([...this.#orgs.values()].map((org) => org.id));
+    let id = ownerId(login);
+    while (used.has(id)) id++;
+    const org = { login, id };
+    this.#orgs.set(login.toLowerCase(), org);
+    return org;
   }
 
   #listOrgRepos({ params, query }: FakeRequest): FakeResponse {
@@ -449,11 +445,6 @@ function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
           }
         : {},
   };
-}
-
-/** A stable id per owner login, as GitHub has one per account. */
-function ownerId(login: string): number {
-  return createHash('sha256').update(login.toLowerCase()).digest().readUInt32BE(0) % 1e8;
 }
 
 function notFound(): FakeResponse {

@@ -7,7 +7,7 @@ export interface GitHubRepo {
   readonly id: number;
   readonly name: string;
   readonly full_name: string;
-  readonly owner?: { readonly login: string };
+  readonly owner?: { readonly login: string; readonly id?: number };
   readonly description: string | null;
   readonly html_url: string;
   readonly language?: string | null;
@@ -40,6 +40,8 @@ export interface GitHubClient {
     page: number;
     signal?: AbortSignal | undefined;
   }): Promise<RepoPage>;
+  /** The organization a login names now; `null` when no organization has it. */
+  getOrg(org: string, signal?: AbortSignal): Promise<{ id: number; login: string } | null>;
   /** `null` when the repository does not exist or is not visible to the credential. */
   getRepo(fullName: string, signal?: AbortSignal): Promise<GitHubRepo | null>;
   /** By id, which survives renames and transfers; `null` when gone or not visible. */
@@ -142,6 +144,17 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
         repos: response.data as GitHubRepo[],
         hasNext: /\brel="next"/.test(response.headers.link ?? ''),
       };
+    },
+    async getOrg(org, signal) {
+      try {
+        const response = await call(`read organization ${org}`, () =>
+          octokit.rest.orgs.get({ org, request: { signal } }),
+        );
+        return { id: response.data.id, login: response.data.login };
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      }
     },
     async getRepo(fullName, signal) {
       const [owner, repo] = splitName(fullName);
