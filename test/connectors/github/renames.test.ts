@@ -111,6 +111,8 @@ describe('github source and renamed organizations (GitHub redirects the reposito
 
       fake.renameOrg('acme', 'acme-corp');
       fake.seedOrg('acme', 3, 9_000);
+      // Newer than the last pass, so an incremental read would take it.
+      fake.touch(9_000, { description: 'not ours' }, new Date('2026-06-01T00:00:00Z'));
       expect(fake.orgId('acme')).not.toBe(original);
       const claimed = await run();
       expect(claimed.status).toBe('failed');
