@@ -43,6 +43,11 @@ export interface FakeGitHubOptions {
   rateLimit?: RateLimit;
   /** A GitHub App: its id, public key (PEM) and installation, for installation-token auth. */
   app?: { appId: number; publicKeyPem: string; installationId: number };
+  /**
+   * How long a minted installation token lives (its `expires_at`); past it the token gets 401
+   * "Bad credentials", as GitHub's do after an hour. Scaled down in tests. @default 3_600_000
+   */
+  installationTokenTtlMs?: number;
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -75,6 +80,8 @@ export class FakeGitHub {
    */
   beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
+  /** When each minted installation token expires (epoch ms). */
+  readonly #expiresAt = new Map<string, number>();
   #minted = 0;
   /** Former `owner/name` (lower case) -> repository id, after renames and transfers. */
   readonly #formerNames = new Map<string, number>();
@@ -99,7 +106,10 @@ export class FakeGitHub {
           'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
       },
       publicPaths: [/^\/app\/installations\/\d+\/access_tokens$/],
-      isValidToken: (token) => token !== undefined && this.#tokens.has(token),
+      isValidToken: (token) =>
+        token !== undefined &&
+        this.#tokens.has(token) &&
+        (this.#expiresAt.get(token) ?? Number.POSITIVE_INFINITY) > Date.now(),
     });
     const app = options.app;
     const router = {
@@ -151,12 +161,14 @@ export class FakeGitHub {
           };
         }
         const token = `ghs_installation_${++this.#minted}`;
+        const expiresAt = Date.now() + (options.installationTokenTtlMs ?? 3_600_000);
         this.#tokens.add(token);
+        this.#expiresAt.set(token, expiresAt);
         return {
           status: 201,
           body: {
             token,
-            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            expires_at: new Date(expiresAt).toISOString(),
             permissions: { metadata: 'read' },
             repository_selection: 'all',
           },
@@ -202,6 +214,11 @@ export class FakeGitHub {
       ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
       : await handler(request);
     return { ...response, headers: { ...headers, ...response.headers } };
+  }
+
+  /** When the newest installation token expires (epoch ms), if one was minted. */
+  get installationTokenExpiresAt(): number | undefined {
+    return [...this.#expiresAt.values()].at(-1);
   }
 
   revokeToken(token: string): void {

@@ -118,6 +118,7 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
     retry: { retries: options.retries },
     request: { fetch: withTimeout(options.timeoutMs) },
   });
+  if (!('token' in options.auth)) renewExpiredInstallationTokens(octokit);
 
   return {
     octokit,
@@ -200,6 +201,29 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
       }
     },
   };
+}
+
+/**
+ * @octokit/auth-app keeps an installation token for 59 minutes from when it got it, whatever
+ * the token's `expires_at`: a token GitHub ends sooner (a local clock behind GitHub's, a run
+ * past the hour on a token minted elsewhere) answers 401 "Bad credentials". A new token, then
+ * one more try of the request; a second 401 is the credential's own.
+ */
+function renewExpiredInstallationTokens(octokit: Octokit): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    try {
+      return await request(options);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      // Token requests are the app's own JWT, not an installation token.
+      if (status !== 401 || /\/app\b/.test(String(options.url))) throw error;
+      // No new token (the installation is gone or suspended): the 401 stands.
+      await octokit.auth({ type: 'installation', refresh: true }).catch(() => {
+        throw error;
+      });
+      return request(options);
+    }
+  });
 }
 
 function splitName(fullName: string): [string, string] {
