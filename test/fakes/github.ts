@@ -14,6 +14,7 @@ import {
   repositoryLinks,
   simpleUser,
 } from './github-json.js';
+import { GitHubRateLimits, type PrimaryRateLimit } from './github-limits.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -48,14 +49,14 @@ export interface FakeGitHubOptions {
    * "Bad credentials", as GitHub's do after an hour. Scaled down in tests. @default 3_600_000
    */
   installationTokenTtlMs?: number;
+  /** The primary rate limit (scaled down in tests). @default 5000 an hour, answered 403 */
+  primaryRateLimit?: PrimaryRateLimit;
 }
 
 const DOCS = 'https://docs.github.com/rest';
 
 /** The 403s GitHub answers that are not rate limits, each with the body GitHub sends. */
 export type ForbiddenKind = 'saml' | 'ip-allow-list' | 'integration';
-
-const PRIMARY_LIMIT = 5000;
 
 /** GitHub's error body: `{ message, documentation_url, status }`. */
 function githubError(status: number, _code: string, message: string): unknown {
@@ -91,10 +92,12 @@ export class FakeGitHub {
    */
   readonly #orgs = new Map<string, { login: string; id: number }>();
   #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
-  #used = 0;
+  /** GitHub's primary and secondary rate limits. */
+  readonly limits: GitHubRateLimits;
 
   constructor(options: FakeGitHubOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['ghp_test']);
+    this.limits = new GitHubRateLimits(options.primaryRateLimit);
     this.server = new FakeServer({
       name: 'GitHub',
       errorBody: githubError,
@@ -200,19 +203,13 @@ export class FakeGitHub {
 
   /** Every answer carries the primary rate limit's headers, as GitHub's do. */
   async #answer(request: FakeRequest, handler: FakeHandler): Promise<FakeResponse> {
-    this.#used++;
-    const reset = Math.ceil(Date.now() / 3_600_000) * 3600;
-    const headers = {
-      'x-ratelimit-limit': String(PRIMARY_LIMIT),
-      'x-ratelimit-remaining': String(Math.max(0, PRIMARY_LIMIT - this.#used)),
-      'x-ratelimit-used': String(this.#used),
-      'x-ratelimit-reset': String(reset),
-      'x-ratelimit-resource': 'core',
-    };
+    const { headers, refused } = this.limits.take();
     const forbidden = this.#forbidden;
-    const response = forbidden?.path.test(request.path)
-      ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
-      : await handler(request);
+    const response =
+      refused ??
+      (forbidden?.path.test(request.path)
+        ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
+        : await handler(request));
     return { ...response, headers: { ...headers, ...response.headers } };
   }
 

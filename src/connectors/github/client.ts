@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { AuthError, KeepsyncError } from '../../model/index.js';
+import { AuthError, KeepsyncError, QuotaExhaustedError } from '../../model/index.js';
 import { importPeer } from '../support/index.js';
 
 /** The fields of a GitHub repository the source reads (REST "repository" objects). */
@@ -73,6 +73,10 @@ export interface OctokitClientOptions {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly rateLimitRetries: number;
+  /** The longest one rate-limit wait may be; a later reset pauses the unit until then. */
+  readonly maxRateLimitWaitMs: number;
+  /** The wait on a secondary rate limit that names no `retry-after` (GitHub: a minute). */
+  readonly secondaryRateLimitWaitMs: number;
   /** Told how long a rate limit made requests wait. */
   readonly onRateLimitWait: (ms: number) => void;
 }
@@ -88,15 +92,19 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
     importPeer('@octokit/plugin-retry', 'github', () => import('@octokit/plugin-retry')),
   ]);
   const Client = Octokit.plugin(throttling, retry);
+  // A wait past the bound is not taken: `call` turns the answer into a pause until the reset.
   const onLimit = (
     retryAfterSeconds: number,
     _request: unknown,
     _octokit: unknown,
     count: number,
   ) => {
-    options.onRateLimitWait(retryAfterSeconds * 1000);
-    return count < options.rateLimitRetries;
+    const waitMs = retryAfterSeconds * 1000;
+    if (count >= options.rateLimitRetries || waitMs > options.maxRateLimitWaitMs) return false;
+    options.onRateLimitWait(waitMs);
+    return true;
   };
+  const call = guardedCall(options.secondaryRateLimitWaitMs);
   const authOptions =
     'token' in options.auth
       ? { auth: options.auth.token }
@@ -114,8 +122,14 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
     ...authOptions,
     baseUrl: options.baseUrl,
     userAgent: 'keepsync',
-    throttle: { onRateLimit: onLimit, onSecondaryRateLimit: onLimit },
-    retry: { retries: options.retries },
+    throttle: {
+      onRateLimit: onLimit,
+      onSecondaryRateLimit: onLimit,
+      fallbackSecondaryRateRetryAfter: options.secondaryRateLimitWaitMs / 1000,
+    },
+    // 429s are rate limits: the throttling plugin waits for them, the retry plugin must not
+    // resend at once (its default list retries 429).
+    retry: { retries: options.retries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     request: { fetch: withTimeout(options.timeoutMs) },
   });
   if (!('token' in options.auth)) renewExpiredInstallationTokens(octokit);
@@ -239,24 +253,57 @@ function splitName(fullName: string): [string, string] {
 
 /**
  * 401, and a 403 that is not a rate limit, mean only a person can fix it: the run pauses with
- * what they have to do. Rate-limit 403s were waited out by the throttling plugin already.
+ * what they have to do. A rate limit the throttling plugin did not wait out (its reset too far
+ * away, or hit again and again) pauses the unit until the reset, without a person.
  */
-async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 401) {
-      throw new AuthError(`GitHub refused the credential (401) when trying to ${what}`, {
-        cause: error,
-      });
+function guardedCall(secondaryWaitMs: number) {
+  return async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 401) {
+        throw new AuthError(`GitHub refused the credential (401) when trying to ${what}`, {
+          cause: error,
+        });
+      }
+      const limited = status === 403 || status === 429 ? rateLimit(error, secondaryWaitMs) : null;
+      if (limited) {
+        throw new QuotaExhaustedError(
+          `GitHub's ${limited.kind} rate limit is used up (${status}) at ${what}; it resets at ${limited.resetsAt.toISOString()}`,
+          limited.resetsAt,
+          { cause: error },
+        );
+      }
+      const reason = status === 403 ? forbiddenReason(error) : null;
+      if (reason) {
+        throw new AuthError(`GitHub refused (403) to ${what}: ${reason}`, { cause: error });
+      }
+      throw error;
     }
-    const reason = status === 403 ? forbiddenReason(error) : null;
-    if (reason) {
-      throw new AuthError(`GitHub refused (403) to ${what}: ${reason}`, { cause: error });
-    }
-    throw error;
+  };
+}
+
+/** Which rate limit a 403/429 is and when it lifts, or null when it is not one. */
+function rateLimit(
+  error: unknown,
+  secondaryWaitMs: number,
+): { kind: 'primary' | 'secondary'; resetsAt: Date } | null {
+  const response = (error as { response?: { headers?: Record<string, string>; data?: unknown } })
+    .response;
+  const headers = response?.headers ?? {};
+  const message = String((response?.data as { message?: unknown } | undefined)?.message ?? '');
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (/secondary rate limit/i.test(message)) {
+    const retryAfter = Number(headers['retry-after']);
+    const waitMs =
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : secondaryWaitMs;
+    return { kind: 'secondary', resetsAt: new Date(Date.now() + waitMs) };
   }
+  if (headers['x-ratelimit-remaining'] === '0' && Number.isFinite(reset) && reset > 0) {
+    return { kind: 'primary', resetsAt: new Date(reset * 1000) };
+  }
+  return null;
 }
 
 /** What a person has to do about a 403, or null when it is a rate limit (retry later). */

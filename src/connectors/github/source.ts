@@ -57,8 +57,22 @@ export interface GitHubSourceOptions {
   timeoutMs?: number;
   /** Retries of a server error (5xx) per request. @default 3 */
   retries?: number;
-  /** How many times one request may wait out a rate limit before the run fails. @default 5 */
+  /**
+   * How many times one request may wait out a rate limit; then the unit waits, unpaused,
+   * until the limit resets. @default 5
+   */
   rateLimitRetries?: number;
+  /**
+   * The longest wait for a rate limit to reset that holds the run; a primary limit resetting
+   * later (up to an hour) pauses the unit until its `x-ratelimit-reset` instead, and the
+   * engine runs it again then. @default 300_000
+   */
+  maxRateLimitWaitMs?: number;
+  /**
+   * The wait on a secondary rate limit that sends no `retry-after` (GitHub asks for at least
+   * a minute). @default 60_000
+   */
+  secondaryRateLimitWaitMs?: number;
   /** A client to use instead of Octokit (tests). */
   client?: GitHubClient;
   /** @default 'github' */
@@ -126,6 +140,8 @@ async function clientFor(
       timeoutMs: options.timeoutMs ?? 30_000,
       retries: options.retries ?? 3,
       rateLimitRetries: options.rateLimitRetries ?? 5,
+      maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 300_000,
+      secondaryRateLimitWaitMs: options.secondaryRateLimitWaitMs ?? 60_000,
       onRateLimitWait: (ms) => telemetry.waitedForRateLimit(ms),
     }))
   );
