@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FakeResponse } from './fake-server.js';
 import type { FakeRepo } from './github.js';
 
 /**
@@ -166,5 +167,26 @@ export function releaseJson(api: string, repo: FakeRepo): Record<string, unknown
     assets: [],
     tarball_url: `${api}/repos/${fullName}/tarball/${tag}`,
     zipball_url: `${api}/repos/${fullName}/zipball/${tag}`,
+  };
+}
+
+/** The 403s GitHub answers that are not rate limits, each with the body GitHub sends. */
+export type ForbiddenKind = 'saml' | 'ip-allow-list' | 'integration';
+
+export function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
+  const message = {
+    saml: 'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.',
+    'ip-allow-list': `Although you appear to have the correct authorization credentials, the \`${org}\` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.`,
+    integration: 'Resource not accessible by integration',
+  }[kind];
+  return {
+    status: 403,
+    body: { message, documentation_url: 'https://docs.github.com/rest', status: '403' },
+    headers:
+      kind === 'saml'
+        ? {
+            'x-github-sso': `required; url=https://github.com/orgs/${org}/sso?authorization_request=A1B2`,
+          }
+        : {},
   };
 }

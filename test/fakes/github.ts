@@ -1,4 +1,3 @@
-import { createPublicKey, verify } from 'node:crypto';
 import {
   type FakeHandler,
   type FakeRequest,
@@ -6,7 +5,10 @@ import {
   FakeServer,
   type RateLimit,
 } from './fake-server.js';
+import { InstallationTokens, verifyAppJwt } from './github-app.js';
 import {
+  type ForbiddenKind,
+  forbiddenAnswer,
   organizationJson,
   ownerId,
   readmeJson,
@@ -15,6 +17,7 @@ import {
   simpleUser,
 } from './github-json.js';
 import { GitHubRateLimits, type PrimaryRateLimit } from './github-limits.js';
+import { listingPage } from './github-listing.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -55,8 +58,7 @@ export interface FakeGitHubOptions {
 
 const DOCS = 'https://docs.github.com/rest';
 
-/** The 403s GitHub answers that are not rate limits, each with the body GitHub sends. */
-export type ForbiddenKind = 'saml' | 'ip-allow-list' | 'integration';
+export type { ForbiddenKind } from './github-json.js';
 
 /** GitHub's error body: `{ message, documentation_url, status }`. */
 function githubError(status: number, _code: string, message: string): unknown {
@@ -81,9 +83,7 @@ export class FakeGitHub {
    */
   beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
-  /** When each minted installation token expires (epoch ms). */
-  readonly #expiresAt = new Map<string, number>();
-  #minted = 0;
+  readonly #installationTokens: InstallationTokens;
   /** Former `owner/name` (lower case) -> repository id, after renames and transfers. */
   readonly #formerNames = new Map<string, number>();
   /**
@@ -98,6 +98,7 @@ export class FakeGitHub {
   constructor(options: FakeGitHubOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['ghp_test']);
     this.limits = new GitHubRateLimits(options.primaryRateLimit);
+    this.#installationTokens = new InstallationTokens(options.installationTokenTtlMs);
     this.server = new FakeServer({
       name: 'GitHub',
       errorBody: githubError,
@@ -110,9 +111,7 @@ export class FakeGitHub {
       },
       publicPaths: [/^\/app\/installations\/\d+\/access_tokens$/],
       isValidToken: (token) =>
-        token !== undefined &&
-        this.#tokens.has(token) &&
-        (this.#expiresAt.get(token) ?? Number.POSITIVE_INFINITY) > Date.now(),
+        token !== undefined && (this.#tokens.has(token) || this.#installationTokens.isLive(token)),
     });
     const app = options.app;
     const router = {
@@ -163,19 +162,7 @@ export class FakeGitHub {
             },
           };
         }
-        const token = `ghs_installation_${++this.#minted}`;
-        const expiresAt = Date.now() + (options.installationTokenTtlMs ?? 3_600_000);
-        this.#tokens.add(token);
-        this.#expiresAt.set(token, expiresAt);
-        return {
-          status: 201,
-          body: {
-            token,
-            expires_at: new Date(expiresAt).toISOString(),
-            permissions: { metadata: 'read' },
-            repository_selection: 'all',
-          },
-        };
+        return this.#installationTokens.mint();
       });
   }
 
@@ -215,11 +202,12 @@ export class FakeGitHub {
 
   /** When the newest installation token expires (epoch ms), if one was minted. */
   get installationTokenExpiresAt(): number | undefined {
-    return [...this.#expiresAt.values()].at(-1);
+    return this.#installationTokens.newestExpiresAt;
   }
 
   revokeToken(token: string): void {
     this.#tokens.delete(token);
+    this.#installationTokens.revoke(token);
   }
 
   /**
@@ -405,84 +393,15 @@ export class FakeGitHub {
     );
     // An organization without (visible) repositories answers 200 []; an unknown login 404.
     if (all.length === 0 && !this.#orgs.has(org.toLowerCase())) return notFound();
-    const type = query.get('type') ?? 'all';
-    const sort = query.get('sort') ?? 'created';
-    const direction = query.get('direction') ?? (sort === 'full_name' ? 'asc' : 'desc');
-    const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
-    const page = Math.max(1, Number(query.get('page') ?? 1));
-    const selected = all.filter((repo) =>
-      type === 'all' ? true : type === 'forks' ? repo.fork : repo.visibility === type,
-    );
-    const keyOf = (repo: FakeRepo): string =>
-      sort === 'full_name'
-        ? repo.name.toLowerCase()
-        : sort === 'updated'
-          ? repo.updated_at
-          : sort === 'pushed'
-            ? (repo.pushed_at ?? '')
-            : repo.created_at;
-    selected.sort((a, b) => {
-      const order = keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a.id - b.id;
-      return direction === 'asc' ? order : -order;
-    });
-    const last = Math.max(1, Math.ceil(selected.length / perPage));
-    const slice = selected.slice((page - 1) * perPage, page * perPage);
-    const link = (n: number, rel: string) =>
-      `<${this.url}/orgs/${org}/repos?${new URLSearchParams({
-        ...Object.fromEntries(query),
-        page: String(n),
-      })}>; rel="${rel}"`;
-    const links: string[] = [];
-    if (page > 1) links.push(link(page - 1, 'prev'), link(1, 'first'));
-    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    const { slice, link } = listingPage(all, query, `${this.url}/orgs/${org}/repos`);
     return {
       status: 200,
       body: slice.map((repo) => this.toJson(repo)),
-      headers: links.length > 0 ? { link: links.join(', ') } : {},
+      headers: link ? { link } : {},
     };
   }
 }
 
-function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
-  const message = {
-    saml: 'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.',
-    'ip-allow-list': `Although you appear to have the correct authorization credentials, the \`${org}\` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.`,
-    integration: 'Resource not accessible by integration',
-  }[kind];
-  return {
-    status: 403,
-    body: { message, documentation_url: DOCS, status: '403' },
-    headers:
-      kind === 'saml'
-        ? {
-            'x-github-sso': `required; url=https://github.com/orgs/${org}/sso?authorization_request=A1B2`,
-          }
-        : {},
-  };
-}
-
 function notFound(): FakeResponse {
   return { status: 404, body: githubError(404, 'not_found', 'Not Found') };
-}
-
-/** Checks an app JWT (RS256) the way GitHub does: signature, issuer, and a live time window. */
-function verifyAppJwt(request: FakeRequest, appId: number, publicKeyPem: string): boolean {
-  const token = request.token;
-  if (!token) return false;
-  const [header, payload, signature] = token.split('.');
-  if (!header || !payload || !signature) return false;
-  const valid = verify(
-    'RSA-SHA256',
-    Buffer.from(`${header}.${payload}`),
-    createPublicKey(publicKeyPem),
-    Buffer.from(signature, 'base64url'),
-  );
-  if (!valid) return false;
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-    iss: number | string;
-    exp: number;
-    iat: number;
-  };
-  const now = Math.floor(Date.now() / 1000);
-  return String(claims.iss) === String(appId) && claims.exp > now && claims.iat <= now + 60;
 }
