@@ -40,6 +40,12 @@ export interface SourcePage {
   readonly cursor: Cursor;
   /** How many records this read yields in all, when the source knows (for progress bars). */
   readonly expectedTotal?: number | undefined;
+  /**
+   * Full mode: the cursor the next pass starts from once this pass completes (the newest one
+   * any page gave; omitted = `null`). For what a source must remember across passes, such as
+   * the identity of what it lists, never a place to resume: a read given it lists everything.
+   */
+  readonly nextPassCursor?: Cursor | undefined;
 }
 
 /**

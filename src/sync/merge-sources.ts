@@ -99,6 +99,8 @@ async function* readMerged(
     }
   }
   const cursor: Record<string, Cursor> = { ...saved };
+  // What each lane keeps across full passes, so the merged pass keeps it per lane too.
+  const nextPass: Record<string, Cursor> = {};
   const inFlight = new Map(lanes.map((lane) => [lane.lane, next(lane)]));
   try {
     while (inFlight.size > 0) {
@@ -110,6 +112,7 @@ async function* readMerged(
       inFlight.set(settled.lane.lane, next(settled.lane));
       const page = settled.result.value;
       cursor[settled.lane.lane] = page.cursor;
+      if (page.nextPassCursor !== undefined) nextPass[settled.lane.lane] = page.nextPassCursor;
       const canonicalKey = options.canonicalKey;
       const records = canonicalKey
         ? page.records.map((record) => ({
@@ -117,7 +120,11 @@ async function* readMerged(
             key: canonicalKey(record.key, settled.lane.source),
           }))
         : page.records;
-      yield { records: dedupeByKey(records), cursor: { ...cursor } };
+      yield {
+        records: dedupeByKey(records),
+        cursor: { ...cursor },
+        ...(Object.keys(nextPass).length > 0 ? { nextPassCursor: { ...nextPass } } : {}),
+      };
     }
   } finally {
     await Promise.all(lanes.map((lane) => lane.pages.return?.()));

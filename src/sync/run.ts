@@ -232,12 +232,12 @@ async function readAndWrite(options: RunOptions, context: RunContext): Promise<v
         },
       });
     }
-    // A complete full pass starts over next time.
+    // A complete full pass starts over next time, with what the source keeps across passes.
     await store.commitPage({
       pipeline: pipeline.name,
       unit,
       runId: context.runId,
-      cursor: { cursor: null, passId: null },
+      cursor: { cursor: completed.nextPassCursor, passId: null },
       links: [],
       removedLinks: [],
       deadLetters: [],
@@ -260,8 +260,13 @@ interface PageAhead {
   readonly prepared: PreparedPage;
 }
 
+/** How a pass that read to its end ended. */
+interface PassEnd {
+  readonly nextPassCursor: Cursor;
+}
+
 /**
- * Reads the unit from `cursor` to its end, writing page by page; false when aborted.
+ * Reads the unit from `cursor` to its end, writing page by page; null when aborted.
  * The next page is read, routed and hashed while the destination writes this one (one page
  * ahead, no more); writes and store commits stay one page at a time, in order, so the cursor
  * never passes what is written, and a crash re-reads at most the page being written and the
@@ -271,7 +276,7 @@ async function readPass(
   options: RunOptions,
   context: RunContext,
   plan: PassPlan,
-): Promise<boolean> {
+): Promise<PassEnd | null> {
   const { pipeline, unit, signal } = options;
   const wanted = options.keys ? new Set(options.keys) : null;
   const pages = pipeline.source
@@ -292,6 +297,7 @@ async function readPass(
   };
   const readsAhead = options.readAhead ?? true;
   let expectedTotal: number | undefined;
+  let nextPassCursor: Cursor = null;
   let ahead = readAhead();
   let finished = false;
   try {
@@ -299,9 +305,10 @@ async function readPass(
       const current = await ahead;
       if (current === null) {
         finished = true;
-        return true;
+        return { nextPassCursor };
       }
       const { page, prepared } = current;
+      if (page.nextPassCursor !== undefined) nextPassCursor = page.nextPassCursor;
       // The source counts from where this run resumed; so does `read`.
       expectedTotal ??= page.expectedTotal;
       context.stats.read += page.records.length;
@@ -324,7 +331,7 @@ async function readPass(
       // In-memory sources and SQLite resolve without I/O; without this, signals and lease
       // renewal timers would wait for the whole run.
       await yieldToEventLoop();
-      if (signal?.aborted) return false;
+      if (signal?.aborted) return null;
       if (!readsAhead) ahead = readAhead();
     }
   } finally {

@@ -1,4 +1,3 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
 import {
   type FakeHandler,
   type FakeRequest,
@@ -6,7 +5,19 @@ import {
   FakeServer,
   type RateLimit,
 } from './fake-server.js';
-import { repositoryLinks, simpleUser } from './github-json.js';
+import { InstallationTokens, verifyAppJwt } from './github-app.js';
+import {
+  type ForbiddenKind,
+  forbiddenAnswer,
+  organizationJson,
+  ownerId,
+  readmeJson,
+  releaseJson,
+  repositoryLinks,
+  simpleUser,
+} from './github-json.js';
+import { GitHubRateLimits, type PrimaryRateLimit } from './github-limits.js';
+import { listingPage } from './github-listing.js';
 
 /** The fields of a GitHub repository object the fake keeps (the REST "full repository" shape). */
 export interface FakeRepo {
@@ -36,14 +47,18 @@ export interface FakeGitHubOptions {
   rateLimit?: RateLimit;
   /** A GitHub App: its id, public key (PEM) and installation, for installation-token auth. */
   app?: { appId: number; publicKeyPem: string; installationId: number };
+  /**
+   * How long a minted installation token lives (its `expires_at`); past it the token gets 401
+   * "Bad credentials", as GitHub's do after an hour. Scaled down in tests. @default 3_600_000
+   */
+  installationTokenTtlMs?: number;
+  /** The primary rate limit (scaled down in tests). @default 5000 an hour, answered 403 */
+  primaryRateLimit?: PrimaryRateLimit;
 }
 
 const DOCS = 'https://docs.github.com/rest';
 
-/** The 403s GitHub answers that are not rate limits, each with the body GitHub sends. */
-export type ForbiddenKind = 'saml' | 'ip-allow-list' | 'integration';
-
-const PRIMARY_LIMIT = 5000;
+export type { ForbiddenKind } from './github-json.js';
 
 /** GitHub's error body: `{ message, documentation_url, status }`. */
 function githubError(status: number, _code: string, message: string): unknown {
@@ -68,16 +83,22 @@ export class FakeGitHub {
    */
   beforeListPage: ((request: { org: string; page: number }) => void) | undefined;
   readonly #tokens: Set<string>;
-  #minted = 0;
+  readonly #installationTokens: InstallationTokens;
   /** Former `owner/name` (lower case) -> repository id, after renames and transfers. */
   readonly #formerNames = new Map<string, number>();
-  /** Organization logins (lower case) that exist, with or without repositories. */
-  readonly #orgs = new Set<string>();
+  /**
+   * Organizations by login (lower case), with or without repositories. The id stays with the
+   * organization through renames; a login set free can be claimed by another organization.
+   */
+  readonly #orgs = new Map<string, { login: string; id: number }>();
   #forbidden: { kind: ForbiddenKind; path: RegExp } | undefined;
-  #used = 0;
+  /** GitHub's primary and secondary rate limits. */
+  readonly limits: GitHubRateLimits;
 
   constructor(options: FakeGitHubOptions = {}) {
     this.#tokens = new Set(options.tokens ?? ['ghp_test']);
+    this.limits = new GitHubRateLimits(options.primaryRateLimit);
+    this.#installationTokens = new InstallationTokens(options.installationTokenTtlMs);
     this.server = new FakeServer({
       name: 'GitHub',
       errorBody: githubError,
@@ -89,7 +110,8 @@ export class FakeGitHub {
           'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
       },
       publicPaths: [/^\/app\/installations\/\d+\/access_tokens$/],
-      isValidToken: (token) => token !== undefined && this.#tokens.has(token),
+      isValidToken: (token) =>
+        token !== undefined && (this.#tokens.has(token) || this.#installationTokens.isLive(token)),
     });
     const app = options.app;
     const router = {
@@ -100,6 +122,14 @@ export class FakeGitHub {
     };
     router
       .route('GET', '/orgs/:org/repos', (request) => this.#listOrgRepos(request))
+      .route('GET', '/orgs/:org', ({ params }) => {
+        const org = this.#orgs.get(params.org!.toLowerCase());
+        if (!org) return notFound();
+        const repos = [...this.repos.values()].filter(
+          (repo) => repo.owner.toLowerCase() === org.login.toLowerCase(),
+        );
+        return { status: 200, body: organizationJson(this.url, { ...org, repos: repos.length }) };
+      })
       .route('GET', '/repos/:owner/:repo', ({ params }) =>
         this.#byName(params, '', (repo) => ({ status: 200, body: this.toJson(repo) })),
       )
@@ -117,7 +147,7 @@ export class FakeGitHub {
       .route('GET', '/repos/:owner/:repo/releases/latest', ({ params }) =>
         this.#byName(params, '/releases/latest', (repo) => ({
           status: 200,
-          body: this.#releaseJson(repo),
+          body: releaseJson(this.url, repo),
         })),
       )
       .route('POST', '/app/installations/:id/access_tokens', (request) => {
@@ -132,17 +162,7 @@ export class FakeGitHub {
             },
           };
         }
-        const token = `ghs_installation_${++this.#minted}`;
-        this.#tokens.add(token);
-        return {
-          status: 201,
-          body: {
-            token,
-            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-            permissions: { metadata: 'read' },
-            repository_selection: 'all',
-          },
-        };
+        return this.#installationTokens.mint();
       });
   }
 
@@ -170,29 +190,32 @@ export class FakeGitHub {
 
   /** Every answer carries the primary rate limit's headers, as GitHub's do. */
   async #answer(request: FakeRequest, handler: FakeHandler): Promise<FakeResponse> {
-    this.#used++;
-    const reset = Math.ceil(Date.now() / 3_600_000) * 3600;
-    const headers = {
-      'x-ratelimit-limit': String(PRIMARY_LIMIT),
-      'x-ratelimit-remaining': String(Math.max(0, PRIMARY_LIMIT - this.#used)),
-      'x-ratelimit-used': String(this.#used),
-      'x-ratelimit-reset': String(reset),
-      'x-ratelimit-resource': 'core',
-    };
+    const { headers, refused } = this.limits.take();
     const forbidden = this.#forbidden;
-    const response = forbidden?.path.test(request.path)
-      ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
-      : await handler(request);
+    const response =
+      refused ??
+      (forbidden?.path.test(request.path)
+        ? forbiddenAnswer(forbidden.kind, request.params.org ?? request.params.owner ?? 'acme')
+        : await handler(request));
     return { ...response, headers: { ...headers, ...response.headers } };
+  }
+
+  /** When the newest installation token expires (epoch ms), if one was minted. */
+  get installationTokenExpiresAt(): number | undefined {
+    return this.#installationTokens.newestExpiresAt;
   }
 
   revokeToken(token: string): void {
     this.#tokens.delete(token);
+    this.#installationTokens.revoke(token);
   }
 
-  /** Adds `count` repositories to an org, with ids from `firstId` and distinct update times. */
+  /**
+   * Adds `count` repositories to an org, with ids from `firstId` and distinct update times. A
+   * login no organization holds gets a new organization (with its own id).
+   */
   seedOrg(org: string, count: number, firstId = 1_000): FakeRepo[] {
-    this.#orgs.add(org.toLowerCase());
+    if (!this.#orgs.has(org.toLowerCase())) this.#createOrg(org);
     const base = Date.UTC(2026, 0, 1);
     const made: FakeRepo[] = [];
     for (let index = 0; index < count; index++) {
@@ -249,7 +272,12 @@ export class FakeGitHub {
       node_id: Buffer.from(`R_${repo.id}`).toString('base64'),
       full_name: fullName,
       private: repo.visibility !== 'public',
-      owner: simpleUser(this.url, owner, ownerId(owner), 'Organization'),
+      owner: simpleUser(
+        this.url,
+        owner,
+        this.#orgs.get(owner.toLowerCase())?.id ?? ownerId(owner),
+        'Organization',
+      ),
       html_url: `https://${host}/${fullName}`,
       git_url: `git://${host}/${fullName}.git`,
       ssh_url: `git@${host}:${fullName}.git`,
@@ -280,55 +308,6 @@ export class FakeGitHub {
             node_id: Buffer.from(`L_${license.spdx_id}`).toString('base64'),
           }
         : null,
-    };
-  }
-
-  #readmeJson(repo: FakeRepo): Record<string, unknown> {
-    const fullName = `${repo.owner}/${repo.name}`;
-    const content = Buffer.from(repo.readme ?? '');
-    const sha = createHash('sha1').update(content).digest('hex');
-    const self = `${this.url}/repos/${fullName}/contents/README.md?ref=${repo.default_branch}`;
-    const html = `https://github.com/${fullName}/blob/${repo.default_branch}/README.md`;
-    const git = `${this.url}/repos/${fullName}/git/blobs/${sha}`;
-    return {
-      type: 'file',
-      encoding: 'base64',
-      size: content.length,
-      name: 'README.md',
-      path: 'README.md',
-      content: content.toString('base64'),
-      sha,
-      url: self,
-      git_url: git,
-      html_url: html,
-      download_url: `https://raw.githubusercontent.com/${fullName}/${repo.default_branch}/README.md`,
-      _links: { self, git, html },
-    };
-  }
-
-  #releaseJson(repo: FakeRepo): Record<string, unknown> {
-    const fullName = `${repo.owner}/${repo.name}`;
-    const tag = `v${repo.id % 10}.0.0`;
-    const id = repo.id * 10;
-    const api = `${this.url}/repos/${fullName}/releases/${id}`;
-    return {
-      url: api,
-      assets_url: `${api}/assets`,
-      upload_url: `https://uploads.github.com/repos/${fullName}/releases/${id}/assets{?name,label}`,
-      html_url: `https://github.com/${fullName}/releases/tag/${tag}`,
-      id,
-      node_id: Buffer.from(`RE_${id}`).toString('base64'),
-      tag_name: tag,
-      target_commitish: repo.default_branch,
-      name: 'Latest',
-      draft: false,
-      prerelease: false,
-      created_at: repo.created_at,
-      published_at: repo.created_at,
-      author: simpleUser(this.url, 'release-bot', 42, 'Bot'),
-      assets: [],
-      tarball_url: `${this.url}/repos/${fullName}/tarball/${tag}`,
-      zipball_url: `${this.url}/repos/${fullName}/zipball/${tag}`,
     };
   }
 
@@ -363,7 +342,7 @@ export class FakeGitHub {
   }
 
   #readme(repo: FakeRepo): FakeResponse {
-    return repo.readme ? { status: 200, body: this.#readmeJson(repo) } : notFound();
+    return repo.readme ? { status: 200, body: readmeJson(this.url, repo) } : notFound();
   }
 
   /** Renames a repository or moves it to another owner; its old name answers 301 from then on. */
@@ -383,8 +362,27 @@ export class FakeGitHub {
     for (const repo of this.repos.values()) {
       if (repo.owner.toLowerCase() === from.toLowerCase()) this.rename(repo.id, { owner: to });
     }
+    const renamed = this.#orgs.get(from.toLowerCase()) ?? this.#createOrg(from);
     this.#orgs.delete(from.toLowerCase());
-    this.#orgs.add(to.toLowerCase());
+    this.#orgs.set(to.toLowerCase(), { login: to, id: renamed.id });
+  }
+
+  /** The numeric id of the organization that holds `login` now. */
+  orgId(login: string): number | undefined {
+    return this.#orgs.get(login.toLowerCase())?.id;
+  }
+
+  /**
+   * Creates an organization (as `seedOrg` does for a login not in use): after `renameOrg`,
+   * another account claiming the old login, as GitHub allows 90 days after a rename.
+   */
+  #createOrg(login: string): { login: string; id: number } {
+    const used = new Set([...this.#orgs.values()].map((org) => org.id));
+    let id = ownerId(login);
+    while (used.has(id)) id++;
+    const org = { login, id };
+    this.#orgs.set(login.toLowerCase(), org);
+    return org;
   }
 
   #listOrgRepos({ params, query }: FakeRequest): FakeResponse {
@@ -395,89 +393,15 @@ export class FakeGitHub {
     );
     // An organization without (visible) repositories answers 200 []; an unknown login 404.
     if (all.length === 0 && !this.#orgs.has(org.toLowerCase())) return notFound();
-    const type = query.get('type') ?? 'all';
-    const sort = query.get('sort') ?? 'created';
-    const direction = query.get('direction') ?? (sort === 'full_name' ? 'asc' : 'desc');
-    const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
-    const page = Math.max(1, Number(query.get('page') ?? 1));
-    const selected = all.filter((repo) =>
-      type === 'all' ? true : type === 'forks' ? repo.fork : repo.visibility === type,
-    );
-    const keyOf = (repo: FakeRepo): string =>
-      sort === 'full_name'
-        ? repo.name.toLowerCase()
-        : sort === 'updated'
-          ? repo.updated_at
-          : sort === 'pushed'
-            ? (repo.pushed_at ?? '')
-            : repo.created_at;
-    selected.sort((a, b) => {
-      const order = keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a.id - b.id;
-      return direction === 'asc' ? order : -order;
-    });
-    const last = Math.max(1, Math.ceil(selected.length / perPage));
-    const slice = selected.slice((page - 1) * perPage, page * perPage);
-    const link = (n: number, rel: string) =>
-      `<${this.url}/orgs/${org}/repos?${new URLSearchParams({
-        ...Object.fromEntries(query),
-        page: String(n),
-      })}>; rel="${rel}"`;
-    const links: string[] = [];
-    if (page > 1) links.push(link(page - 1, 'prev'), link(1, 'first'));
-    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    const { slice, link } = listingPage(all, query, `${this.url}/orgs/${org}/repos`);
     return {
       status: 200,
       body: slice.map((repo) => this.toJson(repo)),
-      headers: links.length > 0 ? { link: links.join(', ') } : {},
+      headers: link ? { link } : {},
     };
   }
 }
 
-function forbiddenAnswer(kind: ForbiddenKind, org: string): FakeResponse {
-  const message = {
-    saml: 'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.',
-    'ip-allow-list': `Although you appear to have the correct authorization credentials, the \`${org}\` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.`,
-    integration: 'Resource not accessible by integration',
-  }[kind];
-  return {
-    status: 403,
-    body: { message, documentation_url: DOCS, status: '403' },
-    headers:
-      kind === 'saml'
-        ? {
-            'x-github-sso': `required; url=https://github.com/orgs/${org}/sso?authorization_request=A1B2`,
-          }
-        : {},
-  };
-}
-
-/** A stable id per owner login, as GitHub has one per account. */
-function ownerId(login: string): number {
-  return createHash('sha256').update(login.toLowerCase()).digest().readUInt32BE(0) % 1e8;
-}
-
 function notFound(): FakeResponse {
   return { status: 404, body: githubError(404, 'not_found', 'Not Found') };
-}
-
-/** Checks an app JWT (RS256) the way GitHub does: signature, issuer, and a live time window. */
-function verifyAppJwt(request: FakeRequest, appId: number, publicKeyPem: string): boolean {
-  const token = request.token;
-  if (!token) return false;
-  const [header, payload, signature] = token.split('.');
-  if (!header || !payload || !signature) return false;
-  const valid = verify(
-    'RSA-SHA256',
-    Buffer.from(`${header}.${payload}`),
-    createPublicKey(publicKeyPem),
-    Buffer.from(signature, 'base64url'),
-  );
-  if (!valid) return false;
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-    iss: number | string;
-    exp: number;
-    iat: number;
-  };
-  const now = Math.floor(Date.now() / 1000);
-  return String(claims.iss) === String(appId) && claims.exp > now && claims.iat <= now + 60;
 }

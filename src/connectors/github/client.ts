@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { AuthError, KeepsyncError } from '../../model/index.js';
+import { AuthError, KeepsyncError, QuotaExhaustedError } from '../../model/index.js';
 import { importPeer } from '../support/index.js';
 
 /** The fields of a GitHub repository the source reads (REST "repository" objects). */
@@ -7,7 +7,7 @@ export interface GitHubRepo {
   readonly id: number;
   readonly name: string;
   readonly full_name: string;
-  readonly owner?: { readonly login: string };
+  readonly owner?: { readonly login: string; readonly id?: number };
   readonly description: string | null;
   readonly html_url: string;
   readonly language?: string | null;
@@ -40,6 +40,8 @@ export interface GitHubClient {
     page: number;
     signal?: AbortSignal | undefined;
   }): Promise<RepoPage>;
+  /** The organization a login names now; `null` when no organization has it. */
+  getOrg(org: string, signal?: AbortSignal): Promise<{ id: number; login: string } | null>;
   /** `null` when the repository does not exist or is not visible to the credential. */
   getRepo(fullName: string, signal?: AbortSignal): Promise<GitHubRepo | null>;
   /** By id, which survives renames and transfers; `null` when gone or not visible. */
@@ -71,6 +73,10 @@ export interface OctokitClientOptions {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly rateLimitRetries: number;
+  /** The longest one rate-limit wait may be; a later reset pauses the unit until then. */
+  readonly maxRateLimitWaitMs: number;
+  /** The wait on a secondary rate limit that names no `retry-after` (GitHub: a minute). */
+  readonly secondaryRateLimitWaitMs: number;
   /** Told how long a rate limit made requests wait. */
   readonly onRateLimitWait: (ms: number) => void;
 }
@@ -86,15 +92,19 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
     importPeer('@octokit/plugin-retry', 'github', () => import('@octokit/plugin-retry')),
   ]);
   const Client = Octokit.plugin(throttling, retry);
+  // A wait past the bound is not taken: `call` turns the answer into a pause until the reset.
   const onLimit = (
     retryAfterSeconds: number,
     _request: unknown,
     _octokit: unknown,
     count: number,
   ) => {
-    options.onRateLimitWait(retryAfterSeconds * 1000);
-    return count < options.rateLimitRetries;
+    const waitMs = retryAfterSeconds * 1000;
+    if (count >= options.rateLimitRetries || waitMs > options.maxRateLimitWaitMs) return false;
+    options.onRateLimitWait(waitMs);
+    return true;
   };
+  const call = guardedCall(options.secondaryRateLimitWaitMs);
   const authOptions =
     'token' in options.auth
       ? { auth: options.auth.token }
@@ -112,10 +122,17 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
     ...authOptions,
     baseUrl: options.baseUrl,
     userAgent: 'keepsync',
-    throttle: { onRateLimit: onLimit, onSecondaryRateLimit: onLimit },
-    retry: { retries: options.retries },
+    throttle: {
+      onRateLimit: onLimit,
+      onSecondaryRateLimit: onLimit,
+      fallbackSecondaryRateRetryAfter: options.secondaryRateLimitWaitMs / 1000,
+    },
+    // 429s are rate limits: the throttling plugin waits for them, the retry plugin must not
+    // resend at once (its default list retries 429).
+    retry: { retries: options.retries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     request: { fetch: withTimeout(options.timeoutMs) },
   });
+  if (!('token' in options.auth)) renewExpiredInstallationTokens(octokit);
 
   return {
     octokit,
@@ -142,6 +159,17 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
         repos: response.data as GitHubRepo[],
         hasNext: /\brel="next"/.test(response.headers.link ?? ''),
       };
+    },
+    async getOrg(org, signal) {
+      try {
+        const response = await call(`read organization ${org}`, () =>
+          octokit.rest.orgs.get({ org, request: { signal } }),
+        );
+        return { id: response.data.id, login: response.data.login };
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      }
     },
     async getRepo(fullName, signal) {
       const [owner, repo] = splitName(fullName);
@@ -189,6 +217,29 @@ export async function createOctokitClient(options: OctokitClientOptions): Promis
   };
 }
 
+/**
+ * @octokit/auth-app keeps an installation token for 59 minutes from when it got it, whatever
+ * the token's `expires_at`: a token GitHub ends sooner (a local clock behind GitHub's, a run
+ * past the hour on a token minted elsewhere) answers 401 "Bad credentials". A new token, then
+ * one more try of the request; a second 401 is the credential's own.
+ */
+function renewExpiredInstallationTokens(octokit: Octokit): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    try {
+      return await request(options);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      // Token requests are the app's own JWT, not an installation token.
+      if (status !== 401 || /\/app\b/.test(String(options.url))) throw error;
+      // No new token (the installation is gone or suspended): the 401 stands.
+      await octokit.auth({ type: 'installation', refresh: true }).catch(() => {
+        throw error;
+      });
+      return request(options);
+    }
+  });
+}
+
 function splitName(fullName: string): [string, string] {
   const [owner, repo, ...rest] = fullName.split('/');
   if (!owner || !repo || rest.length > 0) {
@@ -202,24 +253,57 @@ function splitName(fullName: string): [string, string] {
 
 /**
  * 401, and a 403 that is not a rate limit, mean only a person can fix it: the run pauses with
- * what they have to do. Rate-limit 403s were waited out by the throttling plugin already.
+ * what they have to do. A rate limit the throttling plugin did not wait out (its reset too far
+ * away, or hit again and again) pauses the unit until the reset, without a person.
  */
-async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 401) {
-      throw new AuthError(`GitHub refused the credential (401) when trying to ${what}`, {
-        cause: error,
-      });
+function guardedCall(secondaryWaitMs: number) {
+  return async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 401) {
+        throw new AuthError(`GitHub refused the credential (401) when trying to ${what}`, {
+          cause: error,
+        });
+      }
+      const limited = status === 403 || status === 429 ? rateLimit(error, secondaryWaitMs) : null;
+      if (limited) {
+        throw new QuotaExhaustedError(
+          `GitHub's ${limited.kind} rate limit is used up (${status}) at ${what}; it resets at ${limited.resetsAt.toISOString()}`,
+          limited.resetsAt,
+          { cause: error },
+        );
+      }
+      const reason = status === 403 ? forbiddenReason(error) : null;
+      if (reason) {
+        throw new AuthError(`GitHub refused (403) to ${what}: ${reason}`, { cause: error });
+      }
+      throw error;
     }
-    const reason = status === 403 ? forbiddenReason(error) : null;
-    if (reason) {
-      throw new AuthError(`GitHub refused (403) to ${what}: ${reason}`, { cause: error });
-    }
-    throw error;
+  };
+}
+
+/** Which rate limit a 403/429 is and when it lifts, or null when it is not one. */
+function rateLimit(
+  error: unknown,
+  secondaryWaitMs: number,
+): { kind: 'primary' | 'secondary'; resetsAt: Date } | null {
+  const response = (error as { response?: { headers?: Record<string, string>; data?: unknown } })
+    .response;
+  const headers = response?.headers ?? {};
+  const message = String((response?.data as { message?: unknown } | undefined)?.message ?? '');
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (/secondary rate limit/i.test(message)) {
+    const retryAfter = Number(headers['retry-after']);
+    const waitMs =
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : secondaryWaitMs;
+    return { kind: 'secondary', resetsAt: new Date(Date.now() + waitMs) };
   }
+  if (headers['x-ratelimit-remaining'] === '0' && Number.isFinite(reset) && reset > 0) {
+    return { kind: 'primary', resetsAt: new Date(reset * 1000) };
+  }
+  return null;
 }
 
 /** What a person has to do about a 403, or null when it is a rate limit (retry later). */

@@ -12,8 +12,10 @@ import {
   type GitHubAuth,
   type GitHubClient,
   type GitHubRepo,
+  type RepoPage,
 } from './client.js';
-import { readIncremental } from './incremental.js';
+import { type ListSorted, readIncremental } from './incremental.js';
+import { OrgIdentity, orgCursor, parseOrgCursor } from './org-identity.js';
 import { repoRecord } from './records.js';
 
 /** What an enrichment hook gets for each repository. */
@@ -55,8 +57,22 @@ export interface GitHubSourceOptions {
   timeoutMs?: number;
   /** Retries of a server error (5xx) per request. @default 3 */
   retries?: number;
-  /** How many times one request may wait out a rate limit before the run fails. @default 5 */
+  /**
+   * How many times one request may wait out a rate limit; then the unit waits, unpaused,
+   * until the limit resets. @default 5
+   */
   rateLimitRetries?: number;
+  /**
+   * The longest wait for a rate limit to reset that holds the run; a primary limit resetting
+   * later (up to an hour) pauses the unit until its `x-ratelimit-reset` instead, and the
+   * engine runs it again then. @default 300_000
+   */
+  maxRateLimitWaitMs?: number;
+  /**
+   * The wait on a secondary rate limit that sends no `retry-after` (GitHub asks for at least
+   * a minute). @default 60_000
+   */
+  secondaryRateLimitWaitMs?: number;
   /** A client to use instead of Octokit (tests). */
   client?: GitHubClient;
   /** @default 'github' */
@@ -124,6 +140,8 @@ async function clientFor(
       timeoutMs: options.timeoutMs ?? 30_000,
       retries: options.retries ?? 3,
       rateLimitRetries: options.rateLimitRetries ?? 5,
+      maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 300_000,
+      secondaryRateLimitWaitMs: options.secondaryRateLimitWaitMs ?? 60_000,
       onRateLimitWait: (ms) => telemetry.waitedForRateLimit(ms),
     }))
   );
@@ -177,24 +195,33 @@ async function* readUnit(
   }
   checkUnit(settings, unit);
   const org = unit.slice(4);
-  if (readOptions.keys) {
-    // A targeted refresh: the listing cannot be filtered by id, so read the org in full.
-    yield* readFull(context, org, null);
-  } else if ((options.mode ?? 'incremental') === 'incremental') {
-    yield* readIncremental(
-      readOptions.cursor,
-      (sort, page) =>
-        client.listOrgRepos({
-          org,
-          sort,
-          perPage: settings.perPage,
-          page,
-          signal: readOptions.signal,
-        }),
-      (repos) => toRecords(context, repos),
-    );
-  } else {
-    yield* readFull(context, org, readOptions.cursor);
+  const saved = parseOrgCursor(readOptions.cursor);
+  const identity = new OrgIdentity(org, saved.orgId, client);
+  const list = async (sort: 'updated' | 'pushed' | 'full_name', page: number) => {
+    const listing = await client.listOrgRepos({
+      org,
+      sort,
+      perPage: settings.perPage,
+      page,
+      signal: readOptions.signal,
+    });
+    await identity.check(listing, readOptions.signal);
+    return listing;
+  };
+  const pages = readOptions.keys
+    ? // A targeted refresh: the listing cannot be filtered by id, so read the org in full.
+      readFull(context, list, null)
+    : (options.mode ?? 'incremental') === 'incremental'
+      ? readIncremental(saved.listing, list satisfies ListSorted, (repos) =>
+          toRecords(context, repos),
+        )
+      : readFull(context, list, saved.listing);
+  for await (const page of pages) {
+    yield {
+      ...page,
+      cursor: orgCursor(identity.id, page.cursor),
+      nextPassCursor: orgCursor(identity.id, null),
+    };
   }
 }
 
@@ -206,18 +233,12 @@ interface ReadContext {
 
 async function* readFull(
   context: ReadContext,
-  org: string,
+  list: (sort: 'full_name', page: number) => Promise<RepoPage>,
   cursor: Cursor,
 ): AsyncGenerator<SourcePage> {
   let page = typeof cursor === 'number' ? cursor : 1;
   for (;;) {
-    const listing = await context.client.listOrgRepos({
-      org,
-      sort: 'full_name',
-      perPage: context.settings.perPage,
-      page,
-      signal: context.readOptions.signal,
-    });
+    const listing = await list('full_name', page);
     const records = await toRecords(context, listing.repos);
     yield { records, cursor: listing.hasNext ? page + 1 : null };
     if (!listing.hasNext) return;

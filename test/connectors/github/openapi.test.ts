@@ -42,6 +42,8 @@ describe('the GitHub fake answers as the OpenAPI description says, for every cal
   const cases: Array<[string, string, string]> = [
     ['/orgs/acme/repos?per_page=10&page=2&sort=full_name', '/orgs/{org}/repos', '200'],
     ['/orgs/acme/repos?sort=pushed&direction=desc', '/orgs/{org}/repos', '200'],
+    ['/orgs/acme', '/orgs/{org}', '200'],
+    ['/orgs/no-such-org', '/orgs/{org}', '404'],
     ['/repos/acme/repo-3', '/repos/{owner}/{repo}', '200'],
     ['/repos/acme/no-such-repo', '/repos/{owner}/{repo}', '404'],
     ['/repos/acme/repo-3/readme', '/repos/{owner}/{repo}/readme', '200'],

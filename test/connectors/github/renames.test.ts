@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as github from '../../../src/connectors/github/index.js';
+import * as memory from '../../../src/connectors/memory/index.js';
 import type { SyncRecord } from '../../../src/model/index.js';
-import type { Source } from '../../../src/sync/index.js';
+import { definePipeline, runPipeline, type Source } from '../../../src/sync/index.js';
 import { FakeGitHub } from '../../fakes/index.js';
+import { memoryStore } from '../../sync/helpers.js';
 
 async function readAll(source: Source, unit: string): Promise<SyncRecord[]> {
   const records: SyncRecord[] = [];
@@ -89,6 +91,50 @@ describe('github source and renamed organizations (GitHub redirects the reposito
     const renamed = await readAll(source({ orgs: ['acme-corp'] }), 'org:acme-corp');
     expect(renamed).toHaveLength(3);
   });
+
+  for (const mode of ['full', 'incremental'] as const) {
+    it(`stops, writing and deleting nothing, when another organization claimed a renamed one's login (${mode})`, async () => {
+      fake.seedOrg('acme', 5);
+      const original = fake.orgId('acme')!;
+      const store = memoryStore();
+      const destination = memory.destination();
+      const pipeline = definePipeline({
+        name: 'gh',
+        source: source({ orgs: ['acme'], mode, perPage: 2 }),
+        destination,
+        deletes: 'delete',
+      });
+      const run = () => runPipeline({ store, pipeline, unit: 'org:acme' });
+      expect((await run()).stats.created).toBe(5);
+      // A second pass: the organization's id is kept across complete passes, not only in one.
+      expect((await run()).status).toBe('succeeded');
+
+      fake.renameOrg('acme', 'acme-corp');
+      fake.seedOrg('acme', 3, 9_000);
+      // Newer than the last pass, so an incremental read would take it.
+      fake.touch(9_000, { description: 'not ours' }, new Date('2026-06-01T00:00:00Z'));
+      expect(fake.orgId('acme')).not.toBe(original);
+      const claimed = await run();
+      expect(claimed.status).toBe('failed');
+      expect(claimed.errorCode).toBe('NOT_FOUND');
+      expect(claimed.error).toContain(
+        `GitHub organization login acme now belongs to another organization (id ${fake.orgId('acme')}, not ${original})`,
+      );
+      expect(claimed.error).toMatch(/Put the organization.s new login in `orgs`/);
+      expect(claimed.stats).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+      expect([...destination.byKey().keys()].sort()).toEqual([
+        '1000',
+        '1001',
+        '1002',
+        '1003',
+        '1004',
+      ]);
+      // Still stopped on the next schedule: the cursor kept the id.
+      expect((await run()).errorCode).toBe('NOT_FOUND');
+      expect(destination.byKey().size).toBe(5);
+      await store.close();
+    });
+  }
 
   it('an organization without visible repositories is 200 [] (no records), not an error', async () => {
     fake.seedOrg('empty-org', 0);
