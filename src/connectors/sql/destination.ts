@@ -50,7 +50,9 @@ export function destination(options: SqlDestinationOptions): Destination {
   return {
     name: settings.name,
     async open() {
-      return createSession(settings, await prepareTable(settings));
+      const columns = await prepareTable(settings);
+      const copies = (await settings.client.supportsCopy?.()) ?? false;
+      return createSession(settings, columns, copies);
     },
     async truncate() {
       if ((await readColumns(settings.client, settings.table)) === null) return;
@@ -63,9 +65,13 @@ export function destination(options: SqlDestinationOptions): Destination {
 function createSession(
   settings: DestinationSettings,
   initialColumns: ColumnTypes,
+  copies: boolean,
 ): DestinationSession {
   const { client, dialect, table } = settings;
   let columns = initialColumns;
+  // Creates go in by COPY until one fails (a row that exists already, or anything else):
+  // from then on this session upserts them, which reports errors as it always did.
+  let copyCreates = copies;
   const plan = rowPlanner(settings, () => columns);
   const statementsOf = statementBuilder(settings, () => columns);
 
@@ -92,6 +98,17 @@ function createSession(
   }
 
   async function runRows(rows: readonly Row[]): Promise<void> {
+    if (copyCreates) {
+      const statements = statementsOf(rows, { copyCreates });
+      if (statements.some((statement) => statement.copyData !== undefined)) {
+        try {
+          await client.transaction(statements);
+          return;
+        } catch {
+          copyCreates = false;
+        }
+      }
+    }
     await client.transaction(statementsOf(rows));
   }
 
