@@ -17,7 +17,7 @@ import { columnTypeFor, Placeholders } from './dialect.js';
 import { quoteIdentifier } from './identifiers.js';
 import { listRows } from './listing.js';
 import { type Row, rowPlanner } from './row-plan.js';
-import { addColumns, type ColumnTypes, readColumns } from './schema.js';
+import { addColumns, type ColumnTypes, hasUniqueKey, readColumns } from './schema.js';
 import { isRecordSqlError, isTransientSqlError } from './transient.js';
 import { statementBuilder } from './write-statements.js';
 
@@ -51,7 +51,9 @@ export function destination(options: SqlDestinationOptions): Destination {
     name: settings.name,
     async open() {
       const columns = await prepareTable(settings);
-      const copies = (await settings.client.supportsCopy?.()) ?? false;
+      const copies =
+        ((await settings.client.supportsCopy?.()) ?? false) &&
+        (await hasUniqueKey(settings.client, settings.table, settings.key));
       return createSession(settings, columns, copies);
     },
     async truncate() {

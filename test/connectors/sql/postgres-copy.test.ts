@@ -138,6 +138,28 @@ describe('sql destination COPY on PostgreSQL', () => {
     ]);
   });
 
+  it('never copies into a table whose key column alone is not unique', async () => {
+    await run(client, 'CREATE TABLE loose_key (key TEXT, title TEXT)');
+    await run(client, 'CREATE TABLE pair_key (key TEXT, title TEXT, UNIQUE (key, title))');
+    await run(client, 'CREATE TABLE partial_key (key TEXT, title TEXT)');
+    await run(client, "CREATE UNIQUE INDEX partial_key_key ON partial_key (key) WHERE title <> ''");
+    for (const table of ['loose_key', 'pair_key', 'partial_key']) {
+      await run(client, `INSERT INTO ${table} VALUES ('a', 'old')`);
+      const target = recording(client);
+      const session = await openSession(sql.destination({ client: target.client, table }));
+      const [result] = await session.write([create('a', { title: 'new' })]);
+      // The upsert's own answer: ON CONFLICT (key) needs a unique key; no second row of `a`.
+      expect(result).toMatchObject({
+        status: 'unavailable',
+        error: expect.stringContaining('give `key` a PRIMARY KEY or UNIQUE constraint'),
+      });
+      expect(target.copied()).toEqual([false]);
+      expect(await run(client, `SELECT title FROM ${table} WHERE key = 'a'`)).toEqual([
+        { title: 'old' },
+      ]);
+    }
+  });
+
   it('keeps the order of a key created twice and updated in one write', async () => {
     await run(client, 'CREATE TABLE repeated (key TEXT PRIMARY KEY, title TEXT)');
     const target = recording(client);
