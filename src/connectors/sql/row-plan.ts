@@ -17,6 +17,8 @@ export interface UpsertRow {
   /** The neutral values behind `values`, for typing new columns. */
   readonly neutral: readonly NeutralValue[];
   readonly signature: string;
+  /** Planned from a create: no row of this key is expected to exist yet. */
+  readonly created: boolean;
 }
 
 export interface RemoveRow {
@@ -86,7 +88,12 @@ export function rowPlanner(
     };
   }
 
-  function planByShape(rowKey: string, record: SyncRecord, shape: Shape): UpsertRow | null {
+  function planByShape(
+    rowKey: string,
+    record: SyncRecord,
+    shape: Shape,
+    created: boolean,
+  ): UpsertRow | null {
     const values: SqlValue[] = [rowKey];
     const neutral: NeutralValue[] = [rowKey];
     for (const field of shape.fields) {
@@ -106,17 +113,18 @@ export function rowPlanner(
       values,
       neutral,
       signature: shape.signature,
+      created,
     };
   }
 
-  function planUpsert(rowKey: string, record: SyncRecord): UpsertRow {
+  function planUpsert(rowKey: string, record: SyncRecord, created: boolean): UpsertRow {
     // A body goes to its own column, after the fields: the general path below handles it.
     const shape = settings.body && record.body !== undefined ? null : shapeOf(record.fields);
-    const quick = shape && planByShape(rowKey, record, shape);
-    return quick ?? planAny(rowKey, record);
+    const quick = shape && planByShape(rowKey, record, shape, created);
+    return quick ?? planAny(rowKey, record, created);
   }
 
-  function planAny(rowKey: string, record: SyncRecord): UpsertRow {
+  function planAny(rowKey: string, record: SyncRecord, created: boolean): UpsertRow {
     const named: Array<{ column: string; value: NeutralValue; field: string }> = [];
     const used = new Map<string, string>();
     const extra: Record<string, NeutralValue> = {};
@@ -184,15 +192,16 @@ export function rowPlanner(
       values,
       neutral,
       signature: `upsert\u0000${rowColumns.join('\u0000')}`,
+      created,
     };
   }
 
   return function plan(op: WriteOp): Row {
     switch (op.kind) {
       case 'create':
-        return planUpsert(op.key, op.record);
+        return planUpsert(op.key, op.record, true);
       case 'update':
-        return planUpsert(op.destId, op.record);
+        return planUpsert(op.destId, op.record, false);
       case 'archive':
         if (!settings.archived) {
           throw new RecordError(

@@ -61,3 +61,24 @@ export async function addColumns(
     }
   }
 }
+
+/**
+ * Whether PostgreSQL refuses a second row of a key: an immediate, non-partial unique index
+ * on the key column alone (what ON CONFLICT (key) needs too). A COPY relies on it to fail
+ * rather than duplicate a row that exists already.
+ */
+export async function hasUniqueKey(
+  client: SqlClient,
+  table: TableRef,
+  keyColumn: string,
+): Promise<boolean> {
+  const rows = await client.query(
+    `SELECT 1 AS found FROM pg_index i
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate
+       AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2
+     LIMIT 1`,
+    [table.sql, keyColumn],
+  );
+  return rows.length > 0;
+}

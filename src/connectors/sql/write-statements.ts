@@ -1,4 +1,5 @@
 import type { SqlStatement, SqlValue } from './client.js';
+import { copyText } from './copy-text.js';
 import type { DestinationSettings } from './destination-settings.js';
 import { booleanValue, jsonMergeSql, placeholderAt } from './dialect.js';
 import { quoteIdentifier } from './identifiers.js';
@@ -18,6 +19,16 @@ interface Group {
   readonly signature: string;
   readonly rows: Row[];
   readonly keys: Set<string>;
+  /** Rows of creates whose keys no earlier group of the write has: a COPY can insert them. */
+  readonly copy: boolean;
+}
+
+export interface StatementOptions {
+  /**
+   * Inserts the rows of creates with COPY (PostgreSQL) instead of upserting them: half the
+   * server's work, but a row that exists already fails the whole COPY.
+   */
+  readonly copyCreates: boolean;
 }
 
 /**
@@ -27,7 +38,7 @@ interface Group {
 export function statementBuilder(
   settings: DestinationSettings,
   columns: () => ColumnTypes,
-): (rows: readonly Row[]) => SqlStatement[] {
+): (rows: readonly Row[], options?: StatementOptions) => SqlStatement[] {
   const { dialect, table } = settings;
   const sqlCache = new Map<string, string>();
 
@@ -42,9 +53,21 @@ export function statementBuilder(
     const statements: SqlStatement[] = [];
     for (let start = 0; start < group.rows.length; start += perStatement) {
       const rows = group.rows.slice(start, start + perStatement);
-      statements.push({ sql: sqlFor(first, rows.length), params: paramsFor(rows) });
+      statements.push(
+        group.copy
+          ? {
+              sql: copySql(first as UpsertRow),
+              params: [],
+              copyData: copyText(rows as UpsertRow[]),
+            }
+          : { sql: sqlFor(first, rows.length), params: paramsFor(rows) },
+      );
     }
     return statements;
+  }
+
+  function copySql(row: UpsertRow): string {
+    return `COPY ${table.sql} (${row.columns.map(quoteIdentifier).join(', ')}) FROM STDIN`;
   }
 
   function sqlFor(row: Row, count: number): string {
@@ -105,13 +128,26 @@ export function statementBuilder(
     return first.kind === 'archive' ? [booleanValue(dialect, true), ...keys] : keys;
   }
 
-  function groupRows(rows: ReadonlyArray<Row>): Group[] {
+  function groupRows(rows: ReadonlyArray<Row>, copyCreates: boolean): Group[] {
     const groups: Group[] = [];
+    const earlier = new Set<string>();
     let current: Group | undefined;
     for (const row of rows) {
+      const copy =
+        copyCreates &&
+        row.kind === 'upsert' &&
+        row.created &&
+        !earlier.has(row.key) &&
+        !current?.keys.has(row.key);
       // A key repeated in one multi-row upsert is an error in PostgreSQL; order is kept.
-      if (!current || current.signature !== row.signature || current.keys.has(row.key)) {
-        current = { signature: row.signature, rows: [], keys: new Set() };
+      if (
+        !current ||
+        current.signature !== row.signature ||
+        current.keys.has(row.key) ||
+        current.copy !== copy
+      ) {
+        for (const key of current?.keys ?? []) earlier.add(key);
+        current = { signature: row.signature, rows: [], keys: new Set(), copy };
         groups.push(current);
       }
       current.rows.push(row);
@@ -120,7 +156,8 @@ export function statementBuilder(
     return groups;
   }
 
-  return (rows) => groupRows(rows).flatMap(statementsFor);
+  return (rows, options) =>
+    groupRows(rows, dialect === 'postgres' && options?.copyCreates === true).flatMap(statementsFor);
 }
 
 /**
