@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { type DBSchema, type IDBPDatabase, openDB, unwrap } from 'idb';
 import {
   isNewer,
   isReparented,
@@ -71,13 +71,20 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
   let sweeps: boolean | null = null;
   async function putResyncDocuments(page: readonly BaseDocument[], cursor?: string): Promise<void> {
     sweeps ??= (await db.get('meta', 'resyncSweeps')) === true;
-    const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
-    const documents = tx.objectStore('documents');
-    const stale = tx.objectStore('stale');
-    const pending: Promise<unknown>[] = page.map((doc) => documents.put(doc));
-    if (sweeps) for (const doc of page) pending.push(stale.delete([doc.collection, doc.docId]));
-    if (cursor !== undefined) pending.push(tx.objectStore('meta').put(cursor, 'resyncCursor'));
-    await Promise.all([...pending, tx.done]);
+    // Relaxed: a page lost to a power cut is fetched again, since its cursor goes with it.
+    const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite', {
+      durability: 'relaxed',
+    });
+    // The bare stores: one request per document and no promise each; a failed request aborts
+    // the transaction, and `tx.done` rejects with it.
+    const documents = unwrap(tx.objectStore('documents'));
+    for (const doc of page) documents.put(doc);
+    if (sweeps) {
+      const stale = unwrap(tx.objectStore('stale'));
+      for (const doc of page) stale.delete([doc.collection, doc.docId]);
+    }
+    if (cursor !== undefined) unwrap(tx.objectStore('meta')).put(cursor, 'resyncCursor');
+    await tx.done;
   }
 
   return {

@@ -1,10 +1,11 @@
 import { SyncClientError } from './errors.js';
+import type { FullResponse } from './full-stream.js';
 import { isNewer, type LocalMeta, type LocalStore } from './local-store.js';
 import type { ConflictContext, RejectContext } from './options.js';
 import type { PushBatch } from './outbox-batch.js';
 import { planSettle } from './settle.js';
 import type { TabMessage } from './tabs.js';
-import type { FullPage, Transport } from './transport.js';
+import type { Transport } from './transport.js';
 import { type BaseDocument, changeToBase, type WireChange, type WireResult } from './types.js';
 import type { DocumentView } from './view.js';
 
@@ -83,7 +84,9 @@ export class Replica {
   /**
    * Replaces the local documents by the server's, page by page. The old documents stay
    * readable meanwhile; the cursor of each stored page is kept, so a reload or crash resumes
-   * where it stopped instead of starting again.
+   * where it stopped instead of starting again. One page ahead is requested while a page is
+   * read and stored, so the server's time to answer overlaps the client's work; the stored
+   * cursor is still only ever the one after the last stored page.
    */
   async fullResync(): Promise<void> {
     const { store, view, exclusive, observe, transport, fullPageSize } = this.#deps;
@@ -100,31 +103,43 @@ export class Replica {
       await store.putResyncPage(page);
       show(page);
     };
+    let opening = transport.openFull(cursor, fullPageSize);
     for (;;) {
-      let page: FullPage;
+      let page: FullResponse;
       try {
-        page = await transport.fullPage(cursor, fullPageSize, onBatch);
+        page = await opening;
       } catch (error) {
         // The server no longer knows the stored cursor (e.g. it was upgraded): start again.
         if (cursor === null || !(error instanceof SyncClientError)) throw error;
         if (error.serverCode !== 'CURSOR_INVALID') throw error;
         await this.#beginResync();
         cursor = null;
+        opening = transport.openFull(cursor, fullPageSize);
         continue;
       }
-      if (page.next !== null) {
-        await store.putResyncPage(page.rest, page.next);
-        show(page.rest);
-        cursor = page.next;
-        continue;
+      const ahead = page.next === null ? null : transport.openFull(page.next, fullPageSize);
+      // Awaited with the page after this one; until then its failure must not go unhandled.
+      ahead?.catch(() => {});
+      try {
+        const rest = await page.read(onBatch);
+        if (page.next !== null) {
+          await store.putResyncPage(rest, page.next);
+          show(rest);
+          cursor = page.next;
+          opening = ahead!;
+          continue;
+        }
+        await exclusive(async () => {
+          const removed = await store.endResync(page.lastSeq, rest);
+          show(rest);
+          view.removeBase(removed);
+          this.lastSeq = page.lastSeq;
+        });
+        break;
+      } catch (error) {
+        void ahead?.then((next) => next.cancel()).catch(() => {});
+        throw error;
       }
-      await exclusive(async () => {
-        const removed = await store.endResync(page.lastSeq, page.rest);
-        show(page.rest);
-        view.removeBase(removed);
-        this.lastSeq = page.lastSeq;
-      });
-      break;
     }
     this.needsResync = false;
     this.#deps.post({ type: 'documents', keys: null });

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { SyncClientError } from './errors.js';
-import type { BaseDocument, DocumentData, WireChange, WireResult } from './types.js';
+import { type FullResponse, fullResponse } from './full-stream.js';
+import type { DocumentData, WireChange, WireResult } from './types.js';
 
 /** What the app hands the client to prove who it is. */
 export type GetToken = (context: {
@@ -139,18 +140,10 @@ export class Transport {
   }
 
   /**
-   * One response of `/sync/full` (NDJSON), from `cursor` (null: the start), at most `limit`
-   * documents: every `batchSize` documents go to `onBatch` as they arrive, the rest come back
-   * with the next cursor (null after the last page) and the `X-Sync-LastSeq` to pull from
-   * afterwards. The response must end with the server's end line: a stream cut anywhere before
-   * it is an error, never a short page.
+   * Asks for one response of `/sync/full` from `cursor` (null: the start), at most `limit`
+   * documents, and resolves once its headers are in; the body is read by the caller.
    */
-  async fullPage(
-    cursor: string | null,
-    limit: number,
-    onBatch: (documents: BaseDocument[]) => Promise<void>,
-    batchSize = 2000,
-  ): Promise<FullPage> {
+  async openFull(cursor: string | null, limit: number): Promise<FullResponse> {
     const query = new URLSearchParams({
       collections: this.#options.collections.join(','),
       limit: String(limit),
@@ -163,96 +156,7 @@ export class Transport {
       method: 'GET',
       headers: { 'accept-encoding': 'identity' },
     });
-    const lastSeq = response.headers.get('x-sync-lastseq') ?? '0';
-    const next = response.headers.get('x-sync-cursor');
-    let batch: BaseDocument[] = [];
-    let received = 0;
-    let ended = false;
-    for await (const line of ndjsonLines(response)) {
-      const row = parseLine(line);
-      if (row.type === 'end') {
-        if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
-        ended = true;
-        break;
-      }
-      received += 1;
-      batch.push({
-        collection: row.collection,
-        docId: row.doc_id,
-        version: row.version,
-        deleted: row.deleted,
-        data: row.deleted ? null : row.data,
-      });
-      if (batch.length >= batchSize) {
-        await onBatch(batch);
-        batch = [];
-      }
-    }
-    if (!ended) throw cutStream(`${received} documents and no end line`);
-    return { rest: batch, next, lastSeq };
-  }
-}
-
-/** What is left of one `/sync/full` response once its batches were handed over. */
-export interface FullPage {
-  readonly rest: BaseDocument[];
-  /** Where the next page starts; null after the last one. */
-  readonly next: string | null;
-  readonly lastSeq: string;
-}
-
-type FullLine =
-  | { readonly type: 'end'; readonly count: number }
-  | {
-      readonly type?: undefined;
-      readonly collection: string;
-      readonly doc_id: string;
-      readonly version: string;
-      readonly deleted: boolean;
-      readonly data: DocumentData | null;
-    };
-
-function parseLine(line: string): FullLine {
-  try {
-    return JSON.parse(line) as FullLine;
-  } catch (error) {
-    throw cutStream('a line that is not JSON', error);
-  }
-}
-
-function cutStream(what: string, cause?: unknown): SyncClientError {
-  return new SyncClientError(
-    'SYNC_FAILED',
-    `The /sync/full stream was cut (${what}); the full resync is retried`,
-    { cause },
-  );
-}
-
-/** The lines of an NDJSON body; stopping early cancels the rest of the body. */
-async function* ndjsonLines(response: Response): AsyncGenerator<string> {
-  if (!response.body) return;
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let finished = false;
-  try {
-    let rest = '';
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      rest += value;
-      let start = 0;
-      let end = rest.indexOf('\n', start);
-      while (end >= 0) {
-        if (end > start) yield rest.slice(start, end);
-        start = end + 1;
-        end = rest.indexOf('\n', start);
-      }
-      rest = rest.slice(start);
-    }
-    finished = true;
-    // A last line without its newline is a line cut short: yielded, it fails to parse.
-    if (rest.trim() !== '') yield rest;
-  } finally {
-    if (!finished) await reader.cancel().catch(() => {});
+    return fullResponse(response);
   }
 }
 

@@ -1,10 +1,4 @@
-import {
-  type BaseDocument,
-  type ClientDocument,
-  type DocumentData,
-  docKey,
-  type OutboxEntry,
-} from './types.js';
+import type { BaseDocument, ClientDocument, OutboxEntry } from './types.js';
 
 /** Which documents a subscription wants. */
 export type DocumentFilter = (document: ClientDocument) => boolean;
@@ -22,14 +16,35 @@ interface Subscription {
   readonly callback: (context: SubscriptionContext) => void;
 }
 
+/** One stored server state, with what queries show of it while it has no pending edit. */
+interface Row {
+  readonly base: BaseDocument;
+  shown?: ClientDocument | null;
+}
+
+/**
+ * The stored documents of one collection. A full resync and most pulls send documents in id
+ * order, so the map's insertion order is kept sorted by id and queries need not sort; a key
+ * that arrives out of order marks it unsorted, and the next query re-sorts it once.
+ */
+interface Shelf {
+  rows: Map<string, Row>;
+  sorted: boolean;
+  /** The greatest id while sorted. */
+  last: string | undefined;
+}
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * The documents as this tab sees them, in memory: the server's state per document with the
  * pending outbox edits on top. Queries read it; subscriptions hear about each collection that
  * changed, once per tick.
  */
 export class DocumentView {
-  readonly #base = new Map<string, Map<string, BaseDocument>>();
-  #pending = new Map<string, OutboxEntry[]>();
+  readonly #shelves = new Map<string, Shelf>();
+  /** Pending outbox entries by collection, then document id, oldest first. */
+  #pending = new Map<string, Map<string, OutboxEntry[]>>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #dirty = new Set<string>();
   #flushing = false;
@@ -41,111 +56,156 @@ export class DocumentView {
 
   /** The stored server state of one document (tombstones included). */
   base(collection: string, docId: string): BaseDocument | undefined {
-    return this.#base.get(collection)?.get(docId);
+    return this.#shelves.get(collection)?.rows.get(docId)?.base;
   }
 
   setBase(documents: readonly BaseDocument[]): void {
+    let shelf: Shelf | undefined;
+    let collection: string | undefined;
     for (const doc of documents) {
-      let collection = this.#base.get(doc.collection);
-      if (!collection) {
-        collection = new Map();
-        this.#base.set(doc.collection, collection);
+      if (shelf === undefined || doc.collection !== collection) {
+        collection = doc.collection;
+        shelf = this.#shelf(collection);
+        this.#touch(collection);
       }
-      collection.set(doc.docId, doc);
-      this.#touch(doc.collection);
+      const { rows } = shelf;
+      if (shelf.sorted && !rows.has(doc.docId)) {
+        if (shelf.last !== undefined && doc.docId < shelf.last) shelf.sorted = false;
+        else shelf.last = doc.docId;
+      }
+      rows.set(doc.docId, { base: doc });
     }
+  }
+
+  #shelf(collection: string): Shelf {
+    let shelf = this.#shelves.get(collection);
+    if (!shelf) {
+      shelf = { rows: new Map(), sorted: true, last: undefined };
+      this.#shelves.set(collection, shelf);
+    }
+    return shelf;
   }
 
   /** Forgets the stored server state of these documents. */
   removeBase(keys: ReadonlyArray<{ collection: string; docId: string }>): void {
     for (const key of keys) {
-      if (this.#base.get(key.collection)?.delete(key.docId)) this.#touch(key.collection);
+      if (this.#shelves.get(key.collection)?.rows.delete(key.docId)) this.#touch(key.collection);
     }
   }
 
   clearBase(): void {
-    for (const collection of this.#base.keys()) this.#touch(collection);
-    this.#base.clear();
+    for (const collection of this.#shelves.keys()) this.#touch(collection);
+    this.#shelves.clear();
   }
 
   setOutbox(entries: readonly OutboxEntry[]): void {
-    const next = new Map<string, OutboxEntry[]>();
+    const next = new Map<string, Map<string, OutboxEntry[]>>();
     for (const entry of [...entries].sort((a, b) => a.order - b.order)) {
-      const key = docKey(entry.collection, entry.docId);
-      const list = next.get(key);
+      const docs = pendingOf(next, entry.collection);
+      const list = docs.get(entry.docId);
       if (list) list.push(entry);
-      else next.set(key, [entry]);
+      else docs.set(entry.docId, [entry]);
     }
-    for (const [key, list] of next) {
-      const before = this.#pending.get(key);
-      if (before?.length !== list.length || before.some((entry, i) => entry.id !== list[i]!.id)) {
-        this.#touch(list[0]!.collection);
+    for (const [collection, docs] of next) {
+      const before = this.#pending.get(collection);
+      for (const [docId, list] of docs) {
+        const old = before?.get(docId);
+        if (old?.length !== list.length || old.some((entry, i) => entry.id !== list[i]!.id)) {
+          this.#touch(collection);
+          break;
+        }
       }
     }
-    for (const [key, list] of this.#pending) {
-      if (!next.has(key)) this.#touch(list[0]!.collection);
+    for (const [collection, docs] of this.#pending) {
+      const after = next.get(collection);
+      for (const docId of docs.keys()) {
+        if (!after?.has(docId)) {
+          this.#touch(collection);
+          break;
+        }
+      }
     }
     this.#pending = next;
   }
 
   addPending(entry: OutboxEntry): void {
-    const key = docKey(entry.collection, entry.docId);
-    const list = this.#pending.get(key);
+    const docs = pendingOf(this.#pending, entry.collection);
+    const list = docs.get(entry.docId);
     if (list) list.push(entry);
-    else this.#pending.set(key, [entry]);
+    else docs.set(entry.docId, [entry]);
     this.#touch(entry.collection);
   }
 
   pendingCount(): number {
     let count = 0;
-    for (const list of this.#pending.values()) count += list.length;
+    for (const docs of this.#pending.values())
+      for (const list of docs.values()) count += list.length;
     return count;
   }
 
   /** The version a new edit of this document is based on. */
   parentVersion(collection: string, docId: string): string | null {
-    const pending = this.#pending.get(docKey(collection, docId));
+    const pending = this.#pending.get(collection)?.get(docId);
     if (pending) return pending[0]!.parentVersion;
     return this.base(collection, docId)?.version ?? null;
   }
 
   get(collection: string, docId: string): ClientDocument | undefined {
-    return this.#visible(collection, docId, this.base(collection, docId));
+    const row = this.#shelves.get(collection)?.rows.get(docId);
+    return this.#visible(collection, docId, row, this.#pending.get(collection)?.get(docId));
   }
 
+  /** The visible documents of a collection that pass the filter, in id order. */
   list(collection: string, filter?: DocumentFilter): ClientDocument[] {
     const found: ClientDocument[] = [];
-    const seen = new Set<string>();
-    const consider = (docId: string, base: BaseDocument | undefined) => {
-      const doc = this.#visible(collection, docId, base);
+    const shelf = this.#shelves.get(collection);
+    const pending = this.#pending.get(collection);
+    const consider = (docId: string, row: Row | undefined) => {
+      const doc = this.#visible(collection, docId, row, pending?.get(docId));
       if (doc && (!filter || filter(doc))) found.push(doc);
     };
-    for (const [docId, base] of this.#base.get(collection) ?? []) {
-      seen.add(docId);
-      consider(docId, base);
-    }
-    for (const list of this.#pending.values()) {
-      const entry = list[0]!;
-      if (entry.collection === collection && !seen.has(entry.docId)) {
-        seen.add(entry.docId);
-        consider(entry.docId, undefined);
+    // Documents that exist only as pending edits, merged into the id order.
+    const local: string[] = [];
+    for (const docId of pending?.keys() ?? []) if (!shelf?.rows.has(docId)) local.push(docId);
+    local.sort(byId);
+    let next = 0;
+    if (shelf) {
+      if (!shelf.sorted) sortShelf(shelf);
+      for (const [docId, row] of shelf.rows) {
+        while (next < local.length && local[next]! < docId) consider(local[next++]!, undefined);
+        consider(docId, row);
       }
     }
-    return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    while (next < local.length) consider(local[next++]!, undefined);
+    return found;
   }
 
   #visible(
     collection: string,
     docId: string,
-    base: BaseDocument | undefined,
+    row: Row | undefined,
+    pending: readonly OutboxEntry[] | undefined,
   ): ClientDocument | undefined {
-    const pending = this.#pending.get(docKey(collection, docId));
     const last = pending?.[pending.length - 1];
-    let data: DocumentData | null;
-    if (last) data = last.operation === 'delete' ? null : last.data;
-    else data = base && !base.deleted ? base.data : null;
-    if (data === null) return undefined;
-    return { collection, id: docId, data, version: base?.version ?? null, pending: !!last };
+    if (!last) {
+      if (!row) return undefined;
+      if (row.shown === undefined) {
+        const { base } = row;
+        row.shown =
+          base.deleted || base.data === null
+            ? null
+            : { collection, id: docId, data: base.data, version: base.version, pending: false };
+      }
+      return row.shown ?? undefined;
+    }
+    if (last.operation === 'delete' || last.data === null) return undefined;
+    return {
+      collection,
+      id: docId,
+      data: last.data,
+      version: row?.base.version ?? null,
+      pending: true,
+    };
   }
 
   subscribe(
@@ -185,4 +245,25 @@ export class DocumentView {
       this.#onSubscriberError(error);
     }
   }
+}
+
+function pendingOf(
+  pending: Map<string, Map<string, OutboxEntry[]>>,
+  collection: string,
+): Map<string, OutboxEntry[]> {
+  let docs = pending.get(collection);
+  if (!docs) {
+    docs = new Map();
+    pending.set(collection, docs);
+  }
+  return docs;
+}
+
+function sortShelf(shelf: Shelf): void {
+  const ids = [...shelf.rows.keys()].sort(byId);
+  const rows = new Map<string, Row>();
+  for (const id of ids) rows.set(id, shelf.rows.get(id)!);
+  shelf.rows = rows;
+  shelf.sorted = true;
+  shelf.last = ids[ids.length - 1];
 }

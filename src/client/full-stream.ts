@@ -1,0 +1,132 @@
+/// <reference lib="dom" />
+import { SyncClientError } from './errors.js';
+import type { BaseDocument, DocumentData } from './types.js';
+
+/**
+ * One response of `/sync/full` whose headers are in: where the next page starts (null after
+ * the last one), the `X-Sync-LastSeq` to pull from afterwards, and the NDJSON body, not read yet.
+ */
+export interface FullResponse {
+  readonly next: string | null;
+  readonly lastSeq: string;
+  /**
+   * Reads the body: every `batchSize` documents go to `onBatch` as they arrive, the rest come
+   * back. The body must end with the server's end line: a stream cut anywhere before it is an
+   * error, never a short page.
+   */
+  read(
+    onBatch: (documents: BaseDocument[]) => Promise<void>,
+    batchSize?: number,
+  ): Promise<BaseDocument[]>;
+  /** Drops the body unread. */
+  cancel(): Promise<void>;
+}
+
+type FullLine =
+  | { readonly type: 'end'; readonly count: number }
+  | {
+      readonly type?: undefined;
+      readonly collection: string;
+      readonly doc_id: string;
+      readonly version: string;
+      readonly deleted: boolean;
+      readonly data: DocumentData | null;
+    };
+
+export function fullResponse(response: Response): FullResponse {
+  return {
+    next: response.headers.get('x-sync-cursor'),
+    lastSeq: response.headers.get('x-sync-lastseq') ?? '0',
+    read: (onBatch, batchSize = 2000) => readBody(response, onBatch, batchSize),
+    async cancel() {
+      await response.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+async function readBody(
+  response: Response,
+  onBatch: (documents: BaseDocument[]) => Promise<void>,
+  batchSize: number,
+): Promise<BaseDocument[]> {
+  let batch: BaseDocument[] = [];
+  let received = 0;
+  for await (const rows of ndjsonRows(response)) {
+    for (const row of rows) {
+      if (row.type === 'end') {
+        if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
+        return batch;
+      }
+      received += 1;
+      batch.push({
+        collection: row.collection,
+        docId: row.doc_id,
+        version: row.version,
+        deleted: row.deleted,
+        data: row.deleted ? null : row.data,
+      });
+      if (batch.length >= batchSize) {
+        await onBatch(batch);
+        batch = [];
+      }
+    }
+  }
+  throw cutStream(`${received} documents and no end line`);
+}
+
+/**
+ * The rows of an NDJSON body, every whole line that has arrived at once (one `JSON.parse` of
+ * them as an array is cheaper than one per line); stopping early cancels the rest of the body.
+ */
+async function* ndjsonRows(response: Response): AsyncGenerator<FullLine[]> {
+  if (!response.body) return;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let finished = false;
+  try {
+    let rest = '';
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += value;
+      const end = rest.lastIndexOf('\n');
+      if (end < 0) continue;
+      const lines = rest.slice(0, end);
+      rest = rest.slice(end + 1);
+      yield parseLines(lines);
+    }
+    finished = true;
+    // A last line without its newline is a line cut short: it fails to parse.
+    if (rest.trim() !== '') yield parseLines(rest);
+  } finally {
+    if (!finished) await reader.cancel().catch(() => {});
+  }
+}
+
+function parseLines(lines: string): FullLine[] {
+  let count = 1;
+  for (let at = lines.indexOf('\n'); at >= 0; at = lines.indexOf('\n', at + 1)) count += 1;
+  try {
+    const rows = JSON.parse(`[${lines.replaceAll('\n', ',')}]`) as FullLine[];
+    // As many rows as lines, or lines were not one JSON value each: read them one by one.
+    if (rows.length === count) return rows;
+  } catch {}
+  // Blank lines may stand between rows; anything else that is not JSON is a cut.
+  return lines
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as FullLine;
+      } catch (error) {
+        throw cutStream('a line that is not JSON', error);
+      }
+    });
+}
+
+function cutStream(what: string, cause?: unknown): SyncClientError {
+  return new SyncClientError(
+    'SYNC_FAILED',
+    `The /sync/full stream was cut (${what}); the full resync is retried`,
+    { cause },
+  );
+}
