@@ -125,14 +125,19 @@ async function main(): Promise<void> {
         const write = timed(...command(tool, target, `${base}/sink`), scratch);
         rmSync(target, { recursive: true, force: true });
         const got = await puts(base);
-        if (got !== count) throw new Error(`${tool}: expected ${count} PUTs, the server got ${got}`);
+        if (got !== count)
+          throw new Error(`${tool}: expected ${count} PUTs, the server got ${got}`);
         record(`directory -> HTTP|${tool}`, write);
         console.log(
           `round ${round + 1} ${tool.padEnd(13)} HTTP -> directory ${read.seconds.toFixed(1)} s (${read.peakRssMb} MB), directory -> HTTP ${write.seconds.toFixed(1)} s (${write.peakRssMb} MB)`,
         );
       }
     }
-    console.log(`load after: ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
+    console.log(
+      `load after: ${loadavg()
+        .map((load) => load.toFixed(1))
+        .join(' ')}`,
+    );
     console.log(
       '\n| scenario | keepsync: wall (CPU), peak RSS | resource-sync: wall (CPU), peak RSS | keepsync speed-up |',
     );
