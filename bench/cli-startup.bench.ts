@@ -5,12 +5,14 @@
  * `npm run build && node --import tsx bench/cli-startup.bench.ts [runs]`
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const runs = Number(process.argv[2] ?? 20);
-const main = join(import.meta.dirname, '../dist/cli/main.js');
+// KEEPSYNC_DIST=<another checkout>/dist measures that build instead (a before/after pair).
+const dist = process.env.KEEPSYNC_DIST ?? join(import.meta.dirname, '../dist');
+const main = join(dist, 'cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'keepsync-startup-'));
 writeFileSync(
   join(dir, 'keepsync.config.ts'),
@@ -20,10 +22,20 @@ export default defineConfig({ pipelines: [{ name: 'p', source: memory.source({ u
 `,
 );
 
+// The same config as plain JavaScript, in a project where `keepsync` is this install.
+const mjsDir = mkdtempSync(join(tmpdir(), 'keepsync-startup-mjs-'));
+mkdirSync(join(mjsDir, 'node_modules'));
+symlinkSync(join(dist, '..'), join(mjsDir, 'node_modules', 'keepsync'), 'dir');
+writeFileSync(
+  join(mjsDir, 'keepsync.config.mjs'),
+  readFileSync(join(dir, 'keepsync.config.ts'), 'utf8'),
+);
+
 const cases: Array<[string, string]> = [
   ['node -e 0', `'${process.execPath}' -e 0`],
   ['keepsync --help', `'${process.execPath}' '${main}' --help`],
   ['keepsync status', `'${process.execPath}' '${main}' status`],
+  ['keepsync status (.mjs config)', `cd '${mjsDir}' && '${process.execPath}' '${main}' status`],
 ];
 
 const seconds = (value: string): number => {

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createJiti } from 'jiti';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isKeepsyncError, KeepsyncError } from '../model/index.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 
@@ -47,19 +47,71 @@ export function findConfigFile(explicit: string | undefined, cwd = process.cwd()
 
 /** Loads a TypeScript or JavaScript config without a build step. */
 export async function loadConfig(path: string): Promise<ResolvedConfig> {
+  const native = await importNatively(path);
+  return resolveConfig(native === NOT_NATIVE ? await importWithJiti(path) : native, path);
+}
+
+const NOT_NATIVE = Symbol('not native');
+
+/** Errors Node raises before any of the config's code runs: jiti may still load it. */
+const BEFORE_EVALUATION = new Set([
+  'ERR_MODULE_NOT_FOUND',
+  'ERR_PACKAGE_PATH_NOT_EXPORTED',
+  'ERR_UNSUPPORTED_DIR_IMPORT',
+  'ERR_UNKNOWN_FILE_EXTENSION',
+]);
+
+/**
+ * A JavaScript config is imported by Node itself, which costs nothing next to loading jiti
+ * (~300 ms of CPU), when every `keepsync` it imports resolves to this very copy; otherwise
+ * (a TypeScript config, a keepsync found elsewhere or not at all) jiti loads it with its alias.
+ */
+async function importNatively(path: string): Promise<unknown> {
+  const extension = extname(path);
+  if (extension !== '.js' && extension !== '.mjs') return NOT_NATIVE;
+  if (
+    /\bfrom\s*['"]keepsync[/'"]|\bimport\s*\(?\s*['"]keepsync[/'"]/.test(readFileSync(path, 'utf8'))
+  ) {
+    if (!resolvesToThisCopy(path)) return NOT_NATIVE;
+  }
+  // The query makes an edited file a new module; an unchanged one is read once per process.
+  const { mtimeMs, size } = statSync(path);
+  const url = `${pathToFileURL(path).href}?v=${mtimeMs}-${size}`;
+  try {
+    const loaded = (await import(url)) as { default?: unknown };
+    return loaded.default ?? loaded;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    // jiti names the line of a syntax error; neither ran the config's code.
+    if (error instanceof SyntaxError || (code !== undefined && BEFORE_EVALUATION.has(code))) {
+      return NOT_NATIVE;
+    }
+    throw explainLoadError(error, path);
+  }
+}
+
+function resolvesToThisCopy(configPath: string): boolean {
+  try {
+    const found = createRequire(configPath).resolve('keepsync');
+    return realpathSync(found) === realpathSync(join(PACKAGE_ENTRY_DIR, 'index.js'));
+  } catch {
+    return false;
+  }
+}
+
+async function importWithJiti(path: string): Promise<unknown> {
+  const { createJiti } = await import('jiti');
   const jiti = createJiti(import.meta.url, {
     // Re-read on every load; the transpile cache is keyed by content, so it stays fresh.
     moduleCache: false,
     // A config's `import 'keepsync'` gets this very copy, wherever the config file lives.
     alias: { keepsync: PACKAGE_ENTRY_DIR },
   });
-  let loaded: unknown;
   try {
-    loaded = await jiti.import(path, { default: true });
+    return await jiti.import(path, { default: true });
   } catch (error) {
     throw explainLoadError(error, path);
   }
-  return resolveConfig(loaded, path);
 }
 
 function explainLoadError(error: unknown, path: string): KeepsyncError {

@@ -12,8 +12,9 @@ import type {
 } from './endpoint.js';
 import type { HttpEndpointOptions } from './http-endpoint.js';
 import { parseEndpoint } from './parse-endpoint.js';
-import { type CopyResource, compareResources } from './resource.js';
+import { compareResources, type StagedResource } from './resource.js';
 import { type ResourceSchemaName, resourceSchema } from './schema.js';
+import { StagingFile } from './staging.js';
 import { orderByDependencies } from './toposort.js';
 
 export interface CopyOptions {
@@ -99,8 +100,23 @@ export async function copyResources(options: CopyOptions): Promise<CopySummary> 
     signal: options.signal,
     warn: options.onWarning ?? (() => {}),
   };
+  const staging = new StagingFile();
+  try {
+    return await copyStaged(options, origins, target, context, staging);
+  } finally {
+    staging.close();
+  }
+}
+
+async function copyStaged(
+  options: CopyOptions,
+  origins: readonly CopyOrigin[],
+  target: CopyTarget,
+  context: CopyReadContext,
+  staging: StagingFile,
+): Promise<CopySummary> {
   // Origins first: bad input is reported before the destination is even looked at.
-  const staged = await readAll(origins, context, options.onProgress);
+  const staged = await readAll(origins, context, staging, options.onProgress);
   const session = await target.open(context);
 
   const creates: CopyChange[] = [];
@@ -148,24 +164,25 @@ export async function copyResources(options: CopyOptions): Promise<CopySummary> 
 }
 
 /**
- * Every resource of every origin, by key. The same key twice with different content keeps
- * the later one, with a warning; resources are held as compact canonical text.
+ * Every resource of every origin, by key, its body staged on disk. The same key twice with
+ * different content keeps the later one, with a warning.
  */
 async function readAll(
   origins: readonly CopyOrigin[],
   context: CopyReadContext,
+  staging: StagingFile,
   onProgress: CopyOptions['onProgress'],
-): Promise<Map<string, CopyResource>> {
-  const staged = new Map<string, CopyResource>();
+): Promise<Map<string, StagedResource>> {
+  const staged = new Map<string, StagedResource>();
   for (const origin of origins) {
     for await (const resource of origin.read(context)) {
       const earlier = staged.get(resource.key);
-      if (earlier !== undefined && earlier.text !== resource.text) {
+      if (earlier !== undefined && earlier.hash !== resource.hash) {
         context.warn(
           `${resource.key} was read twice with different content (${earlier.where} and ${resource.where}); the later one is copied`,
         );
       }
-      staged.set(resource.key, resource);
+      staged.set(resource.key, staging.stage(resource));
       onProgress?.({ phase: 'read', done: staged.size });
     }
   }

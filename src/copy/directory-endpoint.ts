@@ -13,7 +13,7 @@ import { type JsonValue, KeepsyncError, RecordError } from '../model/index.js';
 import { expandDocument } from './documents.js';
 import type { CopyEndpoint, CopyFailure, CopyReadContext, CopyTargetSession } from './endpoint.js';
 import { runPool } from './pool.js';
-import { type CopyResource, contentHash } from './resource.js';
+import type { CopyResource, ResourceHead } from './resource.js';
 import { resourceFileText } from './serialize.js';
 
 /** Files read or written at once: enough to overlap I/O, well below descriptor limits. */
@@ -25,7 +25,7 @@ const FILE_CONCURRENCY = 16;
  * `.yml` and `.json` file below the directory is read; files starting with `.` are not.
  */
 export function directoryEndpoint(dir: string, format: FileFormat = 'yaml'): CopyEndpoint {
-  const pathOf = (resource: CopyResource) =>
+  const pathOf = (resource: ResourceHead) =>
     join(typeDirectory(resource.type), fileNameForKey(resource.id, format));
   return {
     label: dir,
@@ -56,7 +56,7 @@ export function directoryEndpoint(dir: string, format: FileFormat = 'yaml'): Cop
             );
           }
           paths.set(resource.key, path);
-          existing.set(resource.key, `${contentHash(resource.text)} ${path}`);
+          existing.set(resource.key, `${resource.hash} ${path}`);
         }
       } else if (await exists(dir)) {
         throw new KeepsyncError('CONFIG_INVALID', `${dir} is not a directory`);
@@ -71,11 +71,11 @@ function createSession(
   format: FileFormat,
   existing: ReadonlyMap<string, string>,
   paths: ReadonlyMap<string, string>,
-  pathOf: (resource: CopyResource) => string,
+  pathOf: (resource: ResourceHead) => string,
 ): CopyTargetSession {
   return {
     existing,
-    fingerprint: (resource) => `${contentHash(resource.text)} ${pathOf(resource)}`,
+    fingerprint: (resource) => `${resource.hash} ${pathOf(resource)}`,
     async apply(plan, context) {
       const failures: CopyFailure[] = [];
       const touched = new Set<string>();
@@ -87,7 +87,7 @@ function createSession(
           const path = pathOf(resource);
           try {
             await mkdir(join(dir, dirname(path)), { recursive: true });
-            await writeFileAtomic(join(dir, path), resourceFileText(resource.text, format));
+            await writeFileAtomic(join(dir, path), resourceFileText(resource.readText(), format));
             touched.add(dirname(path));
             const previous = paths.get(resource.key);
             // Stored under another name (another format, or placed by hand): one copy is kept.

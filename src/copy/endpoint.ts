@@ -1,4 +1,4 @@
-import type { CopyResource } from './resource.js';
+import type { CopyResource, ResourceHead, StagedResource } from './resource.js';
 import type { ResourceSchema } from './schema.js';
 
 export interface CopyReadContext {
@@ -36,7 +36,7 @@ export interface CopyEndpoint extends CopyOrigin, CopyTarget {}
 
 export interface CopyChange {
   readonly kind: 'create' | 'update';
-  readonly resource: CopyResource;
+  readonly resource: StagedResource;
 }
 
 export interface CopyPlan {
@@ -58,7 +58,7 @@ export interface CopyTargetSession {
   /** Resource key -> fingerprint of what the target holds now. */
   readonly existing: ReadonlyMap<string, string>;
   /** The fingerprint `resource` will have once written; equal to the existing one = unchanged. */
-  fingerprint(resource: CopyResource): string;
+  fingerprint(resource: ResourceHead): string;
   /** Writes the plan; returns the resources that failed, the rest went through. */
   apply(plan: CopyPlan, context: CopyWriteContext): Promise<CopyFailure[]>;
 }

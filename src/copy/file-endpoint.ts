@@ -5,7 +5,7 @@ import { type FileFormat, writeFileAtomic } from '../connectors/files/index.js';
 import { KeepsyncError, RecordError } from '../model/index.js';
 import { expandDocument, readDocuments } from './documents.js';
 import type { CopyEndpoint, CopyReadContext } from './endpoint.js';
-import { type CopyResource, compareResources, contentHash } from './resource.js';
+import { type CopyResource, compareResources } from './resource.js';
 import { manyResourcesText } from './serialize.js';
 
 /**
@@ -41,16 +41,17 @@ export function fileEndpoint(path: string, format: FileFormat): CopyEndpoint {
           held.set(resource.key, resource);
         }
       }
-      const existing = new Map(
-        [...held].map(([key, resource]) => [key, contentHash(resource.text)]),
-      );
+      const existing = new Map([...held].map(([key, resource]) => [key, resource.hash]));
       return {
         existing,
-        fingerprint: (resource) => contentHash(resource.text),
+        fingerprint: (resource) => resource.hash,
         async apply(plan, context) {
           for (const key of plan.deletes) held.delete(key);
           for (const layer of plan.layers) {
-            for (const change of layer) held.set(change.resource.key, change.resource);
+            // The file is written whole, so every body it holds is read back here.
+            for (const { resource } of layer) {
+              held.set(resource.key, { ...resource, text: resource.readText() });
+            }
           }
           const text = manyResourcesText(
             [...held.values()].sort(compareResources).map((resource) => resource.text),

@@ -11,7 +11,7 @@ import type {
 import { HttpClient, type HttpClientOptions, snippet } from './http-client.js';
 import { ACCEPT, crawl } from './http-crawl.js';
 import { runPool } from './pool.js';
-import { type CopyResource, contentHash } from './resource.js';
+import type { ResourceHead, StagedResource } from './resource.js';
 
 export interface HttpEndpointOptions extends HttpClientOptions {
   /** ResourceLink relations followed to further resources, besides pagination; `*` = all. @default [] */
@@ -58,7 +58,7 @@ export function httpEndpoint(url: string, options: HttpEndpointOptions = {}): Co
       const uris = new Map<string, string>();
       for await (const page of crawlFrom(context, true)) {
         for (const resource of page) {
-          existing.set(resource.key, contentHash(resource.text));
+          existing.set(resource.key, resource.hash);
           uris.set(resource.key, targetUrl(resource, url));
         }
       }
@@ -68,7 +68,7 @@ export function httpEndpoint(url: string, options: HttpEndpointOptions = {}): Co
 }
 
 /** The resource's uri on the destination's host; a uri-less resource goes under the URL. */
-function targetUrl(resource: CopyResource, destination: string): string {
+function targetUrl(resource: ResourceHead, destination: string): string {
   const base = new URL(destination);
   if (resource.uri === undefined) {
     const dir = base.pathname.endsWith('/') ? base : new URL(`${base.pathname}/`, base);
@@ -91,17 +91,17 @@ function createSession(
 ): CopyTargetSession {
   return {
     existing,
-    fingerprint: (resource) => contentHash(resource.text),
+    fingerprint: (resource) => resource.hash,
     async apply(plan: CopyPlan, context: CopyWriteContext): Promise<CopyFailure[]> {
       const failures: CopyFailure[] = [];
       const failedUrls = new Set<string>();
       const batchable = batchSize > 1 ? new BatchSupport(client) : undefined;
-      const fail = (resource: CopyResource, error: string) => {
+      const fail = (resource: StagedResource, error: string) => {
         failures.push({ key: resource.key, error });
         failedUrls.add(targetUrl(resource, url));
         context.onProgress();
       };
-      const put = async (resource: CopyResource): Promise<void> => {
+      const put = async (resource: StagedResource): Promise<void> => {
         const target = targetUrl(resource, url);
         const blocker = resource.dependsOn
           .map((href) => new URL(href, target).href)
@@ -109,7 +109,7 @@ function createSession(
         if (blocker !== undefined) {
           return fail(resource, `not written: it links to ${blocker}, which failed`);
         }
-        const problem = await send(client, 'PUT', target, resource.text);
+        const problem = await send(client, 'PUT', target, resource.readText());
         if (problem === undefined) context.onProgress();
         else fail(resource, problem);
       };
@@ -122,7 +122,7 @@ function createSession(
             if (unit.length > 1 && batchable) {
               const collection = collectionOf(targetUrl(unit[0]!.resource, url));
               if (await batchable.accepts(collection)) {
-                const body = `{"items":[${unit.map((change) => change.resource.text).join(',')}]}`;
+                const body = `{"items":[${unit.map((change) => change.resource.readText()).join(',')}]}`;
                 const problem = await send(client, 'PATCH', collection, body);
                 if (problem === undefined) {
                   for (const _ of unit) context.onProgress();

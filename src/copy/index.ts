@@ -22,7 +22,12 @@ export {
 export { type HttpEndpointOptions, httpEndpoint } from './http-endpoint.js';
 export { nextFromLinkHeader, nextPageUrl } from './pagination.js';
 export { type CopyEndpointOptions, parseEndpoint } from './parse-endpoint.js';
-export type { CopyResource, ResourceDocument } from './resource.js';
+export type {
+  CopyResource,
+  ResourceDocument,
+  ResourceHead,
+  StagedResource,
+} from './resource.js';
 export {
   type ResourceLink,
   type ResourceSchema,

@@ -3,8 +3,8 @@ import type { JsonValue } from '../model/index.js';
 
 export type ResourceDocument = { readonly [key: string]: JsonValue };
 
-/** One REST resource on its way from an origin to a destination. */
-export interface CopyResource {
+/** What identifies a resource and orders its write: everything but its body. */
+export interface ResourceHead {
   /** `type/id`: the identity a destination compares, dedupes and deletes by. */
   readonly key: string;
   readonly type: string;
@@ -16,10 +16,25 @@ export interface CopyResource {
   readonly uri: string | undefined;
   /** Hrefs of the resources this one refers to; a destination that checks them needs them first. */
   readonly dependsOn: readonly string[];
-  /** The whole document in canonical JSON (sorted keys): compact, and comparable as text. */
-  readonly text: string;
+  /** Fingerprint of the canonical text: equal hashes, equal content. */
+  readonly hash: string;
   /** Where it was read, for error messages: a file and line, or a URL and item. */
   readonly where: string;
+}
+
+/** One REST resource on its way from an origin to a destination. */
+export interface CopyResource extends ResourceHead {
+  /** The whole document in canonical JSON (sorted keys): compact, and comparable as text. */
+  readonly text: string;
+}
+
+/**
+ * A resource held between reading and writing. Its body waits on disk, so a copy of many
+ * resources holds only their heads; it is read back when the resource is written.
+ */
+export interface StagedResource extends ResourceHead {
+  /** The canonical text, exactly as it was read and checked. */
+  readText(): string;
 }
 
 export function resourceKey(type: string, id: string): string {
@@ -28,7 +43,8 @@ export function resourceKey(type: string, id: string): string {
 
 /** A short fingerprint of canonical text, so destinations can remember content cheaply. */
 export function contentHash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 24);
+  // 18 bytes are 24 base64 characters: a flat string, not a slice of a longer one.
+  return createHash('sha256').update(text).digest().subarray(0, 18).toString('base64url');
 }
 
 const DIGITS = /^\d+$/;

@@ -5,7 +5,13 @@ import {
   KeepsyncError,
   RecordError,
 } from '../model/index.js';
-import { type CopyResource, isJsonObject, type ResourceDocument, resourceKey } from './resource.js';
+import {
+  type CopyResource,
+  contentHash,
+  isJsonObject,
+  type ResourceDocument,
+  resourceKey,
+} from './resource.js';
 
 /** How id, type, uri and links are found in a document. */
 export type ResourceSchemaName = 'hal' | 'simple';
@@ -133,6 +139,7 @@ export function toResource(
     id: detached(id),
     uri: uri === undefined ? undefined : detached(uri),
     dependsOn,
+    hash: contentHash(text),
     text: detached(text),
     where,
   };

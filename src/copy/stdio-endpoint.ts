@@ -28,7 +28,7 @@ export function stdioEndpoint(
         async apply(plan, context) {
           for (const layer of plan.layers) {
             for (const change of layer) {
-              if (!stdout.write(streamDocumentText(change.resource.text, format))) {
+              if (!stdout.write(streamDocumentText(change.resource.readText(), format))) {
                 await new Promise((resolve) => stdout.once('drain', resolve));
               }
               context.onProgress();
