@@ -1,4 +1,4 @@
-import type { FakeResponse } from './fake-server.js';
+import type { FakeResponse } from '../fake-server.js';
 
 /**
  * Page objects hold at most 25 references per property value (relations, people); the value
