@@ -201,6 +201,7 @@ export function emptyValue(schema: FakeProperty): Record<string, unknown> {
     url: null,
     email: null,
     relation: [],
+    people: [],
   };
   return { id: schema.id, type: schema.type, [schema.type]: empty[schema.type] ?? null };
 }
