@@ -28,6 +28,7 @@ export async function startFakes(events: number): Promise<Fakes> {
   const projectGid = asana.createProject([
     { name: 'Event URL', resource_subtype: 'text' },
     { name: 'Hosts', resource_subtype: 'text' },
+    { name: 'Luma event ID', resource_subtype: 'text' },
   ]);
   return {
     luma,

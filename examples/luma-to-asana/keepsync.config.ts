@@ -36,6 +36,8 @@ export default defineConfig({
         projectGid: env('ASANA_PROJECT_GID'),
         auth: { token: env('ASANA_TOKEN') },
         basePath: env('ASANA_API_URL', 'https://app.asana.com/api/1.0'),
+        // A personal access token cannot keep the key in `external` (OAuth apps only).
+        key: { customField: 'Luma event ID' },
         fields: {
           title: 'name',
           startAt: 'due_on',

@@ -1,3 +1,11 @@
+import {
+  asanaError,
+  checkFieldValue,
+  fail,
+  forbidden,
+  optFieldsOf,
+  pick,
+} from './asana-protocol.js';
 import { type FakeRequest, type FakeResponse, FakeServer, type RateLimit } from './fake-server.js';
 
 export interface FakeCustomField {
@@ -24,6 +32,12 @@ export interface FakeTask {
 export interface FakeAsanaOptions {
   /** Personal access tokens that authenticate. @default ['pat_test'] */
   tokens?: readonly string[];
+  /**
+   * Access tokens of an OAuth app (they authenticate too). Only these read and write a task's
+   * `external` data, as Asana documents it ("OAuth Required"): with a personal access token
+   * `external` is neither stored nor returned, and `external:<gid>` finds nothing.
+   */
+  oauthTokens?: readonly string[];
   /** Asana's free plan allows 150 requests/minute per token. */
   rateLimit?: RateLimit;
   /** Most items one list page holds, whatever `limit` asks (Asana: 100); tests scale it down. */
@@ -31,32 +45,6 @@ export interface FakeAsanaOptions {
 }
 
 const BASE = '/api/1.0';
-
-/** Asana's error body: `{ errors: [{ message, help }] }`. */
-function asanaError(status: number, _code: string, message: string): unknown {
-  const text =
-    status === 401
-      ? 'Not Authorized'
-      : status === 429
-        ? 'You have made too many requests recently. Please, be chill.'
-        : message;
-  return {
-    errors: [
-      {
-        message: text,
-        help: 'For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors',
-      },
-    ],
-  };
-}
-
-function forbidden(): FakeResponse {
-  return fail(403, 'Forbidden');
-}
-
-function fail(status: number, message: string): FakeResponse {
-  return { status, body: asanaError(status, '', message) };
-}
 
 /**
  * A fake of the Asana REST API (1.0) for what the asana connector uses: project tasks with
@@ -71,11 +59,13 @@ export class FakeAsana {
   readonly #tokens: Set<string>;
   /** Tasks this token may not see or change (in a project it has no access to). */
   readonly #forbidden = new Set<string>();
+  readonly #oauthTokens: Set<string>;
   #nextGid = 1_200_000_000_000_000;
   readonly #maxPageSize: number;
 
   constructor(options: FakeAsanaOptions = {}) {
-    this.#tokens = new Set(options.tokens ?? ['pat_test']);
+    this.#oauthTokens = new Set(options.oauthTokens ?? []);
+    this.#tokens = new Set([...(options.tokens ?? ['pat_test']), ...this.#oauthTokens]);
     this.#maxPageSize = options.maxPageSize ?? 100;
     this.server = new FakeServer({
       name: 'Asana',
@@ -96,18 +86,18 @@ export class FakeAsana {
         return this.#page(settings, query, `/projects/${params.gid}/custom_field_settings`);
       })
       .route('POST', `${BASE}/tasks`, (request) => this.#createTask(request))
-      .route('GET', `${BASE}/tasks/:gid`, ({ params, query }) => {
-        const task = this.#find(params.gid!);
+      .route('GET', `${BASE}/tasks/:gid`, ({ params, query, token }) => {
+        const task = this.#find(params.gid!, token);
         return task
-          ? { status: 200, body: { data: this.#json(task, optFieldsOf(query), 'full') } }
+          ? { status: 200, body: { data: this.#json(task, optFieldsOf(query), 'full', token) } }
           : this.#unknown(params.gid!);
       })
       .route('PUT', `${BASE}/tasks/:gid`, (request) =>
         this.#forbidden.has(request.params.gid!) ? forbidden() : this.#updateTask(request),
       )
-      .route('DELETE', `${BASE}/tasks/:gid`, ({ params }) => {
+      .route('DELETE', `${BASE}/tasks/:gid`, ({ params, token }) => {
         if (this.#forbidden.has(params.gid!)) return forbidden();
-        const task = this.#find(params.gid!);
+        const task = this.#find(params.gid!, token);
         if (!task) return this.#unknown(params.gid!);
         this.tasks.delete(task.gid);
         return { status: 200, body: { data: {} } };
@@ -170,8 +160,14 @@ export class FakeAsana {
     return String(this.#nextGid++);
   }
 
-  #find(gid: string): FakeTask | undefined {
+  /** Whether this token belongs to the OAuth app, the only one that sees `external` data. */
+  #seesExternal(token: string | undefined): boolean {
+    return token !== undefined && this.#oauthTokens.has(token);
+  }
+
+  #find(gid: string, token: string | undefined): FakeTask | undefined {
     if (gid.startsWith('external:')) {
+      if (!this.#seesExternal(token)) return undefined;
       const external = gid.slice('external:'.length);
       return [...this.tasks.values()].find((task) => task.external?.gid === external);
     }
@@ -182,13 +178,13 @@ export class FakeAsana {
     return fail(404, `task: Unknown object: ${gid}`);
   }
 
-  #listTasks({ params, query }: FakeRequest): FakeResponse {
+  #listTasks({ params, query, token }: FakeRequest): FakeResponse {
     const project = params.gid!;
     if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
     const all = this.tasksOf(project).sort((a, b) => (a.gid < b.gid ? -1 : 1));
     const optFields = optFieldsOf(query);
     return this.#page(
-      all.map((task) => this.#json(task, optFields, 'compact')),
+      all.map((task) => this.#json(task, optFields, 'compact', token)),
       query,
       `/projects/${project}/tasks`,
     );
@@ -230,8 +226,13 @@ export class FakeAsana {
    * (gid, resource_type, name, resource_subtype) in lists, and with `opt_fields` only the gid
    * and the fields asked for, nested ones included (`custom_fields.text_value`).
    */
-  #json(task: FakeTask, optFields: readonly string[], form: 'full' | 'compact'): unknown {
-    const full = this.#fullTask(task);
+  #json(
+    task: FakeTask,
+    optFields: readonly string[],
+    form: 'full' | 'compact',
+    token: string | undefined,
+  ): unknown {
+    const full = this.#fullTask(this.#seesExternal(token) ? task : { ...task, external: null });
     if (optFields.length > 0) return pick(full, optFields);
     if (form === 'full') return full;
     const { gid, resource_type, name, resource_subtype } = full;
@@ -354,7 +355,7 @@ export class FakeAsana {
     return json;
   }
 
-  #createTask({ body, query }: FakeRequest): FakeResponse {
+  #createTask({ body, query, token }: FakeRequest): FakeResponse {
     const data = (body as { data?: Record<string, unknown> })?.data;
     if (!data) return fail(400, 'data: Missing input');
     const projects = (data.projects as string[] | undefined) ?? [];
@@ -365,7 +366,10 @@ export class FakeAsana {
       if (!this.#projects.has(project)) return fail(404, `project: Unknown object: ${project}`);
     }
     // Asana documents no uniqueness for `external.gid`: a second task may hold the same one.
-    const external = data.external as FakeTask['external'] | undefined;
+    // Only the OAuth app's tokens store `external`; a personal access token's is dropped.
+    const external = this.#seesExternal(token)
+      ? (data.external as FakeTask['external'] | undefined)
+      : undefined;
     const task: FakeTask = {
       gid: this.#gid(),
       name: '',
@@ -378,25 +382,30 @@ export class FakeAsana {
       created_at: new Date().toISOString(),
       modified_at: new Date().toISOString(),
     };
-    const problem = this.#apply(task, data, projects);
+    const problem = this.#apply(task, data, projects, token);
     if (problem) return fail(400, problem);
     this.tasks.set(task.gid, task);
-    return { status: 201, body: { data: this.#json(task, optFieldsOf(query), 'full') } };
+    return { status: 201, body: { data: this.#json(task, optFieldsOf(query), 'full', token) } };
   }
 
-  #updateTask({ params, body, query }: FakeRequest): FakeResponse {
-    const task = this.#find(params.gid!);
+  #updateTask({ params, body, query, token }: FakeRequest): FakeResponse {
+    const task = this.#find(params.gid!, token);
     if (!task) return this.#unknown(params.gid!);
     const data = (body as { data?: Record<string, unknown> })?.data;
     if (!data) return fail(400, 'data: Missing input');
-    const problem = this.#apply(task, data, task.projects);
+    const problem = this.#apply(task, data, task.projects, token);
     if (problem) return fail(400, problem);
     task.modified_at = new Date().toISOString();
-    return { status: 200, body: { data: this.#json(task, optFieldsOf(query), 'full') } };
+    return { status: 200, body: { data: this.#json(task, optFieldsOf(query), 'full', token) } };
   }
 
   /** Applies writable fields; returns an error message for a bad value. */
-  #apply(task: FakeTask, data: Record<string, unknown>, projects: string[]): string | null {
+  #apply(
+    task: FakeTask,
+    data: Record<string, unknown>,
+    projects: string[],
+    token: string | undefined,
+  ): string | null {
     if (typeof data.name === 'string') task.name = data.name;
     if (typeof data.notes === 'string') {
       if (data.notes.length > 65_535) return 'notes: Text is too long';
@@ -409,7 +418,9 @@ export class FakeAsana {
       }
       task.due_on = data.due_on as string | null;
     }
-    if (data.external !== undefined) task.external = data.external as FakeTask['external'];
+    if (data.external !== undefined && this.#seesExternal(token)) {
+      task.external = data.external as FakeTask['external'];
+    }
     const allowed = new Set(projects.flatMap((project) => this.#projects.get(project) ?? []));
     for (const [gid, value] of Object.entries((data.custom_fields as object) ?? {})) {
       const field = this.fields.get(gid);
@@ -424,59 +435,5 @@ export class FakeAsana {
   }
 }
 
-const MAX_TEXT_VALUE = 1024;
-
-function checkFieldValue(field: FakeCustomField, value: unknown): string | null {
-  if (value === null) return null;
-  const bad = `custom_fields: Invalid value for ${field.resource_subtype} custom field ${field.gid}`;
-  switch (field.resource_subtype) {
-    case 'text':
-      if (typeof value !== 'string') return bad;
-      // Asana limits text custom field values to 1,024 characters.
-      return value.length > MAX_TEXT_VALUE
-        ? `custom_fields: Text value for custom field ${field.gid} must be at most ${MAX_TEXT_VALUE} characters`
-        : null;
-    case 'number':
-      return typeof value === 'number' ? null : bad;
-    case 'date':
-      return typeof value === 'object' &&
-        typeof (value as { date?: unknown }).date === 'string' &&
-        /^\d{4}-\d{2}-\d{2}$/.test((value as { date: string }).date)
-        ? null
-        : bad;
-    case 'enum':
-      return field.enum_options?.some((option) => option.gid === value)
-        ? null
-        : `custom_fields: Enum option ${String(value)} is not valid for custom field ${field.gid}`;
-    case 'multi_enum':
-      return Array.isArray(value) &&
-        value.every((gid) => field.enum_options?.some((option) => option.gid === gid))
-        ? null
-        : bad;
-  }
-}
-
 /** The workspace every fake project lives in. */
 const WORKSPACE = '1100000000000001';
-
-/** Asana's opt_fields: the gid, plus each dotted path asked for (through arrays). */
-function pick(value: unknown, paths: readonly string[]): unknown {
-  if (Array.isArray(value)) return value.map((item) => pick(item, paths));
-  if (value === null || typeof value !== 'object') return value;
-  const source = value as Record<string, unknown>;
-  const picked: Record<string, unknown> = 'gid' in source ? { gid: source.gid } : {};
-  const nested = new Map<string, string[]>();
-  for (const path of paths) {
-    const [head, ...rest] = path.split('.') as [string, ...string[]];
-    if (!(head in source)) continue;
-    if (rest.length === 0) picked[head] = source[head];
-    else nested.set(head, [...(nested.get(head) ?? []), rest.join('.')]);
-  }
-  for (const [head, inner] of nested)
-    if (!(head in picked)) picked[head] = pick(source[head], inner);
-  return picked;
-}
-
-function optFieldsOf(query: URLSearchParams): string[] {
-  return (query.get('opt_fields') ?? '').split(',').filter(Boolean);
-}

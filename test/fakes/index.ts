@@ -29,8 +29,14 @@ export {
 } from './github.js';
 export { FakeJira, type FakeJiraIssue, type FakeJiraOptions } from './jira.js';
 export { FakeLuma, type FakeLumaEvent, type FakeLumaHost, type FakeLumaOptions } from './luma.js';
-export { FakeNotion, type FakeNotionOptions, type FakePage, type FakeProperty } from './notion.js';
-export { NOTION_VERSION, REQUEST_LIMITS as NOTION_REQUEST_LIMITS } from './notion-limits.js';
+export {
+  FakeNotion,
+  type FakeNotionOptions,
+  type FakePage,
+  type FakeProperty,
+  NOTION_VERSION,
+  REQUEST_LIMITS as NOTION_REQUEST_LIMITS,
+} from './notion/index.js';
 export { FakeRest, type FakeRestItem, type FakeRestOptions, type FakeRestPaging } from './rest.js';
 export {
   type FakeChannel,

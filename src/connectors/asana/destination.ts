@@ -25,24 +25,30 @@ import {
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
 
+/** A personal access token, or an access token an OAuth app got for a user. */
+export type AsanaTokenType = 'personal_access_token' | 'oauth';
+
 /** Where a field goes: a task field, or a custom field of the project (by name or gid). */
 export type AsanaTarget = AsanaTaskField | { readonly customField: string };
 
 export interface AsanaDestinationOptions {
   /** The project tasks are created in. */
   projectGid: string;
-  /** A personal access token (or an OAuth access token). */
-  auth: { readonly token: string };
+  /**
+   * A personal access token, or an OAuth app's access token with `type: 'oauth'`. The kind
+   * decides where the key can live (see `key`).
+   */
+  auth: { readonly token: string; readonly type?: AsanaTokenType };
   /** Record field -> where it is written. Fields not named here are not written. */
   fields: Readonly<Record<string, AsanaTarget>>;
   /**
    * Where the record key is kept so a task is found again.
    * - `'external'`: the task's `external.gid`. OAuth apps only: Asana's description marks the
-   *   field "OAuth Required" (an app's own data, invisible to other apps), so use it with an
-   *   OAuth access token, not a personal access token.
+   *   field "OAuth Required" (an app's own data, invisible to other apps); with a personal
+   *   access token it is a configuration error.
    * - `{ customField }`: a text custom field of the project (at most 1,024 characters), which
    *   works with any token, personal access tokens included.
-   * @default 'external'
+   * @default 'external' with `auth.type: 'oauth'`; required with a personal access token
    */
   key?: 'external' | { readonly customField: string };
   /** Write a record's body as the task notes. @default true */
@@ -59,6 +65,29 @@ export interface AsanaDestinationOptions {
   client?: AsanaClient;
   /** @default 'asana' */
   name?: string;
+}
+
+/**
+ * Asana keeps `external` per OAuth app and neither stores nor returns it for a personal access
+ * token, so a key kept there would never be found again (every run would create the tasks anew).
+ */
+function checkKeyFitsToken(options: AsanaDestinationOptions): void {
+  const type = options.auth.type ?? 'personal_access_token';
+  if (type !== 'personal_access_token' && type !== 'oauth') {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `asana.destination \`auth.type\` must be 'personal_access_token' or 'oauth', not ${JSON.stringify(type)}`,
+    );
+  }
+  if (type === 'oauth' || typeof options.key === 'object') return;
+  const fix =
+    "set `key: { customField: '<a text custom field of the project>' }`, or `auth.type: 'oauth'` for an OAuth app's access token";
+  throw new KeepsyncError(
+    'CONFIG_INVALID',
+    options.key === 'external'
+      ? `asana.destination \`key: 'external'\` needs an OAuth app's access token: Asana neither stores nor returns \`external\` for a personal access token; ${fix}`
+      : `asana.destination needs \`key\` with a personal access token: the default, \`external\`, is kept by Asana only for OAuth apps; ${fix}`,
+  );
 }
 
 interface Resolved {
@@ -82,6 +111,7 @@ export function destination(options: AsanaDestinationOptions): Destination {
     throw new KeepsyncError('CONFIG_INVALID', 'asana.destination needs `projectGid`');
   if (!options.auth?.token)
     throw new KeepsyncError('CONFIG_INVALID', 'asana.destination needs `auth.token`');
+  checkKeyFitsToken(options);
   return {
     name: options.name ?? 'asana',
     async open(context) {

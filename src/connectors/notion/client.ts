@@ -34,7 +34,7 @@ export interface NotionQueryResult {
   readonly request_status?: { readonly type: 'complete' | 'incomplete' };
 }
 
-/** One page of "retrieve a page property item" for a paginated value (relation, people). */
+/** One page of "retrieve a page property item" for a paginated value (title, rich text, relation, people). */
 export interface NotionPropertyItems {
   readonly results: ReadonlyArray<Readonly<Record<string, unknown>>>;
   readonly next_cursor: string | null;

@@ -1,22 +1,44 @@
 import type { NotionClient, NotionPage } from './client.js';
 import type { Request } from './requests.js';
 
-/** Property types whose values a page object cuts at 25 references, saying `has_more`. */
-const PAGED_TYPES = new Set(['relation', 'people']);
+/** References a page object holds per property value; past it the value is cut. */
+const REFERENCES_PER_VALUE = 25;
 
 /**
- * The page with every cut reference list read in full through "retrieve a page property
- * item": a page object holds at most 25 relations or people per value. Pages with no cut
- * value are returned as they are, with no request.
+ * Whether a page object may hold only part of this value. Notion cuts relations and people at
+ * 25 references (relations say `has_more`; people carry no flag) and keeps at most 25 page or
+ * person mentions in a title or rich text, so a value at the cap is read in full.
+ */
+function mayBeCut(value: Readonly<Record<string, unknown>>): boolean {
+  const type = value.type as string;
+  const items = value[type];
+  if (!Array.isArray(items)) return false;
+  switch (type) {
+    case 'relation':
+    case 'people':
+      return value.has_more === true || items.length >= REFERENCES_PER_VALUE;
+    case 'title':
+    case 'rich_text':
+      return (
+        items.filter((part) => (part as { type?: string }).type === 'mention').length >=
+        REFERENCES_PER_VALUE
+      );
+    default:
+      return false;
+  }
+}
+
+/**
+ * The page with every value that may be cut read in full through "retrieve a page property
+ * item" (one item per reference or rich text part, 100 per request). Pages with no such value
+ * are returned as they are, with no request.
  */
 export async function withAllReferences(
   page: NotionPage,
   client: NotionClient,
   request: Request,
 ): Promise<NotionPage> {
-  const cut = Object.entries(page.properties).filter(
-    ([, value]) => PAGED_TYPES.has(value.type as string) && value.has_more === true,
-  );
+  const cut = Object.entries(page.properties).filter(([, value]) => mayBeCut(value));
   if (cut.length === 0) return page;
   const properties = { ...page.properties };
   for (const [name, value] of cut) {
@@ -31,7 +53,11 @@ export async function withAllReferences(
       items.push(...result.results.map((item) => item[type]));
       cursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
     } while (cursor);
-    properties[name] = { ...value, [type]: items, has_more: false };
+    properties[name] = {
+      ...value,
+      [type]: items,
+      ...(type === 'relation' ? { has_more: false } : {}),
+    };
   }
   return { ...page, properties };
 }

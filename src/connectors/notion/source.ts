@@ -318,7 +318,8 @@ function decodeValue(property: Readonly<Record<string, unknown>>): NeutralValue 
       return /^\d{4}-\d{2}-\d{2}$/.test(start) ? start : new Date(start);
     }
     case 'relation':
-      return (value as Array<{ id: string }>).map((related) => related.id);
+    case 'people':
+      return (value as Array<{ id: string }>).map((referenced) => referenced.id);
     case 'created_time':
     case 'last_edited_time':
       return new Date(value as string);

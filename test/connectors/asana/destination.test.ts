@@ -37,7 +37,7 @@ describe('asana destination', () => {
 
   beforeEach(async () => {
     token = `pat_${process.pid}_${++tokens}`;
-    fake = await new FakeAsana({ tokens: [token] }).start();
+    fake = await new FakeAsana({ oauthTokens: [token] }).start();
     project = fake.createProject([
       { name: 'Points', resource_subtype: 'number' },
       {
@@ -76,7 +76,7 @@ describe('asana destination', () => {
       source: memory.source({ units: { all: records }, pageSize: 50 }),
       destination: asana.destination({
         projectGid: project,
-        auth: { token },
+        auth: { token, type: 'oauth' },
         basePath: fake.basePath,
         fields: {
           title: 'name',
@@ -95,7 +95,7 @@ describe('asana destination', () => {
 
   it('finds custom fields past the first page of custom_field_settings (pages of 2)', async () => {
     await fake.close();
-    fake = await new FakeAsana({ tokens: [token], maxPageSize: 2 }).start();
+    fake = await new FakeAsana({ oauthTokens: [token], maxPageSize: 2 }).start();
     project = fake.createProject([
       { name: 'Points', resource_subtype: 'number' },
       { name: 'Owner', resource_subtype: 'text' },
@@ -109,7 +109,7 @@ describe('asana destination', () => {
       source: memory.source({ units: { all: records } }),
       destination: asana.destination({
         projectGid: project,
-        auth: { token },
+        auth: { token, type: 'oauth' },
         basePath: fake.basePath,
         fields: { title: 'name', due: { customField: 'Due' } },
         requestsPerSecond: 500,
@@ -282,5 +282,94 @@ describe('asana destination', () => {
     expect(result.pausedReason).toContain(REAUTHORIZE);
     expect(result.pausedReason).toContain('Not Authorized');
     expect(fake.server.writes()).toBe(0);
+  });
+});
+
+/** Asana keeps `external` per OAuth app ("OAuth Required"); a personal access token has none. */
+describe('asana destination with a personal access token', () => {
+  let fake: FakeAsana;
+  let project: string;
+  const pat = `pat_personal_${process.pid}`;
+  const oauth = `oauth_app_${process.pid}`;
+
+  beforeEach(async () => {
+    fake = await new FakeAsana({ tokens: [pat], oauthTokens: [oauth] }).start();
+    project = fake.createProject([{ name: 'Source key', resource_subtype: 'text' }]);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  async function call(token: string, method: string, path: string, body?: unknown) {
+    const response = await fetch(`${fake.basePath}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { data?: Record<string, unknown> },
+    };
+  }
+
+  it('the fake, like Asana, neither stores nor returns `external` for a personal access token', async () => {
+    const byPat = await call(pat, 'POST', '/tasks?opt_fields=external', {
+      data: { name: 'A', projects: [project], external: { gid: 'A-1' } },
+    });
+    expect(byPat.status).toBe(201);
+    expect(byPat.body.data!.external).toBeUndefined();
+    expect((await call(pat, 'GET', '/tasks/external:A-1')).status).toBe(404);
+    expect((await call(oauth, 'GET', '/tasks/external:A-1')).status).toBe(404);
+    const byApp = await call(oauth, 'POST', '/tasks', {
+      data: { name: 'B', projects: [project], external: { gid: 'B-1' } },
+    });
+    expect((await call(oauth, 'GET', '/tasks/external:B-1')).status).toBe(200);
+    // The app's data is its own: a personal access token does not see it.
+    expect((await call(pat, 'GET', '/tasks/external:B-1')).status).toBe(404);
+    const seen = await call(pat, 'GET', `/tasks/${byApp.body.data!.gid}?opt_fields=external`);
+    expect(seen.body.data!.external).toBeUndefined();
+  });
+
+  const options = (
+    extra: Partial<asana.AsanaDestinationOptions>,
+  ): asana.AsanaDestinationOptions => ({
+    projectGid: project,
+    auth: { token: pat },
+    basePath: fake.basePath,
+    fields: { title: 'name' },
+    requestsPerSecond: 500,
+    ...extra,
+  });
+
+  it('refuses the default key and `key: external` with a personal access token, naming the option', () => {
+    expect(() => asana.destination(options({}))).toThrow(
+      /asana.destination needs `key` with a personal access token.*customField/,
+    );
+    expect(() => asana.destination(options({ key: 'external' }))).toThrow(
+      /`key: 'external'` needs an OAuth app's access token/,
+    );
+    expect(() =>
+      asana.destination(options({ auth: { token: pat, type: 'oauth' }, key: 'external' })),
+    ).not.toThrow();
+  });
+
+  it('finds its tasks again by the custom field key with a personal access token: no duplicates after the store lost its links', async () => {
+    const records = issues(4);
+    const pipeline = definePipeline({
+      name: 'issues',
+      source: memory.source({ units: { all: () => records } }),
+      destination: asana.destination(options({ key: { customField: 'Source key' } })),
+      retryMinDelayMs: 10,
+    });
+    for (let run = 0; run < 2; run++) {
+      const store = memoryStore();
+      try {
+        const result = await runPipeline({ store, pipeline, unit: 'all' });
+        expect(result.error).toBeNull();
+      } finally {
+        await store.close();
+      }
+    }
+    expect(fake.tasksOf(project)).toHaveLength(4);
   });
 });

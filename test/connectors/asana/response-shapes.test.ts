@@ -118,7 +118,7 @@ describe("the Asana fake answers in the shapes of Asana's OpenAPI description, f
   let taskGid: string;
   let doomedGid: string;
   beforeAll(async () => {
-    fake = await new FakeAsana({ tokens: ['pat_shapes'], maxPageSize: 2 }).start();
+    fake = await new FakeAsana({ oauthTokens: ['pat_shapes'], maxPageSize: 2 }).start();
     project = fake.createProject([
       { name: 'Key', resource_subtype: 'text' },
       { name: 'Points', resource_subtype: 'number' },

@@ -8,7 +8,7 @@ let tokens = 0;
 function asanaDestination(basePath: string, token: string, projectGid: string, rps: number) {
   return asana.destination({
     projectGid,
-    auth: { token },
+    auth: { token, type: 'oauth' },
     basePath,
     fields: { title: 'name', n: { customField: 'N' } },
     requestsPerSecond: rps,
@@ -26,7 +26,7 @@ export const asanaDestinationHarness: DestinationHarness = {
   workerModule: new URL('./asana.ts', import.meta.url).pathname,
   async start() {
     const token = `pat_conformance_${process.pid}_${++tokens}`;
-    const fake = await new FakeAsana({ tokens: [token] }).start();
+    const fake = await new FakeAsana({ oauthTokens: [token] }).start();
     const project = fake.createProject([{ name: 'N', resource_subtype: 'number' }]);
     return {
       server: fake.server,

@@ -1,8 +1,11 @@
+import { test } from 'vitest';
 import * as memory from '../../../src/connectors/memory/index.js';
 import * as notion from '../../../src/connectors/notion/index.js';
 import type { SyncRecord } from '../../../src/model/index.js';
+import type { Store } from '../../../src/store/index.js';
 import { definePipeline, type PipelineOptions } from '../../../src/sync/index.js';
 import { FakeNotion } from '../../fakes/index.js';
+import { memoryStore } from '../../sync/helpers.js';
 
 let tokenCount = 0;
 
@@ -74,5 +77,53 @@ export function notionPipeline(
     destination: notion.destination(destination),
     retryMinDelayMs: 10,
     ...rest,
+  });
+}
+
+/** What a test against the Notion fake gets: a fake with the repositories database, a store. */
+export interface NotionFixture {
+  token: string;
+  fake: FakeNotion;
+  dataSourceId: string;
+  store: Store;
+  /** Options for the destination on that data source, keyed by 'Repo ID'. */
+  destinationOptions: (
+    extra?: Partial<notion.NotionDestinationOptions>,
+  ) => notion.NotionDestinationOptions;
+}
+
+/**
+ * A `test` whose fixtures start the Notion fake (a fresh token each) and a memory store, and
+ * close both after the test; `defaults` go into every `destinationOptions()`.
+ */
+export function notionTest(defaults: Partial<notion.NotionDestinationOptions> = {}) {
+  return test.extend<NotionFixture & { workspace: { fake: FakeNotion; dataSourceId: string } }>({
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+    token: async ({}, use) => use(freshToken()),
+    workspace: async ({ token }, use) => {
+      const workspace = await startNotion(token);
+      await use(workspace);
+      await workspace.fake.close();
+    },
+    fake: async ({ workspace }, use) => use(workspace.fake),
+    dataSourceId: async ({ workspace }, use) => use(workspace.dataSourceId),
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
+    store: async ({}, use) => {
+      const store = memoryStore();
+      await use(store);
+      await store.close();
+    },
+    destinationOptions: async ({ fake, dataSourceId, token }, use) =>
+      use((extra = {}) => ({
+        dataSourceId,
+        auth: { token },
+        baseUrl: fake.url,
+        properties: REPO_MAPPING,
+        keyProperty: 'Repo ID',
+        requestsPerSecond: 500,
+        concurrency: 4,
+        ...defaults,
+        ...extra,
+      })),
   });
 }

@@ -16,6 +16,8 @@ describe('notion source: relation values past the 25 a page object holds', () =>
     ({ dataSourceId } = fake.createDatabase('Tasks', {
       Name: { type: 'title' },
       Related: { type: 'relation', data_source_id: 'self' },
+      Owners: { type: 'people' },
+      Notes: { type: 'rich_text' },
     }));
   });
   afterEach(async () => {
@@ -110,5 +112,85 @@ describe('notion source: relation values past the 25 a page object holds', () =>
       ...targets,
       ...extra,
     ]);
+  });
+
+  /** What a person sets in Notion's UI: people and page mentions (values the connector never writes). */
+  function plant(pageId: string, name: string, value: unknown[]): void {
+    const stored = fake.pages.get(pageId)!.properties[name]!;
+    fake.pages.get(pageId)!.properties[name] = { ...stored, [stored.type as string]: value };
+  }
+
+  const mention = (id: string, title: string) => ({
+    type: 'mention',
+    mention: { type: 'page', page: { id } },
+    annotations: {
+      bold: false,
+      italic: false,
+      strikethrough: false,
+      underline: false,
+      code: false,
+      color: 'default',
+    },
+    plain_text: title,
+    href: `https://www.notion.so/${id.replaceAll('-', '')}`,
+  });
+
+  it('reads every person of a people value past the 25 a page object holds (no has_more on people)', async () => {
+    const team = await createPage('Team');
+    const few = await createPage('Few');
+    const people = Array.from({ length: 40 }, (_, index) => ({
+      object: 'user',
+      id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    }));
+    plant(team, 'Owners', people);
+    plant(few, 'Owners', people.slice(0, 3));
+    const page = await call('GET', `/v1/pages/${team}`);
+    expect((page.properties.Owners as { people: unknown[] }).people).toHaveLength(25);
+    const source = notion.source({
+      dataSourceIds: [dataSourceId],
+      auth: { token },
+      baseUrl: fake.url,
+      requestsPerSecond: 100,
+    });
+    fake.server.resetCounts();
+    const records = await readAll(source);
+    const byKey = new Map(records.map((record) => [record.key, record]));
+    expect(byKey.get(team)!.fields.Owners).toEqual(people.map((person) => person.id));
+    expect(byKey.get(few)!.fields.Owners).toEqual(people.slice(0, 3).map((person) => person.id));
+    const paged = fake.server.requests.filter((seen) => seen.path.includes('/properties/'));
+    expect(paged.map((seen) => seen.path.split('/')[3])).toEqual([team]);
+  });
+
+  const PLAIN_TEXT = {
+    type: 'text',
+    text: { content: ' ', link: null },
+    annotations: mention('', '').annotations,
+    plain_text: ' ',
+    href: null,
+  };
+
+  it('reads a rich text with more than 25 page mentions in full, in pages of 100 parts', async () => {
+    const targets = [];
+    for (let index = 0; index < 30; index++) targets.push(await createPage(`Target ${index}`));
+    const notes = await createPage('Notes');
+    const parts: unknown[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const [index, target] of targets.entries()) {
+        parts.push(mention(target, `T${index}`), { ...PLAIN_TEXT });
+      }
+    }
+    plant(notes, 'Notes', parts);
+    const page = await call('GET', `/v1/pages/${notes}`);
+    const shown = (page.properties.Notes as { rich_text: Array<{ type: string }> }).rich_text;
+    expect(shown.filter((part) => part.type === 'mention')).toHaveLength(25);
+    const source = notion.source({
+      dataSourceIds: [dataSourceId],
+      auth: { token },
+      baseUrl: fake.url,
+      requestsPerSecond: 100,
+    });
+    const records = await readAll(source);
+    const expected = parts.map((part) => (part as { plain_text: string }).plain_text).join('');
+    expect(records.find((record) => record.key === notes)!.fields.Notes).toBe(expected);
   });
 });

@@ -8,6 +8,8 @@ const schemas = createRequire(import.meta.url)('../../fakes/schemas/notion-respo
   definitions: Record<string, object>;
 };
 
+const USER = '00000000-0000-4000-8000-0000000000a1';
+
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 ajv.addSchema({ ...schemas, $id: 'notion' });
 
@@ -26,6 +28,7 @@ describe('the Notion fake answers in the shapes of the SDK response types, for e
       Due: { type: 'date' },
       Link: { type: 'url' },
       Notes: { type: 'rich_text' },
+      Owners: { type: 'people' },
     }));
     const created = await call('POST', '/v1/pages', {
       parent: { type: 'data_source_id', data_source_id: dataSourceId },
@@ -43,6 +46,9 @@ describe('the Notion fake answers in the shapes of the SDK response types, for e
       ],
     });
     pageId = (created.body as { id: string }).id;
+    // People are set by a person in Notion (the connector never writes them).
+    const page = fake.pages.get(pageId)!;
+    page.properties.Owners = { ...page.properties.Owners, people: [{ object: 'user', id: USER }] };
   });
   afterAll(async () => {
     await fake.close();
@@ -60,6 +66,8 @@ describe('the Notion fake answers in the shapes of the SDK response types, for e
     });
     return { status: response.status, body: (await response.json()) as unknown };
   }
+
+  const propertyId = (name: string) => encodeURIComponent(fake.schemaOf(dataSourceId)[name]!.id);
 
   const cases: Array<[string, () => [string, string, unknown?], string]> = [
     ['retrieve a database', () => ['GET', `/v1/databases/${databaseId}`], 'GetDatabaseResponse'],
@@ -112,6 +120,21 @@ describe('the Notion fake answers in the shapes of the SDK response types, for e
       'list block children',
       () => ['GET', `/v1/blocks/${pageId}/children`],
       'ListBlockChildrenResponse',
+    ],
+    [
+      'retrieve a page property item (title: a paginated list)',
+      () => ['GET', `/v1/pages/${pageId}/properties/${propertyId('Name')}`],
+      'PropertyItemListResponse',
+    ],
+    [
+      'retrieve a page property item (people: a paginated list)',
+      () => ['GET', `/v1/pages/${pageId}/properties/${propertyId('Owners')}?page_size=10`],
+      'PropertyItemListResponse',
+    ],
+    [
+      'retrieve a page property item (number: one item)',
+      () => ['GET', `/v1/pages/${pageId}/properties/${propertyId('Points')}`],
+      'PropertyItemObjectResponse',
     ],
   ];
   for (const [what, request, type] of cases) {

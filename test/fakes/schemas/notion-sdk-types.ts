@@ -11,6 +11,8 @@ export type {
   GetDataSourceResponse,
   ListBlockChildrenResponse,
   PageObjectResponse,
+  PropertyItemListResponse,
+  PropertyItemObjectResponse,
   QueryDataSourceResponse,
   UpdatePageResponse,
 } from '@notionhq/client';

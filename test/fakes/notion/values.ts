@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FakePage, FakeProperty } from './notion.js';
-import { truncatedValue } from './notion-properties.js';
+import { truncatedValue } from './property-items.js';
+import type { FakePage, FakeProperty } from './state.js';
 
 const MAX_TEXT = 2000;
 /** Documented limits on one property value in a request. */
@@ -201,6 +201,7 @@ export function emptyValue(schema: FakeProperty): Record<string, unknown> {
     url: null,
     email: null,
     relation: [],
+    people: [],
   };
   return { id: schema.id, type: schema.type, [schema.type]: empty[schema.type] ?? null };
 }

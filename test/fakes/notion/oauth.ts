@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FakeRequest, FakeResponse } from './fake-server.js';
+import type { FakeRequest, FakeResponse } from '../fake-server.js';
 
 /**
  * Notion's OAuth token endpoint for a public integration: authorization codes, and refresh

@@ -1,29 +1,44 @@
-import type { FakeResponse } from './fake-server.js';
+import type { FakeResponse } from '../fake-server.js';
 
 /**
- * Page objects hold at most 25 references per property value (relations, people); the value
- * then says `has_more: true` and the rest is read through "retrieve a page property item".
+ * Page objects hold at most 25 references per property value: relations (the value then says
+ * `has_more: true`, as documented for relations), people (cut with no flag), and page or person
+ * mentions in a title or rich text (parts past the 25th mention left out). The full value is
+ * read through "retrieve a page property item".
  */
 export const REFERENCES_PER_VALUE = 25;
 
-const PAGED_TYPES = new Set(['relation', 'people']);
+/** Types whose "retrieve a page property item" answer is a paginated list of items. */
+const PAGED_TYPES = new Set(['title', 'rich_text', 'relation', 'people']);
 const MAX_PAGE_SIZE = 100;
 
 /** A property value as a page object carries it: long reference lists cut at 25. */
 export function truncatedValue(value: Record<string, unknown>): Record<string, unknown> {
   const type = value.type as string;
-  if (!PAGED_TYPES.has(type)) return value;
   const items = (value[type] as unknown[] | undefined) ?? [];
-  return {
-    ...value,
-    [type]: items.slice(0, REFERENCES_PER_VALUE),
-    has_more: items.length > REFERENCES_PER_VALUE,
-  };
+  if (type === 'relation') {
+    return {
+      ...value,
+      relation: items.slice(0, REFERENCES_PER_VALUE),
+      has_more: items.length > REFERENCES_PER_VALUE,
+    };
+  }
+  if (type === 'people') return { ...value, people: items.slice(0, REFERENCES_PER_VALUE) };
+  if (type === 'title' || type === 'rich_text') {
+    let mentions = 0;
+    const kept = items.filter(
+      (part) =>
+        (part as { type?: string }).type !== 'mention' || ++mentions <= REFERENCES_PER_VALUE,
+    );
+    return { ...value, [type]: kept };
+  }
+  return value;
 }
 
 /**
- * `GET /v1/pages/{page_id}/properties/{property_id}`: a relation or people value as a paginated
- * list of property items (`start_cursor`, `page_size` up to 100); any other value as one item.
+ * `GET /v1/pages/{page_id}/properties/{property_id}`: a title, rich text, relation or people
+ * value as a paginated list of property items, one per rich text part or reference
+ * (`start_cursor`, `page_size` up to 100); any other value as one item.
  */
 export function propertyItems(
   value: Record<string, unknown> | undefined,

@@ -1,4 +1,4 @@
-import type { FakeRequest } from './fake-server.js';
+import type { FakeRequest } from '../fake-server.js';
 
 /** The API version the fake models: databases hold data sources from this version on. */
 export const NOTION_VERSION = '2025-09-03';
