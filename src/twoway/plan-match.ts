@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { canonicalJson, type SyncRecord } from '../model/index.js';
 import type { MatchRecord, TwoWayTask } from './define.js';
+import { newPairId } from './pair-id.js';
 import { hasKeys, simple, upsert } from './plan-actions.js';
 import { remember } from './plan-current.js';
 import { mergeFields } from './plan-merge.js';
@@ -26,14 +26,15 @@ export function planUnlinked(
 ): { actions: PairAction[]; ambiguous: { left: string[]; right: string[] } } {
   const { task, reads, report } = ctx;
   const actions: PairAction[] = [];
-  const unlinked = { left: new Map<string, MatchRecord>(), right: new Map<string, MatchRecord>() };
+  // Records only: most are matched by key, and those never need their match values.
+  const unlinked = { left: new Map<string, SyncRecord>(), right: new Map<string, SyncRecord>() };
   for (const side of ['left', 'right'] as const) {
     for (const [key, record] of reads[side].records) {
       if (record.deleted || linked[side].has(key)) continue;
-      unlinked[side].set(key, matchRecordOf(ctx, side, record));
+      unlinked[side].set(key, record);
     }
   }
-  const matches: Array<[MatchRecord, MatchRecord]> = [];
+  const matches: Array<[SyncRecord, SyncRecord]> = [];
   const take = (leftKey: string, rightKey: string) => {
     const l = unlinked.left.get(leftKey);
     const r = unlinked.right.get(rightKey);
@@ -44,17 +45,19 @@ export function planUnlinked(
   };
   for (const [leftKey, rightKey] of task.match.keys) take(leftKey, rightKey);
   if (task.match.sameKey) {
-    for (const key of [...unlinked.left.keys()]) if (unlinked.right.has(key)) take(key, key);
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const key of unlinked.left.keys()) if (unlinked.right.has(key)) take(key, key);
   }
   const ambiguous = { left: [] as string[], right: [] as string[] };
   if (task.match.by) {
     const groups = new Map<string, { left: MatchRecord[]; right: MatchRecord[] }>();
     for (const side of ['left', 'right'] as const) {
       for (const record of unlinked[side].values()) {
-        const matchKey = matchKeyOf(task, record, side);
+        const match = matchRecordOf(ctx, side, record);
+        const matchKey = matchKeyOf(task, match, side);
         if (matchKey === null) continue;
         const group = groups.get(matchKey) ?? { left: [], right: [] };
-        group[side].push(record);
+        group[side].push(match);
         groups.set(matchKey, group);
       }
     }
@@ -77,13 +80,14 @@ export function planUnlinked(
     report.matched++;
     actions.push(planMatch(ctx, l, r));
   }
+  if (unlinked.left.size + unlinked.right.size === 0) return { actions, ambiguous };
   const taken = {
     left: new Set([...linked.left, ...reads.left.records.keys(), ...ambiguous.left]),
     right: new Set([...linked.right, ...reads.right.records.keys(), ...ambiguous.right]),
   };
   for (const side of ['left', 'right'] as const) {
     for (const record of unlinked[side].values()) {
-      actions.push(planCreate(ctx, side, record, taken));
+      actions.push(planCreate(ctx, side, matchRecordOf(ctx, side, record), taken));
     }
   }
   return { actions, ambiguous };
@@ -103,10 +107,10 @@ export function matchRecordOf(
   };
 }
 
-function planMatch(ctx: PlanContext, l: MatchRecord, r: MatchRecord): PairAction {
+function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord): PairAction {
   const { fields, report } = ctx;
   const pair: PairState = {
-    id: randomUUID(),
+    id: newPairId(),
     leftKey: l.key,
     rightKey: r.key,
     base: { left: EMPTY, right: EMPTY },
@@ -116,14 +120,14 @@ function planMatch(ctx: PlanContext, l: MatchRecord, r: MatchRecord): PairAction
   };
   const lc: Present = {
     kind: 'present',
-    values: project(fields, 'left', l.record.fields),
-    updatedMs: l.record.updatedAt?.getTime() ?? null,
+    values: project(fields, 'left', l.fields),
+    updatedMs: l.updatedAt?.getTime() ?? null,
     fresh: true,
   };
   const rc: Present = {
     kind: 'present',
-    values: project(fields, 'right', r.record.fields),
-    updatedMs: r.record.updatedAt?.getTime() ?? null,
+    values: project(fields, 'right', r.fields),
+    updatedMs: r.updatedAt?.getTime() ?? null,
     fresh: true,
   };
   const merged = mergeFields(ctx, pair, lc, rc, null, new Map());
@@ -170,7 +174,7 @@ function planCreate(
   const converted = convert(fields, from, own);
   const base = from === 'left' ? { left: own, right: converted } : { left: converted, right: own };
   const pair: PairState = {
-    id: randomUUID(),
+    id: newPairId(),
     leftKey: from === 'left' ? record.key : key,
     rightKey: from === 'right' ? record.key : key,
     base,
