@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+/** The id's time part for `lastMs`, made once per millisecond. */
+let timePrefix = '';
 
 /**
  * A new pair id: a UUIDv7 (RFC 9562), the millisecond time first and a 12-bit counter after it
@@ -23,9 +25,12 @@ export function newPairId(): string {
       counter = 0;
     }
   }
+  if (ms !== lastMs) {
+    const time = ms.toString(16).padStart(12, '0');
+    timePrefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+  }
   lastMs = ms;
-  const time = ms.toString(16).padStart(12, '0');
   // randomUUID() is xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: keep its variant and last 62 bits.
   const random = randomUUID().slice(19);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${counter.toString(16).padStart(3, '0')}-${random}`;
+  return `${timePrefix}${counter.toString(16).padStart(3, '0')}-${random}`;
 }

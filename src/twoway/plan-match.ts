@@ -26,28 +26,45 @@ export function planUnlinked(
 ): { actions: PairAction[]; ambiguous: { left: string[]; right: string[] } } {
   const { task, reads, report } = ctx;
   const actions: PairAction[] = [];
-  // Records only: most are matched by key, and those never need their match values.
-  const unlinked = { left: new Map<string, SyncRecord>(), right: new Map<string, SyncRecord>() };
-  for (const side of ['left', 'right'] as const) {
-    for (const [key, record] of reads[side].records) {
-      if (record.deleted || linked[side].has(key)) continue;
-      unlinked[side].set(key, record);
-    }
+  const explicit = { left: new Set<string>(), right: new Set<string>() };
+  const open = (side: Side, key: string): SyncRecord | undefined => {
+    const record = reads[side].records.get(key);
+    if (!record || record.deleted || linked[side].has(key) || explicit[side].has(key)) return;
+    return record;
+  };
+  // Matched pairs as [left, right, left, right...]: a first sync matches every object.
+  const matches: SyncRecord[] = [];
+  for (const [leftKey, rightKey] of task.match.keys) {
+    const l = open('left', leftKey);
+    const r = open('right', rightKey);
+    if (!l || !r) continue;
+    matches.push(l, r);
+    explicit.left.add(leftKey);
+    explicit.right.add(rightKey);
   }
-  const matches: Array<[SyncRecord, SyncRecord]> = [];
+  // Matched by key without a map of everything unlinked (the usual first sync), then the
+  // rest: records only, as only matching by fields and creates need their mapped values.
+  const { sameKey } = task.match;
+  const unlinked = { left: new Map<string, SyncRecord>(), right: new Map<string, SyncRecord>() };
+  for (const key of reads.left.records.keys()) {
+    const l = open('left', key);
+    if (!l) continue;
+    const r = sameKey ? open('right', key) : undefined;
+    if (r) matches.push(l, r);
+    else unlinked.left.set(key, l);
+  }
+  for (const key of reads.right.records.keys()) {
+    const r = open('right', key);
+    if (r && !(sameKey && open('left', key))) unlinked.right.set(key, r);
+  }
   const take = (leftKey: string, rightKey: string) => {
     const l = unlinked.left.get(leftKey);
     const r = unlinked.right.get(rightKey);
     if (!l || !r) return;
-    matches.push([l, r]);
+    matches.push(l, r);
     unlinked.left.delete(leftKey);
     unlinked.right.delete(rightKey);
   };
-  for (const [leftKey, rightKey] of task.match.keys) take(leftKey, rightKey);
-  if (task.match.sameKey) {
-    // Deleting the entry being visited is safe while iterating a Map.
-    for (const key of unlinked.left.keys()) if (unlinked.right.has(key)) take(key, key);
-  }
   const ambiguous = { left: [] as string[], right: [] as string[] };
   if (task.match.by) {
     const groups = new Map<string, { left: MatchRecord[]; right: MatchRecord[] }>();
@@ -76,9 +93,9 @@ export function planUnlinked(
     }
     report.ambiguous = ambiguous.left.length + ambiguous.right.length;
   }
-  for (const [l, r] of matches) {
+  for (let at = 0; at < matches.length; at += 2) {
     report.matched++;
-    actions.push(planMatch(ctx, l, r));
+    actions.push(planMatch(ctx, matches[at]!, matches[at + 1]!));
   }
   if (unlinked.left.size + unlinked.right.size === 0) return { actions, ambiguous };
   const taken = {
