@@ -144,21 +144,29 @@ async function benchRun(): Promise<void> {
       fields: fieldMap,
       batchSize: 1000,
     });
+    const cpuSeconds = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return ((used.user + used.system) / 1e6).toFixed(2);
+    };
     let started = performance.now();
+    let cpu = process.cpuUsage();
     const first = await runTwoWay({ store, task: full });
     const initialMs = performance.now() - started;
+    const initialCpu = cpuSeconds(cpu);
     for (let i = 0; i < count; i++) {
       if (changedLeft(i)) left.patch(key(i), { title: `Edited ${i}` });
       if (changedRight(i)) right.patch(key(i), { completed: i % 3 !== 0 });
     }
     gc();
     started = performance.now();
+    cpu = process.cpuUsage();
     const second = await runTwoWay({ store, task: full });
     const incrementalMs = performance.now() - started;
+    const incrementalCpu = cpuSeconds(cpu);
     const pairsStored = await twoWayStore(store).countPairs('bench-run');
     console.log(
-      `whole run, SQLite store, incremental memory tables: initial match of ${first.report.matched} pairs ${(initialMs / 1000).toFixed(2)} s; ` +
-        `then ${second.report.updatedLeft + second.report.updatedRight} updates (${second.report.conflicts} conflicts) in ${(incrementalMs / 1000).toFixed(2)} s; ${pairsStored} pairs stored`,
+      `whole run, SQLite store, incremental memory tables: initial match of ${first.report.matched} pairs ${(initialMs / 1000).toFixed(2)} s (${initialCpu} s CPU); ` +
+        `then ${second.report.updatedLeft + second.report.updatedRight} updates (${second.report.conflicts} conflicts) in ${(incrementalMs / 1000).toFixed(2)} s (${incrementalCpu} s CPU); ${pairsStored} pairs stored`,
     );
   } finally {
     await store.close();

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { canonicalJson, type SyncRecord } from '../model/index.js';
 import type { MatchRecord, TwoWayTask } from './define.js';
+import { newPairId } from './pair-id.js';
 import { hasKeys, simple, upsert } from './plan-actions.js';
 import { remember } from './plan-current.js';
 import { mergeFields } from './plan-merge.js';
@@ -26,35 +26,55 @@ export function planUnlinked(
 ): { actions: PairAction[]; ambiguous: { left: string[]; right: string[] } } {
   const { task, reads, report } = ctx;
   const actions: PairAction[] = [];
-  const unlinked = { left: new Map<string, MatchRecord>(), right: new Map<string, MatchRecord>() };
-  for (const side of ['left', 'right'] as const) {
-    for (const [key, record] of reads[side].records) {
-      if (record.deleted || linked[side].has(key)) continue;
-      unlinked[side].set(key, matchRecordOf(ctx, side, record));
-    }
+  const explicit = { left: new Set<string>(), right: new Set<string>() };
+  const open = (side: Side, key: string): SyncRecord | undefined => {
+    const record = reads[side].records.get(key);
+    if (!record || record.deleted || linked[side].has(key) || explicit[side].has(key)) return;
+    return record;
+  };
+  // Matched pairs as [left, right, left, right...]: a first sync matches every object.
+  const matches: SyncRecord[] = [];
+  for (const [leftKey, rightKey] of task.match.keys) {
+    const l = open('left', leftKey);
+    const r = open('right', rightKey);
+    if (!l || !r) continue;
+    matches.push(l, r);
+    explicit.left.add(leftKey);
+    explicit.right.add(rightKey);
   }
-  const matches: Array<[MatchRecord, MatchRecord]> = [];
+  // Matched by key without a map of everything unlinked (the usual first sync), then the
+  // rest: records only, as only matching by fields and creates need their mapped values.
+  const { sameKey } = task.match;
+  const unlinked = { left: new Map<string, SyncRecord>(), right: new Map<string, SyncRecord>() };
+  for (const key of reads.left.records.keys()) {
+    const l = open('left', key);
+    if (!l) continue;
+    const r = sameKey ? open('right', key) : undefined;
+    if (r) matches.push(l, r);
+    else unlinked.left.set(key, l);
+  }
+  for (const key of reads.right.records.keys()) {
+    const r = open('right', key);
+    if (r && !(sameKey && open('left', key))) unlinked.right.set(key, r);
+  }
   const take = (leftKey: string, rightKey: string) => {
     const l = unlinked.left.get(leftKey);
     const r = unlinked.right.get(rightKey);
     if (!l || !r) return;
-    matches.push([l, r]);
+    matches.push(l, r);
     unlinked.left.delete(leftKey);
     unlinked.right.delete(rightKey);
   };
-  for (const [leftKey, rightKey] of task.match.keys) take(leftKey, rightKey);
-  if (task.match.sameKey) {
-    for (const key of [...unlinked.left.keys()]) if (unlinked.right.has(key)) take(key, key);
-  }
   const ambiguous = { left: [] as string[], right: [] as string[] };
   if (task.match.by) {
     const groups = new Map<string, { left: MatchRecord[]; right: MatchRecord[] }>();
     for (const side of ['left', 'right'] as const) {
       for (const record of unlinked[side].values()) {
-        const matchKey = matchKeyOf(task, record, side);
+        const match = matchRecordOf(ctx, side, record);
+        const matchKey = matchKeyOf(task, match, side);
         if (matchKey === null) continue;
         const group = groups.get(matchKey) ?? { left: [], right: [] };
-        group[side].push(record);
+        group[side].push(match);
         groups.set(matchKey, group);
       }
     }
@@ -73,17 +93,18 @@ export function planUnlinked(
     }
     report.ambiguous = ambiguous.left.length + ambiguous.right.length;
   }
-  for (const [l, r] of matches) {
+  for (let at = 0; at < matches.length; at += 2) {
     report.matched++;
-    actions.push(planMatch(ctx, l, r));
+    actions.push(planMatch(ctx, matches[at]!, matches[at + 1]!));
   }
+  if (unlinked.left.size + unlinked.right.size === 0) return { actions, ambiguous };
   const taken = {
     left: new Set([...linked.left, ...reads.left.records.keys(), ...ambiguous.left]),
     right: new Set([...linked.right, ...reads.right.records.keys(), ...ambiguous.right]),
   };
   for (const side of ['left', 'right'] as const) {
     for (const record of unlinked[side].values()) {
-      actions.push(planCreate(ctx, side, record, taken));
+      actions.push(planCreate(ctx, side, matchRecordOf(ctx, side, record), taken));
     }
   }
   return { actions, ambiguous };
@@ -103,10 +124,10 @@ export function matchRecordOf(
   };
 }
 
-function planMatch(ctx: PlanContext, l: MatchRecord, r: MatchRecord): PairAction {
+function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord): PairAction {
   const { fields, report } = ctx;
   const pair: PairState = {
-    id: randomUUID(),
+    id: newPairId(),
     leftKey: l.key,
     rightKey: r.key,
     base: { left: EMPTY, right: EMPTY },
@@ -116,14 +137,14 @@ function planMatch(ctx: PlanContext, l: MatchRecord, r: MatchRecord): PairAction
   };
   const lc: Present = {
     kind: 'present',
-    values: project(fields, 'left', l.record.fields),
-    updatedMs: l.record.updatedAt?.getTime() ?? null,
+    values: project(fields, 'left', l.fields),
+    updatedMs: l.updatedAt?.getTime() ?? null,
     fresh: true,
   };
   const rc: Present = {
     kind: 'present',
-    values: project(fields, 'right', r.record.fields),
-    updatedMs: r.record.updatedAt?.getTime() ?? null,
+    values: project(fields, 'right', r.fields),
+    updatedMs: r.updatedAt?.getTime() ?? null,
     fresh: true,
   };
   const merged = mergeFields(ctx, pair, lc, rc, null, new Map());
@@ -170,7 +191,7 @@ function planCreate(
   const converted = convert(fields, from, own);
   const base = from === 'left' ? { left: own, right: converted } : { left: converted, right: own };
   const pair: PairState = {
-    id: randomUUID(),
+    id: newPairId(),
     leftKey: from === 'left' ? record.key : key,
     rightKey: from === 'right' ? record.key : key,
     base,

@@ -1,17 +1,11 @@
 import type { NeutralValue } from '../model/index.js';
 import type { ConflictChoice, ResolvedField } from './define.js';
 import type { PlanContext, Present } from './plan-types.js';
-import type {
-  ConflictDecision,
-  ConflictRow,
-  ConflictWrite,
-  FieldValues,
-  PairState,
-} from './types.js';
+import type { ConflictDecision, ConflictRow, ConflictWrite, PairState } from './types.js';
 import { sameValue } from './values.js';
 
 export interface Merged {
-  base: { left: FieldValues; right: FieldValues };
+  base: { left: Record<string, NeutralValue>; right: Record<string, NeutralValue> };
   leftPatch: Record<string, NeutralValue>;
   rightPatch: Record<string, NeutralValue>;
   /** Conflicts settled by the rule. */
@@ -41,27 +35,6 @@ export function mergeFields(
     manual: [],
     touched: false,
   };
-  const toLeft = (field: ResolvedField, value: NeutralValue) => {
-    merged.leftPatch[field.left] = value;
-    nextLeft[field.left] = value;
-  };
-  const toRight = (field: ResolvedField, value: NeutralValue) => {
-    merged.rightPatch[field.right] = value;
-    nextRight[field.right] = value;
-  };
-  /** Makes `value` (left representation) the field's value on both sides. */
-  const settle = (
-    field: ResolvedField,
-    value: NeutralValue,
-    lv: NeutralValue,
-    rv: NeutralValue,
-  ) => {
-    if (sameValue(value, lv)) nextLeft[field.left] = lv;
-    else toLeft(field, value);
-    const rightValue = field.toRight(value);
-    if (sameValue(field.toLeft(rv), value)) nextRight[field.right] = rv;
-    else toRight(field, rightValue);
-  };
   for (const field of ctx.fields) {
     const lv = l.values[field.left] ?? null;
     const rv = r.values[field.right] ?? null;
@@ -75,7 +48,7 @@ export function mergeFields(
           : decision.take === 'left'
             ? lv
             : field.toLeft(rv);
-      settle(field, value, lv, rv);
+      settle(merged, field, value, lv, rv);
       continue;
     }
     const leftChanged = base === null || !sameValue(lv, base.left[field.left]);
@@ -84,12 +57,12 @@ export function mergeFields(
     merged.touched = true;
     if (leftChanged && !rightChanged) {
       nextLeft[field.left] = lv;
-      toRight(field, field.toRight(lv));
+      toRight(merged, field, field.toRight(lv));
       continue;
     }
     if (!leftChanged && rightChanged) {
       nextRight[field.right] = rv;
-      toLeft(field, field.toLeft(rv));
+      toLeft(merged, field, field.toLeft(rv));
       continue;
     }
     const rightAsLeft = field.toLeft(rv);
@@ -110,9 +83,35 @@ export function mergeFields(
     }
     merged.conflicts.push(field.left);
     const value = choice === 'left' ? lv : choice === 'right' ? rightAsLeft : choice.value;
-    settle(field, value, lv, rv);
+    settle(merged, field, value, lv, rv);
   }
   return merged;
+}
+
+// Module functions, not closures per call: mergeFields runs once per pair.
+function toLeft(merged: Merged, field: ResolvedField, value: NeutralValue): void {
+  merged.leftPatch[field.left] = value;
+  merged.base.left[field.left] = value;
+}
+
+function toRight(merged: Merged, field: ResolvedField, value: NeutralValue): void {
+  merged.rightPatch[field.right] = value;
+  merged.base.right[field.right] = value;
+}
+
+/** Makes `value` (left representation) the field's value on both sides. */
+function settle(
+  merged: Merged,
+  field: ResolvedField,
+  value: NeutralValue,
+  lv: NeutralValue,
+  rv: NeutralValue,
+): void {
+  if (sameValue(value, lv)) merged.base.left[field.left] = lv;
+  else toLeft(merged, field, value);
+  const rightValue = field.toRight(value);
+  if (sameValue(field.toLeft(rv), value)) merged.base.right[field.right] = rv;
+  else toRight(merged, field, rightValue);
 }
 
 function choose(

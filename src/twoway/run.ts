@@ -275,10 +275,7 @@ async function executeBatch(
   const resolved: number[] = [];
   let authError: string | null = null;
   batch.forEach((action, index) => {
-    const failures = [leftResults![index], rightResults![index]].filter(
-      (result): result is Exclude<SideWriteResult, { status: 'ok' }> =>
-        result !== undefined && result.status !== 'ok',
-    );
+    const failures = failuresOf(leftResults![index], rightResults![index]);
     if (failures.length === 0) {
       if (action.after) pairs.push({ ...action.after, inflight: null });
       else removed.push(action.pairId);
@@ -310,6 +307,22 @@ async function executeBatch(
     run: { id: checkpoint.runId, stats: checkpoint.stats() },
   });
   if (authError) throw new AuthError(authError);
+}
+
+type FailedWrite = Exclude<SideWriteResult, { status: 'ok' }>;
+const NO_FAILURES: readonly FailedWrite[] = [];
+
+/** The failed writes of one action (no array made for the usual none: one action per pair). */
+function failuresOf(
+  left: SideWriteResult | undefined,
+  right: SideWriteResult | undefined,
+): readonly FailedWrite[] {
+  const leftFailed = left !== undefined && left.status !== 'ok';
+  const rightFailed = right !== undefined && right.status !== 'ok';
+  if (!leftFailed && !rightFailed) return NO_FAILURES;
+  return [left, right].filter(
+    (result): result is FailedWrite => result !== undefined && result.status !== 'ok',
+  );
 }
 
 /** The values a side may hold from keepsync's own unconfirmed writes, plus this one. */

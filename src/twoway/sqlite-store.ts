@@ -8,13 +8,7 @@ import {
   type TwoWayCommit,
   type TwoWayStore,
 } from './store.js';
-import {
-  type ConflictDecision,
-  type ConflictRow,
-  type PairState,
-  type Side,
-  TWO_WAY_UNIT,
-} from './types.js';
+import { type ConflictDecision, type ConflictRow, type Side, TWO_WAY_UNIT } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -40,7 +34,7 @@ export function openSqliteTwoWayStore(
     countPairs: db.prepare('SELECT COUNT(*) AS n FROM twoway_pairs WHERE task = ?'),
     putPair: db.prepare(
       `INSERT INTO twoway_pairs (task, id, left_key, right_key, base, left_seen, right_seen, pending, inflight, updated_ms)
-       VALUES (@task, @id, @left_key, @right_key, @base, @left_seen, @right_seen, @pending, @inflight, @now)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (task, id) DO UPDATE SET left_key = excluded.left_key, right_key = excluded.right_key,
          base = excluded.base, left_seen = excluded.left_seen, right_seen = excluded.right_seen,
          pending = excluded.pending, inflight = excluded.inflight, updated_ms = excluded.updated_ms`,
@@ -76,7 +70,21 @@ export function openSqliteTwoWayStore(
     const now = Date.now();
     // Removals first, so a replacing pair may reuse a key in the same commit.
     for (const id of c.removedPairs) s.removePair.run(c.task, id);
-    for (const pair of c.pairs) s.putPair.run(pairParams(c.task, pair, now));
+    // Positional parameters: binding by name costs more per row, and a first sync puts every pair.
+    for (const pair of c.pairs) {
+      s.putPair.run(
+        c.task,
+        pair.id,
+        pair.leftKey,
+        pair.rightKey,
+        toJson(pair.base),
+        toJsonOrNull(pair.leftSeen),
+        toJsonOrNull(pair.rightSeen),
+        pair.pending,
+        toJsonOrNull(pair.inflight),
+        now,
+      );
+    }
     for (const conflict of c.conflicts) {
       s.putConflict.run({
         task: c.task,
@@ -154,20 +162,5 @@ export function openSqliteTwoWayStore(
       });
       await whenFree(() => reset.immediate());
     },
-  };
-}
-
-function pairParams(task: string, pair: PairState, now: number) {
-  return {
-    task,
-    id: pair.id,
-    left_key: pair.leftKey,
-    right_key: pair.rightKey,
-    base: toJson(pair.base),
-    left_seen: toJsonOrNull(pair.leftSeen),
-    right_seen: toJsonOrNull(pair.rightSeen),
-    pending: pair.pending,
-    inflight: toJsonOrNull(pair.inflight),
-    now,
   };
 }

@@ -88,6 +88,47 @@ describe('two-way initial sync', () => {
     expect(right.get('r2')!.fields.name).toBe('two');
     expect(left.get('l2')!.fields.title).toBe('two');
   });
+
+  it('links explicit keys before same keys, and creates what that leaves unlinked', async () => {
+    const { left, right, run } = make({ match: { keys: { a: 'b' } } });
+    left.put('a', { title: 'A', done: false });
+    left.put('b', { title: 'B', done: false });
+    left.put('c', { title: 'C', done: false });
+    right.put('a', { name: 'Other', completed: true });
+    right.put('b', { name: 'A', completed: false });
+    right.put('c', { name: 'C', completed: false });
+    const result = await run();
+    expect(result.report).toMatchObject({ matched: 2, createdLeft: 1, createdRight: 1 });
+    expect(contents(left)).toEqual({
+      a: { title: 'A', done: false },
+      b: { title: 'B', done: false },
+      c: { title: 'C', done: false },
+      'a~2': { title: 'Other', done: true },
+    });
+    expect(contents(right)).toEqual({
+      a: { name: 'Other', completed: true },
+      b: { name: 'A', completed: false },
+      c: { name: 'C', completed: false },
+      'b~2': { name: 'B', completed: false },
+    });
+  });
+
+  it('gives pairs ids in the order it makes them, so new pairs append to the pairs table', async () => {
+    const { left, right, store, run } = make({ batchSize: 7 });
+    const keys = Array.from({ length: 60 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+    keys.forEach((key, i) => {
+      left.put(key, { title: `T${i}`, done: false });
+      if (i % 3 !== 0) right.put(key, { name: `T${i}`, completed: false });
+    });
+    await run();
+    const pairs = await twoWayStore(store).loadPairs('tasks');
+    const byId = pairs.sort((a, b) => (a.id < b.id ? -1 : 1)).map((pair) => pair.leftKey);
+    // Matches are planned first, then creates, each in the order read.
+    expect(byId).toEqual([
+      ...keys.filter((_, i) => i % 3 !== 0),
+      ...keys.filter((_, i) => i % 3 === 0),
+    ]);
+  });
 });
 
 describe('two-way three-way merge', () => {
