@@ -59,7 +59,8 @@ describe('the published package', () => {
     );
     expect(help).toMatch(/Usage: keepsync/);
     expect(help).toMatch(/dead-letters/);
-  });
+    // Packing, then importing every subpath in a fresh process: over 30 s on a loaded machine.
+  }, 180_000);
 
   it('ships no tests, sources or local state', () => {
     const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
