@@ -1,10 +1,30 @@
-import type { BrowserContext, Route } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleClient } from '../../examples/offline-todo/server.js';
 import { upsert } from '../server/helpers.js';
 import { chromiumPath, launchChromium } from '../support/chromium.js';
 import { clientPageHtml, ORIGIN, type PageWindow, taskCount } from './browser-page.js';
 import { startTestServer, type TestServer } from './helpers.js';
+
+/** The cursor the page's IndexedDB store keeps for resuming its full resync. */
+function storedResyncCursor(page: Page): Promise<unknown> {
+  return page.evaluate(
+    () =>
+      new Promise<unknown>((resolve, reject) => {
+        const open = indexedDB.open('keepsync-test');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const read = db.transaction('meta').objectStore('meta').get('resyncCursor');
+          read.onerror = () => reject(read.error);
+          read.onsuccess = () => {
+            db.close();
+            resolve(read.result);
+          };
+        };
+      }),
+  );
+}
 
 describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reload', () => {
   let server: TestServer;
@@ -98,6 +118,9 @@ describe.skipIf(!chromiumPath)('a full resync in Chromium interrupted by a reloa
       await expect.poll(() => held.length, { timeout: 30_000 }).toBe(1);
       const resumeFrom = fullCursors.at(-1);
       expect(resumeFrom).toEqual(expect.any(String));
+      // The client asks for a page while it still stores the one before: reload only once the
+      // second page is stored, with the held page's cursor.
+      await expect.poll(() => storedResyncCursor(page), { timeout: 30_000 }).toBe(resumeFrom);
 
       // Reloaded with two of six pages stored: every document is still there to read (t0000
       // came as a tombstone in the first page).
