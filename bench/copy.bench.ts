@@ -14,6 +14,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copyResources } from '../src/copy/index.js';
+import { benchResource } from './support/hal-listing.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,30 +27,6 @@ const { values } = parseArgs({
 });
 const count = Number(values.resources);
 const pageSize = Number(values.page);
-const groups = Math.max(1, Math.floor(count / 100));
-
-function resource(index: number, host: string) {
-  if (index < groups) {
-    return {
-      id: index,
-      name: `Group ${index}`,
-      _links: { self: { href: `${host}/api/groups/${index}` } },
-    };
-  }
-  return {
-    id: index,
-    title: `Item number ${index}`,
-    description: 'A benchmark resource with a sentence of text in it.',
-    stars: index % 5000,
-    language: ['TypeScript', 'Go', 'Rust', 'Python'][index % 4],
-    archived: index % 10 === 0,
-    updated: new Date(Date.UTC(2024, 0, 1) + index * 1000).toISOString(),
-    _links: {
-      self: { href: `${host}/api/items/${index}` },
-      group: { href: `${host}/api/groups/${index % groups}` },
-    },
-  };
-}
 
 /** Serves the listing at /api/all (generated, not stored) and counts PUTs. */
 function serve(): void {
@@ -62,7 +39,7 @@ function serve(): void {
       const start = (page - 1) * pageSize;
       const items = [];
       for (let index = start; index < Math.min(count, start + pageSize); index++) {
-        items.push(resource(index, host));
+        items.push(benchResource(index, count, host));
       }
       const links: Record<string, { href: string }> = {
         self: { href: `${host}/api/all?page=${page}` },
