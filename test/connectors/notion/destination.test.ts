@@ -4,6 +4,7 @@ import * as notion from '../../../src/connectors/notion/index.js';
 import { definePipeline, REAUTHORIZE, runPipeline } from '../../../src/sync/index.js';
 import { FakeNotion } from '../../fakes/index.js';
 import { memoryStore } from '../../sync/helpers.js';
+import { expectOutageFailsThenHeals } from '../destination-scenarios.js';
 import { outages } from '../outages.js';
 import { notionPipeline, notionTest, REPO_MAPPING, repoRecords } from './helpers.js';
 
@@ -302,32 +303,19 @@ describe('notion destination', () => {
           destination: destinationOptions({ timeoutMs: 300, retries: 1 }),
           writeRetries: 1,
         });
-        let started = false;
-        const failed = await runPipeline({
+        // The service goes down once the first page (25 records) is committed.
+        await expectOutageFailsThenHeals({
+          outage,
+          server: fake.server,
           store,
           pipeline,
-          unit: 'all',
-          // The service goes down once the first page (25 records) is committed.
-          onProgress: async () => {
-            if (!started) await outage.begin(fake.server);
-            started = true;
-          },
+          firstPage: 25,
+          rest: 5,
+          heldKeys: () =>
+            fake.pagesOf(dataSourceId).map((page) => FakeNotion.plain(page.properties['Repo ID'])),
+          expectedKeys: records.map((record) => record.key),
+          error: /Destination notion is failing|Notion .* failed/,
         });
-        expect(failed.status).toBe('failed');
-        expect(failed.error).toMatch(/Destination notion is failing|Notion .* failed/);
-        // A proxy's HTML page is no message for a person: the error names the status instead.
-        expect(failed.error).not.toMatch(/<\/?[a-z]+>/i);
-        expect(failed.stats).toMatchObject({ created: 25, failed: 0 });
-        expect(await store.listDeadLetters({})).toEqual([]);
-
-        await outage.end(fake.server);
-        const healed = await runPipeline({ store, pipeline, unit: 'all' });
-        expect(healed.status).toBe('succeeded');
-        expect(healed.stats).toMatchObject({ read: 5, created: 5, failed: 0 });
-        const keys = fake
-          .pagesOf(dataSourceId)
-          .map((page) => FakeNotion.plain(page.properties['Repo ID']));
-        expect(keys.sort()).toEqual(records.map((record) => record.key).sort());
       },
     );
   }
