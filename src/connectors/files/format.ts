@@ -44,7 +44,8 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
 
 /**
  * Any JSON value as stable text, every mapping sorted by name as in record files, so the same
- * value always gives the same bytes.
+ * value always gives the same bytes. YAML quotes what a YAML 1.1 reader would not read back as
+ * a string (see YAML_1_1_LOOKALIKES).
  */
 export function serializeSortedValue(value: JsonValue, format: FileFormat): string {
   if (format === 'json') return `${sortedJson(value, '')}\n`;
