@@ -1,4 +1,4 @@
-import { parseDocument, stringify } from 'yaml';
+import { parseDocument, type ScalarTag, Schema, stringify } from 'yaml';
 import {
   canonicalJson,
   describeError,
@@ -44,7 +44,8 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
 
 /**
  * Any JSON value as stable text, every mapping sorted by name as in record files, so the same
- * value always gives the same bytes.
+ * value always gives the same bytes. YAML quotes what a YAML 1.1 reader would not read back as
+ * a string (see YAML_1_1_LOOKALIKES).
  */
 export function serializeSortedValue(value: JsonValue, format: FileFormat): string {
   if (format === 'json') return `${sortedJson(value, '')}\n`;
@@ -52,8 +53,27 @@ export function serializeSortedValue(value: JsonValue, format: FileFormat): stri
     lineWidth: 0,
     minContentWidth: 0,
     aliasDuplicateObjects: false,
+    compat: YAML_1_1_LOOKALIKES,
   });
 }
+
+/**
+ * YAML 1.1's `=` (the "value" key type): PyYAML resolves it and its safe loader then refuses
+ * the document, and the yaml package's 1.1 schema does not know it.
+ */
+const valueKeyTag: ScalarTag = {
+  tag: 'tag:yaml.org,2002:value',
+  default: true,
+  test: /^=$/,
+  resolve: (text) => text,
+};
+
+/**
+ * Strings that YAML 1.1 readers (PyYAML, and so resource-sync) would read as something else:
+ * dates, yes/no/on/off/y/n, 1:20, 0777, 1_000... are written quoted; every other string keeps
+ * its plain form, so files without such strings keep their bytes.
+ */
+const YAML_1_1_LOOKALIKES = [...new Schema({ schema: 'yaml-1.1' }).tags, valueKeyTag];
 
 /**
  * Parses and checks a record file; errors name the file and, for syntax errors, the line.
