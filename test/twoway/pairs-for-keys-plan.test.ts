@@ -8,7 +8,7 @@ import {
   type Store,
   storeHandle,
 } from '../../src/store/index.js';
-import { type PairKeys, type PairState, twoWayStore } from '../../src/twoway/index.js';
+import { type PairState, twoWayStore } from '../../src/twoway/index.js';
 import { freshDatabase } from '../support/postgres.js';
 
 const PAIRS = 20_000;
@@ -16,7 +16,7 @@ const ASKED = 2_500;
 const TASK = 'plan';
 const key = (i: number) => `task-${String(i).padStart(5, '0')}`;
 const pairId = (i: number) => `pair-${String(i).padStart(5, '0')}`;
-const keys: PairKeys = {
+const keys = {
   left: Array.from({ length: ASKED }, (_, i) => key(i * 7 + 3)),
   right: Array.from({ length: ASKED }, (_, i) => key(i * 7 + 5)),
 };
