@@ -151,6 +151,27 @@ describe('loading the pairs of changed keys on PostgreSQL', () => {
     expect(plan, plan).not.toMatch(/Seq Scan on twoway_(pairs|conflicts)\b/);
     expect(plan, plan).not.toMatch(/Hash Join|Merge Join/);
   });
+
+  it('gives a schema made before the index the index when the store is opened', async () => {
+    const handle = storeHandle(store);
+    if (handle.dialect !== 'postgres') throw new Error('expected the PostgreSQL store');
+    // The schema as the previous keepsync left it: no index, no record of its migration.
+    await handle.pool.query(`DROP INDEX ${handle.schema}.twoway_pairs_with_state`);
+    await handle.pool.query(
+      `DELETE FROM ${handle.schema}.keepsync_migrations WHERE id = 'twoway-pairs-with-state'`,
+    );
+    const reopened = await openPostgresStore({ connectionString: await database.url() });
+    try {
+      const { rows } = await handle.pool.query(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'twoway_pairs_with_state'",
+      );
+      expect(rows).toHaveLength(1);
+      expect(String(rows[0]!.indexdef)).toMatch(/WHERE \(\(pending IS NOT NULL\) OR /);
+      expect(await loadedIds(reopened)).toEqual(expectedIds());
+    } finally {
+      await reopened.close();
+    }
+  });
 });
 
 /**
