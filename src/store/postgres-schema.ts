@@ -136,4 +136,12 @@ export const postgresMigrations: readonly Migration<(schema: string) => string>[
   ALTER TABLE ${s}.units ADD COLUMN lease_since_ms BIGINT;
   `,
   },
+  {
+    id: 'twoway-pairs-with-state',
+    sql: (s) => `
+  CREATE INDEX twoway_pairs_with_state ON ${s}.twoway_pairs (task)
+    WHERE pending IS NOT NULL OR inflight IS NOT NULL OR left_seen IS NOT NULL
+      OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL;
+  `,
+  },
 ];

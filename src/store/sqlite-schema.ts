@@ -132,4 +132,15 @@ export const sqliteMigrations: readonly Migration<string>[] = [
   ALTER TABLE units ADD COLUMN lease_since_ms INTEGER;
   `,
   },
+  {
+    // The pairs with state of their own, which every incremental two-way run loads: an index
+    // search instead of a scan of every pair. The two-way store's query repeats this condition
+    // word for word, as SQLite only uses a partial index whose condition the query contains.
+    id: 'twoway-pairs-with-state',
+    sql: `
+  CREATE INDEX twoway_pairs_with_state ON twoway_pairs (task)
+    WHERE pending IS NOT NULL OR inflight IS NOT NULL OR left_seen IS NOT NULL
+      OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL;
+  `,
+  },
 ];

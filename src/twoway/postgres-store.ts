@@ -6,6 +6,10 @@ import { type ConflictDecision, type ConflictRow, type Side, TWO_WAY_UNIT } from
 
 type Row = Record<string, unknown>;
 
+/** The condition of the `twoway_pairs_with_state` index, which the planner must see implied. */
+const PAIR_HAS_STATE = `pending IS NOT NULL OR inflight IS NOT NULL OR left_seen IS NOT NULL
+  OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL`;
+
 /** The two-way state in the keepsync PostgreSQL schema (tables from `twoway-sync`). */
 export function openPostgresTwoWayStore(
   handle: Extract<StoreHandle, { dialect: 'postgres' }>,
@@ -30,10 +34,12 @@ export function openPostgresTwoWayStore(
       const near = (column: string, param: string) =>
         `SELECT p.* FROM unnest(${param}::text[]) k JOIN ${t.pairs} p ON p.task = $1
            AND (p.${column} = k OR (p.${column} > k || '~' AND p.${column} < k || chr(127)))`;
+      // The pairs with state of their own from the partial index of `twoway-pairs-with-state`,
+      // those with live conflicts by primary key.
       const rows = await query(
-        `SELECT * FROM ${t.pairs} WHERE task = $1 AND (pending IS NOT NULL OR inflight IS NOT NULL
-           OR left_seen IS NOT NULL OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL
-           OR id IN (SELECT pair_id FROM ${t.conflicts} WHERE task = $1 AND state <> 'resolved'))
+        `SELECT * FROM ${t.pairs} WHERE task = $1 AND (${PAIR_HAS_STATE})
+         UNION SELECT p.* FROM ${t.conflicts} c JOIN ${t.pairs} p ON p.task = c.task AND p.id = c.pair_id
+           WHERE c.task = $1 AND c.state IN ('open', 'decided')
          UNION ${near('left_key', '$2')} UNION ${near('right_key', '$3')}`,
         [task, keys.left, keys.right],
       );

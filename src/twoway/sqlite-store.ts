@@ -12,6 +12,10 @@ import { type ConflictDecision, type ConflictRow, type Side, TWO_WAY_UNIT } from
 
 type Row = Record<string, unknown>;
 
+/** Word for word the condition of the `twoway_pairs_with_state` index, so the index applies. */
+const PAIR_HAS_STATE = `pending IS NOT NULL OR inflight IS NOT NULL OR left_seen IS NOT NULL
+  OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL`;
+
 /** The two-way state in the keepsync SQLite file (tables from the `twoway-sync` migration). */
 export function openSqliteTwoWayStore(
   handle: Extract<StoreHandle, { dialect: 'sqlite' }>,
@@ -19,11 +23,15 @@ export function openSqliteTwoWayStore(
   const { db, whenFree } = handle;
   const s = {
     pairs: db.prepare('SELECT * FROM twoway_pairs WHERE task = ?'),
-    // CROSS JOIN keeps the key list outside, so each key is an index search, not a scan.
+    // The pairs with state of their own come from the partial index of the
+    // `twoway-pairs-with-state` migration (INDEXED BY: without statistics SQLite would walk
+    // every pair of the task), those with live conflicts by primary key; CROSS JOIN keeps the
+    // key list outside, so each key is an index search, not a scan.
     pairsForKeys: db.prepare(
-      `SELECT * FROM twoway_pairs WHERE task = @task AND (pending IS NOT NULL OR inflight IS NOT NULL
-         OR left_seen IS NOT NULL OR right_seen IS NOT NULL OR left_key IS NULL OR right_key IS NULL
-         OR id IN (SELECT pair_id FROM twoway_conflicts WHERE task = @task AND state <> 'resolved'))
+      `SELECT * FROM twoway_pairs INDEXED BY twoway_pairs_with_state WHERE task = @task
+         AND (${PAIR_HAS_STATE})
+       UNION SELECT p.* FROM twoway_conflicts c CROSS JOIN twoway_pairs p ON p.task = c.task AND p.id = c.pair_id
+         WHERE c.task = @task AND c.state IN ('open', 'decided')
        UNION SELECT p.* FROM json_each(@left) k CROSS JOIN twoway_pairs p ON p.task = @task AND p.left_key = k.value
        UNION SELECT p.* FROM json_each(@left) k CROSS JOIN twoway_pairs p ON p.task = @task
          AND p.left_key > k.value || '~' AND p.left_key < k.value || char(127)
