@@ -1,5 +1,23 @@
 import type { Migration } from './migrations.js';
 
+/** Quoted, schema-qualified table names of the PostgreSQL store. */
+export type PostgresTables = Record<
+  'links' | 'cursors' | 'runs' | 'deadLetters' | 'units' | 'secrets',
+  string
+>;
+
+/** The store's tables in `schema`, given already quoted. */
+export function postgresTables(schema: string): PostgresTables {
+  return {
+    links: `${schema}.links`,
+    cursors: `${schema}.cursors`,
+    runs: `${schema}.runs`,
+    deadLetters: `${schema}.dead_letters`,
+    units: `${schema}.units`,
+    secrets: `${schema}.secrets`,
+  };
+}
+
 /**
  * Migrations of the PostgreSQL store, given the quoted schema name; each has the id of its
  * SQLite twin, so both backends describe their state the same way. Each runs once, in order,

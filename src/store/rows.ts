@@ -1,3 +1,4 @@
+import { KeepsyncError } from '../model/index.js';
 import {
   type DeadLetter,
   emptyStats,
@@ -15,6 +16,14 @@ export type Row = Record<string, unknown>;
 /** SQLite keeps JSON as text; PostgreSQL's JSONB columns arrive already parsed. */
 export function parseJsonColumn<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/** Shared by both stores: a unit's row is missing (never ensured, or forgotten since). */
+export function unknownUnitError(pipeline: string, unit: string): KeepsyncError {
+  return new KeepsyncError(
+    'NOT_FOUND',
+    `Unit ${unit} of pipeline ${pipeline} is not known to the store`,
+  );
 }
 
 /** Shared by both stores: how a targeted request merges into a pending one. */

@@ -24,6 +24,9 @@ export interface BusyWaitOptions {
   readonly what: string;
 }
 
+/** Runs synchronous work on the store's connection, waiting while another process writes. */
+export type WhenFree = <T>(work: () => T) => Promise<T>;
+
 /**
  * Runs a synchronous SQLite operation, retrying it with backoff (off the event loop) while
  * another process holds the lock. A busy statement or BEGIN IMMEDIATE changed nothing, so

@@ -1,37 +1,30 @@
 import Database from 'better-sqlite3';
-import { KeepsyncError, parseCursor, serializeCursor } from '../model/index.js';
+import { KeepsyncError, parseCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
 import { STORE_HANDLE, type StoreHandle } from './handle.js';
-import { pendingMigrations } from './migrations.js';
-import {
-  mergeRequestedKeys,
-  type Row,
-  toDeadLetter,
-  toLink,
-  toRun,
-  toUnit,
-  unitColumns,
-} from './rows.js';
+import { type Row, toLink } from './rows.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
 import { type BusyWaitOptions, retryWhileBusy, SQLITE_SYNC_BUSY_MS } from './sqlite-busy.js';
 import { type SqliteLeases, sqliteLeases } from './sqlite-leases.js';
-import { sqliteMigrations } from './sqlite-schema.js';
-import {
-  type CursorState,
-  type DeadLetter,
-  emptyStats,
-  type LeaseGrant,
-  type LeaseToken,
-  type Link,
-  type PageCommit,
-  type RunFilter,
-  type RunRow,
-  type RunStats,
-  type RunStatus,
-  type RunTrigger,
-  type Store,
-  type UnitState,
-  type UnitStatePatch,
+import { migrateSqlite } from './sqlite-migrate.js';
+import { sqlitePageCommit } from './sqlite-page-commit.js';
+import { sqliteRuns } from './sqlite-runs.js';
+import { sqliteUnits } from './sqlite-units.js';
+import type {
+  CursorState,
+  DeadLetter,
+  LeaseGrant,
+  LeaseToken,
+  Link,
+  PageCommit,
+  RunFilter,
+  RunRow,
+  RunStats,
+  RunStatus,
+  RunTrigger,
+  Store,
+  UnitState,
+  UnitStatePatch,
 } from './types.js';
 
 export interface SqliteStoreOptions extends SecretKeyOptions {
@@ -53,7 +46,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  migrate(db);
+  migrateSqlite(db);
   db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
   const key = resolveSecretKey({
     secretKey: options.secretKey,
@@ -66,24 +59,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   });
 }
 
-function migrate(db: Database.Database): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS keepsync_migrations (id TEXT PRIMARY KEY, applied_ms INTEGER NOT NULL)',
-  );
-  const apply = db.transaction(() => {
-    const rows = db.prepare('SELECT id FROM keepsync_migrations').all() as Array<{ id: string }>;
-    const insert = db.prepare('INSERT INTO keepsync_migrations (id, applied_ms) VALUES (?, ?)');
-    for (const migration of pendingMigrations(
-      sqliteMigrations,
-      new Set(rows.map((row) => row.id)),
-    )) {
-      db.exec(migration.sql);
-      insert.run(migration.id, Date.now());
-    }
-  });
-  apply.immediate();
-}
-
 class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
@@ -91,6 +66,8 @@ class SqliteStore implements Store {
   readonly #statements: ReturnType<typeof prepare>;
   readonly #commit: Database.Transaction<(commit: PageCommit) => void>;
   readonly #leases: SqliteLeases;
+  readonly #units: ReturnType<typeof sqliteUnits>;
+  readonly #runs: ReturnType<typeof sqliteRuns>;
   readonly #busyWait: BusyWaitOptions;
   readonly [STORE_HANDLE]: StoreHandle;
 
@@ -100,64 +77,16 @@ class SqliteStore implements Store {
     this.#busyWait = busyWait;
     this.#statements = prepare(db);
     this.#leases = sqliteLeases(db);
+    const whenFree = <T>(work: () => T): Promise<T> => this.#whenFree(work);
+    this.#units = sqliteUnits(db, whenFree);
+    this.#runs = sqliteRuns(db, whenFree);
     this[STORE_HANDLE] = {
       dialect: 'sqlite',
       db,
-      whenFree: (work) => this.#whenFree(work),
+      whenFree,
       proveLease: (pipeline, unit, lease) => this.#leases.check(pipeline, unit, lease),
     };
-    const s = this.#statements;
-    const leases = this.#leases;
-    this.#commit = db.transaction((commit: PageCommit) => {
-      if (commit.lease) leases.check(commit.pipeline, commit.unit, commit.lease);
-      const now = Date.now();
-      if (commit.cursor) {
-        s.putCursor.run(
-          commit.pipeline,
-          commit.unit,
-          serializeCursor(commit.cursor.cursor),
-          commit.cursor.passId,
-          now,
-        );
-      }
-      // One statement per kind of change, its rows as one JSON parameter: a page of 1,000
-      // links is one call into SQLite instead of a thousand bound statements.
-      if (commit.links.length > 0) {
-        s.putLinks.run(
-          commit.pipeline,
-          commit.unit,
-          JSON.stringify(
-            commit.links.map((link) => [
-              link.key,
-              link.destId,
-              link.hash,
-              link.sourceUpdatedMs,
-              link.passId ?? null,
-            ]),
-          ),
-        );
-      }
-      if (commit.seen && commit.seen.keys.length > 0) {
-        s.markSeen.run(commit.seen.passId, commit.pipeline, JSON.stringify(commit.seen.keys));
-      }
-      if (commit.removedLinks.length > 0) {
-        s.removeLinks.run(commit.pipeline, JSON.stringify(commit.removedLinks));
-      }
-      if (commit.resolvedDeadLetters.length > 0 && s.anyDeadLetter.get(commit.pipeline)) {
-        s.removeDeadLetters.run(commit.pipeline, JSON.stringify(commit.resolvedDeadLetters));
-      }
-      for (const letter of commit.deadLetters) {
-        s.putDeadLetter.run({
-          pipeline: commit.pipeline,
-          key: letter.key,
-          unit: commit.unit,
-          error: letter.error,
-          record: letter.record,
-          now,
-        });
-      }
-      s.updateRunStats.run(JSON.stringify(commit.stats), commit.runId);
-    });
+    this.#commit = sqlitePageCommit(db, this.#leases);
   }
 
   async getLinks(pipeline: string, keys: readonly string[]): Promise<Map<string, Link>> {
@@ -228,124 +157,46 @@ class SqliteStore implements Store {
   }
 
   async startRun(pipeline: string, unit: string, trigger: RunTrigger): Promise<number> {
-    const result = await this.#whenFree(() =>
-      this.#db
-        .prepare(
-          `INSERT INTO runs (pipeline, unit, trigger, status, started_ms, stats) VALUES (?, ?, ?, 'running', ?, ?)`,
-        )
-        .run(pipeline, unit, trigger, Date.now(), JSON.stringify(emptyStats())),
-    );
-    return Number(result.lastInsertRowid);
+    return this.#runs.startRun(pipeline, unit, trigger);
   }
 
   async finishRun(
     runId: number,
     outcome: { status: RunStatus; stats: RunStats; error: string | null },
   ): Promise<void> {
-    await this.#whenFree(() =>
-      this.#db
-        .prepare('UPDATE runs SET status = ?, finished_ms = ?, stats = ?, error = ? WHERE id = ?')
-        .run(outcome.status, Date.now(), JSON.stringify(outcome.stats), outcome.error, runId),
-    );
+    await this.#runs.finishRun(runId, outcome);
   }
 
   async getRun(runId: number): Promise<RunRow | null> {
-    const row = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
-    return row ? toRun(row) : null;
+    return this.#runs.getRun(runId);
   }
 
   async listRuns(filter: RunFilter): Promise<RunRow[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM runs WHERE (@pipeline IS NULL OR pipeline = @pipeline)
-         AND (@unit IS NULL OR unit = @unit) AND (@after IS NULL OR id > @after)
-         ORDER BY CASE WHEN @after IS NULL THEN -id ELSE id END LIMIT @limit`,
-      )
-      .all({
-        pipeline: filter.pipeline ?? null,
-        unit: filter.unit ?? null,
-        after: filter.afterId ?? null,
-        limit: filter.limit,
-      }) as Row[];
-    return rows.map(toRun);
+    return this.#runs.listRuns(filter);
   }
 
   async listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM dead_letters WHERE (@pipeline IS NULL OR pipeline = @pipeline)
-         AND (@unit IS NULL OR unit = @unit) ORDER BY pipeline, unit, key`,
-      )
-      .all({ pipeline: filter.pipeline ?? null, unit: filter.unit ?? null }) as Row[];
-    return rows.map(toDeadLetter);
+    return this.#runs.listDeadLetters(filter);
   }
 
   async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {
-    await this.#whenFree(() =>
-      this.#db
-        .prepare(
-          'INSERT INTO units (pipeline, unit, next_run_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-        )
-        .run(pipeline, unit, nextRunAt.getTime()),
-    );
+    await this.#units.ensureUnit(pipeline, unit, nextRunAt);
   }
 
   async getUnit(pipeline: string, unit: string): Promise<UnitState | null> {
-    const row = this.#db
-      .prepare('SELECT * FROM units WHERE pipeline = ? AND unit = ?')
-      .get(pipeline, unit) as Row | undefined;
-    return row ? toUnit(row) : null;
+    return this.#units.getUnit(pipeline, unit);
   }
 
   async listUnits(pipeline?: string): Promise<UnitState[]> {
-    const rows = this.#db
-      .prepare(
-        'SELECT * FROM units WHERE (@pipeline IS NULL OR pipeline = @pipeline) ORDER BY pipeline, unit',
-      )
-      .all({ pipeline: pipeline ?? null }) as Row[];
-    return rows.map(toUnit);
+    return this.#units.listUnits(pipeline);
   }
 
   async updateUnit(pipeline: string, unit: string, patch: UnitStatePatch): Promise<void> {
-    const columns = unitColumns(patch);
-    if (columns.length === 0) return;
-    const assignments = columns.map(([column]) => `${column} = ?`).join(', ');
-    const result = await this.#whenFree(() =>
-      this.#db
-        .prepare(`UPDATE units SET ${assignments} WHERE pipeline = ? AND unit = ?`)
-        .run(...columns.map(([, value]) => value), pipeline, unit),
-    );
-    if (result.changes === 0) {
-      throw new KeepsyncError(
-        'NOT_FOUND',
-        `Unit ${unit} of pipeline ${pipeline} is not known to the store`,
-      );
-    }
+    await this.#units.updateUnit(pipeline, unit, patch);
   }
 
   async requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void> {
-    const request = this.#db.transaction(() => {
-      const row = this.#db
-        .prepare('SELECT sync_requested, requested_keys FROM units WHERE pipeline = ? AND unit = ?')
-        .get(pipeline, unit) as Row | undefined;
-      if (!row) {
-        throw new KeepsyncError(
-          'NOT_FOUND',
-          `Unit ${unit} of pipeline ${pipeline} is not known to the store`,
-        );
-      }
-      const merged = mergeRequestedKeys(
-        row.sync_requested === 1,
-        row.requested_keys === null ? null : (JSON.parse(row.requested_keys as string) as string[]),
-        keys,
-      );
-      this.#db
-        .prepare(
-          'UPDATE units SET sync_requested = 1, requested_keys = ? WHERE pipeline = ? AND unit = ?',
-        )
-        .run(merged === null ? null : JSON.stringify(merged), pipeline, unit);
-    });
-    await this.#whenFree(() => request.immediate());
+    await this.#units.requestSync(pipeline, unit, keys);
   }
 
   async acquireLease(
@@ -432,37 +283,5 @@ function prepare(db: Database.Database) {
        ORDER BY key LIMIT ?`,
     ),
     getCursor: db.prepare('SELECT cursor, pass_id FROM cursors WHERE pipeline = ? AND unit = ?'),
-    putCursor: db.prepare(
-      `INSERT INTO cursors (pipeline, unit, cursor, pass_id, updated_ms) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (pipeline, unit) DO UPDATE SET cursor = excluded.cursor, pass_id = excluded.pass_id,
-         updated_ms = excluded.updated_ms`,
-    ),
-    putLinks: db.prepare(
-      `INSERT INTO links (pipeline, key, unit, dest_id, hash, source_updated_ms, seen_pass)
-       SELECT ?, value ->> 0, ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4
-       FROM json_each(?) WHERE true
-       ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, dest_id = excluded.dest_id,
-         hash = excluded.hash, source_updated_ms = excluded.source_updated_ms,
-         seen_pass = COALESCE(excluded.seen_pass, links.seen_pass)`,
-    ),
-    markSeen: db.prepare(
-      `UPDATE links SET seen_pass = ?
-       WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))`,
-    ),
-    removeLinks: db.prepare(
-      'DELETE FROM links WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))',
-    ),
-    anyDeadLetter: db.prepare('SELECT 1 FROM dead_letters WHERE pipeline = ? LIMIT 1').pluck(),
-    removeDeadLetters: db.prepare(
-      'DELETE FROM dead_letters WHERE pipeline = ? AND key IN (SELECT value FROM json_each(?))',
-    ),
-    putDeadLetter: db.prepare(
-      `INSERT INTO dead_letters (pipeline, key, unit, error, record, attempts, first_failed_ms, last_failed_ms)
-       VALUES (@pipeline, @key, @unit, @error, @record, 1, @now, @now)
-       ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, error = excluded.error,
-         record = COALESCE(excluded.record, dead_letters.record),
-         attempts = dead_letters.attempts + 1, last_failed_ms = excluded.last_failed_ms`,
-    ),
-    updateRunStats: db.prepare('UPDATE runs SET stats = ? WHERE id = ?'),
   };
 }

@@ -1,5 +1,5 @@
 import type { LinkWrite } from '../store/index.js';
-import type { PlannedWrite, WriteOutcome } from './page-writer.js';
+import type { PlannedWrite, WriteOutcome } from './destination-writes.js';
 
 /**
  * For destinations that cannot find an object by key (`linksEachCreate`): other writes go as

@@ -1,13 +1,7 @@
-import {
-  AuthError,
-  describeError,
-  RecordError,
-  recordToJson,
-  type SyncRecord,
-} from '../model/index.js';
-import { RetryableError, withRetry } from '../net/index.js';
+import { describeError, recordToJson, type SyncRecord } from '../model/index.js';
 import type { CursorState, DeadLetterWrite, LinkWrite, RunStats, Store } from '../store/index.js';
-import type { DestinationSession, UnreadableRecord, WriteOp, WriteResult } from './contracts.js';
+import type { DestinationSession, UnreadableRecord, WriteOp } from './contracts.js';
+import { type PlannedWrite, type WriteOutcome, writePlanned } from './destination-writes.js';
 import { ARCHIVED_HASH } from './hash.js';
 import { writeLinkingEachCreate } from './linked-creates.js';
 import type { Logger } from './logger.js';
@@ -15,25 +9,6 @@ import { pageStopError } from './outage.js';
 import { type PreparedPage, preparePage } from './page-prepare.js';
 import type { Pipeline } from './pipeline.js';
 import { omit } from './route.js';
-
-/** One planned write and what the link becomes when it succeeds. */
-export interface PlannedWrite {
-  readonly op: WriteOp;
-  readonly hash: string;
-  readonly sourceUpdatedMs: number | null;
-  readonly record: SyncRecord | null;
-}
-
-/** What the destination made of a batch of planned writes. */
-export interface WriteOutcome {
-  readonly done: Array<{ planned: PlannedWrite; destId: string }>;
-  /** Records the destination rejected for their own content. */
-  readonly rejected: DeadLetterWrite[];
-  /** Writes that still failed after the retries, or that the destination called unavailable. */
-  failing: number;
-  lastFailure: string | undefined;
-  authError: AuthError | null;
-}
 
 export interface PageWriterOptions {
   readonly store: Store;
@@ -143,7 +118,7 @@ export class PageWriter {
 
     const outcome = this.#o.session.linksEachCreate
       ? await writeLinkingEachCreate(writes, {
-          write: (batch) => this.#write(batch),
+          write: (batch) => writePlanned(batch, this.#o),
           commitLink: (link) =>
             this.#o.store.commitPage({
               pipeline: this.#o.pipeline.name,
@@ -156,7 +131,7 @@ export class PageWriter {
               stats: this.#o.stats,
             }),
         })
-      : await this.#write(writes);
+      : await writePlanned(writes, this.#o);
     const stop = this.#stopError(writes.length, outcome);
     // A page the breaker refused is read again: its rejections are not the records' fault.
     if (stop?.code !== 'TOO_MANY_REJECTED') deadLetters.push(...outcome.rejected);
@@ -202,7 +177,6 @@ export class PageWriter {
     if (stop) throw stop;
   }
 
-  /** Objects a full pass did not see are deleted or archived, in batches. */
   /** Marks keys as seen by this pass without writing them: the source says they still exist. */
   async markSeen(keys: readonly string[], passId: string): Promise<void> {
     await this.#o.store.commitPage({
@@ -218,6 +192,7 @@ export class PageWriter {
     });
   }
 
+  /** Objects a full pass did not see are deleted or archived, in batches. */
   async removeMissing(ops: readonly WriteOp[], passId: string): Promise<void> {
     const deadLetters: DeadLetterWrite[] = [];
     const writes = ops.map((op) => ({
@@ -226,7 +201,7 @@ export class PageWriter {
       sourceUpdatedMs: null,
       record: null,
     }));
-    const outcome = await this.#write(writes);
+    const outcome = await writePlanned(writes, this.#o);
     const stop = this.#stopError(writes.length, outcome);
     if (stop?.code !== 'TOO_MANY_REJECTED') deadLetters.push(...outcome.rejected);
     const removed: string[] = [];
@@ -294,112 +269,5 @@ export class PageWriter {
       // A record whose values have no JSON form cannot be kept; its error says why.
     }
     deadLetters.push({ key, error: describeError(error), record: json });
-  }
-
-  async #write(writes: readonly PlannedWrite[]): Promise<WriteOutcome> {
-    const outcome: WriteOutcome = {
-      done: [],
-      rejected: [],
-      failing: 0,
-      lastFailure: undefined,
-      authError: null,
-    };
-    let pending = writes;
-    const lastErrors = new Map<string, string>();
-    if (pending.length === 0) return outcome;
-    try {
-      await withRetry(
-        async () => {
-          const results = await this.#writeBatch(pending);
-          const retry: PlannedWrite[] = [];
-          let retryAfterMs: number | undefined;
-          let unavailable = false;
-          results.forEach((result, index) => {
-            const planned = pending[index]!;
-            switch (result.status) {
-              case 'ok':
-                outcome.done.push({ planned, destId: result.destId });
-                break;
-              case 'rejected':
-                outcome.rejected.push(this.#deadLetter(planned, result.error));
-                break;
-              case 'auth':
-                outcome.authError ??= new AuthError(result.error);
-                break;
-              case 'unavailable':
-                unavailable = true;
-                outcome.failing++;
-                outcome.lastFailure = `${planned.op.kind} ${planned.op.key}: ${result.error}`;
-                break;
-              case 'retryable':
-                lastErrors.set(planned.op.key, result.error);
-                retryAfterMs = Math.max(retryAfterMs ?? 0, result.retryAfterMs ?? 0) || undefined;
-                retry.push(planned);
-                break;
-            }
-          });
-          // Nothing more is written once the destination refused the credential or said it
-          // cannot take writes; the writes left count as failing.
-          if (outcome.authError) pending = [];
-          else if (unavailable) {
-            outcome.failing += retry.length;
-            pending = [];
-          } else pending = retry;
-          if (pending.length > 0) {
-            throw new RetryableError(`${pending.length} writes to retry`, { retryAfterMs });
-          }
-        },
-        {
-          retries: this.#o.pipeline.writeRetries,
-          minDelayMs: this.#o.pipeline.retryMinDelayMs,
-          signal: this.#o.signal,
-          onRetry: () => {
-            this.#o.stats.retries++;
-          },
-          onRateLimitWait: (ms) => {
-            this.#o.stats.rateLimitWaitMs += ms;
-          },
-        },
-      );
-    } catch (error) {
-      if (error instanceof AuthError || (error as { code?: string })?.code === 'AUTH_FAILED') {
-        outcome.authError = error as AuthError;
-      } else if (!(error instanceof RetryableError)) {
-        throw error;
-      }
-    }
-    if (!outcome.authError && pending.length > 0) {
-      // Retries ran out: the destination is failing, not these records.
-      outcome.failing += pending.length;
-      const last = pending.at(-1)!;
-      outcome.lastFailure = `${last.op.kind} ${last.op.key}: ${lastErrors.get(last.op.key) ?? 'retries exhausted'}`;
-    }
-    return outcome;
-  }
-
-  async #writeBatch(pending: readonly PlannedWrite[]): Promise<readonly WriteResult[]> {
-    let results: readonly WriteResult[];
-    try {
-      results = await this.#o.session.write(pending.map((planned) => planned.op));
-    } catch (error) {
-      if ((error as { code?: string })?.code === 'AUTH_FAILED') throw error;
-      const message = describeError(error);
-      return pending.map(() => ({ status: 'retryable', error: message }) as const);
-    }
-    if (results.length !== pending.length) {
-      throw new RecordError(
-        `destination ${this.#o.pipeline.destination.name} returned ${results.length} results for ${pending.length} writes`,
-        {},
-      );
-    }
-    return results;
-  }
-
-  #deadLetter(planned: PlannedWrite, error: string): DeadLetterWrite {
-    return {
-      key: planned.op.key,
-      error: `${planned.op.kind} failed: ${error}`,
-      record: planned.record ? recordToJson(planned.record) : null,
-    };
   }
 }
