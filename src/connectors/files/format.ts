@@ -1,4 +1,5 @@
-import { parseDocument, stringify } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import {
   canonicalJson,
   describeError,
@@ -8,6 +9,10 @@ import {
   RecordError,
 } from '../../model/index.js';
 import type { FileFormat } from './naming.js';
+
+// yaml loads on the first YAML file, not with every import of keepsync (a config's among them).
+const require = createRequire(import.meta.url);
+const loadYaml = (): typeof Yaml => require('yaml');
 
 export type FileFields = { readonly [field: string]: JsonValue };
 
@@ -35,7 +40,7 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
   if (content.body !== undefined) top.push(['body', content.body]);
   if (format === 'json') return `${jsonObject(top, '')}\n`;
   // lineWidth 0: long strings are never folded, so a small edit stays a one-line diff.
-  return stringify(new Map(top.map(([name, value]) => [name, sortedYaml(value)])), {
+  return loadYaml().stringify(new Map(top.map(([name, value]) => [name, sortedYaml(value)])), {
     lineWidth: 0,
     minContentWidth: 0,
     aliasDuplicateObjects: false,
@@ -48,7 +53,7 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
  */
 export function serializeSortedValue(value: JsonValue, format: FileFormat): string {
   if (format === 'json') return `${sortedJson(value, '')}\n`;
-  return stringify(sortedYaml(value), {
+  return loadYaml().stringify(sortedYaml(value), {
     lineWidth: 0,
     minContentWidth: 0,
     aliasDuplicateObjects: false,
@@ -106,7 +111,7 @@ export function parseText(text: string, format: FileFormat, file: string): unkno
       );
     }
   }
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = loadYaml().parseDocument(text, { prettyErrors: false });
   const first = document.errors[0];
   if (first) throw syntaxError(file, text, first.pos[0], first.message);
   try {
