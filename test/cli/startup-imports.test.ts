@@ -34,6 +34,10 @@ describe('what the CLI loads at start-up', () => {
     const result = await packagesLoadedBy(project(), '--help');
     expect(result.code).toBe(0);
     expect(result.packages).toEqual(['commander']);
+    // The OAuth flow's HTTP server and node:crypto load when `auth` runs.
+    expect(result.builtins.filter((name) => ['node:http', 'node:crypto'].includes(name))).toEqual(
+      [],
+    );
   }, 60_000);
 
   it('status --json loads the config, the store and the engine, not the logger, YAML, tables or progress bars', async () => {

@@ -9,6 +9,8 @@ export interface ModulesLoaded {
   readonly stderr: string;
   /** The npm packages the process loaded, by name (`@scope/name` for scoped ones), sorted. */
   readonly packages: readonly string[];
+  /** The Node built-ins its ES modules imported (`node:http`), sorted. */
+  readonly builtins: readonly string[];
 }
 
 const PACKAGE = /node_modules\/((?:@[^/]+\/)?[^/]+)\//g;
@@ -26,7 +28,9 @@ export function packagesLoadedBy(cwd: string, ...args: string[]): Promise<Module
       (error, _stdout, stderr) => {
         try {
           const packages = new Set<string>();
+          const builtins = new Set<string>();
           for (const line of readFileSync(list, 'utf8').split('\n')) {
+            if (line.startsWith('node:')) builtins.add(line);
             // The innermost node_modules names the package (a dependency's own dependencies).
             const names = [...line.matchAll(PACKAGE)].map((match) => match[1]!);
             const name = names.at(-1);
@@ -36,6 +40,7 @@ export function packagesLoadedBy(cwd: string, ...args: string[]): Promise<Module
             code: error ? Number(error.code ?? 1) : 0,
             stderr,
             packages: [...packages].sort(),
+            builtins: [...builtins].sort(),
           });
         } catch (readError) {
           reject(readError);
