@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
 import { KeepsyncError } from '../model/index.js';
 import type { GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -155,37 +154,4 @@ export function catchRedirect(options: {
       options.onListening(redirectUri);
     });
   });
-}
-
-export function registerAuthCommand(program: Command, setExitCode: (code: number) => void): void {
-  program
-    .command('auth')
-    .description(
-      'authorize a connection with OAuth: open the printed URL, the redirect is caught here',
-    )
-    .argument(
-      '<connection>',
-      'the name the tokens are stored under (the connector names it too); `mcp` for an MCP server',
-    )
-    .argument('[url]', 'with `mcp`: the MCP server URL, e.g. https://mcp.notion.com/mcp')
-    .option('--connection <name>', 'with `mcp`: the name the tokens are stored under')
-    .option(
-      '--allow-host <host...>',
-      'with `mcp`: hosts discovery may lead to outside the server domain',
-    )
-    .option('--allow-loopback', 'with `mcp`: allow a plain-http loopback server (local fakes only)')
-    .option('--provider <name>', 'OAuth provider', 'notion')
-    .option('--client-id <id>', 'the integration client id (default: NOTION_CLIENT_ID)')
-    .option('--port <port>', 'localhost port of the redirect URI', '8788')
-    .option('--api-url <url>', "the provider's API base URL (default: its public API)")
-    .option('--timeout <seconds>', 'give up waiting for the browser after this long', '300')
-    .action(async (connection: string, url: string | undefined, options: AuthCommandOptions) => {
-      const global = program.opts<GlobalOptions>();
-      if (connection === 'mcp') {
-        const { authMcpCommand } = await import('./auth-mcp-command.js');
-        setExitCode(await authMcpCommand(url, { ...global, ...options }));
-        return;
-      }
-      setExitCode(await authCommand(connection, { ...global, ...options }));
-    });
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import pino from 'pino';
+import type Pino from 'pino';
 import { findConfigFile, loadConfig, type ResolvedConfig } from '../config/index.js';
 import { openSqliteStore, type Store } from '../store/index.js';
 import type { Logger } from '../sync/index.js';
@@ -25,9 +26,23 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   process.chdir(dirname(configPath));
   const config = await loadConfig(configPath);
   const store = await openConfiguredStore(config, dirname(configPath));
-  // Logs go to stderr so stdout stays clean for tables and --json.
-  const logger = pino({ level: process.env.KEEPSYNC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  return { config, configPath, store, logger };
+  let logger: Logger | undefined;
+  return {
+    config,
+    configPath,
+    store,
+    // pino loads on the first command that logs: `status` and the other reports never do.
+    get logger() {
+      logger ??= createLogger();
+      return logger;
+    },
+  };
+}
+
+/** Logs go to stderr so stdout stays clean for tables and --json. */
+function createLogger(): Logger {
+  const pino: typeof Pino = createRequire(import.meta.url)('pino');
+  return pino({ level: process.env.KEEPSYNC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 }
 
 async function openConfiguredStore(config: ResolvedConfig, base: string): Promise<Store> {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { registerAuthCommand } from './auth-command.js';
+import { registerAuthCommand } from './auth-registration.js';
 import { registerConflictsCommand } from './conflicts-command.js';
 import { registerCopyCommand } from './copy-command.js';
 import {

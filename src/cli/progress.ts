@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import type { RunStats } from '../store/index.js';
 import type { RunProgress } from '../sync/index.js';
 
@@ -21,6 +22,8 @@ function describe(stats: Readonly<RunStats>): string {
 export function createProgress(enabled: boolean): ProgressReporter {
   if (!enabled) return { update() {}, stop() {} };
   if (!process.stderr.isTTY) return plainLines();
+  // cli-progress loads only for bars on a terminal, not with every command that can run units.
+  const cliProgress: typeof CliProgress = createRequire(import.meta.url)('cli-progress');
   const bars = new cliProgress.MultiBar(
     {
       format:
@@ -31,7 +34,7 @@ export function createProgress(enabled: boolean): ProgressReporter {
     },
     cliProgress.Presets.shades_classic,
   );
-  const lines = new Map<string, cliProgress.SingleBar>();
+  const lines = new Map<string, CliProgress.SingleBar>();
   return {
     update({ pipeline, unit, stats, expectedTotal }) {
       const id = `${pipeline}/${unit}`;

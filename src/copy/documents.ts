@@ -1,12 +1,17 @@
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { type FileFormat, parseText } from '../connectors/files/index.js';
 import { describeError, type JsonValue, RecordError } from '../model/index.js';
 import { type CopyResource, isJsonObject, type ResourceDocument } from './resource.js';
 import { type ResourceSchema, toResource } from './schema.js';
 
 /** A parsed document and where it came from (a file and line, a URL), for error messages. */
+// yaml loads on the first YAML document, not with every import of keepsync.
+const require = createRequire(import.meta.url);
+const loadYaml = (): typeof Yaml => require('yaml');
+
 export interface Located {
   readonly value: JsonValue;
   readonly where: string;
@@ -140,7 +145,7 @@ export async function* readDocuments(
 function parseYamlChunk(chunk: string[], startLine: number, label: string): Located | null {
   const text = chunk.join('\n');
   if (text.trim() === '' || text.trim() === '---') return null;
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = loadYaml().parseDocument(text, { prettyErrors: false });
   const first = document.errors[0];
   if (first) {
     const line = startLine + linesBefore(text, first.pos[0]);

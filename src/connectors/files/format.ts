@@ -1,4 +1,5 @@
-import { parseDocument, type ScalarTag, Schema, stringify } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import {
   canonicalJson,
   describeError,
@@ -8,6 +9,10 @@ import {
   RecordError,
 } from '../../model/index.js';
 import type { FileFormat } from './naming.js';
+
+// yaml loads on the first YAML file, not with every import of keepsync (a config's among them).
+const require = createRequire(import.meta.url);
+const loadYaml = (): typeof Yaml => require('yaml');
 
 export type FileFields = { readonly [field: string]: JsonValue };
 
@@ -35,7 +40,7 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
   if (content.body !== undefined) top.push(['body', content.body]);
   if (format === 'json') return `${jsonObject(top, '')}\n`;
   // lineWidth 0: long strings are never folded, so a small edit stays a one-line diff.
-  return stringify(new Map(top.map(([name, value]) => [name, sortedYaml(value)])), {
+  return loadYaml().stringify(new Map(top.map(([name, value]) => [name, sortedYaml(value)])), {
     lineWidth: 0,
     minContentWidth: 0,
     aliasDuplicateObjects: false,
@@ -45,15 +50,15 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
 /**
  * Any JSON value as stable text, every mapping sorted by name as in record files, so the same
  * value always gives the same bytes. YAML quotes what a YAML 1.1 reader would not read back as
- * a string (see YAML_1_1_LOOKALIKES).
+ * a string (see yaml11Lookalikes).
  */
 export function serializeSortedValue(value: JsonValue, format: FileFormat): string {
   if (format === 'json') return `${sortedJson(value, '')}\n`;
-  return stringify(sortedYaml(value), {
+  return loadYaml().stringify(sortedYaml(value), {
     lineWidth: 0,
     minContentWidth: 0,
     aliasDuplicateObjects: false,
-    compat: YAML_1_1_LOOKALIKES,
+    compat: yaml11Lookalikes(),
   });
 }
 
@@ -61,7 +66,7 @@ export function serializeSortedValue(value: JsonValue, format: FileFormat): stri
  * YAML 1.1's `=` (the "value" key type): PyYAML resolves it and its safe loader then refuses
  * the document, and the yaml package's 1.1 schema does not know it.
  */
-const valueKeyTag: ScalarTag = {
+const valueKeyTag: Yaml.ScalarTag = {
   tag: 'tag:yaml.org,2002:value',
   default: true,
   test: /^=$/,
@@ -73,7 +78,11 @@ const valueKeyTag: ScalarTag = {
  * dates, yes/no/on/off/y/n, 1:20, 0777, 1_000... are written quoted; every other string keeps
  * its plain form, so files without such strings keep their bytes.
  */
-const YAML_1_1_LOOKALIKES = [...new Schema({ schema: 'yaml-1.1' }).tags, valueKeyTag];
+let lookalikes: Yaml.Tags | undefined;
+const yaml11Lookalikes = (): Yaml.Tags => {
+  lookalikes ??= [...new (loadYaml().Schema)({ schema: 'yaml-1.1' }).tags, valueKeyTag];
+  return lookalikes;
+};
 
 /**
  * Parses and checks a record file; errors name the file and, for syntax errors, the line.
@@ -126,7 +135,7 @@ export function parseText(text: string, format: FileFormat, file: string): unkno
       );
     }
   }
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = loadYaml().parseDocument(text, { prettyErrors: false });
   const first = document.errors[0];
   if (first) throw syntaxError(file, text, first.pos[0], first.message);
   try {
