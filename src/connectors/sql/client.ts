@@ -8,6 +8,12 @@ export type SqlValue = string | number | bigint | boolean | null;
 
 export type SqlRow = { readonly [column: string]: unknown };
 
+/** A result as arrays of values in the order of its column names: no object per row. */
+export interface SqlRowArrays {
+  readonly columns: readonly string[];
+  readonly rows: ReadonlyArray<readonly unknown[]>;
+}
+
 export interface SqlStatement {
   readonly sql: string;
   readonly params: readonly SqlValue[];
@@ -27,6 +33,11 @@ export interface SqlClient {
   readonly dialect: SqlDialect;
   /** Runs one statement on its own and returns its rows (none for statements without any). */
   query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /**
+   * Runs one query and returns its rows as arrays (what a source reads by the thousand);
+   * absent, readers build them from query()'s rows.
+   */
+  queryArrays?(sql: string, params?: readonly SqlValue[]): Promise<SqlRowArrays>;
   /** Runs the statements in order in one transaction: all of them take effect, or none. */
   transaction(statements: readonly SqlStatement[]): Promise<void>;
   /** Whether transaction() takes COPY statements (`copyData`); absent means it does not. */

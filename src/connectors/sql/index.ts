@@ -1,4 +1,11 @@
-export type { SqlClient, SqlDialect, SqlRow, SqlStatement, SqlValue } from './client.js';
+export type {
+  SqlClient,
+  SqlDialect,
+  SqlRow,
+  SqlRowArrays,
+  SqlStatement,
+  SqlValue,
+} from './client.js';
 export { destination, type SqlDestinationOptions } from './destination.js';
 export { postgresClient } from './postgres-client.js';
 export { type SqlSourceOptions, source } from './source.js';

@@ -50,14 +50,32 @@ export function postgresClient(
       const result = await (await pool()).query<SqlRow>(sql, params as unknown[]);
       return result.rows;
     },
+    async queryArrays(sql, params = []) {
+      const result = await (await pool()).query<unknown[]>({
+        text: sql,
+        values: params as unknown[],
+        rowMode: 'array',
+      });
+      return { columns: result.fields.map((field) => field.name), rows: result.rows };
+    },
     async supportsCopy() {
       return (await copier()) !== null;
     },
     async transaction(statements) {
-      // One statement is atomic on its own: no BEGIN and COMMIT round trips around it.
-      if (statements.length === 1 && statements[0]!.copyData === undefined) {
+      // One statement is atomic on its own: no BEGIN and COMMIT round trips around it (for a
+      // first sync's page, one COPY: two round trips instead of four).
+      if (statements.length === 1) {
         const [only] = statements as [SqlStatement];
-        await (await pool()).query(only.sql, only.params as unknown[]);
+        if (only.copyData === undefined) {
+          await (await pool()).query(only.sql, only.params as unknown[]);
+          return;
+        }
+        const connection = await (await pool()).connect();
+        try {
+          await run(connection, only);
+        } finally {
+          connection.release();
+        }
         return;
       }
       const connection = await (await pool()).connect();

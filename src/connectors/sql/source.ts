@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import {
-  type Cursor,
-  KeepsyncError,
-  type NeutralValue,
-  type SyncRecord,
-} from '../../model/index.js';
+import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
 import {
   checkOptions,
   type MissingCheck,
@@ -12,13 +7,12 @@ import {
   type Source,
   type SourcePage,
 } from '../../sync/index.js';
-import { clientSchema, type SqlClient, type SqlDialect, type SqlRow } from './client.js';
+import { clientSchema, type SqlClient, type SqlDialect } from './client.js';
 import { lookbackStart, parseSqlCursor, type SqlCursor } from './cursor.js';
-import { type ColumnDecoder, columnDecoder } from './decode.js';
 import { cursorValueSql, Placeholders } from './dialect.js';
 import { checkIdentifier, parseTable, quoteIdentifier, type TableRef } from './identifiers.js';
+import { CURSOR_ALIAS, rowReader, selectRows } from './row-reader.js';
 import { type ColumnTypes, readColumns } from './schema.js';
-import { parseTimestamp } from './timestamps.js';
 
 export interface SqlSourceOptions {
   /** The database: `sqliteClient(...)` or `postgresClient(...)`. */
@@ -66,8 +60,6 @@ interface Settings {
   readonly lookbackMs: number;
 }
 
-/** Alias of the cursor value in result rows; no real column is expected to use it. */
-const CURSOR_ALIAS = 'keepsync_cursor_value';
 const KEYS_CHUNK = 500;
 
 /**
@@ -142,11 +134,12 @@ async function* readKeys(
     signal?.throwIfAborted();
     const params = new Placeholders(settings.dialect);
     const list = keys.slice(start, start + KEYS_CHUNK).map((item) => params.add(item));
-    const rows = await settings.client.query(
+    const result = await selectRows(
+      settings.client,
       `SELECT ${select} FROM ${settings.table.sql} WHERE ${key} IN (${list.join(', ')}) ORDER BY ${key}`,
       params.values,
     );
-    yield readRows(rows);
+    yield readRows(result);
   }
 }
 
@@ -242,15 +235,20 @@ async function* readTable(
     } else {
       where = `${column} IS NOT NULL`;
     }
-    const rows = await client.query(
+    const result = await selectRows(
+      client,
       `SELECT ${select} FROM ${table.sql} WHERE ${where} ORDER BY ${column}, ${key} LIMIT ${settings.pageSize}`,
       params.values,
     );
+    const { columns, rows } = result;
     if (rows.length > 0) {
       const last = rows.at(-1)!;
-      after = { v: cursorValue(last[CURSOR_ALIAS], settings), k: String(last[settings.key]) };
+      after = {
+        v: cursorValue(last[columns.indexOf(CURSOR_ALIAS)], settings),
+        k: String(last[columns.indexOf(settings.key)]),
+      };
       from = undefined;
-      yield { records: readRows(rows), cursor: { v: after.v, k: after.k } satisfies Cursor };
+      yield { records: readRows(result), cursor: { v: after.v, k: after.k } satisfies Cursor };
     }
     if (rows.length < settings.pageSize) {
       if (!nullPass) return;
@@ -300,56 +298,4 @@ function cursorValue(value: unknown, settings: Settings): string | number | null
     'CONFIG_INVALID',
     `The cursor column ${settings.table.label}.${settings.cursor} holds a value that cannot order rows: ${String(value)}`,
   );
-}
-
-/** Turns rows into records; a row's columns and their decoders are worked out once per read. */
-type RowReader = (rows: readonly SqlRow[]) => SyncRecord[];
-
-function rowReader(settings: Settings, types: ColumnTypes): RowReader {
-  const decoder = (column: string) => columnDecoder(settings.dialect, types.get(column));
-  const decodeJson = settings.json ? columnDecoder(settings.dialect, 'json') : undefined;
-  const skipped = new Set([settings.key, CURSOR_ALIAS, settings.json, settings.body]);
-  // [field, column, decoder]; with no `columns` option, every column of the rows as they come.
-  let plan: Array<[string, string, ColumnDecoder]> | undefined = settings.columns
-    ? [...settings.columns].map(([field, column]) => [field, column, decoder(column)])
-    : undefined;
-  let planFor: string | undefined;
-  const recordOf = (row: SqlRow): SyncRecord => {
-    const fields: Record<string, NeutralValue> = {};
-    if (settings.json && decodeJson) {
-      const stored = decodeJson(row[settings.json]);
-      if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
-        Object.assign(fields, stored);
-      }
-    }
-    for (const [field, column, decode] of plan!) fields[field] = decode(row[column]);
-    const body = settings.body ? row[settings.body] : undefined;
-    const rawCursor = row[settings.cursor];
-    const cursorText = row[CURSOR_ALIAS];
-    const updatedAt =
-      rawCursor instanceof Date
-        ? rawCursor
-        : typeof cursorText === 'string'
-          ? (parseTimestamp(cursorText) ?? undefined)
-          : undefined;
-    return {
-      key: String(row[settings.key]),
-      fields,
-      body: typeof body === 'string' ? body : undefined,
-      updatedAt,
-    };
-  };
-  return (rows) => {
-    if (!settings.columns && rows.length > 0) {
-      const columns = Object.keys(rows[0]!);
-      const signature = columns.join('\u0000');
-      if (signature !== planFor) {
-        plan = columns
-          .filter((column) => !skipped.has(column))
-          .map((column) => [column, column, decoder(column)]);
-        planFor = signature;
-      }
-    }
-    return rows.map(recordOf);
-  };
 }

@@ -31,6 +31,7 @@ export function sqliteClient(
     what: `The SQLite database ${owned ? database : db.name}`,
   };
   const statements = new Map<string, Database.Statement<SqlValue[]>>();
+  const columnNames = new WeakMap<Database.Statement<SqlValue[]>, readonly string[]>();
 
   function prepare(sql: string): Database.Statement<SqlValue[]> {
     let statement = statements.get(sql);
@@ -53,6 +54,21 @@ export function sqliteClient(
       if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
       await retryWhileBusy(() => statement.run(...params), busyWait);
       return [];
+    },
+    async queryArrays(sql, params = []) {
+      const statement = prepare(sql);
+      let columns = columnNames.get(statement);
+      if (columns === undefined) {
+        columns = statement.columns().map((column) => column.name);
+        columnNames.set(statement, columns);
+      }
+      // Raw rows are arrays straight from SQLite: half the cost of an object per row.
+      statement.raw(true);
+      try {
+        return { columns, rows: statement.all(...params) as unknown[][] };
+      } finally {
+        statement.raw(false);
+      }
     },
     async transaction(batch) {
       // IMMEDIATE takes the write lock up front, so the busy timeout applies instead of a

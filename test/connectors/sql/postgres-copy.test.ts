@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient, SqlStatement } from '../../../src/connectors/sql/index.js';
 import * as sql from '../../../src/connectors/sql/index.js';
@@ -212,4 +213,56 @@ describe('sql destination COPY on PostgreSQL', () => {
     );
     expect(outcomes[0]![1]).toMatch(/^rejected table bad_copy, record bad: /);
   });
+
+  it('sends a COPY alone without BEGIN and COMMIT, atomic all the same', async () => {
+    // One connection, so a COPY that failed must leave it fit for the next transaction.
+    const pool = await database.pool({ max: 1 });
+    const sent = recordQueries(pool);
+    const alone = sql.postgresClient(pool);
+    await run(alone, 'CREATE TABLE copied_alone (key TEXT PRIMARY KEY, n BIGINT)');
+    const copy = (data: string): SqlStatement => ({
+      sql: 'COPY copied_alone (key, n) FROM STDIN',
+      params: [],
+      copyData: data,
+    });
+    sent.length = 0;
+    await alone.transaction([copy('a\t1\nb\t2\n')]);
+    expect(sent).toEqual(['COPY copied_alone (key, n) FROM STDIN']);
+    // A row of key a exists: the whole COPY is refused, c included.
+    await expect(alone.transaction([copy('c\t3\na\t4\n')])).rejects.toThrow(/duplicate key/);
+    // Two statements still make one transaction.
+    sent.length = 0;
+    await alone.transaction([
+      copy('d\t5\n'),
+      { sql: 'UPDATE copied_alone SET n = n + 10 WHERE key = $1', params: ['a'] },
+    ]);
+    expect(sent).toEqual([
+      'BEGIN',
+      'COPY copied_alone (key, n) FROM STDIN',
+      'UPDATE copied_alone SET n = n + 10 WHERE key = $1',
+      'COMMIT',
+    ]);
+    expect(await run(alone, 'SELECT key, n FROM copied_alone ORDER BY key')).toEqual([
+      { key: 'a', n: '11' },
+      { key: 'b', n: '2' },
+      { key: 'd', n: '5' },
+    ]);
+  });
 });
+
+/** The text of every statement the pool's connections send (a COPY stream's as its SQL). */
+function recordQueries(pool: pg.Pool): string[] {
+  const sent: string[] = [];
+  // Emitted once per new connection; pool.query runs through a connection as well.
+  pool.on('connect', (connection) => {
+    const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+    connection.query = ((...args: unknown[]) => {
+      const [statement] = args;
+      const text =
+        typeof statement === 'string' ? statement : (statement as { text?: unknown }).text;
+      if (typeof text === 'string') sent.push(text);
+      return query(...args);
+    }) as never;
+  });
+  return sent;
+}

@@ -458,6 +458,103 @@ export function describeSqlConnector(backend: string, client: () => SqlClient): 
       expect(page!.records[0]!.updatedAt).toEqual(new Date('2024-01-01T00:00:00Z'));
     });
 
+    it('queryArrays returns rows as arrays in the order of its column names', async () => {
+      const table = await userTable();
+      await insert(table, 'a', 'A', '2024-01-01T00:00:00Z');
+      await insert(table, 'b', null as never, null);
+      const { columns, rows } = await client().queryArrays!(
+        `SELECT title, key, 7 AS seven FROM ${table} ORDER BY key`,
+      );
+      expect(columns).toEqual(['title', 'key', 'seven']);
+      expect(rows).toEqual([
+        ['A', 'a', 7],
+        [null, 'b', 7],
+      ]);
+      // The same statement again, as rows of objects: reading arrays left no mark on it.
+      expect(
+        await client().query(`SELECT title, key, 7 AS seven FROM ${table} ORDER BY key`),
+      ).toEqual([
+        { title: 'A', key: 'a', seven: 7 },
+        { title: null, key: 'b', seven: 7 },
+      ]);
+    });
+
+    it('reads pages as arrays, and the same records through a client without queryArrays', async () => {
+      const table = freshTable();
+      await run(
+        client(),
+        `CREATE TABLE ${table} (key TEXT PRIMARY KEY, title TEXT, n INTEGER, extra ${client().dialect === 'sqlite' ? 'JSON' : 'JSONB'}, body TEXT, updated_at ${timeType()})`,
+      );
+      for (let index = 0; index < 5; index++) {
+        await run(
+          client(),
+          'INSERT INTO ' +
+            table +
+            ' (key, title, n, extra, body, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [
+            `k${index}`,
+            `T${index}`,
+            index,
+            JSON.stringify({ more: index }),
+            `body ${index}`,
+            `2024-01-0${index + 1}T00:00:00Z`,
+          ],
+        );
+      }
+      const calls: string[] = [];
+      const inner = client();
+      const counting: SqlClient = {
+        dialect: inner.dialect,
+        query: (text, params) => {
+          calls.push('query');
+          return inner.query(text, params);
+        },
+        queryArrays: (text, params) => {
+          calls.push('arrays');
+          return inner.queryArrays!(text, params);
+        },
+        transaction: (statements) => inner.transaction(statements),
+        close: async () => {},
+      };
+      const objectsOnly: SqlClient = {
+        dialect: inner.dialect,
+        query: (text, params) => inner.query(text, params),
+        transaction: (statements) => inner.transaction(statements),
+        close: async () => {},
+      };
+      const read = (through: SqlClient, options: { columns?: Record<string, string> } = {}) =>
+        readPages(
+          sql.source({
+            client: through,
+            table,
+            cursorColumn: 'updated_at',
+            jsonColumn: 'extra',
+            bodyColumn: 'body',
+            pageSize: 2,
+            ...options,
+          }),
+          table,
+        );
+      const pages = await read(counting);
+      // The pass of rows without a cursor value (none), then three pages: all as arrays.
+      expect(calls.filter((call) => call === 'arrays')).toHaveLength(4);
+      expect(pages.map((page) => page.records.length)).toEqual([2, 2, 1]);
+      expect(pages[0]!.records[1]).toEqual({
+        key: 'k1',
+        fields: { more: 1, title: 'T1', n: 1, updated_at: expect.anything() },
+        body: 'body 1',
+        updatedAt: new Date('2024-01-02T00:00:00Z'),
+      });
+      expect(await read(objectsOnly)).toEqual(pages);
+      const mapped = { columns: { name: 'title', count: 'n' } };
+      expect(await read(objectsOnly, mapped)).toEqual(await read(counting, mapped));
+      expect((await read(counting, mapped))[2]!.records[0]!.fields).toEqual({
+        more: 4,
+        name: 'T4',
+        count: 4,
+      });
+    });
+
     it('refuses a cursor of the wrong shape, naming the table', async () => {
       const table = await userTable();
       const source = sql.source({ client: client(), table, cursorColumn: 'updated_at' });
