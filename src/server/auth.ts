@@ -3,6 +3,7 @@ import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } 
 import { KeepsyncError } from '../model/index.js';
 import { SyncHttpError } from './errors.js';
 import type { SyncAuthOptions, SyncUser } from './options.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export type Authenticate = (token: string | null, request?: Request) => Promise<SyncUser>;
 
@@ -89,6 +90,8 @@ export function createAuthenticator(options: SyncAuthOptions | false): Authentic
     );
   }
   const algorithms = options.algorithms ?? (options.secret !== undefined ? ['HS256'] : undefined);
+  const clockTolerance = options.clockToleranceSec ?? 5;
+  const verifiedTokens = new VerifiedTokens();
 
   return async (token) => {
     if (token === null) {
@@ -98,13 +101,15 @@ export function createAuthenticator(options: SyncAuthOptions | false): Authentic
         'Send a bearer token: Authorization: Bearer <jwt>',
       );
     }
+    const known = verifiedTokens.get(token, Date.now());
+    if (known) return known;
     let payload: JWTPayload;
     try {
       const verified = await jwtVerify(token, key as Parameters<typeof jwtVerify>[1], {
         algorithms,
         issuer: options.issuer,
         audience: options.audience,
-        clockTolerance: options.clockToleranceSec ?? 5,
+        clockTolerance,
         ...(options.requireExpiry ? { requiredClaims: ['exp'] } : {}),
       });
       payload = verified.payload;
@@ -140,6 +145,8 @@ export function createAuthenticator(options: SyncAuthOptions | false): Authentic
     if (scope === null) {
       throw new SyncHttpError(401, 'AUTH_FAILED', `The token has no \`${scopeClaim}\` claim`);
     }
-    return { id, scope, claims };
+    const user = { id, scope, claims };
+    verifiedTokens.set(token, user, Date.now(), payload.exp, clockTolerance);
+    return user;
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSyncServer, type DocumentStore, type SyncServer } from '../../src/server/index.js';
 import { sqliteStore } from './helpers.js';
 
@@ -82,6 +82,72 @@ describe('sync server auth and in-process routes', () => {
     expect(((await issuer.json()) as { error: { message: string } }).error.message).toContain(
       'iss',
     );
+  });
+
+  describe('a token already verified (remembered, not verified again per request)', () => {
+    const secret = 'remembered-secret-0123456789abcdef';
+    const sign = (claims: Record<string, unknown>, expiresAt: number) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime(expiresAt)
+        .sign(new TextEncoder().encode(secret));
+    const code = async (response: Response) =>
+      ((await response.json()) as { error: { code: string } }).error.code;
+
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('is refused as expired once its exp (plus the clock tolerance) has passed', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const start = Date.UTC(2026, 0, 1);
+      vi.setSystemTime(start);
+      const server = await make({ auth: { secret, clockToleranceSec: 5 } });
+      const jwt = await sign({ sub: 'u1' }, start / 1000 + 60);
+      expect((await push(server, jwt, 'r1')).status).toBe(200);
+      vi.setSystemTime(start + 64_000);
+      expect((await push(server, jwt, 'r2')).status).toBe(200);
+      vi.setSystemTime(start + 65_000);
+      const expired = await push(server, jwt, 'r3');
+      expect(expired.status).toBe(401);
+      expect(await code(expired)).toBe('AUTH_EXPIRED');
+      expect(await store.getDocument('u1', 'tasks', 'r3')).toBeNull();
+    });
+
+    it('is verified again after a minute, and a claim changed by a hook reaches no later request', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const start = Date.UTC(2026, 0, 2);
+      vi.setSystemTime(start);
+      const seen: unknown[] = [];
+      const server = await make({
+        auth: { secret },
+        authorize: ({ user }) => {
+          seen.push(user.claims.role);
+          (user.claims as Record<string, unknown>).role = 'changed by the hook';
+          return true;
+        },
+      });
+      const jwt = await sign({ sub: 'u2', role: 'reader' }, start / 1000 + 3600);
+      expect((await push(server, jwt, 'h1')).status).toBe(200);
+      expect((await push(server, jwt, 'h2')).status).toBe(200);
+      vi.setSystemTime(start + 61_000);
+      expect((await push(server, jwt, 'h3')).status).toBe(200);
+      expect(seen).toEqual(['reader', 'reader', 'reader']);
+    });
+
+    it('is never a refused one: a forged token stays refused after the real one was accepted', async () => {
+      const server = await make({ auth: { secret } });
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      const jwt = await sign({ sub: 'u3' }, exp);
+      expect((await push(server, jwt, 'f1')).status).toBe(200);
+      const forged = `${jwt.slice(0, jwt.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const refused = await push(server, forged, 'f2');
+        expect(refused.status).toBe(401);
+        expect(await code(refused)).toBe('AUTH_FAILED');
+      }
+      expect(await store.getDocument('u3', 'tasks', 'f2')).toBeNull();
+    });
   });
 
   it('accepts a custom verify function', async () => {

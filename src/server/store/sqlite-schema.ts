@@ -72,19 +72,26 @@ export function toDocument(row: Row): StoredDocument {
   };
 }
 
-export function toEntry(row: Row): OplogEntry {
+/**
+ * The oplog columns a pull reads, in the order `entryFromValues` takes them: pulls read rows
+ * as arrays (better-sqlite3's raw mode), which costs about half of reading them as objects.
+ */
+export const ENTRY_COLUMNS =
+  'scope_seq, scope, collection, doc_id, op, version, data, client_id, actor_id, change_id, created_ms';
+
+export function entryFromValues(values: unknown[]): OplogEntry {
   return {
-    seq: row.scope_seq as number,
-    scope: row.scope as string,
-    collection: row.collection as string,
-    docId: row.doc_id as string,
-    operation: row.op as 'upsert' | 'delete',
-    version: row.version as string,
-    data: (row.data as string | null) ?? null,
-    clientId: (row.client_id as string | null) ?? null,
-    actorId: (row.actor_id as string | null | undefined) ?? null,
-    changeId: (row.change_id as string | null) ?? null,
-    createdMs: row.created_ms as number,
+    seq: values[0] as number,
+    scope: values[1] as string,
+    collection: values[2] as string,
+    docId: values[3] as string,
+    operation: values[4] as 'upsert' | 'delete',
+    version: values[5] as string,
+    data: (values[6] as string | null) ?? null,
+    clientId: (values[7] as string | null) ?? null,
+    actorId: (values[8] as string | null | undefined) ?? null,
+    changeId: (values[9] as string | null) ?? null,
+    createdMs: values[10] as number,
   };
 }
 

@@ -2,7 +2,13 @@ import Database from 'better-sqlite3';
 import { KeepsyncError } from '../../model/index.js';
 import { retryWhileBusy, SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
-import { createSchema, type Row, toDocument, toEntry } from './sqlite-schema.js';
+import {
+  createSchema,
+  ENTRY_COLUMNS,
+  entryFromValues,
+  type Row,
+  toDocument,
+} from './sqlite-schema.js';
 import { openSqliteSnapshot } from './sqlite-snapshot.js';
 import type {
   ApplyBatchInput,
@@ -141,10 +147,12 @@ class SqliteDocumentStore implements DocumentStore {
       collections: reader.prepare(
         'SELECT DISTINCT collection FROM sync_documents WHERE scope = ? ORDER BY collection',
       ),
-      pullAll: reader.prepare(
-        `SELECT * FROM sync_oplog WHERE scope = ? AND scope_seq > ? AND scope_seq <= ?
-         ORDER BY scope_seq LIMIT ?`,
-      ),
+      pullAll: reader
+        .prepare(
+          `SELECT ${ENTRY_COLUMNS} FROM sync_oplog WHERE scope = ? AND scope_seq > ? AND scope_seq <= ?
+           ORDER BY scope_seq LIMIT ?`,
+        )
+        .raw(true),
       scope: reader.prepare('SELECT last_seq, pruned_through FROM sync_scopes WHERE scope = ?'),
       commitMark: reader.prepare(
         "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS seq",
@@ -256,13 +264,14 @@ class SqliteDocumentStore implements DocumentStore {
     let after = query.afterSeq;
     // Filtering by collection in JS keeps one index (scope, seq); read in chunks so a scope
     // whose entries are mostly in other collections still returns a full page.
+    // Unfiltered, the first chunk is the page: read no more rows than it needs.
+    const chunk = wanted ? Math.max(query.limit, 200) : query.limit;
     while (entries.length < query.limit) {
-      const chunk = Math.max(query.limit, 200);
-      const rows = this.#r.pullAll.all(query.scope, after, top, chunk) as Row[];
+      const rows = this.#r.pullAll.all(query.scope, after, top, chunk) as unknown[][];
       for (const row of rows) {
-        after = row.scope_seq as number;
-        if (wanted && !wanted.has(row.collection as string)) continue;
-        entries.push(toEntry(row));
+        after = row[0] as number;
+        if (wanted && !wanted.has(row[2] as string)) continue;
+        entries.push(entryFromValues(row));
         if (entries.length === query.limit) break;
       }
       if (rows.length < chunk) {

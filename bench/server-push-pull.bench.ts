@@ -1,0 +1,166 @@
+/**
+ * Push and pull latency of `keepsync serve` (SQLite, loopback) alone, with the server process's
+ * CPU time per request: the two figures of issue 17 without the rest of bench/server.bench.ts.
+ * The scenarios are that script's (same documents, same 50-change batches, same random cursors).
+ *
+ *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
+ *        [--rounds 1] [--cpu-prof DIR]
+ *
+ * `--repo` runs the server of another checkout (a parent commit's worktree) with this client,
+ * so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SignJWT } from 'jose';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const repo = resolve(option('repo') ?? join(import.meta.dirname, '..'));
+const PUSHES = Number(option('pushes') ?? 300);
+const PULLS = Number(option('pulls') ?? 300);
+const ROUNDS = Number(option('rounds') ?? 1);
+const cpuProf = option('cpu-prof');
+const BATCH = 50;
+const SECRET = 'bench-secret-0123456789abcdefghij';
+const TICKS_PER_SECOND = 100;
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** User + system CPU of a process so far, in ms (from /proc, so it needs Linux). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+function startServer(db: string): Promise<{ child: ChildProcess; url: string }> {
+  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : [];
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...nodeArgs,
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'serve',
+        '--port',
+        '0',
+        '--db',
+        db,
+        '--log-level',
+        'error',
+      ],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, KEEPSYNC_JWT_SECRET: SECRET },
+      },
+    );
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) done({ child, url: match[1]! });
+    });
+    child.on('exit', (code) => fail(new Error(`server exited ${code}`)));
+  });
+}
+
+function doc(index: number) {
+  return {
+    title: `Task ${index}`,
+    done: index % 3 === 0,
+    priority: index % 5,
+    tags: ['bench', `t${index % 10}`],
+    note: 'x'.repeat(80),
+  };
+}
+
+async function round(): Promise<Record<string, number>> {
+  const db = join(mkdtempSync(join(tmpdir(), 'keepsync-bench-')), 'sync.db');
+  const { child, url } = await startServer(db);
+  const jwt = await new SignJWT({ sub: 'bench' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(SECRET));
+  const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
+  let next = 0;
+  const push = async () => {
+    const changes = Array.from({ length: BATCH }, () => {
+      const index = next++;
+      return {
+        collection: 'tasks',
+        operation: 'upsert',
+        doc_id: `d${index}`,
+        data: doc(index),
+        parent_version: null,
+      };
+    });
+    const response = await fetch(`${url}/sync/push`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ client_id: 'bench', changes }),
+    });
+    if (response.status !== 200) throw new Error(`push ${response.status}`);
+    await response.arrayBuffer();
+  };
+  const pull = async (since: number) => {
+    const response = await fetch(`${url}/sync/pull?since=${since}&limit=500`, { headers });
+    const body = (await response.json()) as { changes: unknown[] };
+    if (body.changes.length !== 500) throw new Error(`pull got ${body.changes.length}`);
+  };
+
+  // As bench/server.bench.ts: 20 batches of warm-up, then the same ids again (so the first
+  // 1,000 changes measured are conflicts, resolved by last-writer-wins).
+  for (let i = 0; i < 20; i++) await push();
+  next = 0;
+  const pushes: number[] = [];
+  let cpuBefore = cpuMs(child.pid!);
+  for (let i = 0; i < PUSHES; i++) {
+    const started = performance.now();
+    await push();
+    pushes.push(performance.now() - started);
+  }
+  const pushCpu = (cpuMs(child.pid!) - cpuBefore) / PUSHES;
+  const top = PUSHES * BATCH;
+  const pulls: number[] = [];
+  cpuBefore = cpuMs(child.pid!);
+  for (let i = 0; i < PULLS; i++) {
+    const since = Math.floor(Math.random() * (top - 500));
+    const started = performance.now();
+    await pull(since);
+    pulls.push(performance.now() - started);
+  }
+  const pullCpu = (cpuMs(child.pid!) - cpuBefore) / PULLS;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGINT');
+  await exited;
+  return {
+    pushP50: quantile(pushes, 0.5),
+    pushP99: quantile(pushes, 0.99),
+    pushCpuMs: pushCpu,
+    pullP50: quantile(pulls, 0.5),
+    pullP99: quantile(pulls, 0.99),
+    pullCpuMs: pullCpu,
+  };
+}
+
+for (let i = 0; i < ROUNDS; i++) {
+  const result = await round();
+  console.log(
+    JSON.stringify({
+      date: new Date().toISOString(),
+      repo,
+      ...Object.fromEntries(Object.entries(result).map(([key, value]) => [key, +value.toFixed(2)])),
+    }),
+  );
+}
