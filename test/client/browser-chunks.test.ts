@@ -15,20 +15,25 @@ function storeCounts(page: Page): Promise<Record<string, number>> {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const names = ['chunks', 'documents'];
-          const tx = db.transaction(names);
-          const counts: Record<string, number> = {};
-          for (const name of names) {
-            const count = tx.objectStore(name).count();
-            count.onsuccess = () => {
-              counts[name] = count.result;
+          try {
+            const names = ['chunks', 'documents'];
+            const tx = db.transaction(names);
+            const counts: Record<string, number> = {};
+            for (const name of names) {
+              const count = tx.objectStore(name).count();
+              count.onsuccess = () => {
+                counts[name] = count.result;
+              };
+            }
+            tx.oncomplete = () => {
+              db.close();
+              resolve(counts);
             };
-          }
-          tx.oncomplete = () => {
+            tx.onerror = () => reject(tx.error);
+          } catch (error) {
             db.close();
-            resolve(counts);
-          };
-          tx.onerror = () => reject(tx.error);
+            reject(error);
+          }
         };
       }),
   );
@@ -136,7 +141,7 @@ describe.skipIf(!chromiumPath)('the IndexedDB layout in Chromium', () => {
     } finally {
       await context.close();
     }
-  });
+  }, 180_000);
 
   it('opens a database of the one-record-per-document layout (v3), then resyncs it', async () => {
     const online = { value: false };
@@ -206,5 +211,5 @@ describe.skipIf(!chromiumPath)('the IndexedDB layout in Chromium', () => {
     } finally {
       await context.close();
     }
-  });
+  }, 180_000);
 });
