@@ -1,5 +1,7 @@
 /// <reference lib="dom" />
-import { type DBSchema, type IDBPDatabase, openDB, unwrap } from 'idb';
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import { chunkDocuments, mergeLayers, type StoredChunk, toChunks } from './indexeddb-chunks.js';
+import { type KeepsyncDb, openKeepsyncDb } from './indexeddb-schema.js';
 import {
   isNewer,
   isReparented,
@@ -8,20 +10,7 @@ import {
   type LocalStore,
 } from './local-store.js';
 import type { PushBatch } from './outbox-batch.js';
-import type { BaseDocument, OutboxEntry, RejectedEdit } from './types.js';
-
-interface StoredEntry extends Omit<OutboxEntry, 'order'> {
-  order?: number;
-}
-
-interface KeepsyncDb extends DBSchema {
-  documents: { key: [string, string]; value: BaseDocument };
-  outbox: { key: number; value: StoredEntry; indexes: { id: string } };
-  meta: { key: string; value: unknown };
-  rejected: { key: number; value: RejectedEdit & { order?: number }; indexes: { editId: string } };
-  /** The keys of documents stored before the running full resync that it has not sent again. */
-  stale: { key: [string, string]; value: true };
-}
+import { type BaseDocument, docKey, type OutboxEntry } from './types.js';
 
 type DocumentKey = [string, string];
 
@@ -33,58 +22,99 @@ export interface IndexedDbStoreOptions {
   name?: string;
 }
 
-const VERSION = 3;
+/** Chunks up to this key were stored before the running full resync (meta key). */
+const RESYNC_AFTER_CHUNK = 'resyncAfterChunk';
 
 /**
- * A local store in IndexedDB (through `idb`): documents keyed by [collection, doc id], the
- * outbox in edit order, and the cursor, each change one transaction. Safe to share between tabs.
+ * A local store in IndexedDB (through `idb`): full resync pages as chunk records, later server
+ * states one record per document (keyed by [collection, doc id]), the outbox in edit order,
+ * and the cursor, each change one transaction. Safe to share between tabs.
  */
 export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): Promise<LocalStore> {
   const name = options.name ?? 'keepsync';
-  const db: IDBPDatabase<KeepsyncDb> = await openDB<KeepsyncDb>(name, VERSION, {
-    upgrade(database, oldVersion) {
-      if (oldVersion < 1) {
-        database.createObjectStore('documents', { keyPath: ['collection', 'docId'] });
-        const outbox = database.createObjectStore('outbox', {
-          keyPath: 'order',
-          autoIncrement: true,
-        });
-        outbox.createIndex('id', 'id', { unique: true });
-        database.createObjectStore('meta');
-      }
-      if (oldVersion < 2) {
-        const rejected = database.createObjectStore('rejected', {
-          keyPath: 'order',
-          autoIncrement: true,
-        });
-        rejected.createIndex('editId', 'editId', { unique: true });
-      }
-      if (oldVersion < 3) database.createObjectStore('stale');
-    },
-    blocking() {
-      // A newer version of the app wants to upgrade the schema: let it.
-      db.close();
-    },
-  });
+  const db: IDBPDatabase<KeepsyncDb> = await openKeepsyncDb(name);
 
-  /** Whether the running full resync began over stored documents (then it must mark them seen). */
-  let sweeps: boolean | null = null;
-  async function putResyncDocuments(page: readonly BaseDocument[], cursor?: string): Promise<void> {
-    sweeps ??= (await db.get('meta', 'resyncSweeps')) === true;
-    // Relaxed: a page lost to a power cut is fetched again, since its cursor goes with it.
-    const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite', {
-      durability: 'relaxed',
-    });
-    // The bare stores: one request per document and no promise each; a failed request aborts
-    // the transaction, and `tx.done` rejects with it.
-    const documents = unwrap(tx.objectStore('documents'));
-    for (const doc of page) documents.put(doc);
-    if (sweeps) {
-      const stale = unwrap(tx.objectStore('stale'));
-      for (const doc of page) stale.delete([doc.collection, doc.docId]);
-    }
-    if (cursor !== undefined) unwrap(tx.objectStore('meta')).put(cursor, 'resyncCursor');
+  /**
+   * The documents of the page being read, stored with its cursor: a page is one transaction,
+   * and what a restart loses of it is fetched again from the cursor before it anyway.
+   */
+  let held: BaseDocument[][] = [];
+  const takeHeld = (page: readonly BaseDocument[]): readonly BaseDocument[] => {
+    const docs = held.length === 0 ? page : [...held.flat(), ...page];
+    held = [];
+    return docs;
+  };
+
+  /** Where the chunks stored before the running resync end (none: every chunk). */
+  async function resyncBoundary(
+    tx: IDBPTransaction<KeepsyncDb, StoreNames<KeepsyncDb>[], IDBTransactionMode>,
+  ): Promise<number | null> {
+    const meta = tx.objectStore('meta');
+    if ((await meta.get('resyncing')) !== true) return null;
+    const after = await meta.get(RESYNC_AFTER_CHUNK);
+    // A resync begun by a store of v3 had no chunks before it.
+    return typeof after === 'number' ? after : 0;
+  }
+
+  /** Everything a reader must merge, read in one transaction. */
+  async function readLayers(): Promise<BaseDocument[]> {
+    const tx = db.transaction(['chunks', 'documents', 'stale', 'meta']);
+    const chunks = tx.objectStore('chunks');
+    const after = await resyncBoundary(tx);
+    const [older, resent, records, staleKeys] = await Promise.all([
+      after === null ? chunks.getAll() : chunks.getAll(IDBKeyRange.upperBound(after)),
+      after === null ? [] : chunks.getAll(IDBKeyRange.lowerBound(after, true)),
+      tx.objectStore('documents').getAll(),
+      after === null ? [] : tx.objectStore('stale').getAllKeys(),
+    ]);
     await tx.done;
+    const stale = new Set(staleKeys.map(([collection, docId]) => docKey(collection, docId)));
+    return mergeLayers({ older, resent, records, stale });
+  }
+
+  /** The stored state of a few documents: the chunks that may hold each, and its record. */
+  async function readSome(
+    keys: ReadonlyArray<{ collection: string; docId: string }>,
+  ): Promise<BaseDocument[]> {
+    const tx = db.transaction(['chunks', 'documents', 'stale', 'meta']);
+    const after = (await resyncBoundary(tx)) ?? Number.POSITIVE_INFINITY;
+    const chunks = tx.objectStore('chunks');
+    const span = chunks.index('span');
+    const found = await Promise.all(
+      keys.map(async ({ collection, docId }) => {
+        const holders: number[] = [];
+        // [collection, last, first] from this id on: chunks ending at or after it; those that
+        // also start at or before it may hold it. Arrays sort after every string.
+        let cursor = await span.openKeyCursor(
+          IDBKeyRange.bound([collection, docId], [collection, []]),
+        );
+        while (cursor) {
+          if (cursor.key[2] <= docId) holders.push(cursor.primaryKey);
+          cursor = await cursor.continue();
+        }
+        holders.sort((a, b) => a - b);
+        const [held, record, stale] = await Promise.all([
+          Promise.all(holders.map((key) => chunks.get(key))),
+          tx.objectStore('documents').get([collection, docId]),
+          tx.objectStore('stale').getKey([collection, docId]),
+        ]);
+        const older: StoredChunk[] = [];
+        const resent: StoredChunk[] = [];
+        held.forEach((chunk, at) => {
+          if (chunk) (holders[at]! <= after ? older : resent).push(chunk);
+        });
+        const key = docKey(collection, docId);
+        const merged = mergeLayers({
+          older,
+          resent,
+          records: record ? [record] : [],
+          stale: new Set(stale === undefined ? [] : [key]),
+        });
+        return merged.find((doc) => doc.collection === collection && doc.docId === docId);
+      }),
+    );
+    await tx.done;
+    return found.filter((doc): doc is BaseDocument => doc !== undefined);
   }
 
   return {
@@ -121,15 +151,8 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
       if (batch === null) await db.delete('meta', 'pushInFlight');
       else await db.put('meta', batch, 'pushInFlight');
     },
-    async documents() {
-      return db.getAll('documents');
-    },
-    async documentsOf(keys) {
-      const tx = db.transaction('documents');
-      const found = await Promise.all(keys.map((key) => tx.store.get([key.collection, key.docId])));
-      await tx.done;
-      return found.filter((doc): doc is BaseDocument => doc !== undefined);
-    },
+    documents: readLayers,
+    documentsOf: readSome,
     async outbox() {
       return (await db.getAll('outbox')) as OutboxEntry[];
     },
@@ -162,6 +185,8 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
             .then((key) => (key === undefined ? undefined : rejected.delete(key))),
         );
       }
+      // Compared with the document's record only: a chunk's copy that is newer still wins
+      // when read (mergeLayers), so the record need not be written over it.
       for (const doc of change.documents ?? []) {
         pending.push(
           documents.get([doc.collection, doc.docId]).then((stored) => {
@@ -203,42 +228,83 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions = {}): P
       await tx.done;
     },
     async beginResync() {
-      const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
+      const tx = db.transaction(['documents', 'stale', 'meta', 'chunks'], 'readwrite');
       const stale = tx.objectStore('stale');
       const meta = tx.objectStore('meta');
       const keys = await tx.objectStore('documents').getAllKeys();
+      const lastChunk = await tx.objectStore('chunks').openKeyCursor(null, 'prev');
       await Promise.all([
         stale.clear(),
         ...keys.map((key) => stale.put(true, key)),
         meta.put('0', 'lastSeq'),
         meta.put(true, 'resyncing'),
         meta.delete('resyncCursor'),
-        meta.put(keys.length > 0, 'resyncSweeps'),
+        meta.put(lastChunk?.key ?? 0, RESYNC_AFTER_CHUNK),
         tx.done,
       ]);
-      sweeps = keys.length > 0;
+      held = [];
     },
     async putResyncPage(page, cursor) {
-      await putResyncDocuments(page, cursor);
+      if (cursor === undefined) {
+        held.push([...page]);
+        return;
+      }
+      // Relaxed: a page lost to a power cut is fetched again, since its cursor goes with it.
+      const tx = db.transaction(['chunks', 'meta'], 'readwrite', { durability: 'relaxed' });
+      const chunks = tx.objectStore('chunks');
+      await Promise.all([
+        ...toChunks(takeHeld(page)).map((chunk) => chunks.add(chunk)),
+        tx.objectStore('meta').put(cursor, 'resyncCursor'),
+        tx.done,
+      ]);
     },
     async endResync(lastSeq, page = []) {
-      await putResyncDocuments(page);
-      const tx = db.transaction(['documents', 'stale', 'meta'], 'readwrite');
-      const stale = tx.objectStore('stale');
-      const meta = tx.objectStore('meta');
-      const keys = (await stale.getAllKeys()) as DocumentKey[];
+      const last = toChunks(takeHeld(page));
+      const tx = db.transaction(['documents', 'stale', 'meta', 'chunks'], 'readwrite');
+      const chunks = tx.objectStore('chunks');
       const documents = tx.objectStore('documents');
+      const meta = tx.objectStore('meta');
+      const after = (await resyncBoundary(tx)) ?? 0;
+      const [staleKeys, older] = await Promise.all([
+        tx.objectStore('stale').getAllKeys() as Promise<DocumentKey[]>,
+        after > 0 ? chunks.getAll(IDBKeyRange.upperBound(after)) : [],
+      ]);
+      // What was stored before the resync and it did not send again goes; the records of
+      // what it sent again are superseded by its pages.
+      const gone = new Map<string, DocumentKey>();
+      if (staleKeys.length > 0 || older.length > 0) {
+        const sent = new Set<string>();
+        for (const chunk of [
+          ...(await chunks.getAll(IDBKeyRange.lowerBound(after, true))),
+          ...last,
+        ])
+          for (const doc of chunkDocuments(chunk)) sent.add(docKey(doc.collection, doc.docId));
+        for (const chunk of older) {
+          for (const doc of chunkDocuments(chunk)) {
+            const key = docKey(doc.collection, doc.docId);
+            if (!sent.has(key)) gone.set(key, [doc.collection, doc.docId]);
+          }
+        }
+        for (const [collection, docId] of staleKeys) {
+          const key = docKey(collection, docId);
+          if (!sent.has(key)) gone.set(key, [collection, docId]);
+        }
+      }
       await Promise.all([
-        ...keys.map((key) => documents.delete(key)),
-        stale.clear(),
+        ...last.map((chunk) => chunks.add(chunk)),
+        ...staleKeys.map((key) => documents.delete(key)),
+        ...[...gone.values()].map((key) => documents.delete(key)),
+        after > 0 ? chunks.delete(IDBKeyRange.upperBound(after)) : undefined,
+        tx.objectStore('stale').clear(),
         meta.put(lastSeq, 'lastSeq'),
         meta.put(false, 'resyncing'),
         meta.delete('resyncCursor'),
+        meta.delete(RESYNC_AFTER_CHUNK),
+        // Written by stores of v3 during a resync.
         meta.delete('resyncSweeps'),
         tx.done,
       ]);
-      sweeps = null;
-      return keys.map(([collection, docId]) => ({ collection, docId }));
+      return [...gone.values()].map(([collection, docId]) => ({ collection, docId }));
     },
     async close() {
       db.close();

@@ -82,6 +82,8 @@ export interface LocalStore {
   /**
    * Stores documents of a full resync as sent (the server's state, so nothing is compared);
    * with `cursor`, also where the resync goes on after a restart, in the same transaction.
+   * Documents given without a cursor may be held until the next call with one (a restart
+   * fetches them again from the stored cursor anyway).
    */
   putResyncPage(documents: readonly BaseDocument[], cursor?: string): Promise<void>;
   /**

@@ -1,4 +1,5 @@
 import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BaseDocument,
@@ -153,7 +154,86 @@ for (const [name, open] of backends) {
       });
       await store.close();
     });
+
+    it('merges later changes over a resync, across a restart, and a second resync replaces both', async () => {
+      let store = await open();
+      await store.beginResync();
+      await store.putResyncPage([doc('a', 5), doc('b', 5)]);
+      await store.putResyncPage([doc('c', 5)], 'after-page-1');
+      expect(await store.endResync('20', [doc('d', 5), doc('e', 5)])).toEqual([]);
+      // Pulls after it: a newer a, b deleted, an older c (kept out), a new f.
+      await store.apply({
+        documents: [doc('a', 8, { n: 'later' }), doc('b', 9, null), doc('c', 2), doc('f', 8)],
+        lastSeq: '25',
+      });
+      const expected = [
+        ['a', { n: 'later' }],
+        ['b', null],
+        ['c', { n: 5 }],
+        ['d', { n: 5 }],
+        ['e', { n: 5 }],
+        ['f', { n: 8 }],
+      ];
+      const read = async () => (await store.documents()).map((d) => [d.docId, d.data]).sort();
+      expect(await read()).toEqual(expected);
+      if (store.kind === 'indexeddb') {
+        const name = store.name;
+        await store.close();
+        store = await openIndexedDbStore({ name });
+        expect(await read()).toEqual(expected);
+      }
+      const keys = ['a', 'b', 'c', 'f', 'missing'].map((docId) => ({ collection: 'tasks', docId }));
+      expect((await store.documentsOf(keys)).map((d) => [d.docId, d.version])).toEqual([
+        ['a', v(8)],
+        ['b', v(9)],
+        ['c', v(5)],
+        ['f', v(8)],
+      ]);
+
+      // Again, over both layers: what it sends wins even when older; what it does not, goes.
+      await store.beginResync();
+      await store.putResyncPage([doc('a', 1, { n: 'server' })], 'after-page-1');
+      const during = await store.documentsOf([{ collection: 'tasks', docId: 'a' }]);
+      expect(during.map((d) => d.data)).toEqual([{ n: 'server' }]);
+      expect((await store.documents()).length).toBe(6);
+      const removed = await store.endResync('30', [doc('c', 6), doc('g', 6)]);
+      expect(removed.map((key) => key.docId).sort()).toEqual(['b', 'd', 'e', 'f']);
+      expect(await read()).toEqual([
+        ['a', { n: 'server' }],
+        ['c', { n: 6 }],
+        ['g', { n: 6 }],
+      ]);
+      expect((await store.documentsOf(keys)).map((d) => d.docId)).toEqual(['a', 'c']);
+      await store.close();
+    });
+
+    it('resumes an interrupted resync from its last stored page', async () => {
+      const store = await open();
+      await store.apply({ documents: [doc('old', 1)], lastSeq: '4' });
+      await store.beginResync();
+      await store.putResyncPage([doc('p1', 2)], 'after-page-1');
+      // Half of page 2 arrives, then the tab goes: it starts again at page 2.
+      await store.putResyncPage([doc('p2-half', 2)]);
+      const resumed = store.kind === 'indexeddb' ? await reopen(store) : store;
+      expect(await resumed.meta()).toMatchObject({ resyncing: true, resyncCursor: 'after-page-1' });
+      expect((await resumed.documents()).map((d) => d.docId)).toContain('old');
+      await resumed.putResyncPage([doc('p2-half', 3)]);
+      expect(await resumed.endResync('9', [doc('p2-rest', 3)])).toEqual([
+        { collection: 'tasks', docId: 'old' },
+      ]);
+      expect((await resumed.documents()).map((d) => [d.docId, d.version]).sort()).toEqual([
+        ['p1', v(2)],
+        ['p2-half', v(3)],
+        ['p2-rest', v(3)],
+      ]);
+      await resumed.close();
+    });
   });
+}
+
+async function reopen(store: LocalStore): Promise<LocalStore> {
+  await store.close();
+  return openIndexedDbStore({ name: store.name });
 }
 
 describe('IndexedDB client across a restart', () => {
@@ -189,5 +269,86 @@ describe('IndexedDB client across a restart', () => {
       'tasks/unsent': { n: 2 },
     });
     await second.client.close();
+  });
+});
+
+/** A database as the store of schema v3 left it: one record per document. */
+async function writeV3Database(
+  name: string,
+  content: { documents: BaseDocument[]; meta: Record<string, unknown>; stale?: string[] },
+): Promise<void> {
+  const db = await openDB(name, 3, {
+    upgrade(database) {
+      database.createObjectStore('documents', { keyPath: ['collection', 'docId'] });
+      const outbox = database.createObjectStore('outbox', {
+        keyPath: 'order',
+        autoIncrement: true,
+      });
+      outbox.createIndex('id', 'id', { unique: true });
+      database.createObjectStore('meta');
+      const rejected = database.createObjectStore('rejected', {
+        keyPath: 'order',
+        autoIncrement: true,
+      });
+      rejected.createIndex('editId', 'editId', { unique: true });
+      database.createObjectStore('stale');
+    },
+  });
+  const tx = db.transaction(['documents', 'outbox', 'meta', 'stale'], 'readwrite');
+  for (const stored of content.documents) await tx.objectStore('documents').put(stored);
+  await tx.objectStore('outbox').add(edit('queued', 'a', v(1)));
+  for (const [key, value] of Object.entries(content.meta))
+    await tx.objectStore('meta').put(value, key);
+  for (const docId of content.stale ?? [])
+    await tx.objectStore('stale').put(true, ['tasks', docId]);
+  await tx.done;
+  db.close();
+}
+
+describe('IndexedDB store opening a database of schema v3', () => {
+  it('reads its documents, outbox and cursor, and its next resync replaces them', async () => {
+    await writeV3Database('v3-synced', {
+      documents: [doc('a', 1), doc('b', 1), doc('tomb', 1, null)],
+      meta: { lastSeq: '7', clientId: 'device-1' },
+    });
+    const store = await openIndexedDbStore({ name: 'v3-synced' });
+    expect(await store.meta()).toMatchObject({
+      lastSeq: '7',
+      clientId: 'device-1',
+      resyncing: false,
+    });
+    expect((await store.outbox()).map((entry) => entry.id)).toEqual(['queued']);
+    expect((await store.documents()).map((d) => [d.docId, d.version])).toEqual([
+      ['a', v(1)],
+      ['b', v(1)],
+      ['tomb', v(1)],
+    ]);
+    await store.apply({ documents: [doc('a', 3)], lastSeq: '8' });
+    await store.beginResync();
+    await store.putResyncPage([doc('a', 2), doc('c', 2)], 'after-page-1');
+    expect((await store.endResync('12')).map((key) => key.docId).sort()).toEqual(['b', 'tomb']);
+    expect((await store.documents()).map((d) => [d.docId, d.version])).toEqual([
+      ['a', v(2)],
+      ['c', v(2)],
+    ]);
+    await store.close();
+  });
+
+  it('finishes a resync that a store of v3 began', async () => {
+    // v3 stored page 1 (a, as records) and was marking b as not yet sent again.
+    await writeV3Database('v3-resyncing', {
+      documents: [doc('a', 2), doc('b', 1)],
+      meta: { lastSeq: '0', resyncing: true, resyncCursor: 'after-page-1', resyncSweeps: true },
+      stale: ['b'],
+    });
+    const store = await openIndexedDbStore({ name: 'v3-resyncing' });
+    expect(await store.meta()).toMatchObject({ resyncing: true, resyncCursor: 'after-page-1' });
+    expect((await store.documents()).map((d) => d.docId)).toEqual(['a', 'b']);
+    expect(await store.endResync('15', [doc('c', 2)])).toEqual([
+      { collection: 'tasks', docId: 'b' },
+    ]);
+    expect((await store.documents()).map((d) => d.docId).sort()).toEqual(['a', 'c']);
+    expect(await store.meta()).toMatchObject({ lastSeq: '15', resyncing: false });
+    await store.close();
   });
 });
