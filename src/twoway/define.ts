@@ -105,7 +105,10 @@ export interface TwoWayOptions {
    * Below `minPairs` pairs it does not apply. @default { maxShare: 0.5, minPairs: 10 }
    */
   deleteGuard?: { maxShare?: number; minPairs?: number } | undefined;
-  /** Pairs written per checkpoint. @default 200 */
+  /**
+   * Pairs written per checkpoint. Matched pairs with nothing to write (most of an initial
+   * sync) are stored 50 batches per commit. @default 200
+   */
   batchSize?: number | undefined;
   schedule?: ScheduleOptions | undefined;
 }

@@ -16,16 +16,27 @@ import { convert, project } from './values.js';
 
 type Keys = { readonly left: ReadonlySet<string>; readonly right: ReadonlySet<string> };
 
+/** Where planning puts its results: actions, and new pairs with nothing to write. */
+interface PlanOutput {
+  readonly actions: PairAction[];
+  readonly settled: PairState[];
+}
+
+/** A first match takes no conflict decisions (the pair is new). */
+const NO_DECISIONS: ReadonlyMap<string, never> = new Map<string, never>();
+
 /**
  * Objects read but not linked: matched to each other (explicit keys, same key, match
- * fields), and those left without a partner created on the other side.
+ * fields), and those left without a partner created on the other side. Returns the keys
+ * left alone because several objects share a match key.
  */
 export function planUnlinked(
   ctx: PlanContext,
   linked: Keys,
-): { actions: PairAction[]; ambiguous: { left: string[]; right: string[] } } {
+  out: PlanOutput,
+): { left: string[]; right: string[] } {
   const { task, reads, report } = ctx;
-  const actions: PairAction[] = [];
+  const { actions } = out;
   const explicit = { left: new Set<string>(), right: new Set<string>() };
   const open = (side: Side, key: string): SyncRecord | undefined => {
     const record = reads[side].records.get(key);
@@ -95,9 +106,9 @@ export function planUnlinked(
   }
   for (let at = 0; at < matches.length; at += 2) {
     report.matched++;
-    actions.push(planMatch(ctx, matches[at]!, matches[at + 1]!));
+    planMatch(ctx, matches[at]!, matches[at + 1]!, out);
   }
-  if (unlinked.left.size + unlinked.right.size === 0) return { actions, ambiguous };
+  if (unlinked.left.size + unlinked.right.size === 0) return ambiguous;
   const taken = {
     left: new Set([...linked.left, ...reads.left.records.keys(), ...ambiguous.left]),
     right: new Set([...linked.right, ...reads.right.records.keys(), ...ambiguous.right]),
@@ -107,7 +118,7 @@ export function planUnlinked(
       actions.push(planCreate(ctx, side, matchRecordOf(ctx, side, record), taken));
     }
   }
-  return { actions, ambiguous };
+  return ambiguous;
 }
 
 /** A read record as matching and `createKey` see it: values in the left representation. */
@@ -124,7 +135,8 @@ export function matchRecordOf(
   };
 }
 
-function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord): PairAction {
+/** A new pair for two matched objects: settled when they agree, else an action. */
+function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord, out: PlanOutput): void {
   const { fields, report } = ctx;
   const pair: PairState = {
     id: newPairId(),
@@ -147,23 +159,30 @@ function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord): PairAction {
     updatedMs: r.updatedAt?.getTime() ?? null,
     fresh: true,
   };
-  const merged = mergeFields(ctx, pair, lc, rc, null, new Map());
+  const merged = mergeFields(ctx, pair, lc, rc, null, NO_DECISIONS);
   if (merged.manual.length > 0) {
     report.conflictsOpen += merged.manual.length;
     const frozen = { ...remember(pair, lc, rc), base: merged.base };
-    return simple(pair, {
-      after: frozen,
-      conflicts: merged.manual,
-      counts: merged.manual.map(() => 'conflicts' as const),
-    });
+    out.actions.push(
+      simple(pair, {
+        after: frozen,
+        conflicts: merged.manual,
+        counts: merged.manual.map(() => 'conflicts' as const),
+      }),
+    );
+    return;
   }
-  const counts: Counter[] = merged.conflicts.map(() => 'conflicts' as const);
   const leftWrite = hasKeys(merged.leftPatch) ? upsert(l.key, merged.leftPatch) : null;
   const rightWrite = hasKeys(merged.rightPatch) ? upsert(r.key, merged.rightPatch) : null;
+  const after: PairState = { ...pair, base: merged.base, inflight: null };
+  if (!leftWrite && !rightWrite && merged.conflicts.length === 0) {
+    out.settled.push(after);
+    return;
+  }
+  const counts: Counter[] = merged.conflicts.map(() => 'conflicts' as const);
   if (leftWrite) counts.push('updatedLeft');
   if (rightWrite) counts.push('updatedRight');
-  const after = { ...pair, base: merged.base };
-  return {
+  out.actions.push({
     pairId: pair.id,
     before: null,
     left: leftWrite,
@@ -174,7 +193,7 @@ function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord): PairAction {
     conflicts: [],
     resolved: [],
     counts,
-  };
+  });
 }
 
 function planCreate(

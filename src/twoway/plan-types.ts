@@ -61,6 +61,11 @@ export type PlanReport = Pick<
 
 export interface Plan {
   readonly actions: PairAction[];
+  /**
+   * Pairs matched with nothing to write on either side (most of an initial sync): stored as
+   * they are, with no action each.
+   */
+  readonly settled: PairState[];
   /** Matching and bookkeeping counts that do not depend on writes. */
   readonly report: PlanReport;
   /** Keys left alone because several objects share a match key. */

@@ -2,7 +2,7 @@ import { deletedOn } from './plan-current.js';
 import { planUnlinked } from './plan-match.js';
 import { planPair } from './plan-pairs.js';
 import type { PairAction, Plan, PlanContext, PlanInput } from './plan-types.js';
-import type { ConflictRow } from './types.js';
+import type { ConflictRow, PairState } from './types.js';
 
 export type { PairAction, Plan, PlanInput, SideRead } from './plan-types.js';
 
@@ -34,16 +34,24 @@ export function planTwoWay(input: PlanInput): Plan {
   }
 
   const guard = deleteGuard(ctx, input);
-  if (guard) return { actions: [], report: ctx.report, ambiguous: { left: [], right: [] }, guard };
+  if (guard) {
+    return {
+      actions: [],
+      settled: [],
+      report: ctx.report,
+      ambiguous: { left: [], right: [] },
+      guard,
+    };
+  }
 
   const actions: PairAction[] = [];
   for (const pair of input.pairs) {
     const action = planPair(ctx, pair);
     if (action) actions.push(action);
   }
-  const unlinked = planUnlinked(ctx, linked);
-  actions.push(...unlinked.actions);
-  return { actions, report: ctx.report, ambiguous: unlinked.ambiguous, guard: null };
+  const settled: PairState[] = [];
+  const ambiguous = planUnlinked(ctx, linked, { actions, settled });
+  return { actions, settled, report: ctx.report, ambiguous, guard: null };
 }
 
 /** Deletions seen on each side, counted before anything is planned; a message when too many. */

@@ -1,6 +1,6 @@
 import { type Cursor, parseCursor, serializeCursor } from '../model/index.js';
 import { pgTransaction, type StoreHandle } from '../store/index.js';
-import { toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
+import { baseJson, toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
 import { type ConflictFilter, checkDecision, notOpen, type TwoWayStore } from './store.js';
 import { type ConflictDecision, type ConflictRow, type Side, TWO_WAY_UNIT } from './types.js';
 
@@ -89,7 +89,7 @@ export function openPostgresTwoWayStore(
               pairs.map((pair) => pair.id),
               pairs.map((pair) => pair.leftKey),
               pairs.map((pair) => pair.rightKey),
-              pairs.map((pair) => toJson(pair.base)),
+              pairs.map((pair) => baseJson(pair.base)),
               pairs.map((pair) => toJsonOrNull(pair.leftSeen)),
               pairs.map((pair) => toJsonOrNull(pair.rightSeen)),
               pairs.map((pair) => pair.pending),

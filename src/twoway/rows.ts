@@ -1,5 +1,11 @@
 import { canonicalJson, type NeutralValue } from '../model/index.js';
-import type { ConflictDecision, ConflictRow, ConflictState, PairState } from './types.js';
+import type {
+  ConflictDecision,
+  ConflictRow,
+  ConflictState,
+  FieldValues,
+  PairState,
+} from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -17,6 +23,28 @@ function jsonOrNull<T>(value: unknown, columns: JsonColumns): T | null {
 /** Stored JSON text of a value: canonical, so Dates become ISO strings. */
 export function toJson(value: unknown): string {
   return canonicalJson(value);
+}
+
+/**
+ * Stored JSON text of a pair's base: each side's members in the order they were built (the
+ * task's field order), each value canonical (so Dates become ISO strings and a value with
+ * no JSON form is refused). Not canonicalJson of the whole base: it sorts member names
+ * through a cache of one name order per object width, and the two sides' objects usually
+ * have the same width and different names, so every pair sorted both again.
+ */
+export function baseJson(base: PairState['base']): string {
+  return `{"left":${valuesJson(base.left)},"right":${valuesJson(base.right)}}`;
+}
+
+function valuesJson(values: FieldValues): string {
+  let text = '{';
+  for (const name of Object.keys(values)) {
+    const value = values[name];
+    if (value === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(name)}:${canonicalJson(value)}`;
+  }
+  return `${text}}`;
 }
 
 export function toJsonOrNull(value: unknown): string | null {

@@ -1,6 +1,6 @@
 import { type Cursor, parseCursor, serializeCursor } from '../model/index.js';
 import type { StoreHandle } from '../store/index.js';
-import { toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
+import { baseJson, toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
 import {
   type ConflictFilter,
   checkDecision,
@@ -85,7 +85,7 @@ export function openSqliteTwoWayStore(
         pair.id,
         pair.leftKey,
         pair.rightKey,
-        toJson(pair.base),
+        baseJson(pair.base),
         toJsonOrNull(pair.leftSeen),
         toJsonOrNull(pair.rightSeen),
         pair.pending,

@@ -15,6 +15,14 @@ export function sameValue(a: NeutralValue | undefined, b: NeutralValue | undefin
   const kindA = typeof left;
   const kindB = typeof right;
   if (kindA !== 'object' && kindB !== 'object') return false;
+  // Arrays element by element (tag lists are common and mostly primitives).
+  if (Array.isArray(left) && Array.isArray(right)) {
+    if (left.length !== right.length) return false;
+    for (let index = 0; index < left.length; index++) {
+      if (!sameValue(left[index], right[index])) return false;
+    }
+    return true;
+  }
   return canonicalJson(left) === canonicalJson(right);
 }
 
