@@ -24,7 +24,7 @@ export interface ReplicaDeps {
   /** Rejected edits were stored: reload the app's list of them (inside `exclusive`). */
   readonly refreshRejected: () => Promise<void>;
   readonly pullLimit: number;
-  /** Documents in the first `/sync/full` request of a resync; each later request asks for twice as many. */
+  /** Documents in a resync's first `/sync/full` request; each later one asks for twice as many. */
   readonly fullPageSize: number;
   readonly signal: AbortSignal;
 }
@@ -32,7 +32,10 @@ export interface ReplicaDeps {
 /** The server's largest `/sync/full` limit. */
 const FULL_PAGE_MAX = 100_000;
 
-/** The page after one of `size` documents: twice as large, so a resync of n documents takes about log2(n / first) requests. */
+/**
+ * The page after one of `size` documents: twice as large, so a resync of n documents takes
+ * about log2(n / first page) requests.
+ */
 function nextPageSize(size: number): number {
   return Math.min(size * 2, FULL_PAGE_MAX);
 }
