@@ -58,8 +58,9 @@ export interface SyncClientOptions {
   /** Changes per pull request (the server's maximum is 1000). @default 1000 */
   pullLimit?: number | undefined;
   /**
-   * Documents per `/sync/full` request of a full resync; a reload resumes it from the last
-   * whole page. @default 10_000
+   * Documents in the first `/sync/full` request of a full resync; each later request asks for
+   * twice as many as the one before (up to the server's 100,000). A reload resumes it from the
+   * last whole page. @default 10_000
    */
   fullResyncPageSize?: number | undefined;
   /** How often to pull while the stream is down. @default 10_000 */

@@ -24,9 +24,20 @@ export interface ReplicaDeps {
   /** Rejected edits were stored: reload the app's list of them (inside `exclusive`). */
   readonly refreshRejected: () => Promise<void>;
   readonly pullLimit: number;
-  /** Documents per `/sync/full` request: a resumed resync starts again at most this many back. */
+  /** Documents in a resync's first `/sync/full` request; each later one asks for twice as many. */
   readonly fullPageSize: number;
   readonly signal: AbortSignal;
+}
+
+/** The server's largest `/sync/full` limit. */
+const FULL_PAGE_MAX = 100_000;
+
+/**
+ * The page after one of `size` documents: twice as large, so a resync of n documents takes
+ * about log2(n / first page) requests.
+ */
+function nextPageSize(size: number): number {
+  return Math.min(size * 2, FULL_PAGE_MAX);
 }
 
 function maxSeq(current: string, changes: readonly WireChange[]): string {
@@ -86,7 +97,9 @@ export class Replica {
    * readable meanwhile; the cursor of each stored page is kept, so a reload or crash resumes
    * where it stopped instead of starting again. One page ahead is requested while a page is
    * read and stored, so the server's time to answer overlaps the client's work; the stored
-   * cursor is still only ever the one after the last stored page.
+   * cursor is still only ever the one after the last stored page. Pages grow from
+   * `fullPageSize` by doubling: the first documents show soon, few requests fetch the rest,
+   * and a resumed resync fetches again at most the last page, never more than was stored.
    */
   async fullResync(): Promise<void> {
     const { store, view, exclusive, observe, transport, fullPageSize } = this.#deps;
@@ -103,7 +116,8 @@ export class Replica {
       await store.putResyncPage(page);
       show(page);
     };
-    let opening = transport.openFull(cursor, fullPageSize);
+    let size = Math.min(fullPageSize, FULL_PAGE_MAX);
+    let opening = transport.openFull(cursor, size);
     for (;;) {
       let page: FullResponse;
       try {
@@ -114,10 +128,12 @@ export class Replica {
         if (error.serverCode !== 'CURSOR_INVALID') throw error;
         await this.#beginResync();
         cursor = null;
-        opening = transport.openFull(cursor, fullPageSize);
+        size = Math.min(fullPageSize, FULL_PAGE_MAX);
+        opening = transport.openFull(cursor, size);
         continue;
       }
-      const ahead = page.next === null ? null : transport.openFull(page.next, fullPageSize);
+      size = nextPageSize(size);
+      const ahead = page.next === null ? null : transport.openFull(page.next, size);
       // Awaited with the page after this one; until then its failure must not go unhandled.
       ahead?.catch(() => {});
       try {

@@ -6,6 +6,8 @@ import { eventually, startClient, startTestServer, type TestServer } from './hel
 /** One `/sync/full` request as the client made it; its body reaches the client once released. */
 interface HeldPage {
   readonly cursor: string | null;
+  /** The `limit` asked for. */
+  readonly limit: string | null;
   /** The response's `X-Sync-Cursor`: where the page after it starts. */
   readonly next: string | null;
   release(): void;
@@ -27,6 +29,7 @@ function holdingFullPages() {
     released.catch(() => {});
     pages.push({
       cursor: url.searchParams.get('cursor'),
+      limit: url.searchParams.get('limit'),
       next: response.headers.get('x-sync-cursor'),
       release,
     });
@@ -56,9 +59,9 @@ describe('paged full resync', () => {
     await server.close();
   });
 
-  it('asks for the next page while one is read, yet stores only the cursor after a stored page', async () => {
+  it('asks for the next, twice as large page while one is read, yet stores only the cursor after a stored page', async () => {
     const jwt = await server.tenantToken();
-    const changes = Array.from({ length: 25 }, (_, i) =>
+    const changes = Array.from({ length: 75 }, (_, i) =>
       upsert(`t${String(i).padStart(2, '0')}`, { n: i }),
     );
     expect((await server.push(jwt, { client_id: 'seed', changes })).status).toBe(200);
@@ -81,12 +84,15 @@ describe('paged full resync', () => {
     held.pages[0]!.release();
     await eventually(() => expect(first.client.query('tasks')).toHaveLength(10), 20_000);
     await eventually(() => expect(held.pages.length).toBe(3), 20_000);
+    // Each page asks for twice the documents of the one before it.
+    expect(held.pages.map((page) => page.limit)).toEqual(['10', '20', '40']);
     // Page 3 is asked for, but a restart must resume at page 2, which is not stored yet.
     expect((await store.meta()).resyncCursor).toBe(held.pages[0]!.next);
     expect((await store.meta()).resyncCursor).not.toBe(held.pages[1]!.next);
     await first.client.close();
 
-    // The next start resumes at page 2 and ends with every document.
+    // The next start resumes at page 2, again from the first page size (10, 20, then the last
+    // 35 of 40 asked for), and ends with every document.
     const second = await startClient(server, jwt, {
       store,
       collections: ['tasks'],
@@ -95,8 +101,8 @@ describe('paged full resync', () => {
     });
     try {
       expect(second.client.query('tasks')).toHaveLength(10);
-      await eventually(() => expect(second.client.query('tasks')).toHaveLength(25), 20_000);
-      expect(second.network.requests.filter((path) => path === '/sync/full')).toHaveLength(2);
+      await eventually(() => expect(second.client.query('tasks')).toHaveLength(75), 20_000);
+      expect(second.network.requests.filter((path) => path === '/sync/full')).toHaveLength(3);
       expect(second.client.query('tasks').map((doc) => doc.id)).toEqual(
         changes.map((change) => change.doc_id),
       );

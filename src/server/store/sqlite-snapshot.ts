@@ -1,7 +1,22 @@
 import Database from 'better-sqlite3';
 import { SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
-import { compareUtf8, type Row, toDocument } from './sqlite-schema.js';
-import type { DocumentSnapshot, SnapshotQuery } from './types.js';
+import { compareUtf8, type Row } from './sqlite-schema.js';
+import type { DocumentSnapshot, SnapshotQuery, StoredDocument } from './types.js';
+
+/** One row of the snapshot's page query, in its column order. */
+function toSnapshotDocument(scope: string, collection: string, row: unknown[]): StoredDocument {
+  return {
+    scope,
+    collection,
+    docId: row[0] as string,
+    data: (row[1] as string | null) ?? null,
+    version: row[2] as string,
+    editVersion: row[3] as string,
+    deleted: row[4] === 1,
+    updatedMs: row[5] as number,
+    actorId: (row[6] as string | null) ?? null,
+  };
+}
 
 /**
  * A full export's snapshot: its own read-only connection holding one read transaction, so every
@@ -35,15 +50,22 @@ export async function openSqliteSnapshot(
     // One collection at a time along the primary key: a row-value range over several
     // collections made SQLite sort the whole remainder for every page (quadratic).
     const collections = [...new Set(query.collections)].sort(compareUtf8);
-    const cols =
-      'scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id';
-    const page = db.prepare(
-      `SELECT ${cols} FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
-       ORDER BY doc_id LIMIT ?`,
-    );
+    // Rows as arrays, scope and collection known: about half the cost of a row object each.
+    const page = db
+      .prepare(
+        `SELECT doc_id, data, version, edit_version, deleted, updated_ms, actor_id
+         FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
+         ORDER BY doc_id LIMIT ?`,
+      )
+      .raw(true);
+    // Counts at most `bound` rows: a response's work stays in proportion to its limit, not to
+    // everything after its cursor.
     const count = db.prepare(
-      'SELECT COUNT(*) AS n FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?',
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sync_documents
+       WHERE scope = ? AND collection = ? AND doc_id > ? ORDER BY doc_id LIMIT ?)`,
     );
+    const counted = (lane: { collection: string; from: string }, bound: number) =>
+      (count.get(query.scope, lane.collection, lane.from, bound) as { n: number }).n;
     const nth = db.prepare(
       `SELECT doc_id FROM sync_documents WHERE scope = ? AND collection = ? AND doc_id > ?
        ORDER BY doc_id LIMIT 1 OFFSET ?`,
@@ -60,19 +82,13 @@ export async function openSqliteSnapshot(
       // The limit-th document is where the next response starts, if anything follows it.
       let remaining = query.limit;
       for (const [index, lane] of lanes.entries()) {
-        const { n } = count.get(query.scope, lane.collection, lane.from) as { n: number };
+        // Up to one past the limit: enough to tell whether anything in this lane follows it.
+        const n = counted(lane, remaining + 1);
         if (remaining > n) {
           remaining -= n;
           continue;
         }
-        const more =
-          remaining < n ||
-          lanes
-            .slice(index + 1)
-            .some(
-              (later) =>
-                (count.get(query.scope, later.collection, later.from) as { n: number }).n > 0,
-            );
+        const more = remaining < n || lanes.slice(index + 1).some((later) => counted(later, 1) > 0);
         if (more) {
           const row = nth.get(query.scope, lane.collection, lane.from, remaining - 1) as Row;
           nextKey = { collection: lane.collection, docId: row.doc_id as string };
@@ -96,9 +112,9 @@ export async function openSqliteSnapshot(
             if (!firstPage) await new Promise((resolve) => setImmediate(resolve));
             firstPage = false;
             const size = Math.min(pageSize, left);
-            const rows = page.all(query.scope, lane.collection, after, size) as Row[];
+            const rows = page.all(query.scope, lane.collection, after, size) as unknown[][];
             if (rows.length === 0) break;
-            const docs = rows.map(toDocument);
+            const docs = rows.map((row) => toSnapshotDocument(query.scope, lane.collection, row));
             left -= docs.length;
             after = docs[docs.length - 1]!.docId;
             yield docs;
