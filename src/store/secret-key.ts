@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { generateSecretKey, parseSecretKey } from '../net/index.js';
 
 export interface SecretKeyOptions {
@@ -17,8 +17,23 @@ export function resolveSecretKey(options: SecretKeyOptions): Uint8Array | null {
   const fromEnv = process.env.KEEPSYNC_SECRET_KEY;
   if (fromEnv) return parseSecretKey(fromEnv, 'KEEPSYNC_SECRET_KEY');
   if (!options.keyFile) return null;
-  if (!existsSync(options.keyFile)) {
-    writeFileSync(options.keyFile, `${generateSecretKey()}\n`, { mode: 0o600, flag: 'wx' });
-  }
+  if (!existsSync(options.keyFile)) createKeyFile(options.keyFile);
   return parseSecretKey(readFileSync(options.keyFile, 'utf8'), options.keyFile);
+}
+
+/**
+ * Two processes opening a new store at once (a worker and `keepsync run`) must end up with one
+ * key, and neither may read the file half-written: the key is written whole under a name of
+ * its own, then linked into place, which fails if the other process linked first.
+ */
+function createKeyFile(keyFile: string): void {
+  const draft = `${keyFile}.${process.pid}.${Date.now()}.new`;
+  writeFileSync(draft, `${generateSecretKey()}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(draft, keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
 }
