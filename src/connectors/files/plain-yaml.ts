@@ -31,6 +31,8 @@ export class PlainYaml {
     } catch (error) {
       if (error === NOT_PLAIN) return undefined;
       throw error;
+    } finally {
+      forgetLastSubject();
     }
   }
 
@@ -104,6 +106,15 @@ export class PlainYaml {
     return `"${value}"`;
   }
 }
+
+/**
+ * V8 keeps the last string a regular expression ran on (`RegExp.input`) alive; without this,
+ * the last value written or read, a resource's body among them, would stay on the heap.
+ */
+function forgetLastSubject(): void {
+  EMPTY.test('');
+}
+const EMPTY = /^$/;
 
 /** Thrown inside, caught at the top: this value or text is not for the fast path. */
 const NOT_PLAIN = Symbol('not plain');
