@@ -2,18 +2,18 @@
  * keepsync copy at scale on loopback: N HAL resources (1% groups, the rest items linking to a
  * group, so writes have two dependency layers) HTTP -> directory, the same again with nothing
  * changed, then directory -> an empty HTTP server. Each phase runs in its own process, so its
- * peak RSS is its own; the server runs in another.
+ * peak RSS is its own; the server runs in another. Each phase runs the built library
+ * (bench/support/copy-phase.mjs over dist/, as the CLI does), so build first.
  *
- *   node --import tsx bench/copy.bench.ts --resources 100000
+ *   npm run build && node --import tsx bench/copy.bench.ts --resources 100000
  */
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { copyResources } from '../src/copy/index.js';
 import { benchResource } from './support/hal-listing.js';
 
 const { values } = parseArgs({
@@ -21,8 +21,6 @@ const { values } = parseArgs({
     resources: { type: 'string', default: '100000' },
     page: { type: 'string', default: '1000' },
     role: { type: 'string' },
-    origin: { type: 'string' },
-    destination: { type: 'string' },
   },
 });
 const count = Number(values.resources);
@@ -70,43 +68,15 @@ function serve(): void {
   });
 }
 
-async function phase(): Promise<void> {
-  const started = performance.now();
-  const summary = await copyResources({
-    origins: [values.origin!],
-    destination: values.destination!,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  if (summary.failed.length > 0) throw new Error(`${summary.failed.length} failed`);
-  console.log(
-    JSON.stringify({
-      seconds,
-      read: summary.read,
-      written: summary.creates.length + summary.updates.length,
-      unchanged: summary.unchanged,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    }),
-  );
-}
-
 function runPhase(label: string, origin: string, destination: string): void {
   const output = execFileSync(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      import.meta.filename,
-      '--role',
-      'phase',
-      '--origin',
-      origin,
-      '--destination',
-      destination,
-    ],
+    [join(dirname(import.meta.filename), 'support', 'copy-phase.mjs'), origin, destination],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
     seconds: number;
+    cpuSeconds: number;
     read: number;
     written: number;
     unchanged: number;
@@ -114,7 +84,7 @@ function runPhase(label: string, origin: string, destination: string): void {
   };
   const perSecond = Math.round(result.read / result.seconds);
   console.log(
-    `${label.padEnd(34)} ${result.read.toLocaleString('en-US')} resources (${result.written.toLocaleString('en-US')} written, ${result.unchanged.toLocaleString('en-US')} unchanged) in ${result.seconds.toFixed(1)} s = ${perSecond.toLocaleString('en-US')} resources/s, peak RSS ${result.peakRssMb} MB`,
+    `${label.padEnd(34)} ${result.read.toLocaleString('en-US')} resources (${result.written.toLocaleString('en-US')} written, ${result.unchanged.toLocaleString('en-US')} unchanged) in ${result.seconds.toFixed(1)} s (${result.cpuSeconds.toFixed(1)} s CPU) = ${perSecond.toLocaleString('en-US')} resources/s, peak RSS ${result.peakRssMb} MB, load ${loadavg()[0]!.toFixed(1)}`,
   );
 }
 
@@ -148,5 +118,4 @@ async function main(): Promise<void> {
 }
 
 if (values.role === 'server') serve();
-else if (values.role === 'phase') await phase();
 else await main();

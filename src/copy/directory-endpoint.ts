@@ -56,7 +56,12 @@ export function directoryEndpoint(dir: string, format: FileFormat = 'yaml'): Cop
             );
           }
           paths.set(resource.key, path);
-          existing.set(resource.key, `${resource.hash} ${path}`);
+          // A file where the resource belongs is known by its hash alone; one elsewhere (by
+          // hand, another format) never matches, so it is written where it belongs.
+          existing.set(
+            resource.key,
+            path === pathOf(resource) ? resource.hash : `${resource.hash} ${path}`,
+          );
         }
       } else if (await exists(dir)) {
         throw new KeepsyncError('CONFIG_INVALID', `${dir} is not a directory`);
@@ -75,7 +80,7 @@ function createSession(
 ): CopyTargetSession {
   return {
     existing,
-    fingerprint: (resource) => `${resource.hash} ${pathOf(resource)}`,
+    fingerprint: (resource) => resource.hash,
     async apply(plan, context) {
       const failures: CopyFailure[] = [];
       const touched = new Set<string>();
@@ -183,7 +188,12 @@ async function listFiles(root: string): Promise<string[]> {
     }
   };
   await walk(root);
-  return found.sort((a, b) => (a.split(sep).join('/') < b.split(sep).join('/') ? -1 : 1));
+  // Sorted as `/`-separated paths on every platform; each sort key is built once.
+  if (sep === '/') return found.sort();
+  return found
+    .map((path) => ({ path, order: path.split(sep).join('/') }))
+    .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+    .map(({ path }) => path);
 }
 
 async function isDirectory(path: string): Promise<boolean> {

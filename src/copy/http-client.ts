@@ -6,6 +6,7 @@ import {
   type RetryOptions,
   withRetry,
 } from '../net/index.js';
+import { ConnectionError, ConnectionPool } from './http-pool.js';
 
 export interface HttpClientOptions {
   /** Extra request headers, e.g. `Authorization`. */
@@ -36,6 +37,9 @@ export interface HttpResponse {
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 
+/** Writes go over pooled keep-alive connections; reads go through fetch, which follows redirects. */
+const POOLED_METHODS = new Set(['PUT', 'PATCH', 'DELETE']);
+
 /** A 429: the service refused the request before carrying it out. */
 class RefusedError extends RetryableError {}
 
@@ -60,9 +64,11 @@ export class HttpClient {
   readonly #retry: HttpClientOptions['retry'];
   readonly #signal: AbortSignal | undefined;
   readonly #onRetry: HttpClientOptions['onRetry'];
+  readonly #pool: ConnectionPool;
 
   constructor(options: HttpClientOptions = {}) {
     this.#onRetry = options.onRetry;
+    this.#pool = new ConnectionPool(options.concurrency ?? 8);
     this.#headers = options.headers ?? {};
     this.#limiter = new RateLimiter({
       concurrency: options.concurrency ?? 8,
@@ -117,14 +123,16 @@ export class HttpClient {
     const headers: Record<string, string> = { ...this.#headers };
     if (init.accept) headers.accept = init.accept;
     if (init.contentType) headers['content-type'] = init.contentType;
-    let response: Response;
+    let response: { readonly status: number; readonly headers: Headers; text(): Promise<string> };
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        ...(init.body === undefined ? {} : { body: init.body }),
-        ...(this.#signal ? { signal: this.#signal } : {}),
-      });
+      response = POOLED_METHODS.has(method)
+        ? answered(await this.#pool.send(method, url, headers, init.body, this.#signal))
+        : await fetch(url, {
+            method,
+            headers,
+            ...(init.body === undefined ? {} : { body: init.body }),
+            ...(this.#signal ? { signal: this.#signal } : {}),
+          });
     } catch (error) {
       if (this.#signal?.aborted) throw error;
       // fetch reports refused and reset connections as a TypeError with the cause inside.
@@ -143,7 +151,13 @@ export class HttpClient {
   }
 }
 
+/** A pooled answer in the shape of a fetch Response, so both are judged alike. */
+function answered(answer: HttpResponse) {
+  return { status: answer.status, headers: answer.headers, text: async () => answer.text };
+}
+
 function connectionProblem(error: unknown): string {
+  if (error instanceof ConnectionError) return error.code;
   const cause = (error as { cause?: unknown }).cause;
   const code = (cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : describeError(cause ?? error);

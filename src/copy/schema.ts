@@ -131,11 +131,11 @@ export function toResource(
   const dependsOn = schema
     .links(doc)
     .filter((link) => schema.isDependency(link.rel))
-    .map((link) => detached(link.href));
+    .map((link) => shared(link.href));
   const key = detached(resourceKey(type, id));
   return {
     key,
-    type: detached(type),
+    type: shared(type),
     id: detached(id),
     uri: uri === undefined ? undefined : detached(uri),
     dependsOn,
@@ -153,6 +153,24 @@ export function toResource(
  */
 function detached(value: string): string {
   return Buffer.from(value, 'utf8').toString('utf8');
+}
+
+/**
+ * Types and link targets repeat across resources (every item of a group links to it): one
+ * flat copy of each serves them all. Bounded, so a copy of many distinct links holds no more.
+ */
+const sharedCopies = new Map<string, string>();
+const SHARED_COPIES = 10_000;
+
+function shared(value: string): string {
+  let copy = sharedCopies.get(value);
+  if (copy === undefined) {
+    if (sharedCopies.size >= SHARED_COPIES) sharedCopies.clear();
+    copy = detached(value);
+    // Keyed by the copy, so the map holds no slice of a parser's input.
+    sharedCopies.set(copy, copy);
+  }
+  return copy;
 }
 
 function readId(doc: ResourceDocument): string | undefined {

@@ -30,13 +30,15 @@ export class StagingFile {
   /** The resource without its text in memory; the text is appended to the file. */
   stage(resource: CopyResource): StagedResource {
     const { text, ...head } = resource;
-    const bytes = Buffer.from(text, 'utf8');
+    // Where it was read waits on disk too: it is only needed to tell of a duplicate.
+    const body = Buffer.from(text, 'utf8');
+    const where = Buffer.from(head.where, 'utf8');
     const offset = this.#size;
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-    this.#size += bytes.length;
+    this.#pending.push(body, where);
+    this.#pendingBytes += body.length + where.length;
+    this.#size += body.length + where.length;
     if (this.#pendingBytes >= FLUSH_BYTES) this.#flush();
-    return new SpilledResource(head, this, offset, bytes.length);
+    return new SpilledResource(head, this, offset, body.length, where.length);
   }
 
   read(offset: number, length: number): string {
@@ -81,22 +83,32 @@ class SpilledResource implements StagedResource {
   readonly uri: string | undefined;
   readonly dependsOn: readonly string[];
   readonly hash: string;
-  readonly where: string;
   readonly #file: StagingFile;
   readonly #offset: number;
   readonly #length: number;
+  readonly #whereLength: number;
 
-  constructor(head: ResourceHead, file: StagingFile, offset: number, length: number) {
+  constructor(
+    head: ResourceHead,
+    file: StagingFile,
+    offset: number,
+    length: number,
+    whereLength: number,
+  ) {
     this.key = head.key;
     this.type = head.type;
     this.id = head.id;
     this.uri = head.uri;
     this.dependsOn = head.dependsOn;
     this.hash = head.hash;
-    this.where = head.where;
     this.#file = file;
     this.#offset = offset;
     this.#length = length;
+    this.#whereLength = whereLength;
+  }
+
+  get where(): string {
+    return this.#file.read(this.#offset + this.#length, this.#whereLength);
   }
 
   readText(): string {

@@ -9,6 +9,7 @@ import {
   RecordError,
 } from '../../model/index.js';
 import type { FileFormat } from './naming.js';
+import { PlainYaml } from './plain-yaml.js';
 
 // yaml loads on the first YAML file, not with every import of keepsync (a config's among them).
 const require = createRequire(import.meta.url);
@@ -54,6 +55,8 @@ export function serializeRecordFile(content: RecordFileContent, format: FileForm
  */
 export function serializeSortedValue(value: JsonValue, format: FileFormat): string {
   if (format === 'json') return `${sortedJson(value, '')}\n`;
+  const plain = plainYaml().stringify(value);
+  if (plain !== undefined) return plain;
   return loadYaml().stringify(sortedYaml(value), {
     lineWidth: 0,
     minContentWidth: 0,
@@ -82,6 +85,15 @@ let lookalikes: Yaml.Tags | undefined;
 const yaml11Lookalikes = (): Yaml.Tags => {
   lookalikes ??= [...new (loadYaml().Schema)({ schema: 'yaml-1.1' }).tags, valueKeyTag];
   return lookalikes;
+};
+
+/** The fast path for the YAML written above, with the same quoting of lookalikes. */
+let plainYamlPath: PlainYaml | undefined;
+const plainYaml = (): PlainYaml => {
+  plainYamlPath ??= new PlainYaml(
+    new (loadYaml().Document)(null, { compat: yaml11Lookalikes() }).schema,
+  );
+  return plainYamlPath;
 };
 
 /**
@@ -135,6 +147,9 @@ export function parseText(text: string, format: FileFormat, file: string): unkno
       );
     }
   }
+  // Files keepsync wrote are read without building a syntax tree; any other goes to yaml.
+  const plain = plainYaml().parse(text);
+  if (plain !== undefined) return plain;
   const document = loadYaml().parseDocument(text, { prettyErrors: false });
   const first = document.errors[0];
   if (first) throw syntaxError(file, text, first.pos[0], first.message);
