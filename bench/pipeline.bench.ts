@@ -55,15 +55,19 @@ const pipeline = definePipeline({
 
 async function measure(label: string) {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = await runPipeline({ store, pipeline, unit: 'all' });
   const seconds = (performance.now() - started) / 1000;
+  // CPU (user + system) is the steadier figure on a loaded machine.
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (result.status !== 'succeeded') throw new Error(`${label} ${result.status}: ${result.error}`);
   const perSecond = Math.round(count / seconds);
   console.log(
-    `${label.padEnd(16)} ${count.toLocaleString('en-US')} records in ${seconds.toFixed(2)} s = ${perSecond.toLocaleString('en-US')} records/s ` +
+    `${label.padEnd(16)} ${count.toLocaleString('en-US')} records in ${seconds.toFixed(2)} s = ${perSecond.toLocaleString('en-US')} records/s, ${cpuSeconds.toFixed(2)} s CPU ` +
       `(created ${result.stats.created}, updated ${result.stats.updated}, unchanged ${result.stats.unchanged})`,
   );
-  return { seconds, perSecond, stats: result.stats };
+  return { seconds, perSecond, cpuSeconds, stats: result.stats };
 }
 
 console.log(
@@ -91,6 +95,7 @@ console.log(
     pageSize,
     full: full.perSecond,
     rerun: rerun.perSecond,
+    rerunCpuSeconds: Number(rerun.cpuSeconds.toFixed(2)),
     peakRssMb,
   }),
 );

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { explainError } from './errors.js';
 import { EXIT } from './exit-codes.js';
-import { createProgram } from './program.js';
+import { HELP_TEXT, HELP_WIDTH } from './help-text.js';
 
 // A reader that stops early (`keepsync copy data/ - | head -3`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -10,24 +8,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-async function main(): Promise<void> {
-  const program = createProgram((code) => {
-    process.exitCode = code;
-  });
-  program.exitOverride();
-  try {
-    await program.parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-      return;
-    }
-    // A user's mistake gets its message, not a stack trace.
-    const explained = explainError(error);
-    if (!explained) throw error;
-    process.stderr.write(`keepsync: ${explained.message}\n`);
-    process.exitCode = explained.exitCode;
-  }
+const args = process.argv.slice(2);
+// `keepsync --help` prints the prebuilt text: commander and the commands' registrations cost
+// more than Node's own start. A terminal narrower than the text gets commander's wrapping.
+const narrow = process.stdout.isTTY && process.stdout.columns < HELP_WIDTH;
+if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && !narrow) {
+  process.stdout.write(HELP_TEXT);
+} else {
+  const { runCli } = await import('./run-cli.js');
+  await runCli();
 }
-
-await main();

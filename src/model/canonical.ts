@@ -1,4 +1,5 @@
 import { RecordError } from './errors.js';
+import { isoDate } from './iso-date.js';
 
 /**
  * The canonical JSON form of a neutral value: object keys sorted, Dates as ISO strings,
@@ -68,15 +69,25 @@ function nameOrder(object: object): NameOrder {
   return order;
 }
 
+/** What JSON.stringify escapes in a string: quote, backslash, controls, (lone) surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Most field values need no escaping; testing for that is cheaper than JSON.stringify. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
 function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw UNSERIALISABLE;
-      return JSON.stringify(value);
+      // A finite number's JSON text is its string form (-0 included: both give "0").
+      return `${value}`;
     case 'undefined':
       return 'null';
     case 'object':
@@ -89,7 +100,7 @@ function write(value: unknown, depth: number): string {
   if (value instanceof Date) {
     const time = value.getTime();
     if (Number.isNaN(time)) throw UNSERIALISABLE;
-    return `"${value.toISOString()}"`;
+    return `"${isoDate(value)}"`;
   }
   if (Array.isArray(value)) {
     let text = '[';
@@ -110,7 +121,9 @@ function write(value: unknown, depth: number): string {
     if (member === undefined) continue;
     if (!first) text += ',';
     first = false;
-    text += quoted[index]! + write(member, depth + 1);
+    // Strings are most field values: quoting them here saves a call per field.
+    text +=
+      quoted[index]! + (typeof member === 'string' ? quote(member) : write(member, depth + 1));
   }
   return `${text}}`;
 }

@@ -98,6 +98,25 @@ class PostgresStore implements Store {
     return links;
   }
 
+  async getChangedLinks(
+    pipeline: string,
+    hashes: ReadonlyMap<string, string | null>,
+  ): Promise<Map<string, Link | null>> {
+    const answer = new Map<string, Link | null>();
+    if (hashes.size === 0) return answer;
+    // Only the keys that need work come back: an unchanged page returns no rows.
+    const rows = await this.#query(
+      `SELECT j.key, l.dest_id, l.hash, l.source_updated_ms
+       FROM unnest($2::text[], $3::text[]) AS j(key, hash)
+       LEFT JOIN ${this.#t.links} AS l ON l.pipeline = $1 AND l.key = j.key
+       WHERE l.key IS NULL OR j.hash IS NULL OR l.hash <> j.hash`,
+      [pipeline, [...hashes.keys()], [...hashes.values()]],
+    );
+    for (const row of rows)
+      answer.set(row.key as string, row.dest_id === null ? null : toLink(row));
+    return answer;
+  }
+
   async countLinks(pipeline: string, unit?: string): Promise<number> {
     const rows = await this.#query(
       `SELECT COUNT(*) AS n FROM ${this.#t.links}

@@ -6,6 +6,7 @@ import { type Row, toLink } from './rows.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
 import { type BusyWaitOptions, retryWhileBusy, SQLITE_SYNC_BUSY_MS } from './sqlite-busy.js';
 import { type SqliteLeases, sqliteLeases } from './sqlite-leases.js';
+import { sqliteLinkComparer } from './sqlite-link-compare.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { sqlitePageCommit } from './sqlite-page-commit.js';
 import { sqliteRuns } from './sqlite-runs.js';
@@ -65,6 +66,7 @@ class SqliteStore implements Store {
   readonly #box: SecretBox | null;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #commit: Database.Transaction<(commit: PageCommit) => void>;
+  readonly #compareLinks: ReturnType<typeof sqliteLinkComparer>;
   readonly #leases: SqliteLeases;
   readonly #units: ReturnType<typeof sqliteUnits>;
   readonly #runs: ReturnType<typeof sqliteRuns>;
@@ -87,9 +89,23 @@ class SqliteStore implements Store {
       proveLease: (pipeline, unit, lease) => this.#leases.check(pipeline, unit, lease),
     };
     this.#commit = sqlitePageCommit(db, this.#leases);
+    this.#compareLinks = sqliteLinkComparer(db, (pipeline, keys) =>
+      this.#readLinks(pipeline, keys),
+    );
   }
 
   async getLinks(pipeline: string, keys: readonly string[]): Promise<Map<string, Link>> {
+    return this.#readLinks(pipeline, keys);
+  }
+
+  async getChangedLinks(
+    pipeline: string,
+    hashes: ReadonlyMap<string, string | null>,
+  ): Promise<Map<string, Link | null>> {
+    return this.#compareLinks(pipeline, hashes);
+  }
+
+  #readLinks(pipeline: string, keys: readonly string[]): Map<string, Link> {
     const links = new Map<string, Link>();
     if (keys.length === 0) return links;
     // Raw rows (arrays) allocate less on the hottest read of a no-change pass.

@@ -190,6 +190,16 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
   getLinks(pipeline: string, keys: readonly string[]): Promise<Map<string, Link>>;
+  /**
+   * What a page must act on, given each key's new content hash: every key without a link
+   * (null) and every key whose link has another hash (its link). A null hash (a deletion)
+   * always gets its answer. A key left out has a link with exactly the hash given, so a
+   * no-change page reads no link at all.
+   */
+  getChangedLinks(
+    pipeline: string,
+    hashes: ReadonlyMap<string, string | null>,
+  ): Promise<Map<string, Link | null>>;
   countLinks(pipeline: string, unit?: string): Promise<number>;
   /**
    * Links of a unit that the given full pass did not see (deleted at the source), leaving

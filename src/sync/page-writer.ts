@@ -31,6 +31,19 @@ export interface PageCommitPlan {
 }
 
 /**
+ * Each key's new hash for the store to compare with its link: null for a deletion, and null
+ * for a key the page names twice with different content, so its link comes back to compare.
+ */
+function pageHashes(page: PreparedPage): Map<string, string | null> {
+  const hashes = new Map<string, string | null>();
+  for (const { record, hash } of page.valid) {
+    const earlier = hashes.get(record.key);
+    hashes.set(record.key, earlier === undefined || earlier === hash ? hash : null);
+  }
+  return hashes;
+}
+
+/**
  * Plans and writes one page of routed records against the store's links, then commits
  * cursor + links + hashes + dead letters + stats in one store transaction.
  */
@@ -55,12 +68,11 @@ export class PageWriter {
     const createOnly = pipeline.route.createOnly ?? [];
     const stampField = pipeline.route.syncedAtField;
 
-    const keys = valid.map(({ record }) => record.key);
-    const links = await store.getLinks(pipeline.name, keys);
+    const links = await store.getChangedLinks(pipeline.name, pageHashes(page));
     // A create that upserts by key needs no lookup, unless create-only fields must be kept.
     const needsLookup = !this.#o.session.createsUpsertByKey || createOnly.length > 0;
     const unlinked = needsLookup
-      ? valid.filter(({ record }) => !record.deleted && !links.has(record.key))
+      ? valid.filter(({ record }) => !record.deleted && links.get(record.key) === null)
       : [];
     const found =
       unlinked.length > 0
@@ -74,7 +86,14 @@ export class PageWriter {
       seen.push(key);
     }
     for (const { record, hash } of valid) {
-      const link = links.get(record.key);
+      const answer = links.get(record.key);
+      if (answer === undefined) {
+        // Linked with this very hash: nothing to write.
+        seen.push(record.key);
+        this.#o.stats.unchanged++;
+        continue;
+      }
+      const link = answer ?? undefined;
       const sourceUpdatedMs = record.updatedAt?.getTime() ?? null;
       if (record.deleted || hash === null) {
         if (link && pipeline.deletes !== 'ignore' && link.hash !== ARCHIVED_HASH) {

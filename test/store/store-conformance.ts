@@ -9,6 +9,7 @@ import {
 } from '../../src/store/index.js';
 import { sqliteMigrations } from '../../src/store/sqlite-schema.js';
 import { describeLeaseConformance } from './lease-conformance.js';
+import { describeLinkCompareConformance } from './link-compare-conformance.js';
 
 export interface OpenStoreOptions {
   /** The key sealing secrets; `null` opens a store with no key at all. Default: the suite's. */
@@ -696,6 +697,12 @@ export function describeStoreConformance(
       freshPipeline,
       commit: (pipeline, changes) => commit(pipeline, changes),
       expectCode,
+    });
+
+    describeLinkCompareConformance({
+      store: () => store,
+      freshPipeline,
+      commit: (pipeline, changes) => commit(pipeline, changes),
     });
 
     describe('secrets', () => {

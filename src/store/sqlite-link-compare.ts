@@ -1,0 +1,63 @@
+import type Database from 'better-sqlite3';
+import type { Link } from './types.js';
+
+/**
+ * One row for a page: how many of its keys have a link, and (as JSON) the links whose hash is
+ * not the one given. `json_each` is the outer loop (CROSS JOIN), so each key is one primary-key
+ * search; an unchanged page makes no row objects at all.
+ */
+export const COMPARE_LINKS_SQL = `SELECT count(*),
+    json_group_array(json_array(l.key, l.dest_id, l.hash, l.source_updated_ms))
+      FILTER (WHERE l.hash IS NOT j.value)
+  FROM json_each(?) AS j CROSS JOIN links AS l
+  WHERE l.pipeline = ? AND l.key = j.key`;
+
+type LinkTuple = [string, string, string, number | null];
+
+/**
+ * Store.getChangedLinks on SQLite. A page whose keys are all linked or all new is answered by
+ * the one aggregate row; a page mixing both reads its links, as getLinks does.
+ */
+export function sqliteLinkComparer(
+  db: Database.Database,
+  getLinks: (pipeline: string, keys: readonly string[]) => Map<string, Link>,
+) {
+  const compare = db.prepare(COMPARE_LINKS_SQL).raw(true);
+  return (
+    pipeline: string,
+    hashes: ReadonlyMap<string, string | null>,
+  ): Map<string, Link | null> => {
+    const answer = new Map<string, Link | null>();
+    if (hashes.size === 0) return answer;
+    const [linked, changed] = compare.get(hashesJson(hashes), pipeline) as [number, string];
+    if (linked === 0) {
+      for (const key of hashes.keys()) answer.set(key, null);
+      return answer;
+    }
+    if (linked === hashes.size) {
+      for (const [key, destId, hash, sourceUpdatedMs] of JSON.parse(changed) as LinkTuple[]) {
+        answer.set(key, { key, destId, hash, sourceUpdatedMs });
+      }
+      return answer;
+    }
+    const links = getLinks(pipeline, [...hashes.keys()]);
+    for (const [key, hash] of hashes) {
+      const link = links.get(key);
+      if (link === undefined) answer.set(key, null);
+      else if (hash === null || link.hash !== hash) answer.set(key, link);
+    }
+    return answer;
+  };
+}
+
+/**
+ * The page's hashes as one JSON object, written by hand: a 1,000-key object from
+ * Object.fromEntries is a dictionary object, and stringifying it cost more than the query.
+ */
+function hashesJson(hashes: ReadonlyMap<string, string | null>): string {
+  let json = '';
+  for (const [key, hash] of hashes) {
+    json += `${json === '' ? '{' : ','}${JSON.stringify(key)}:${hash === null ? 'null' : JSON.stringify(hash)}`;
+  }
+  return `${json}}`;
+}
