@@ -14,13 +14,14 @@
  * page's CPU profile of the first run's load (Chrome DevTools format).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { SignJWT } from 'jose';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../test/support/chromium.js';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -34,17 +35,6 @@ const STORE = option('store') ?? 'indexeddb';
 const PERSISTENT = args.includes('--persistent');
 const PROFILE = option('profile');
 const SECRET = 'bench-secret-0123456789abcdefghij';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -163,10 +153,10 @@ async function runOnce(url: string, jwt: string, bundle: string, profile?: strin
   const profileDir = PERSISTENT ? mkdtempSync(join(tmpdir(), 'keepsync-chromium-')) : null;
   const browser = profileDir
     ? null
-    : await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    : await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   const context: BrowserContext = profileDir
     ? await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
+        executablePath: chromiumPath,
         args: CHROMIUM_ARGS,
       })
     : await browser!.newContext();
@@ -199,7 +189,7 @@ async function runOnce(url: string, jwt: string, bundle: string, profile?: strin
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
+  if (!chromiumPath) throw new Error('no Chromium: install it or set CHROMIUM_PATH');
   const bundled = await build({
     entryPoints: [join(root, 'src/client/index.ts')],
     bundle: true,

@@ -9,7 +9,7 @@ export const chromiumPath = [
 ].find((path): path is string => !!path && existsSync(path));
 
 // Playwright gives every launch a fresh profile directory (it refuses --user-data-dir in args).
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

@@ -31,7 +31,6 @@ export function sqliteClient(
     what: `The SQLite database ${owned ? database : db.name}`,
   };
   const statements = new Map<string, Database.Statement<SqlValue[]>>();
-  const columnNames = new WeakMap<Database.Statement<SqlValue[]>, readonly string[]>();
 
   function prepare(sql: string): Database.Statement<SqlValue[]> {
     let statement = statements.get(sql);
@@ -57,15 +56,13 @@ export function sqliteClient(
     },
     async queryArrays(sql, params = []) {
       const statement = prepare(sql);
-      let columns = columnNames.get(statement);
-      if (columns === undefined) {
-        columns = statement.columns().map((column) => column.name);
-        columnNames.set(statement, columns);
-      }
       // Raw rows are arrays straight from SQLite: half the cost of an object per row.
       statement.raw(true);
       try {
-        return { columns, rows: statement.all(...params) as unknown[][] };
+        const rows = statement.all(...params) as unknown[][];
+        // Named after running, not before or once: SQLite prepares a statement again when
+        // the schema has changed, and `SELECT *` then has the table's new columns.
+        return { columns: statement.columns().map((column) => column.name), rows };
       } finally {
         statement.raw(false);
       }

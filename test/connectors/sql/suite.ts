@@ -479,6 +479,19 @@ export function describeSqlConnector(backend: string, client: () => SqlClient): 
       ]);
     });
 
+    it('queryArrays names the columns a SELECT * has after the table gained one', async () => {
+      const table = await userTable();
+      await insert(table, 'a', 'A', '2024-01-01T00:00:00Z');
+      const select = `SELECT *, key AS again FROM ${table}`;
+      const before = await client().queryArrays!(select);
+      expect(before.columns).toHaveLength(before.rows[0]!.length);
+      await run(client(), `ALTER TABLE ${table} ADD COLUMN added TEXT`);
+      const after = await client().queryArrays!(select);
+      expect(after.columns).toEqual([...before.columns.slice(0, -1), 'added', 'again']);
+      expect(after.rows[0]).toHaveLength(after.columns.length);
+      expect(after.rows[0]!.at(-1)).toBe('a');
+    });
+
     it('reads pages as arrays, and the same records through a client without queryArrays', async () => {
       const table = freshTable();
       await run(
