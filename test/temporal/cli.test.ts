@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { UnitStatus } from '../../src/temporal/index.js';
 import { cliArgs, keepsync } from '../support/cli.js';
 import { eventually, startTemporalDevServer } from '../support/temporal.js';
@@ -28,8 +28,12 @@ export default defineConfig({
 
 let env: TestWorkflowEnvironment | undefined;
 let worker: ChildProcess | undefined;
-afterAll(async () => {
+// Each test's worker goes with its test, so one that fails midway leaves no process behind.
+afterEach(() => {
   if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+  worker = undefined;
+});
+afterAll(async () => {
   await env?.teardown();
 });
 
