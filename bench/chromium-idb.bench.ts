@@ -1,27 +1,11 @@
-/**
- * A new keepsync/client in headless system Chromium loading N documents from `keepsync serve`
- * (SQLite, child process) into its local store until a query answers, then a second client
- * reopening them from that store without the network: the Chromium figure of issue 17, alone
- * and repeatable (bench/client.bench.ts runs the same page once, after its other scenarios).
- * Beside the wall times, the time the client spent waiting on its store (resync pages, the
- * end of the resync, reading every document back), so the store's share is visible.
- *
- *   node --import tsx bench/chromium-idb.bench.ts [--docs 100000] [--runs 3]
- *     [--store indexeddb|memory] [--persistent] [--profile file.cpuprofile]
- *
- * `--persistent` uses an on-disk profile (a new temporary one per run); without it the page
- * runs in a fresh browser context, as bench/client.bench.ts does. `--profile` writes the
- * page's CPU profile of the first run's load (Chrome DevTools format).
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { SignJWT } from 'jose';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../test/support/chromium.js';
+import { freePort, startSyncServer } from './support/sync-server.js';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -35,50 +19,6 @@ const STORE = option('store') ?? 'indexeddb';
 const PERSISTENT = args.includes('--persistent');
 const PROFILE = option('profile');
 const SECRET = 'bench-secret-0123456789abcdefghij';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(db: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--db',
-      db,
-      '--port',
-      String(port),
-      '--jwt-secret',
-      SECRET,
-      '--scope-claim',
-      'tenant',
-      '--collections',
-      'tasks',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return child;
-}
 
 /** The documents of bench/client.bench.ts, pushed 1,000 at a time. */
 async function seed(url: string, jwt: string, count: number): Promise<void> {
@@ -202,7 +142,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-chromium-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = await startServer(join(dir, 'sync.db'), port);
+  const server = await startSyncServer(root, join(dir, 'sync.db'), port, SECRET);
   try {
     const jwt = await new SignJWT({ sub: 'bench', tenant: 'bootstrap' })
       .setProtectedHeader({ alg: 'HS256' })

@@ -14,13 +14,13 @@
  * copies it on later runs (seeding 100,000 documents takes longer than the bootstrap);
  * `--timeline` prints each `/sync/full` response's request, headers, first and last byte times.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import type * as ClientModule from '../src/client/index.js';
+import { freePort, startSyncServer, stopChild } from './support/sync-server.js';
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -40,63 +40,10 @@ const { createMemoryStore, createSyncClient } = (await import(
 )) as typeof ClientModule;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
-
-async function startServer(db: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--db',
-      db,
-      '--port',
-      String(port),
-      '--scope-claim',
-      'tenant',
-      '--collections',
-      'tasks',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, KEEPSYNC_JWT_SECRET: SECRET },
-    },
-  );
-  await new Promise<void>((done, fail) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('listening on')) done();
-    });
-    child.once('exit', (code) => fail(new Error(`server exited ${code}`)));
-  });
-  return child;
-}
-
 /** A child's CPU time (user + system) so far, from /proc (clock ticks of 10 ms). */
 function childCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 const doc = (index: number) => ({
@@ -177,13 +124,13 @@ const walls: number[] = [];
 const cpus: number[] = [];
 try {
   if (SEED_DB && existsSync(SEED_DB)) copyFileSync(SEED_DB, db);
-  server = await startServer(db, port);
+  server = await startSyncServer(root, db, port, SECRET);
   if (!SEED_DB || !existsSync(SEED_DB)) {
     await seed(url, jwt);
     if (SEED_DB) {
-      await stop(server);
+      await stopChild(server);
       copyFileSync(db, SEED_DB);
-      server = await startServer(db, port);
+      server = await startSyncServer(root, db, port, SECRET);
     }
   }
   const expectedDone = Math.ceil(DOCS / 3);
@@ -232,7 +179,7 @@ try {
     await client.close();
   }
 } finally {
-  if (server) await stop(server);
+  if (server) await stopChild(server);
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (values: number[]) =>

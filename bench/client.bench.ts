@@ -8,9 +8,8 @@
  *   node --import tsx bench/client.bench.ts [--docs 100000] [--storm 500] [--writes 200]
  *     [--page-size N] (the client's fullResyncPageSize; its default when omitted)
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -24,6 +23,7 @@ import {
   type SyncClient,
   type WebSocketConstructor,
 } from '../src/client/index.js';
+import { freePort, startSyncServer } from './support/sync-server.js';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -45,56 +45,11 @@ const median = (values: number[]) => quantile(values, 0.5);
 const round = (value: number) => Math.round(value * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
     readFileSync(`/proc/${pid}/status`, 'utf8'),
   );
   return match ? Number(match[1]) / 1024 : Number.NaN;
-}
-
-/** `keepsync serve` in a child process (so its memory is its own), restartable on one port. */
-async function startServer(db: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--db',
-      db,
-      '--port',
-      String(port),
-      '--jwt-secret',
-      SECRET,
-      '--scope-claim',
-      'tenant',
-      '--collections',
-      'tasks',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return child;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -214,7 +169,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-client-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  let server = await startServer(join(dir, 'sync.db'), port);
+  let server = await startSyncServer(root, join(dir, 'sync.db'), port, SECRET);
   try {
     // 1. bootstrap: an empty client until a local query returns the expected rows.
     const big = await token('bootstrap');
@@ -316,7 +271,7 @@ async function main(): Promise<void> {
     );
     const killedAt = performance.now();
     await stop(server);
-    server = await startServer(join(dir, 'sync.db'), port);
+    server = await startSyncServer(root, join(dir, 'sync.db'), port, SECRET);
     const restartedMs = performance.now() - killedAt;
     const everyoneSees = Promise.all(
       clients.map((each) => seen(each, () => each.get('tasks', 'after-restart') !== undefined)),
