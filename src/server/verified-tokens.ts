@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SyncUser } from './options.js';
 
-/** At most this many tokens are remembered (the oldest goes first). */
+/** At most this many tokens are remembered (the least recently used goes first). */
 const MAX_TOKENS = 1000;
 /**
  * A remembered token is verified again after this long at the latest. A JWKS key set is
@@ -24,10 +24,10 @@ export class VerifiedTokens {
     const key = digest(token);
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    if (nowMs >= entry.untilMs) {
-      this.#entries.delete(key);
-      return undefined;
-    }
+    this.#entries.delete(key);
+    if (nowMs >= entry.untilMs) return undefined;
+    // Re-inserted, so the Map's order is the order of last use and eviction takes the coldest.
+    this.#entries.set(key, entry);
     // A copy, as verifying would give: a caller changing its user changes no later request's.
     return { ...entry.user, claims: structuredClone(entry.user.claims) };
   }
@@ -38,10 +38,12 @@ export class VerifiedTokens {
     // jose refuses once floor(now / 1000) - tolerance >= exp: this bound is never later.
     if (typeof expSec === 'number') untilMs = Math.min(untilMs, (expSec + toleranceSec) * 1000);
     if (untilMs <= nowMs) return;
-    if (this.#entries.size >= MAX_TOKENS) {
+    const key = digest(token);
+    // A token remembered again replaces its own entry; only a new one makes room.
+    if (!this.#entries.delete(key) && this.#entries.size >= MAX_TOKENS) {
       this.#entries.delete(this.#entries.keys().next().value as string);
     }
-    this.#entries.set(digest(token), {
+    this.#entries.set(key, {
       user: { ...user, claims: structuredClone(user.claims) },
       untilMs,
     });
