@@ -126,7 +126,8 @@ function write(value: unknown, depth: number): string {
     first = false;
     // Strings are most field values: quoting them here saves a call per field.
     text +=
-      quoted[index]! + (typeof member === 'string' ? quoteJsonString(member) : write(member, depth + 1));
+      quoted[index]! +
+      (typeof member === 'string' ? quoteJsonString(member) : write(member, depth + 1));
   }
   return `${text}}`;
 }
