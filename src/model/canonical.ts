@@ -73,15 +73,18 @@ function nameOrder(object: object): NameOrder {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** Most field values need no escaping; testing for that is cheaper than JSON.stringify. */
-function quote(text: string): string {
+/**
+ * `JSON.stringify(text)`, cheaper for the usual text that needs no escaping (a test instead
+ * of a copy).
+ */
+export function quoteJsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      return quote(value);
+      return quoteJsonString(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -123,7 +126,8 @@ function write(value: unknown, depth: number): string {
     first = false;
     // Strings are most field values: quoting them here saves a call per field.
     text +=
-      quoted[index]! + (typeof member === 'string' ? quote(member) : write(member, depth + 1));
+      quoted[index]! +
+      (typeof member === 'string' ? quoteJsonString(member) : write(member, depth + 1));
   }
   return `${text}}`;
 }

@@ -1,4 +1,4 @@
-export { canonicalJson } from './canonical.js';
+export { canonicalJson, quoteJsonString } from './canonical.js';
 export { type Cursor, type JsonValue, parseCursor, serializeCursor } from './cursor.js';
 export {
   AuthError,

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { quoteJsonString } from '../model/index.js';
 import type { Link } from './types.js';
 
 /**
@@ -53,11 +54,12 @@ export function sqliteLinkComparer(
 /**
  * The page's hashes as one JSON object, written by hand: a 1,000-key object from
  * Object.fromEntries is a dictionary object, and stringifying it cost more than the query.
+ * Keys and hashes rarely need escaping, so each is tested rather than stringified.
  */
 function hashesJson(hashes: ReadonlyMap<string, string | null>): string {
   let json = '';
   for (const [key, hash] of hashes) {
-    json += `${json === '' ? '{' : ','}${JSON.stringify(key)}:${hash === null ? 'null' : JSON.stringify(hash)}`;
+    json += `${json === '' ? '{' : ','}${quoteJsonString(key)}:${hash === null ? 'null' : quoteJsonString(hash)}`;
   }
   return `${json}}`;
 }

@@ -9,13 +9,16 @@ import { canonicalJson, type Fields, RecordError } from '../model/index.js';
 export function contentHash(key: string, fields: Fields, body: string | undefined): string {
   let canonical: string;
   try {
-    canonical = canonicalJson(body === undefined ? { f: fields } : { b: body, f: fields });
+    // The canonical JSON of `{ b: body, f: fields }`, written around the fields' own: no
+    // wrapper object to build, sort and walk for every record.
+    const fieldsJson = canonicalJson(fields);
+    canonical =
+      body === undefined ? `{"f":${fieldsJson}}` : `{"b":${canonicalJson(body)},"f":${fieldsJson}}`;
   } catch (error) {
     if (error instanceof RecordError) {
-      const field = error.field?.replace(/^f\./, '');
       throw new RecordError(
-        `record ${key}: ${error.message.replace('`f.', '`')}`,
-        { key, field },
+        `record ${key}: ${error.message}`,
+        { key, field: error.field },
         { cause: error },
       );
     }
