@@ -22,8 +22,26 @@ export interface FullResponse {
   cancel(): Promise<void>;
 }
 
+/** A document of a `format=rows` response, in the collection of the last collection line. */
+type DocumentRow = readonly [
+  docId: string,
+  version: string,
+  deleted: boolean,
+  data: DocumentData | null,
+  actorId: string | null,
+];
+
+/** `Array.isArray` does not narrow a union holding a readonly tuple. */
+const isDocumentRow = (line: FullLine): line is DocumentRow => Array.isArray(line);
+
+/**
+ * A line of either format: `rows` (asked for; a collection line, then one array per document)
+ * or `objects` (what a server from before `format` sends).
+ */
 type FullLine =
   | { readonly type: 'end'; readonly count: number }
+  | { readonly type: 'collection'; readonly collection: string }
+  | DocumentRow
   | {
       readonly type?: undefined;
       readonly collection: string;
@@ -51,20 +69,35 @@ async function readBody(
 ): Promise<BaseDocument[]> {
   let batch: BaseDocument[] = [];
   let received = 0;
+  let collection: string | null = null;
   for await (const rows of ndjsonRows(response)) {
     for (const row of rows) {
-      if (row.type === 'end') {
+      if (isDocumentRow(row)) {
+        if (collection === null) throw cutStream('a document row before its collection line');
+        const deleted = row[2];
+        batch.push({
+          collection,
+          docId: row[0],
+          version: row[1],
+          deleted,
+          data: deleted ? null : row[3],
+        });
+      } else if (row.type === 'collection') {
+        collection = row.collection;
+        continue;
+      } else if (row.type === 'end') {
         if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
         return batch;
+      } else {
+        batch.push({
+          collection: row.collection,
+          docId: row.doc_id,
+          version: row.version,
+          deleted: row.deleted,
+          data: row.deleted ? null : row.data,
+        });
       }
       received += 1;
-      batch.push({
-        collection: row.collection,
-        docId: row.doc_id,
-        version: row.version,
-        deleted: row.deleted,
-        data: row.deleted ? null : row.data,
-      });
       if (batch.length >= batchSize) {
         await onBatch(batch);
         batch = [];
