@@ -22,8 +22,26 @@ export interface FullResponse {
   cancel(): Promise<void>;
 }
 
+/** A document of a `format=rows` response, in the collection of the last collection line. */
+type DocumentRow = readonly [
+  docId: string,
+  version: string,
+  deleted: boolean,
+  data: DocumentData | null,
+  actorId: string | null,
+];
+
+/** `Array.isArray` does not narrow a union holding a readonly tuple. */
+const isDocumentRow = (line: FullLine): line is DocumentRow => Array.isArray(line);
+
+/**
+ * A line of either format: `rows` (asked for; a collection line, then one array per document)
+ * or `objects` (what a server from before `format` sends).
+ */
 type FullLine =
   | { readonly type: 'end'; readonly count: number }
+  | { readonly type: 'collection'; readonly collection: string }
+  | DocumentRow
   | {
       readonly type?: undefined;
       readonly collection: string;
@@ -51,20 +69,35 @@ async function readBody(
 ): Promise<BaseDocument[]> {
   let batch: BaseDocument[] = [];
   let received = 0;
+  let collection: string | null = null;
   for await (const rows of ndjsonRows(response)) {
     for (const row of rows) {
-      if (row.type === 'end') {
+      if (isDocumentRow(row)) {
+        if (collection === null) throw cutStream('a document row before its collection line');
+        const deleted = row[2];
+        batch.push({
+          collection,
+          docId: row[0],
+          version: row[1],
+          deleted,
+          data: deleted ? null : row[3],
+        });
+      } else if (row.type === 'collection') {
+        collection = row.collection;
+        continue;
+      } else if (row.type === 'end') {
         if (row.count !== received) throw cutStream(`${received} of ${row.count} documents`);
         return batch;
+      } else {
+        batch.push({
+          collection: row.collection,
+          docId: row.doc_id,
+          version: row.version,
+          deleted: row.deleted,
+          data: row.deleted ? null : row.data,
+        });
       }
       received += 1;
-      batch.push({
-        collection: row.collection,
-        docId: row.doc_id,
-        version: row.version,
-        deleted: row.deleted,
-        data: row.deleted ? null : row.data,
-      });
       if (batch.length >= batchSize) {
         await onBatch(batch);
         batch = [];
@@ -77,29 +110,46 @@ async function readBody(
 /**
  * The rows of an NDJSON body, every whole line that has arrived at once (one `JSON.parse` of
  * them as an array is cheaper than one per line); stopping early cancels the rest of the body.
+ * Bytes are cut at their last newline and decoded in one call: a newline byte is never part
+ * of a multi-byte UTF-8 character, and `TextDecoderStream` cost several times as much.
  */
 async function* ndjsonRows(response: Response): AsyncGenerator<FullLine[]> {
   if (!response.body) return;
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
   let finished = false;
   try {
-    let rest = '';
+    // The bytes after the last newline seen: the start of a line still arriving.
+    let held: Uint8Array | null = null;
     while (true) {
       const { done, value } = await reader.read();
       if (done) break;
-      rest += value;
-      const end = rest.lastIndexOf('\n');
-      if (end < 0) continue;
-      const lines = rest.slice(0, end);
-      rest = rest.slice(end + 1);
+      const end = value.lastIndexOf(NEWLINE);
+      if (end < 0) {
+        held = joinBytes(held, value);
+        continue;
+      }
+      const lines = decoder.decode(joinBytes(held, value.subarray(0, end)));
+      held = end + 1 < value.length ? value.slice(end + 1) : null;
       yield parseLines(lines);
     }
     finished = true;
     // A last line without its newline is a line cut short: it fails to parse.
+    const rest = held ? decoder.decode(held) : '';
     if (rest.trim() !== '') yield parseLines(rest);
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
   }
+}
+
+const NEWLINE = 0x0a;
+
+function joinBytes(head: Uint8Array | null, tail: Uint8Array): Uint8Array {
+  if (head === null) return tail;
+  const joined = new Uint8Array(head.length + tail.length);
+  joined.set(head);
+  joined.set(tail, head.length);
+  return joined;
 }
 
 function parseLines(lines: string): FullLine[] {

@@ -148,6 +148,7 @@ export class Transport {
       collections: this.#options.collections.join(','),
       limit: String(limit),
       end_marker: 'true',
+      format: 'rows',
     });
     if (cursor) query.set('cursor', cursor);
     // Node's fetch was seen to stall before the end of a gzip NDJSON stream (see bench/README);

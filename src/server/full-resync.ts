@@ -3,8 +3,8 @@ import { errorText } from './hub.js';
 import type { SyncMetrics } from './metrics.js';
 import type { SyncLogger, SyncUser } from './options.js';
 import { FULL_LIMIT_MAX, parseLimit } from './protocol.js';
-import type { DocumentKey, DocumentStore } from './store/types.js';
-import { encodeDocumentLine } from './wire.js';
+import type { DocumentKey, DocumentStore, StoredDocument } from './store/types.js';
+import { encodeCollectionLine, encodeDocumentLine, encodeDocumentRow } from './wire.js';
 
 interface FullCursor {
   readonly after: DocumentKey;
@@ -53,6 +53,43 @@ export interface FullResyncRequest {
   readonly acceptEncoding: string | undefined;
   /** `end_marker`: `'true'` ends the stream with an end line, so a cut stream can be told apart. */
   readonly endMarker: string | undefined;
+  /** `format`: `'rows'` sends each document as an array after a line naming its collection. */
+  readonly format: string | undefined;
+}
+
+type LineFormat = 'objects' | 'rows';
+
+function parseFormat(text: string | undefined): LineFormat {
+  if (text === undefined || text === 'objects') return 'objects';
+  if (text === 'rows') return 'rows';
+  throw new SyncHttpError(
+    400,
+    'REQUEST_INVALID',
+    `Expected \`format\` to be objects or rows, got ${JSON.stringify(text)}`,
+  );
+}
+
+/** The body text of some documents; `rows` names each collection once, before its first row. */
+function lineEncoder(format: LineFormat): (docs: readonly StoredDocument[]) => string {
+  if (format === 'objects') {
+    return (docs) => {
+      let text = '';
+      for (const doc of docs) text += encodeDocumentLine(doc);
+      return text;
+    };
+  }
+  let collection: string | null = null;
+  return (docs) => {
+    let text = '';
+    for (const doc of docs) {
+      if (doc.collection !== collection) {
+        collection = doc.collection;
+        text += encodeCollectionLine(collection);
+      }
+      text += encodeDocumentRow(doc);
+    }
+    return text;
+  };
 }
 
 function parseEndMarker(text: string | undefined): boolean {
@@ -77,6 +114,7 @@ export async function fullResyncResponse(
     request.limit === undefined ? null : parseLimit(request.limit, 1000, FULL_LIMIT_MAX);
   const cursor = request.cursor ? decodeCursor(request.cursor) : null;
   const endMarker = parseEndMarker(request.endMarker);
+  const encode = lineEncoder(parseFormat(request.format));
   metrics.fullResync.inc();
   const snapshot = await store.openSnapshot({
     scope: user.scope,
@@ -115,10 +153,8 @@ export async function fullResyncResponse(
             controller.close();
             return;
           }
-          let text = '';
-          for (const doc of next.value) text += encodeDocumentLine(doc);
           sent += next.value.length;
-          controller.enqueue(encoder.encode(text));
+          controller.enqueue(encoder.encode(encode(next.value)));
         } catch (error) {
           logger.error({ scope: user.scope, err: errorText(error) }, 'sync full resync failed');
           await finish().catch(() => {});

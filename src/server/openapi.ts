@@ -318,11 +318,18 @@ export const openApiDocument = {
             description:
               'true: the last line is {"type":"end","count":N} (N documents sent), so a cut stream is told apart from a complete one',
           },
+          {
+            name: 'format',
+            in: 'query',
+            schema: { type: 'string', enum: ['objects', 'rows'], default: 'objects' },
+            description:
+              'objects: one object per document line. rows: each document is an array [doc_id, version, deleted, data, actor_id] (data null for a tombstone), and the first document of each collection in a response follows a line {"type":"collection","collection":NAME} naming the collection of every array after it; no key names are repeated per document. Servers that predate the parameter ignore it and send objects, so a client reading both works with either',
+          },
         ],
         responses: {
           '200': {
             description:
-              'One JSON document per line: {collection, doc_id, version, deleted, actor_id, data}, then the end line when end_marker=true; gzip when asked',
+              'One JSON document per line: {collection, doc_id, version, deleted, actor_id, data} (format=objects) or [doc_id, version, deleted, data, actor_id] after a collection line (format=rows), then the end line when end_marker=true; gzip when asked',
             headers: {
               'X-Sync-LastSeq': {
                 schema: { type: 'string' },

@@ -211,6 +211,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         cursor: c.req.query('cursor'),
         acceptEncoding: c.req.header('accept-encoding'),
         endMarker: c.req.query('end_marker'),
+        format: c.req.query('format'),
       },
     );
   });

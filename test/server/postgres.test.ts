@@ -6,6 +6,7 @@ import { startServer, token, upsert } from './helpers.js';
 import { describeActorProtocol } from './protocol-actor-suite.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
 import { describeFullEndProtocol } from './protocol-full-end-suite.js';
+import { describeFullRowsProtocol } from './protocol-full-rows-suite.js';
 import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
@@ -46,6 +47,9 @@ describeOpenApiProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describeFullEndProtocol('PostgreSQL', async () =>
+  openPostgresDocumentStore({ connectionString: await database.url() }),
+);
+describeFullRowsProtocol('PostgreSQL', async () =>
   openPostgresDocumentStore({ connectionString: await database.url() }),
 );
 describePrivacyProtocol('PostgreSQL', async () =>

@@ -5,6 +5,7 @@ import { sqliteStore, startServer, tempSqlitePath, token, upsert } from './helpe
 import { describeActorProtocol } from './protocol-actor-suite.js';
 import { describeClockProtocol } from './protocol-clock-suite.js';
 import { describeFullEndProtocol } from './protocol-full-end-suite.js';
+import { describeFullRowsProtocol } from './protocol-full-rows-suite.js';
 import { describeFullScopeProtocol } from './protocol-full-scope-suite.js';
 import { describeIncomingProtocol } from './protocol-incoming-suite.js';
 import { describeInputProtocol } from './protocol-input-suite.js';
@@ -24,6 +25,7 @@ describeFullScopeProtocol('SQLite', async () => sqliteStore());
 describeStreamProtocol('SQLite', async () => sqliteStore());
 describeOpenApiProtocol('SQLite', async () => sqliteStore());
 describeFullEndProtocol('SQLite', async () => sqliteStore());
+describeFullRowsProtocol('SQLite', async () => sqliteStore());
 describePrivacyProtocol('SQLite', async () => sqliteStore());
 
 it('adds edit times to a database made before them, filled from the stored versions', async () => {

@@ -1,0 +1,131 @@
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DocumentStore } from '../../src/server/index.js';
+import { type Running, startServer, token, upsert } from './helpers.js';
+
+/** `/sync/full?format=rows`: a line naming the collection, then one array per document. */
+export function describeFullRowsProtocol(
+  name: string,
+  makeStore: () => Promise<DocumentStore>,
+): void {
+  describe(`sync full resync rows format on ${name}`, () => {
+    let store: DocumentStore;
+    let running: Running;
+    let jwt: string;
+
+    beforeAll(async () => {
+      store = await makeStore();
+      running = await startServer(store, { fullResyncPageSize: 2 });
+      jwt = await token(
+        { sub: 'u', tenant: `rows-${Math.random().toString(36).slice(2, 8)}` },
+        { expiresIn: '1h' },
+      );
+      const changes = [
+        ...Array.from({ length: 4 }, (_, i) => upsert(`d${i}`, { v: i, s: `é"\n${i}` })),
+        upsert('n0', { text: 'note' }, { collection: 'notes' }),
+        upsert('n1', { text: 'gone' }, { collection: 'notes' }),
+      ];
+      expect((await running.push(jwt, { client_id: 'c', changes })).status).toBe(200);
+      const pulled = (await (await running.pull(jwt, { since: '0' })).json()) as {
+        changes: Array<{ doc_id: string; version: string }>;
+      };
+      const n1 = pulled.changes.find((change) => change.doc_id === 'n1')!;
+      const removal = {
+        collection: 'notes',
+        operation: 'delete',
+        doc_id: 'n1',
+        parent_version: n1.version,
+      };
+      expect((await running.push(jwt, { client_id: 'c', changes: [removal] })).status).toBe(200);
+    });
+    afterAll(async () => {
+      await running.close();
+      await store.close();
+    });
+
+    const lines = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+    const full = (query: Record<string, string>, headers: Record<string, string> = {}) =>
+      running.request(`/sync/full?${new URLSearchParams(query)}`, { token: jwt, headers });
+
+    it('sends [doc_id, version, deleted, data, actor_id] rows after a line naming their collection', async () => {
+      const objects = lines(
+        await (await full({ collections: 'notes,tasks', end_marker: 'true' })).text(),
+      ) as Array<Record<string, unknown>>;
+      const response = await full({
+        collections: 'notes,tasks',
+        end_marker: 'true',
+        format: 'rows',
+      });
+      expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+      const rows = lines(await response.text());
+      // The same documents as the object lines, in the same order, carrying the same fields.
+      const expected: unknown[] = [];
+      let collection: unknown = null;
+      for (const line of objects.slice(0, -1)) {
+        if (line.collection !== collection) {
+          collection = line.collection;
+          expected.push({ type: 'collection', collection });
+        }
+        expected.push([line.doc_id, line.version, line.deleted, line.data, line.actor_id]);
+      }
+      expected.push({ type: 'end', count: 6 });
+      expect(rows).toEqual(expected);
+      expect(rows.slice(0, 4)).toEqual([
+        { type: 'collection', collection: 'notes' },
+        ['n0', expect.any(String), false, { text: 'note' }, 'u'],
+        ['n1', expect.any(String), true, null, 'u'],
+        { type: 'collection', collection: 'tasks' },
+      ]);
+      expect(rows[4]).toEqual(['d0', expect.any(String), false, { v: 0, s: 'é"\n0' }, 'u']);
+    });
+
+    it('names the collection again at the start of every page, gzipped or not', async () => {
+      const pages: unknown[][] = [];
+      let cursor: string | null = null;
+      do {
+        const query: Record<string, string> = {
+          collections: 'notes,tasks',
+          limit: '3',
+          end_marker: 'true',
+          format: 'rows',
+        };
+        if (cursor) query.cursor = cursor;
+        const response = await full(query, { 'accept-encoding': 'gzip' });
+        expect(response.headers.get('content-encoding')).toBe('gzip');
+        cursor = response.headers.get('x-sync-cursor');
+        const bytes = Buffer.from(await response.arrayBuffer());
+        // fetch may or may not have decoded it already.
+        const text =
+          bytes[0] === 0x1f ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+        pages.push(lines(text));
+      } while (cursor);
+      expect(pages.map((page) => page.map((row) => (Array.isArray(row) ? row[0] : row)))).toEqual([
+        [
+          { type: 'collection', collection: 'notes' },
+          'n0',
+          'n1',
+          { type: 'collection', collection: 'tasks' },
+          'd0',
+          { type: 'end', count: 3 },
+        ],
+        [{ type: 'collection', collection: 'tasks' }, 'd1', 'd2', 'd3', { type: 'end', count: 3 }],
+      ]);
+    });
+
+    it('sends object lines for format=objects and without format, and refuses other formats', async () => {
+      const plain = await (await full({ collections: 'tasks' })).text();
+      expect(await (await full({ collections: 'tasks', format: 'objects' })).text()).toBe(plain);
+      expect(lines(plain)[0]).toMatchObject({ collection: 'tasks', doc_id: 'd0' });
+
+      const refused = await full({ collections: 'tasks', format: 'arrays' });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        error: { code: 'REQUEST_INVALID', message: expect.stringContaining('`format`') },
+      });
+    });
+  });
+}
