@@ -19,7 +19,7 @@ export function preparePage(records: readonly SyncRecord[], pipeline: Pipeline):
 }
 
 /** Records hashed between two turns of the event loop by `preparePageYielding`. */
-export const PREPARE_SLICE = 100;
+const PREPARE_SLICE = 100;
 
 /**
  * preparePage for a page read ahead: it hashes in slices and lets the event loop run between
