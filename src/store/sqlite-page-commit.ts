@@ -24,19 +24,23 @@ export function sqlitePageCommit(
     // One statement per kind of change, its rows as one JSON parameter: a page of 1,000
     // links is one call into SQLite instead of a thousand bound statements.
     if (commit.links.length > 0) {
-      s.putLinks.run(
-        commit.pipeline,
-        commit.unit,
-        JSON.stringify(
-          commit.links.map((link) => [
-            link.key,
-            link.destId,
-            link.hash,
-            link.sourceUpdatedMs,
-            link.passId ?? null,
-          ]),
-        ),
+      const rows = JSON.stringify(
+        commit.links.map((link) => [
+          link.key,
+          link.destId,
+          link.hash,
+          link.sourceUpdatedMs,
+          link.passId ?? null,
+        ]),
       );
+      // Most pages mark no pass and move no link to another unit: their upsert leaves the
+      // columns of links_by_unit alone, so SQLite does not rewrite that index's entries (an
+      // update of spread-out keys otherwise dirties twice the pages). When a row is left
+      // over (a link of another unit), the full upsert does the page again.
+      const plain =
+        commit.links.every((link) => link.passId == null) &&
+        s.putLinksSameUnit.run(commit.pipeline, commit.unit, rows).changes === commit.links.length;
+      if (!plain) s.putLinks.run(commit.pipeline, commit.unit, rows);
     }
     if (commit.seen && commit.seen.keys.length > 0) {
       s.markSeen.run(commit.seen.passId, commit.pipeline, JSON.stringify(commit.seen.keys));
@@ -75,6 +79,14 @@ function prepare(db: Database.Database) {
        ON CONFLICT (pipeline, key) DO UPDATE SET unit = excluded.unit, dest_id = excluded.dest_id,
          hash = excluded.hash, source_updated_ms = excluded.source_updated_ms,
          seen_pass = COALESCE(excluded.seen_pass, links.seen_pass)`,
+    ),
+    putLinksSameUnit: db.prepare(
+      `INSERT INTO links (pipeline, key, unit, dest_id, hash, source_updated_ms, seen_pass)
+       SELECT ?, value ->> 0, ?, value ->> 1, value ->> 2, value ->> 3, NULL
+       FROM json_each(?) WHERE true
+       ON CONFLICT (pipeline, key) DO UPDATE SET dest_id = excluded.dest_id,
+         hash = excluded.hash, source_updated_ms = excluded.source_updated_ms
+       WHERE links.unit = excluded.unit`,
     ),
     markSeen: db.prepare(
       `UPDATE links SET seen_pass = ?

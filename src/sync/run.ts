@@ -18,7 +18,7 @@ import {
 import type { ConnectorTelemetry, DestinationSession, SourcePage } from './contracts.js';
 import { type Logger, silentLogger } from './logger.js';
 import { removeMissing } from './missing.js';
-import { type PreparedPage, preparePage } from './page-prepare.js';
+import { type PreparedPage, preparePageYielding } from './page-prepare.js';
 import { PageWriter } from './page-writer.js';
 import type { Pipeline } from './pipeline.js';
 import { routePage } from './route.js';
@@ -291,9 +291,11 @@ async function readPass(
     const next = await pages.next();
     if (next.done) return null;
     const page = next.value;
+    // The write in flight may be waiting on the event loop (its rows, its result): let it run.
+    await yieldToEventLoop();
     let records = await routePage(page.records, pipeline.route, { pipeline: pipeline.name, unit });
     if (wanted) records = records.filter((record) => wanted.has(record.key));
-    return { page, prepared: preparePage(records, pipeline) };
+    return { page, prepared: await preparePageYielding(records, pipeline) };
   };
   const readsAhead = options.readAhead ?? true;
   let expectedTotal: number | undefined;

@@ -1,4 +1,6 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SyncRecord } from '../../src/model/index.js';
 import type { Store } from '../../src/store/index.js';
 import {
   type Destination,
@@ -166,6 +168,59 @@ describe('read-ahead: the next page is read while this one is written', () => {
     expect(result.stats).toMatchObject({ read: 4, created: 4, pages: 1 });
     expect(state.closed).toBe(true);
     expect(await cursor()).toBe(1);
+  });
+});
+
+describe('read-ahead: the write in flight is not held up by the next page', () => {
+  it('hashes the page read ahead in slices, letting the write before it run its next steps meanwhile', async () => {
+    store = memoryStore();
+    const events: string[] = [];
+    const second: SyncRecord[] = makeRecords(1000, 1, 'b');
+    // Its content is read when the page is hashed: the last record of the page read ahead.
+    const fields = { title: 'last' };
+    Object.defineProperty(fields, 'probe', {
+      enumerable: true,
+      get() {
+        if (!events.includes('hashing page 2')) events.push('hashing page 2');
+        return 1;
+      },
+    });
+    second[second.length - 1] = { key: 'b-last', fields };
+    const source: Source = {
+      name: 'two pages',
+      mode: 'incremental',
+      units: () => [{ id: 'u' }],
+      async *read() {
+        yield { records: makeRecords(10, 1, 'a'), cursor: 1 };
+        yield { records: second, cursor: 2 };
+      },
+    };
+    // A write of a few event-loop turns, as a COPY is: statement, the server's go-ahead, rows.
+    const destination: Destination = {
+      name: 'stepwise',
+      async open() {
+        return {
+          async lookup() {
+            return new Map();
+          },
+          async write(ops: readonly WriteOp[]): Promise<WriteResult[]> {
+            const page = ops[0]!.key.startsWith('a') ? 1 : 2;
+            events.push(`write ${page}`);
+            await nextTurn();
+            await nextTurn();
+            events.push(`written ${page}`);
+            return ops.map((op) => ({ status: 'ok', destId: op.key }));
+          },
+          async close() {},
+        };
+      },
+    };
+    const pipeline = definePipeline({ name: 'p', source, destination });
+    const result = await runPipeline({ store, pipeline, unit: 'u' });
+    expect(result.status).toBe('succeeded');
+    expect(result.stats).toMatchObject({ read: 1010, created: 1010, pages: 2 });
+    // On one synchronous turn, page 2 was hashed whole before page 1's write took its next step.
+    expect(events).toEqual(['write 1', 'written 1', 'hashing page 2', 'write 2', 'written 2']);
   });
 });
 
