@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import { KeepsyncError } from '../model/index.js';
 import type { PgPoolClient } from './pg.js';
-import type { BusyWaitOptions } from './sqlite-busy.js';
 import type { LeaseToken, Store } from './types.js';
 
 type Pool = import('pg').Pool;
@@ -29,8 +28,6 @@ export type StoreHandle = (
       readonly db: Database.Database;
       /** Runs synchronous work on `db`, waiting (asynchronously) while another process writes. */
       whenFree<T>(work: () => T): Promise<T>;
-      /** How `whenFree` waits, for a second connection to the same file that waits alike. */
-      readonly busyWait: BusyWaitOptions;
       /** Throws LEASE_LOST unless the token still holds; call inside a transaction on `db`. */
       proveLease(pipeline: string, unit: string, lease: LeaseToken): void;
     }

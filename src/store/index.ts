@@ -11,12 +11,7 @@ export {
   pgTransaction,
 } from './pg.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
-export {
-  type BusyWaitOptions,
-  isSqliteBusy,
-  retryWhileBusy,
-  SQLITE_SYNC_BUSY_MS,
-} from './sqlite-busy.js';
+export { isSqliteBusy, retryWhileBusy, SQLITE_SYNC_BUSY_MS } from './sqlite-busy.js';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export {
   type CursorState,

@@ -86,7 +86,6 @@ class SqliteStore implements Store {
       dialect: 'sqlite',
       db,
       whenFree,
-      busyWait,
       proveLease: (pipeline, unit, lease) => this.#leases.check(pipeline, unit, lease),
     };
     this.#commit = sqlitePageCommit(db, this.#leases);

@@ -10,7 +10,6 @@ import {
   type PairAction,
   type PlanContext,
   type Present,
-  type SettledChunks,
 } from './plan-types.js';
 import { otherSide, type PairState, type Side } from './types.js';
 import { convert, project } from './values.js';
@@ -21,7 +20,6 @@ type Keys = { readonly left: ReadonlySet<string>; readonly right: ReadonlySet<st
 interface PlanOutput {
   readonly actions: PairAction[];
   readonly settled: PairState[];
-  readonly settledChunks?: SettledChunks | undefined;
 }
 
 /** A first match takes no conflict decisions (the pair is new). */
@@ -179,8 +177,6 @@ function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord, out: PlanOutp
   const after: PairState = { ...pair, base: merged.base, inflight: null };
   if (!leftWrite && !rightWrite && merged.conflicts.length === 0) {
     out.settled.push(after);
-    const chunks = out.settledChunks;
-    if (chunks && out.settled.length >= chunks.every) chunks.onChunk(out.settled.splice(0));
     return;
   }
   const counts: Counter[] = merged.conflicts.map(() => 'conflicts' as const);

@@ -32,17 +32,6 @@ export interface PlanInput {
   readonly right: SideRead;
   /** The task's open and decided conflicts. */
   readonly conflicts: readonly ConflictRow[];
-  /**
-   * Hands over settled pairs in chunks of `every` as planning finds them (only once the
-   * delete guard has passed), so they can be stored while planning goes on; `Plan.settled`
-   * then holds only the rest.
-   */
-  readonly settledChunks?: SettledChunks | undefined;
-}
-
-export interface SettledChunks {
-  readonly every: number;
-  readonly onChunk: (pairs: PairState[]) => void;
 }
 
 export type Counter = Exclude<keyof TwoWayReport, 'readLeft' | 'readRight'>;
@@ -74,8 +63,7 @@ export interface Plan {
   readonly actions: PairAction[];
   /**
    * Pairs matched with nothing to write on either side (most of an initial sync): stored as
-   * they are, with no action each. Without `settledChunks`, all of them; with it, those not
-   * handed over yet.
+   * they are, with no action each.
    */
   readonly settled: PairState[];
   /** Matching and bookkeeping counts that do not depend on writes. */

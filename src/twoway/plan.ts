@@ -4,7 +4,7 @@ import { planPair } from './plan-pairs.js';
 import type { PairAction, Plan, PlanContext, PlanInput } from './plan-types.js';
 import type { ConflictRow, PairState } from './types.js';
 
-export type { PairAction, Plan, PlanInput, SettledChunks, SideRead } from './plan-types.js';
+export type { PairAction, Plan, PlanInput, SideRead } from './plan-types.js';
 
 /**
  * The three-way merge of one run, without I/O: for every linked pair, compares each side
@@ -50,11 +50,7 @@ export function planTwoWay(input: PlanInput): Plan {
     if (action) actions.push(action);
   }
   const settled: PairState[] = [];
-  const ambiguous = planUnlinked(ctx, linked, {
-    actions,
-    settled,
-    settledChunks: input.settledChunks,
-  });
+  const ambiguous = planUnlinked(ctx, linked, { actions, settled });
   return { actions, settled, report: ctx.report, ambiguous, guard: null };
 }
 

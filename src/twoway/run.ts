@@ -24,7 +24,6 @@ import type { TwoWayTask } from './define.js';
 import { planTwoWay, type SideRead } from './plan.js';
 import { matchRecordOf } from './plan-match.js';
 import { executeBatch } from './run-batch.js';
-import { lazySettledWriter, type SettledWriter } from './settled-writer.js';
 import { type TwoWayStore, twoWayStore } from './store.js';
 import {
   emptyReport,
@@ -76,14 +75,6 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
   let pausedReason: string | null = null;
   let batches = 0;
   const stats = () => toRunStats(report, batches);
-  const progress = () =>
-    options.onProgress?.({
-      pipeline: task.name,
-      unit: TWO_WAY_UNIT,
-      stats: stats(),
-      expectedTotal: undefined,
-    });
-  let settledWriter: SettledWriter | undefined;
   try {
     const tw = twoWayStore(store);
     const cursors = await tw.getCursors(task.name);
@@ -97,33 +88,7 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
       loadPairs(tw, task, left, right),
       tw.listConflicts({ task: task.name }),
     ]);
-    const newCursors = { left: left.cursor, right: right.cursor };
-    // Matched pairs with nothing to write need no write-ahead and no checkpoint after
-    // writes: they are stored in commits of many batches (each one transaction, so a crash
-    // keeps whole commits and the next run matches the rest again). Those found while
-    // planning go to a background writer where the store has one, so SQLite stores them
-    // while planning goes on; all are stored before any action starts.
-    const writer = lazySettledWriter(store, tw);
-    settledWriter = writer;
-    const settledCommit = (pairs: PairState[]) => {
-      if (signal?.aborted) return;
-      batches++;
-      writer.write({ task: task.name, pairs, run: { id: runId, stats: stats() } }, progress);
-    };
-    writer.whilePlanning = true;
-    const plan = planTwoWay({
-      task,
-      pairs,
-      quietPairs,
-      left,
-      right,
-      conflicts,
-      settledChunks: {
-        every: task.batchSize * SETTLED_BATCHES_PER_COMMIT,
-        onChunk: settledCommit,
-      },
-    });
-    writer.whilePlanning = false;
+    const plan = planTwoWay({ task, pairs, quietPairs, left, right, conflicts });
     if (plan.guard) throw new KeepsyncError('DELETE_GUARD', plan.guard);
     Object.assign(report, plan.report);
     ambiguous = plan.ambiguous;
@@ -133,10 +98,36 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
         `${report.ambiguous} object(s) share a match key with several others; they stay unlinked until the match is unique`,
       );
     }
+    const newCursors = { left: left.cursor, right: right.cursor };
     const { actions, settled } = plan;
-    if (settled.length > 0) settledCommit(settled);
-    await writer.flush();
-    let aborted = signal?.aborted ?? false;
+    let aborted = false;
+    // Matched pairs with nothing to write need no write-ahead and no checkpoint after
+    // writes: they are stored in commits of many batches (each one transaction, so a crash
+    // keeps whole commits and the next run matches the rest again).
+    const settledPerCommit = task.batchSize * SETTLED_BATCHES_PER_COMMIT;
+    for (let start = 0; start < settled.length; start += settledPerCommit) {
+      if (signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const last = start + settledPerCommit >= settled.length && actions.length === 0;
+      batches++;
+      await tw.commit({
+        task: task.name,
+        pairs: settled.slice(start, start + settledPerCommit),
+        removedPairs: [],
+        conflicts: [],
+        resolvedConflicts: [],
+        cursors: last ? newCursors : undefined,
+        run: { id: runId, stats: stats() },
+      });
+      options.onProgress?.({
+        pipeline: task.name,
+        unit: TWO_WAY_UNIT,
+        stats: stats(),
+        expectedTotal: undefined,
+      });
+    }
     for (let start = 0; start < actions.length && !aborted; start += task.batchSize) {
       if (signal?.aborted) {
         aborted = true;
@@ -150,11 +141,16 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
         stats,
         cursors: last ? newCursors : undefined,
       });
-      progress();
+      options.onProgress?.({
+        pipeline: task.name,
+        unit: TWO_WAY_UNIT,
+        stats: stats(),
+        expectedTotal: undefined,
+      });
     }
     if (aborted && signal) {
       ({ status, error } = stoppedOutcome(signal));
-    } else if (actions.length === 0) {
+    } else if (actions.length === 0 && settled.length === 0) {
       await tw.commit({
         task: task.name,
         pairs: [],
@@ -179,7 +175,6 @@ export async function runTwoWay(options: TwoWayRunOptions): Promise<TwoWayRunRes
     }
     // Reported once by whoever drives the run, from its result (as pipeline runs are).
   }
-  await settledWriter?.close();
   const runStats = stats();
   await store.finishRun(runId, { status, stats: runStats, error });
   return {

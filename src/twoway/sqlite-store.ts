@@ -1,7 +1,6 @@
 import { type Cursor, parseCursor, serializeCursor } from '../model/index.js';
 import type { StoreHandle } from '../store/index.js';
 import { baseJson, toConflict, toJson, toJsonOrNull, toPair } from './rows.js';
-import { PUT_PAIR_SQL, RUN_STATS_SQL } from './sqlite-pairs.js';
 import {
   type ConflictFilter,
   checkDecision,
@@ -41,7 +40,13 @@ export function openSqliteTwoWayStore(
          AND p.right_key > k.value || '~' AND p.right_key < k.value || char(127)`,
     ),
     countPairs: db.prepare('SELECT COUNT(*) AS n FROM twoway_pairs WHERE task = ?'),
-    putPair: db.prepare(PUT_PAIR_SQL),
+    putPair: db.prepare(
+      `INSERT INTO twoway_pairs (task, id, left_key, right_key, base, left_seen, right_seen, pending, inflight, updated_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (task, id) DO UPDATE SET left_key = excluded.left_key, right_key = excluded.right_key,
+         base = excluded.base, left_seen = excluded.left_seen, right_seen = excluded.right_seen,
+         pending = excluded.pending, inflight = excluded.inflight, updated_ms = excluded.updated_ms`,
+    ),
     removePair: db.prepare('DELETE FROM twoway_pairs WHERE task = ? AND id = ?'),
     cursors: db.prepare('SELECT side, cursor FROM twoway_cursors WHERE task = ?'),
     putCursor: db.prepare(
@@ -65,7 +70,7 @@ export function openSqliteTwoWayStore(
       `UPDATE twoway_conflicts SET state = 'decided', decision = ?, decided_ms = ?
        WHERE id = ? AND state = 'open'`,
     ),
-    runStats: db.prepare(RUN_STATS_SQL),
+    runStats: db.prepare('UPDATE runs SET stats = ? WHERE id = ?'),
   };
 
   const commit = db.transaction((c: TwoWayCommit) => {
