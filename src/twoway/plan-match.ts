@@ -11,8 +11,8 @@ import {
   type PlanContext,
   type Present,
 } from './plan-types.js';
-import { otherSide, type PairState, type Side } from './types.js';
-import { convert, project } from './values.js';
+import { type FieldValues, otherSide, type PairState, type Side } from './types.js';
+import { convert, project, sameValue } from './values.js';
 
 type Keys = { readonly left: ReadonlySet<string>; readonly right: ReadonlySet<string> };
 
@@ -38,10 +38,11 @@ export function planUnlinked(
   const { task, reads, report } = ctx;
   const { actions } = out;
   const explicit = { left: new Set<string>(), right: new Set<string>() };
+  const free = (side: Side, key: string, record: SyncRecord | undefined): boolean =>
+    record !== undefined && !record.deleted && !linked[side].has(key) && !explicit[side].has(key);
   const open = (side: Side, key: string): SyncRecord | undefined => {
     const record = reads[side].records.get(key);
-    if (!record || record.deleted || linked[side].has(key) || explicit[side].has(key)) return;
-    return record;
+    return free(side, key, record) ? record : undefined;
   };
   // Matched pairs as [left, right, left, right...]: a first sync matches every object.
   const matches: SyncRecord[] = [];
@@ -57,16 +58,15 @@ export function planUnlinked(
   // rest: records only, as only matching by fields and creates need their mapped values.
   const { sameKey } = task.match;
   const unlinked = { left: new Map<string, SyncRecord>(), right: new Map<string, SyncRecord>() };
-  for (const key of reads.left.records.keys()) {
-    const l = open('left', key);
-    if (!l) continue;
+  // Entries, not keys then lookups: a first sync walks every record of both sides.
+  for (const [key, l] of reads.left.records) {
+    if (!free('left', key, l)) continue;
     const r = sameKey ? open('right', key) : undefined;
     if (r) matches.push(l, r);
     else unlinked.left.set(key, l);
   }
-  for (const key of reads.right.records.keys()) {
-    const r = open('right', key);
-    if (r && !(sameKey && open('left', key))) unlinked.right.set(key, r);
+  for (const [key, r] of reads.right.records) {
+    if (free('right', key, r) && !(sameKey && open('left', key))) unlinked.right.set(key, r);
   }
   const take = (leftKey: string, rightKey: string) => {
     const l = unlinked.left.get(leftKey);
@@ -138,6 +138,23 @@ export function matchRecordOf(
 /** A new pair for two matched objects: settled when they agree, else an action. */
 function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord, out: PlanOutput): void {
   const { fields, report } = ctx;
+  const leftValues = project(fields, 'left', l.fields);
+  const rightValues = project(fields, 'right', r.fields);
+  // The usual first match: every field already agrees, so the base is both sides as read
+  // (what the merge would build field by field), and there is nothing to write.
+  if (agree(fields, leftValues, rightValues)) {
+    out.settled.push({
+      id: newPairId(),
+      leftKey: l.key,
+      rightKey: r.key,
+      base: { left: leftValues, right: rightValues },
+      leftSeen: null,
+      rightSeen: null,
+      pending: null,
+      inflight: null,
+    });
+    return;
+  }
   const pair: PairState = {
     id: newPairId(),
     leftKey: l.key,
@@ -149,13 +166,13 @@ function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord, out: PlanOutp
   };
   const lc: Present = {
     kind: 'present',
-    values: project(fields, 'left', l.fields),
+    values: leftValues,
     updatedMs: l.updatedAt?.getTime() ?? null,
     fresh: true,
   };
   const rc: Present = {
     kind: 'present',
-    values: project(fields, 'right', r.fields),
+    values: rightValues,
     updatedMs: r.updatedAt?.getTime() ?? null,
     fresh: true,
   };
@@ -194,6 +211,14 @@ function planMatch(ctx: PlanContext, l: SyncRecord, r: SyncRecord, out: PlanOutp
     resolved: [],
     counts,
   });
+}
+
+/** Whether each mapped field holds the same value on both sides (in the left representation). */
+function agree(fields: PlanContext['fields'], left: FieldValues, right: FieldValues): boolean {
+  for (const field of fields) {
+    if (!sameValue(left[field.left], field.toLeft(right[field.right] ?? null))) return false;
+  }
+  return true;
 }
 
 function planCreate(

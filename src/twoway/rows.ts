@@ -42,9 +42,22 @@ function valuesJson(values: FieldValues): string {
     const value = values[name];
     if (value === undefined) continue;
     if (text.length > 1) text += ',';
-    text += `${JSON.stringify(name)}:${canonicalJson(value)}`;
+    text += memberName(name) + canonicalJson(value);
   }
   return `${text}}`;
+}
+
+/** Field names repeat on every pair of a task: each is quoted once (a bounded cache). */
+const quotedNames = new Map<string, string>();
+const MAX_QUOTED_NAMES = 10_000;
+
+function memberName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(name)}:`;
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(name, quoted);
+  }
+  return quoted;
 }
 
 export function toJsonOrNull(value: unknown): string | null {
