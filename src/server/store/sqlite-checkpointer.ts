@@ -145,6 +145,8 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
     async close() {
       if (timer !== null) clearTimeout(timer);
       failed = true;
+      // Referenced again, or a process whose last work is this close exits before the worker.
+      worker.ref();
       worker.postMessage('close');
       await exited;
     },
