@@ -107,3 +107,29 @@ it('reports a worker that cannot open the database, so the store checkpoints in 
   await expect(checkpointer.next()).rejects.toThrow();
   await checkpointer.close();
 });
+
+it('catches up at the next commit, without waiting for 25, while the WAL is past 4,096 frames', async () => {
+  const path = tempSqlitePath();
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const checkpointer = startWalCheckpointer({ path, synchronous: 'NORMAL', onFailure: () => {} });
+  try {
+    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
+    // ~5,000 pages in one commit: a WAL past the catch-up threshold.
+    writer.transaction(() => {
+      for (let i = 0; i < 5000; i++) insert.run('z'.repeat(3000));
+    })();
+    expect((await checkpointer.next()).log).toBeGreaterThanOrEqual(4096);
+    insert.run('last');
+    checkpointer.wrote();
+    await vi.waitFor(() => expect(rowsInMainFile(path, 't')).toBe(5001), {
+      timeout: 20_000,
+      interval: 100,
+    });
+  } finally {
+    await checkpointer.close();
+    writer.close();
+  }
+});
