@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { KeepsyncError } from '../../model/index.js';
 import { retryWhileBusy, SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
+import { startWalCheckpointer, type WalCheckpointer } from './sqlite-checkpointer.js';
 import {
   createSchema,
   ENTRY_COLUMNS,
@@ -58,6 +59,16 @@ function configure(db: Database.Database, options: SqliteDocumentStoreOptions): 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * Checkpoints run on a worker thread (sqlite-checkpointer.ts). The writer still checkpoints
+ * in its own commit once the WAL holds this many pages (~80 MB at 4 KiB, a few seconds of the
+ * heaviest push load measured), so the WAL stays bounded if the worker falls behind (a
+ * snapshot holding old frames, a slow disk); SQLite's default threshold is restored if the
+ * worker fails.
+ */
+const WAL_BACKSTOP_PAGES = 20_000;
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
  * The embedded document store: one SQLite file in WAL mode. Writes go through one connection
  * (SQLite has one writer at a time anyway); reads use a second one, so they never see a
  * transaction in progress; every full export opens its own connection to hold its snapshot.
@@ -75,13 +86,22 @@ export function openSqliteDocumentStore(options: SqliteDocumentStoreOptions): Do
   const reader = new Database(options.path);
   configure(reader, options);
   for (const db of [writer, reader]) db.pragma(`busy_timeout = ${SQLITE_SYNC_BUSY_MS}`);
-  return new SqliteDocumentStore(writer, reader, options);
+  writer.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
+  const checkpointer = startWalCheckpointer({
+    path: options.path,
+    synchronous: options.synchronous ?? 'NORMAL',
+    onFailure: () => {
+      if (writer.open) writer.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    },
+  });
+  return new SqliteDocumentStore(writer, reader, checkpointer, options);
 }
 
 class SqliteDocumentStore implements DocumentStore {
   readonly dialect = 'sqlite' as const;
   readonly #writer: Database.Database;
   readonly #reader: Database.Database;
+  readonly #checkpointer: WalCheckpointer;
   readonly #options: SqliteDocumentStoreOptions;
   readonly #snapshots = new Set<Database.Database>();
   readonly #w;
@@ -94,10 +114,12 @@ class SqliteDocumentStore implements DocumentStore {
   constructor(
     writer: Database.Database,
     reader: Database.Database,
+    checkpointer: WalCheckpointer,
     options: SqliteDocumentStoreOptions,
   ) {
     this.#writer = writer;
     this.#reader = reader;
+    this.#checkpointer = checkpointer;
     this.#options = options;
     this.#w = {
       getDoc: writer.prepare(
@@ -249,7 +271,11 @@ class SqliteDocumentStore implements DocumentStore {
     }
     // IMMEDIATE: take the write lock before reading, so no other process writes in between.
     // A busy BEGIN IMMEDIATE ran nothing (decide included), so the retry starts afresh.
-    return this.#whenFree(() => this.#apply.immediate(input, decide as Decide<StoreChange>));
+    const outcome = await this.#whenFree(() =>
+      this.#apply.immediate(input, decide as Decide<StoreChange>),
+    );
+    this.#checkpointer.wrote();
+    return outcome;
   }
 
   async pull(query: PullQuery): Promise<PullPage> {
@@ -356,6 +382,7 @@ class SqliteDocumentStore implements DocumentStore {
       return count;
     });
     const removed = await this.#whenFree(() => prune.immediate());
+    this.#checkpointer.wrote();
     return { removed, prunedBeforeMs: beforeMs };
   }
 
@@ -366,6 +393,7 @@ class SqliteDocumentStore implements DocumentStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#checkpointer.close();
     for (const db of this.#snapshots) {
       try {
         if (db.inTransaction) db.exec('ROLLBACK');

@@ -1,0 +1,135 @@
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect, it, vi } from 'vitest';
+import { openSqliteDocumentStore } from '../../src/server/index.js';
+import { startWalCheckpointer } from '../../src/server/store/sqlite-checkpointer.js';
+import type { Decide, StoreChange } from '../../src/server/store/types.js';
+import { tempSqlitePath } from './helpers.js';
+
+/** Rows of `table` in the database file alone, without its WAL: what checkpoints copied. */
+function rowsInMainFile(path: string, table: string): number {
+  const copy = `${path}.main-only`;
+  copyFileSync(path, copy);
+  const db = new Database(copy);
+  try {
+    const created = db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(table);
+    if (!created) return 0;
+    return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+const write: Decide<StoreChange> = (change) => ({
+  kind: 'write',
+  operation: 'upsert',
+  data: JSON.stringify({ text: 'x'.repeat(80_000), id: change.docId }),
+  version: `001700000000000-000000-${change.docId}`,
+  editVersion: `001700000000000-000000-${change.docId}`,
+  changeId: null,
+  result: { doc_id: change.docId, collection: change.collection, status: 'accepted' },
+});
+
+function batch(from: number, count: number) {
+  return {
+    scope: 's',
+    clientId: 'c',
+    actorId: 'a',
+    atomic: false,
+    changes: Array.from({ length: count }, (_, i) => ({
+      collection: 'tasks',
+      docId: `d${from + i}`,
+      idempotencyKey: null,
+    })),
+  };
+}
+
+it('commits no checkpoint: a push past 1,000 WAL pages leaves the database file as it was, the background copies it later', async () => {
+  const path = tempSqlitePath();
+  const store = openSqliteDocumentStore({ path });
+  try {
+    // 60 documents of 80 KB: ~1,200 pages, past SQLite's default autocheckpoint of 1,000,
+    // which on the writer's own connection would have checkpointed inside this commit.
+    await store.applyBatch(batch(0, 60), write);
+    expect(rowsInMainFile(path, 'sync_documents')).toBe(0);
+    for (let i = 0; i < 30; i++) await store.applyBatch(batch(60 + i, 1), write);
+    // The 25th commit since the last checkpoint starts one (sqlite-checkpointer.ts).
+    await vi.waitFor(() => expect(rowsInMainFile(path, 'sync_documents')).toBeGreaterThan(60), {
+      timeout: 20_000,
+      interval: 100,
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+it('checkpoints on its own connection: after `next()` the database file alone holds every committed row', async () => {
+  const path = tempSqlitePath();
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const failures: unknown[] = [];
+  const checkpointer = startWalCheckpointer({
+    path,
+    synchronous: 'NORMAL',
+    onFailure: (error) => failures.push(error),
+  });
+  try {
+    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
+    for (let i = 0; i < 100; i++) {
+      insert.run('y'.repeat(1000));
+      checkpointer.wrote();
+    }
+    const report = await checkpointer.next();
+    expect(report.busy).toBe(0);
+    expect(report.checkpointed).toBe(report.log);
+    expect(rowsInMainFile(path, 't')).toBe(100);
+    expect(failures).toEqual([]);
+  } finally {
+    await checkpointer.close();
+    writer.close();
+  }
+});
+
+it('reports a worker that cannot open the database, so the store checkpoints in its commits again', async () => {
+  let reportFailure: (error: unknown) => void = () => {};
+  const failed = new Promise<unknown>((resolve) => {
+    reportFailure = resolve;
+  });
+  const checkpointer = startWalCheckpointer({
+    path: join(tempSqlitePath(), 'missing-directory', 'sync.db'),
+    synchronous: 'NORMAL',
+    onFailure: (error) => reportFailure(error),
+  });
+  expect(String(await failed)).toMatch(/unable to open|directory does not exist/i);
+  await expect(checkpointer.next()).rejects.toThrow();
+  await checkpointer.close();
+});
+
+it('catches up at the next commit, without waiting for 25, while the WAL is past 4,096 frames', async () => {
+  const path = tempSqlitePath();
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const checkpointer = startWalCheckpointer({ path, synchronous: 'NORMAL', onFailure: () => {} });
+  try {
+    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
+    // ~5,000 pages in one commit: a WAL past the catch-up threshold.
+    writer.transaction(() => {
+      for (let i = 0; i < 5000; i++) insert.run('z'.repeat(3000));
+    })();
+    expect((await checkpointer.next()).log).toBeGreaterThanOrEqual(4096);
+    insert.run('last');
+    checkpointer.wrote();
+    await vi.waitFor(() => expect(rowsInMainFile(path, 't')).toBe(5001), {
+      timeout: 20_000,
+      interval: 100,
+    });
+  } finally {
+    await checkpointer.close();
+    writer.close();
+  }
+});
