@@ -17,7 +17,6 @@ const connection = {
 };
 
 export const sourceSchema = optionsSchema<JiraSourceOptions>({
-  ...connection,
   queries: z.record(z.string(), z.string()).optional(),
   projects: z.array(z.string()).optional(),
   siteUrl: z.string().optional(),
@@ -25,10 +24,10 @@ export const sourceSchema = optionsSchema<JiraSourceOptions>({
   fields: z.array(z.string()).optional(),
   overlapMs: z.number().optional(),
   pageSize: z.number().optional(),
+  ...connection,
 });
 
 export const destinationSchema = optionsSchema<JiraDestinationOptions>({
-  ...connection,
   projectKey: z.string({ message: 'the project issues are created in is required' }),
   issueType: z.string().optional(),
   fields: z.record(
@@ -39,4 +38,5 @@ export const destinationSchema = optionsSchema<JiraDestinationOptions>({
   propertyKey: z.string().optional(),
   recoverWindowMs: z.number().optional(),
   concurrency: z.number().optional(),
+  ...connection,
 });

@@ -15,19 +15,19 @@ const connection = {
 
 // Collection names are checked by checkCollection, which says what a name may hold.
 export const sourceSchema = optionsSchema<KeepsyncSourceOptions>({
-  ...connection,
   collection: z.string().optional(),
   collections: z.array(z.string()).optional(),
   pageSize: z.number().optional(),
+  ...connection,
 });
 
 export const destinationSchema = optionsSchema<KeepsyncDestinationOptions>({
-  ...connection,
   collection: z.string({ message: 'the collection records are written to is required' }),
+  ...connection,
 });
 
 export const twoWaySchema = optionsSchema<KeepsyncTwoWayOptions>({
-  ...connection,
   collection: z.string({ message: 'the collection kept merged is required' }),
   pageSize: z.number().optional(),
+  ...connection,
 });

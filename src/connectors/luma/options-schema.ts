@@ -15,19 +15,19 @@ const connection = {
 };
 
 export const sourceSchema = optionsSchema<LumaSourceOptions>({
-  ...connection,
   lookbackDays: z.number().optional(),
   hosts: z.boolean().optional(),
   pageSize: z.number().optional(),
   now: fn().optional(),
+  ...connection,
 });
 
 export const destinationSchema = optionsSchema<LumaDestinationOptions>({
-  ...connection,
   nameField: z.string().optional(),
   startField: z.string().optional(),
   endField: z.string().optional(),
   timezone: z.string().optional(),
   // A Date or a date string; the destination names a value that is neither.
   defaultStartAt: z.unknown().optional(),
+  ...connection,
 });

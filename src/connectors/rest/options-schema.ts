@@ -28,7 +28,6 @@ const pagination = z.discriminatedUnion('style', [
 ]);
 
 export const sourceSchema = optionsSchema<RestSourceOptions>({
-  ...requests,
   url: z.string({ message: 'the listing URL is required' }),
   units: z.array(z.string()).optional(),
   records: z.string().optional(),
@@ -36,6 +35,7 @@ export const sourceSchema = optionsSchema<RestSourceOptions>({
   updated: z.string().optional(),
   updatedParam: z.string().optional(),
   pagination: pagination.optional(),
+  ...requests,
 });
 
 const createSchema = optionsSchema<RestCreateOptions>({
@@ -48,7 +48,6 @@ const createSchema = optionsSchema<RestCreateOptions>({
 });
 
 export const destinationSchema = optionsSchema<RestDestinationOptions>({
-  ...requests,
   url: z.string({ message: "the URL of one record's resource is required" }),
   create: createSchema.optional(),
   method: z.enum(['PUT', 'PATCH']).optional(),
@@ -57,4 +56,5 @@ export const destinationSchema = optionsSchema<RestDestinationOptions>({
     .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
     .optional(),
   checkUrl: z.string().optional(),
+  ...requests,
 });
