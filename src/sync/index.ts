@@ -18,7 +18,14 @@ export type {
 export { contentHash } from './hash.js';
 export { type Logger, silentLogger } from './logger.js';
 export { type MergeSourcesOptions, mergeSources } from './merge-sources.js';
-export { anyObject, checkOptions, closest, describeIssues, fn } from './options-check.js';
+export {
+  anyObject,
+  checkOptions,
+  closest,
+  describeIssues,
+  fn,
+  optionsSchema,
+} from './options-check.js';
 export type { CircuitBreakerOptions } from './outage.js';
 export { type PreparedPage, preparePage } from './page-prepare.js';
 export {

@@ -14,6 +14,14 @@ export const anyObject = () =>
   });
 
 /**
+ * A strict object schema whose keys are exactly the options interface's: a key missing from
+ * the shape, or one the interface lacks, fails to compile, so the two cannot drift apart.
+ */
+export function optionsSchema<T>(shape: { [K in keyof T]-?: z.ZodType }) {
+  return z.strictObject(shape);
+}
+
+/**
  * Checks options against a strict schema. Every problem names its place; an unknown key also
  * names the closest valid one, so `schedul` says "did you mean `schedule`?".
  */

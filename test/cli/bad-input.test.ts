@@ -128,6 +128,15 @@ export default defineConfig({ pipelines: [], twoWay: [{
     says: /memory\.source: .*unknown option `unit` \(did you mean `units`\?\)/,
   },
   {
+    mistake: 'a misspelt connector option',
+    files: {
+      'keepsync.config.ts': pipelineConfig('', SOURCE, 'memory.destination({ keepKeys: false })'),
+    },
+    args: ['status'],
+    code: 2,
+    says: /memory\.destination: unknown option `keepKeys` \(did you mean `keepsKeys`\?\)/,
+  },
+  {
     mistake: 'sql.destination without a client',
     files: {
       'keepsync.config.ts': pipelineConfig('', SOURCE, `sql.destination({ table: 'contacts' })`),

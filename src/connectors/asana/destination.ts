@@ -7,12 +7,13 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { type RateLimiter, RetryableError, rateLimiterFor, withRetry } from '../../net/index.js';
-import type {
-  Destination,
-  DestinationSession,
-  SessionContext,
-  WriteOp,
-  WriteResult,
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type SessionContext,
+  type WriteOp,
+  type WriteResult,
 } from '../../sync/index.js';
 import {
   ForbiddenError,
@@ -24,6 +25,7 @@ import {
 } from '../support/index.js';
 import { type AsanaClient, type AsanaCustomField, createAsanaClient } from './client.js';
 import { type AsanaTaskField, encodeCustomField, encodeTaskField, MAX_NOTES } from './encode.js';
+import { destinationSchema } from './options-schema.js';
 
 /** A personal access token, or an access token an OAuth app got for a user. */
 export type AsanaTokenType = 'personal_access_token' | 'oauth';
@@ -107,6 +109,7 @@ interface Resolved {
  * and every request of a token shares one limiter that pauses on 429 Retry-After.
  */
 export function destination(options: AsanaDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'asana.destination');
   if (!options.projectGid)
     throw new KeepsyncError('CONFIG_INVALID', 'asana.destination needs `projectGid`');
   if (!options.auth?.token)

@@ -7,7 +7,13 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { RetryableError, rateLimiterFor } from '../../net/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
 import { queueSignal } from '../support/index.js';
 import {
   type ContentfulTarget,
@@ -28,6 +34,7 @@ import {
   createManagementRequester,
   type ManagementRequester,
 } from './management-requests.js';
+import { destinationSchema } from './options-schema.js';
 
 export interface ContentfulDestinationOptions {
   /** The space id. */
@@ -83,6 +90,7 @@ const LOOKUP_BATCH = 80;
  * Writes replace only the locales they own. Deletes unpublish first, then archive or delete.
  */
 export function destination(options: ContentfulDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'contentful.destination');
   for (const name of ['space', 'contentType'] as const) {
     if (!options[name]) {
       throw new KeepsyncError('CONFIG_INVALID', `contentful.destination needs \`${name}\``);

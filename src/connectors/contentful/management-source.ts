@@ -6,6 +6,7 @@ import {
   type ConfirmOptions,
   checkOptions,
   type MissingCheck,
+  optionsSchema,
   type Source,
   type SourcePage,
 } from '../../sync/index.js';
@@ -52,24 +53,22 @@ export interface ContentfulManagementSourceOptions {
   name?: string;
 }
 
-const schema = z
-  .object({
-    api: z.literal('management'),
-    space: z.string().min(1),
-    environment: z.string().min(1).optional(),
-    accessToken: z.string().min(1),
-    mode: z.enum(['incremental', 'full']).optional(),
-    contentTypes: z.array(z.string().min(1)).optional(),
-    locale: z.string().min(1).optional(),
-    pageSize: z.number().int().min(1).max(1000).optional(),
-    baseUrl: z.string().url().optional(),
-    requestsPerSecond: z.number().positive().optional(),
-    retries: z.number().int().min(0).optional(),
-    timeoutMs: z.number().int().positive().optional(),
-    client: anyObject().optional(),
-    name: z.string().min(1).optional(),
-  })
-  .strict();
+const managementSourceSchema = optionsSchema<ContentfulManagementSourceOptions>({
+  api: z.literal('management'),
+  space: z.string().min(1),
+  environment: z.string().min(1).optional(),
+  accessToken: z.string().min(1),
+  mode: z.enum(['incremental', 'full']).optional(),
+  contentTypes: z.array(z.string().min(1)).optional(),
+  locale: z.string().min(1).optional(),
+  pageSize: z.number().int().min(1).max(1000).optional(),
+  baseUrl: z.string().url().optional(),
+  requestsPerSecond: z.number().positive().optional(),
+  retries: z.number().int().min(0).optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  client: anyObject().optional(),
+  name: z.string().min(1).optional(),
+});
 
 /** What a record says of the entry's state, from its versions as the CMA returns them. */
 export type EntryStatus = 'draft' | 'changed' | 'published' | 'archived';
@@ -101,7 +100,7 @@ const UNIT = 'entries';
 
 /** `contentful.source({ api: 'management', ... })`. */
 export function managementSource(options: ContentfulManagementSourceOptions): Source {
-  checkOptions(schema, options, 'contentful.source({ api: "management" })');
+  checkOptions(managementSourceSchema, options, 'contentful.source({ api: "management" })');
   const mode = options.mode ?? 'incremental';
   return {
     name: options.name ?? 'contentful',

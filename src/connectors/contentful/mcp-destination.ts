@@ -1,6 +1,12 @@
 import { canonicalJson, KeepsyncError, type SyncRecord } from '../../model/index.js';
 import { RetryableError, withRetry } from '../../net/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
 import { importPeer, writeSettler } from '../support/index.js';
 import type { McpAuth, McpToolClient } from '../support/mcp/index.js';
 import {
@@ -10,6 +16,7 @@ import {
   mergeFields,
   withoutNulls,
 } from './encode.js';
+import { mcpDestinationSchema } from './options-schema.js';
 
 export interface ContentfulMcpDestinationOptions {
   /** @default 'https://mcp.contentful.com/mcp' (Contentful's hosted MCP server) */
@@ -68,6 +75,7 @@ const LOOKUP_BATCH = 50;
  * fields equal the entry's is not sent.
  */
 export function mcpDestination(options: ContentfulMcpDestinationOptions): Destination {
+  checkOptions(mcpDestinationSchema, options ?? {}, 'contentful.mcpDestination');
   for (const name of ['space', 'contentType', 'keyField'] as const) {
     if (!options[name]) {
       throw new KeepsyncError('CONFIG_INVALID', `contentful.mcpDestination needs \`${name}\``);

@@ -6,7 +6,7 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { RetryableError, rateLimiterFor } from '../../net/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import { checkOptions, type ReadOptions, type Source, type SourcePage } from '../../sync/index.js';
 import { isTransientStatus } from '../support/index.js';
 import {
   type ContentfulDeliveryClient,
@@ -14,6 +14,7 @@ import {
   createDeliveryClient,
 } from './client.js';
 import { type ContentfulManagementSourceOptions, managementSource } from './management-source.js';
+import { sourceSchema } from './options-schema.js';
 
 export interface ContentfulSourceOptions {
   /** 'delivery' reads published entries through the Sync API; see ContentfulManagementSourceOptions. @default 'delivery' */
@@ -64,6 +65,7 @@ export function source(
       `contentful.source: \`api\` is 'delivery' or 'management', got ${JSON.stringify(options.api)}`,
     );
   }
+  checkOptions(sourceSchema, options, 'contentful.source');
   if (!options.space) throw new KeepsyncError('CONFIG_INVALID', 'contentful.source needs `space`');
   if (!options.client && !options.accessToken) {
     throw new KeepsyncError('CONFIG_INVALID', 'contentful.source needs `accessToken`');

@@ -8,6 +8,7 @@ import {
   type Destination,
   type DestinationSession,
   type ListedObject,
+  optionsSchema,
   type WriteOp,
   type WriteResult,
 } from '../../sync/index.js';
@@ -50,17 +51,15 @@ interface ResolvedOptions {
  * the key, so lookup() finds records written before a crash. Every write is atomic, and a
  * write that would not change a file's bytes leaves the file alone.
  */
-const optionsSchema = z
-  .object({
-    dir: z.string({ message: 'the directory to write records to is required' }).min(1),
-    format: z.unknown().optional(),
-    archiveDir: z.string().min(1).optional(),
-    name: z.string().optional(),
-  })
-  .strict();
+const destinationSchema = optionsSchema<FilesDestinationOptions>({
+  dir: z.string({ message: 'the directory to write records to is required' }).min(1),
+  format: z.unknown().optional(),
+  archiveDir: z.string().min(1).optional(),
+  name: z.string().optional(),
+});
 
 export function destination(options: FilesDestinationOptions): Destination {
-  checkOptions(optionsSchema, options ?? {}, 'files.destination');
+  checkOptions(destinationSchema, options ?? {}, 'files.destination');
   const resolved = resolveOptions(options);
   return {
     name: resolved.name,

@@ -6,6 +6,7 @@ import { type Cursor, KeepsyncError, RecordError, type SyncRecord } from '../../
 import {
   checkOptions,
   type MissingCheck,
+  optionsSchema,
   type ReadOptions,
   type Source,
   type SourcePage,
@@ -35,18 +36,16 @@ const READ_CONCURRENCY = 32;
  * order. Every pass lists every file (`full` mode); the cursor is the last file name read,
  * so a pass interrupted by a crash resumes after it. Files starting with `.` are skipped.
  */
-const optionsSchema = z
-  .object({
-    dir: z.string({ message: 'the directory of record files is required' }).min(1),
-    format: z.enum(['yaml', 'json']).optional(),
-    pageSize: z.number().optional(),
-    unit: z.string().min(1).optional(),
-    name: z.string().optional(),
-  })
-  .strict();
+const sourceSchema = optionsSchema<FilesSourceOptions>({
+  dir: z.string({ message: 'the directory of record files is required' }).min(1),
+  format: z.enum(['yaml', 'json']).optional(),
+  pageSize: z.number().optional(),
+  unit: z.string().min(1).optional(),
+  name: z.string().optional(),
+});
 
 export function source(options: FilesSourceOptions): Source {
-  checkOptions(optionsSchema, options ?? {}, 'files.source');
+  checkOptions(sourceSchema, options ?? {}, 'files.source');
   const unit = options.unit ?? options.dir;
   const pageSize = options.pageSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1) {

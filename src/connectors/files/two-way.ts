@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { checkOptions, optionsSchema } from '../../sync/index.js';
 import { sideFrom, type TwoWaySide } from '../../twoway/index.js';
 import { destination } from './destination.js';
 import type { FileFormat } from './naming.js';
@@ -12,6 +14,12 @@ export interface FilesTwoWayOptions {
   name?: string;
 }
 
+const twoWaySchema = optionsSchema<FilesTwoWayOptions>({
+  dir: z.string({ message: 'the directory of record files is required' }),
+  format: z.enum(['yaml', 'json']).optional(),
+  name: z.string().optional(),
+});
+
 /**
  * A directory of YAML/JSON record files as one side of a two-way task. Every run lists the
  * whole directory (a file gone means the object was deleted); `updatedAt` is the file's own
@@ -19,6 +27,7 @@ export interface FilesTwoWayOptions {
  * the rest of it. Files must be named after their key, as keepsync names the ones it writes.
  */
 export function twoWaySide(options: FilesTwoWayOptions): TwoWaySide {
+  checkOptions(twoWaySchema, options ?? {}, 'files.twoWaySide');
   const name = options.name ?? 'files';
   return sideFrom({
     source: source({ dir: options.dir, name }),

@@ -1,11 +1,12 @@
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type {
-  ConfirmOptions,
-  MissingCheck,
-  ReadOptions,
-  Source,
-  SourceMode,
-  SourcePage,
+import {
+  type ConfirmOptions,
+  checkOptions,
+  type MissingCheck,
+  type ReadOptions,
+  type Source,
+  type SourceMode,
+  type SourcePage,
 } from '../../sync/index.js';
 import {
   createOctokitClient,
@@ -15,6 +16,7 @@ import {
   type RepoPage,
 } from './client.js';
 import { type ListSorted, readIncremental } from './incremental.js';
+import { sourceSchema } from './options-schema.js';
 import { OrgIdentity, orgCursor, parseOrgCursor } from './org-identity.js';
 import { repoRecord } from './records.js';
 
@@ -93,6 +95,7 @@ const REPOS_UNIT = 'repos';
  * time, each stopping at the previous pass: a no-change run costs two requests per org.
  */
 export function source(options: GitHubSourceOptions): Source {
+  checkOptions(sourceSchema, options ?? {}, 'github.source');
   if (!options.client && !options.auth) {
     throw new KeepsyncError(
       'CONFIG_INVALID',

@@ -1,16 +1,18 @@
 import { KeepsyncError, type NeutralValue, type SyncRecord } from '../../model/index.js';
 import { sleep } from '../../net/index.js';
-import type {
-  Destination,
-  DestinationSession,
-  SessionContext,
-  WriteOp,
-  WriteResult,
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type SessionContext,
+  type WriteOp,
+  type WriteResult,
 } from '../../sync/index.js';
 import { queueSignal, writeSettler } from '../support/index.js';
 import type { JiraAuth, JiraClient } from './client.js';
 import { checkConnection, connectJira } from './connection.js';
 import { encodeCustomField, encodeIssueField, type JiraTarget } from './encode.js';
+import { destinationSchema } from './options-schema.js';
 import { JiraRequestError, type JiraRequester } from './requests.js';
 
 export interface JiraDestinationOptions {
@@ -65,6 +67,7 @@ const PROPERTY_KEY = /^[A-Za-z0-9_.-]{1,255}$/;
  * search before any second create. Jira has no archive: `archive` is refused, `delete` deletes.
  */
 export function destination(options: JiraDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'jira.destination');
   if (!PROJECT_KEY.test(options.projectKey ?? '')) {
     throw new KeepsyncError(
       'CONFIG_INVALID',

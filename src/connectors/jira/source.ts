@@ -1,8 +1,15 @@
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourceMode, SourcePage } from '../../sync/index.js';
+import {
+  checkOptions,
+  type ReadOptions,
+  type Source,
+  type SourceMode,
+  type SourcePage,
+} from '../../sync/index.js';
 import type { JiraAuth, JiraClient } from './client.js';
 import { checkConnection, connectJira } from './connection.js';
 import { advanceCursor, jqlMinute, parseJiraTime, parseUpdatedCursor } from './cursor.js';
+import { sourceSchema } from './options-schema.js';
 import { ISSUE_FIELDS, issueRecord } from './records.js';
 import { JiraRequestError, type JiraRequester } from './requests.js';
 
@@ -61,6 +68,7 @@ const IDS_PER_QUERY = 100;
  * has already read at the same `updated` time, which never misses issues sharing a minute.
  */
 export function source(options: JiraSourceOptions): Source {
+  checkOptions(sourceSchema, options ?? {}, 'jira.source');
   const units = unitsOf(options);
   if (units.size === 0)
     throw new KeepsyncError('CONFIG_INVALID', 'jira.source needs `queries` or `projects`');

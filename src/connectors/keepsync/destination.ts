@@ -1,11 +1,12 @@
 import { describeError, type Fields, isKeepsyncError } from '../../model/index.js';
 import type { ChangeResult, ServerWrite } from '../../server/index.js';
-import type {
-  Destination,
-  DestinationSession,
-  ListedObject,
-  WriteOp,
-  WriteResult,
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type ListedObject,
+  type WriteOp,
+  type WriteResult,
 } from '../../sync/index.js';
 import {
   type Connection,
@@ -14,6 +15,7 @@ import {
   type KeepsyncConnectionOptions,
   type Writer,
 } from './connection.js';
+import { destinationSchema } from './options-schema.js';
 import { documentData } from './records.js';
 
 export interface KeepsyncDestinationOptions extends KeepsyncConnectionOptions {
@@ -34,6 +36,7 @@ type Change = ServerWrite['changes'][number];
  * source is written again over it.
  */
 export function destination(options: KeepsyncDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'keepsync.destination');
   const connection = connect(options);
   const collection = checkCollection(options.collection);
   return {

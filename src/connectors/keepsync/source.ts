@@ -1,11 +1,12 @@
 import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import { checkOptions, type ReadOptions, type Source, type SourcePage } from '../../sync/index.js';
 import {
   type Connection,
   checkCollection,
   connect,
   type KeepsyncConnectionOptions,
 } from './connection.js';
+import { sourceSchema } from './options-schema.js';
 import { documentRecord, entryRecord } from './records.js';
 
 export interface KeepsyncSourceOptions extends KeepsyncConnectionOptions {
@@ -35,6 +36,7 @@ type KeepsyncCursor = number | { readonly after: string; readonly seq: number };
  * document's data; `updatedAt` is the wall time of the document's HLC version.
  */
 export function source(options: KeepsyncSourceOptions): Source {
+  checkOptions(sourceSchema, options ?? {}, 'keepsync.source');
   const connection = connect(options);
   const pageSize = options.pageSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {

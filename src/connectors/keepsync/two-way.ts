@@ -1,6 +1,8 @@
+import { checkOptions } from '../../sync/index.js';
 import { sideFrom, type TwoWaySide } from '../../twoway/index.js';
 import { checkCollection, type KeepsyncConnectionOptions } from './connection.js';
 import { destination } from './destination.js';
+import { twoWaySchema } from './options-schema.js';
 import { source } from './source.js';
 
 export interface KeepsyncTwoWayOptions extends KeepsyncConnectionOptions {
@@ -18,11 +20,13 @@ export interface KeepsyncTwoWayOptions extends KeepsyncConnectionOptions {
  * receive them, and keep the document's other fields.
  */
 export function twoWaySide(options: KeepsyncTwoWayOptions): TwoWaySide {
+  checkOptions(twoWaySchema, options ?? {}, 'keepsync.twoWaySide');
   const collection = checkCollection(options.collection);
   const name = options.name ?? 'keepsync';
+  const { pageSize, ...connection } = options;
   return sideFrom({
-    source: source({ ...options, name, collection }),
-    destination: destination({ ...options, name, collection }),
+    source: source({ ...connection, pageSize, name, collection }),
+    destination: destination({ ...connection, name, collection }),
     unit: collection,
     mode: 'incremental',
     name,

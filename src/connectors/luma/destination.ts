@@ -6,8 +6,15 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { RetryableError } from '../../net/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
 import { createLumaClient, type LumaClient } from './client.js';
+import { destinationSchema } from './options-schema.js';
 import { type LumaConnection, resolveConnection } from './settings.js';
 
 export interface LumaDestinationOptions extends LumaConnection {
@@ -33,6 +40,7 @@ export interface LumaDestinationOptions extends LumaConnection {
  * the next run creates that one event again. Luma has no delete API: deletes are refused.
  */
 export function destination(options: LumaDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'luma.destination');
   const connection = resolveConnection(options, 'luma.destination');
   const fields = {
     name: options.nameField ?? 'title',

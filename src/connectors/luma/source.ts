@@ -1,6 +1,7 @@
 import { KeepsyncError, type SyncRecord } from '../../model/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import { checkOptions, type ReadOptions, type Source, type SourcePage } from '../../sync/index.js';
 import { createLumaClient, type LumaClient, LumaRequestError } from './client.js';
+import { sourceSchema } from './options-schema.js';
 import { eventOf, eventRecord, type LumaEntry, type LumaHost } from './records.js';
 import { type LumaConnection, resolveConnection } from './settings.js';
 
@@ -32,6 +33,7 @@ const DAY_MS = 86_400_000;
  * same `after`. A targeted read (keys) fetches the named events with event/get.
  */
 export function source(options: LumaSourceOptions): Source {
+  checkOptions(sourceSchema, options ?? {}, 'luma.source');
   const connection = resolveConnection(options, 'luma.source');
   const lookbackDays = options.lookbackDays ?? 21;
   const pageSize = options.pageSize ?? 50;

@@ -1,5 +1,14 @@
+import { z } from 'zod';
 import type { Fields, SyncRecord } from '../../model/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  fn,
+  optionsSchema,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
 
 export interface MemoryObject {
   readonly id: string;
@@ -30,8 +39,15 @@ export interface MemoryDestination extends Destination {
   byKey(): Map<string, MemoryObject>;
 }
 
+const destinationSchema = optionsSchema<MemoryDestinationOptions>({
+  name: z.string().optional(),
+  fault: fn().optional(),
+  keepsKeys: z.boolean().optional(),
+});
+
 /** An in-memory destination that records every write, for tests and examples. */
 export function destination(options: MemoryDestinationOptions = {}): MemoryDestination {
+  checkOptions(destinationSchema, options ?? {}, 'memory.destination');
   const objects = new Map<string, MemoryObject>();
   const writes: WriteOp[] = [];
   let nextId = 1;

@@ -3,6 +3,7 @@ import type { SyncRecord } from '../../model/index.js';
 import {
   checkOptions,
   type MissingCheck,
+  optionsSchema,
   type ReadOptions,
   type Source,
   type SourceMode,
@@ -35,31 +36,29 @@ export interface MemorySourceOptions {
  * Serves records held in memory, in pages, with an offset cursor. For tests, examples and
  * benchmarks; a full-mode pass lists every record, so absent records count as deleted.
  */
-const optionsSchema = z
-  .object({
-    name: z.string().optional(),
-    units: z.record(
-      z.string(),
-      z.union([
-        z.array(z.object({ key: z.string() }).loose(), {
-          message: 'expected an array of records, a function, or { count, record }',
-        }),
-        z.custom<() => unknown>((value) => typeof value === 'function'),
-        z.object({ count: z.number().int().min(0), record: z.custom(isFunction) }).strict(),
-      ]),
-      { message: 'expected `units`: { unitId: records }' },
-    ),
-    pageSize: z.number().int().min(1).optional(),
-    mode: z.enum(['full', 'incremental']).optional(),
-  })
-  .strict();
+const sourceSchema = optionsSchema<MemorySourceOptions>({
+  name: z.string().optional(),
+  units: z.record(
+    z.string(),
+    z.union([
+      z.array(z.object({ key: z.string() }).loose(), {
+        message: 'expected an array of records, a function, or { count, record }',
+      }),
+      z.custom<() => unknown>((value) => typeof value === 'function'),
+      z.object({ count: z.number().int().min(0), record: z.custom(isFunction) }).strict(),
+    ]),
+    { message: 'expected `units`: { unitId: records }' },
+  ),
+  pageSize: z.number().int().min(1).optional(),
+  mode: z.enum(['full', 'incremental']).optional(),
+});
 
 function isFunction(value: unknown): boolean {
   return typeof value === 'function';
 }
 
 export function source(options: MemorySourceOptions): Source {
-  checkOptions(optionsSchema, options ?? {}, 'memory.source');
+  checkOptions(sourceSchema, options ?? {}, 'memory.source');
   const pageSize = options.pageSize ?? 1000;
   return {
     name: options.name ?? 'memory',

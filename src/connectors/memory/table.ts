@@ -1,12 +1,16 @@
+import { z } from 'zod';
 import type { Fields, SyncRecord } from '../../model/index.js';
-import type {
-  Destination,
-  DestinationSession,
-  Source,
-  SourceMode,
-  SourcePage,
-  WriteOp,
-  WriteResult,
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  fn,
+  optionsSchema,
+  type Source,
+  type SourceMode,
+  type SourcePage,
+  type WriteOp,
+  type WriteResult,
 } from '../../sync/index.js';
 import { sideFrom, type TwoWaySide } from '../../twoway/index.js';
 
@@ -64,7 +68,16 @@ interface Entry {
 
 const UNIT = 'table';
 
+const tableSchema = optionsSchema<MemoryTableOptions>({
+  name: z.string().optional(),
+  mode: z.enum(['full', 'incremental']).optional(),
+  pageSize: z.number().optional(),
+  now: fn().optional(),
+  fault: fn().optional(),
+});
+
 export function table(options: MemoryTableOptions = {}): MemoryTable {
+  checkOptions(tableSchema, options ?? {}, 'memory.table');
   const entries = new Map<string, Entry>();
   const writes: WriteOp[] = [];
   const now = options.now ?? (() => new Date());

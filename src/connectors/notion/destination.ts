@@ -1,11 +1,12 @@
 import { KeepsyncError, type NeutralValue, type SyncRecord } from '../../model/index.js';
 import { rateLimiterFor } from '../../net/index.js';
-import type {
-  Destination,
-  DestinationSession,
-  SessionContext,
-  WriteOp,
-  WriteResult,
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type SessionContext,
+  type WriteOp,
+  type WriteResult,
 } from '../../sync/index.js';
 import { writeSettler } from '../support/index.js';
 import { createNotionClient, type NotionClient } from './client.js';
@@ -19,6 +20,7 @@ import {
   readKey,
 } from './key-property.js';
 import { batches } from './markdown-blocks.js';
+import { destinationSchema } from './options-schema.js';
 import { pageWriter, type TrashedPagePolicy } from './page-writes.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { checkSchema, type PlannedProperty, propertyDefinition, schemaError } from './schema.js';
@@ -99,6 +101,7 @@ const KEY_CHUNK = 100;
  * anything is written; every request of a credential shares one limiter.
  */
 export function destination(options: NotionDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'notion.destination');
   const planned = planProperties(options);
   const key = keyPropertyOf(options.keyProperty, options.properties);
   if (!options.dataSourceId && !options.databaseId) {

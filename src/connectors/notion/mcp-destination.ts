@@ -1,6 +1,12 @@
 import { KeepsyncError, RecordError, type SyncRecord } from '../../model/index.js';
 import { RetryableError, withRetry } from '../../net/index.js';
-import type { Destination, DestinationSession, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type DestinationSession,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
 import { importPeer, writeSettler } from '../support/index.js';
 import type { McpAuth, McpToolClient } from '../support/mcp/index.js';
 import {
@@ -11,6 +17,7 @@ import {
   type NotionMcpPropertyMap,
   resolveMcpProperties,
 } from './mcp-values.js';
+import { mcpDestinationSchema } from './options-schema.js';
 
 export interface NotionMcpDestinationOptions {
   /** @default 'https://mcp.notion.com/mcp' (Notion's hosted MCP server) */
@@ -48,23 +55,6 @@ export interface NotionMcpDestinationOptions {
   name?: string;
 }
 
-const KNOWN_OPTIONS = new Set([
-  'url',
-  'auth',
-  'dataSourceId',
-  'keyProperty',
-  'properties',
-  'archiveProperty',
-  'requestsPerSecond',
-  'concurrency',
-  'retries',
-  'minDelayMs',
-  'lookupCandidates',
-  'allowHosts',
-  'allowLoopback',
-  'name',
-]);
-
 /**
  * Mirrors records into pages of a data source through Notion's hosted MCP server
  * (`notion-search`, `notion-fetch`, `notion-create-pages`, `notion-update-page`). Every key
@@ -74,13 +64,7 @@ const KNOWN_OPTIONS = new Set([
  * properties equal the page's is not sent.
  */
 export function mcpDestination(options: NotionMcpDestinationOptions): Destination {
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
-  if (unknown.length > 0) {
-    throw new KeepsyncError(
-      'CONFIG_INVALID',
-      `notion.mcpDestination: unknown option(s) ${unknown.map((key) => `\`${key}\``).join(', ')}`,
-    );
-  }
+  checkOptions(mcpDestinationSchema, options ?? {}, 'notion.mcpDestination');
   for (const name of ['dataSourceId', 'keyProperty'] as const) {
     if (!options[name]) {
       throw new KeepsyncError('CONFIG_INVALID', `notion.mcpDestination needs \`${name}\``);

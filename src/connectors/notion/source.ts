@@ -5,16 +5,18 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { rateLimiterFor } from '../../net/index.js';
-import type {
-  ConfirmOptions,
-  MissingCheck,
-  ReadOptions,
-  Source,
-  SourcePage,
+import {
+  type ConfirmOptions,
+  checkOptions,
+  type MissingCheck,
+  type ReadOptions,
+  type Source,
+  type SourcePage,
 } from '../../sync/index.js';
 import { createNotionClient, type NotionClient, type NotionPage } from './client.js';
 import type { NotionAuth } from './destination.js';
 import { registerOAuthOf, tokenSourceFor } from './destination.js';
+import { sourceSchema } from './options-schema.js';
 import { withAllReferences } from './references.js';
 import { createRequester, NotionRequestError, type Request } from './requests.js';
 import { queryEdited } from './windows.js';
@@ -54,6 +56,7 @@ export interface NotionSourceOptions {
  * risk missing a page edited twice in one minute.
  */
 export function source(options: NotionSourceOptions): Source {
+  checkOptions(sourceSchema, options ?? {}, 'notion.source');
   const dataSourceIds = options.dataSourceIds ?? [];
   const databaseIds = options.databaseIds ?? [];
   if (dataSourceIds.length + databaseIds.length === 0) {

@@ -7,7 +7,13 @@ import {
   type SyncRecord,
 } from '../../model/index.js';
 import { RetryableError } from '../../net/index.js';
-import type { Destination, WriteOp, WriteResult } from '../../sync/index.js';
+import {
+  checkOptions,
+  type Destination,
+  type WriteOp,
+  type WriteResult,
+} from '../../sync/index.js';
+import { destinationSchema } from './options-schema.js';
 import { postCreator } from './post-create.js';
 
 /** Creates by POST, for APIs that choose the new resource's id themselves. */
@@ -77,6 +83,7 @@ export interface RestDestinationOptions {
  * gone); 401/403 pause; another 4xx is that record's dead letter with the service's answer.
  */
 export function destination(options: RestDestinationOptions): Destination {
+  checkOptions(destinationSchema, options ?? {}, 'rest.destination');
   const placeholder = options.create ? '{id}' : '{key}';
   if (!options.url?.includes(placeholder)) {
     throw new KeepsyncError(

@@ -14,8 +14,15 @@ import {
   type NeutralValue,
   type SyncRecord,
 } from '../../model/index.js';
-import type { ReadOptions, Source, SourcePage, UnreadableRecord } from '../../sync/index.js';
+import {
+  checkOptions,
+  type ReadOptions,
+  type Source,
+  type SourcePage,
+  type UnreadableRecord,
+} from '../../sync/index.js';
 import { findRecords, readPath } from './json-path.js';
+import { sourceSchema } from './options-schema.js';
 
 /** How the next page is found. */
 export type RestPagination =
@@ -80,22 +87,6 @@ interface RestCursor {
   readonly newest?: string;
 }
 
-const KNOWN = new Set([
-  'url',
-  'units',
-  'records',
-  'key',
-  'updated',
-  'updatedParam',
-  'pagination',
-  'headers',
-  'requestsPerSecond',
-  'concurrency',
-  'retries',
-  'retryMinDelayMs',
-  'name',
-]);
-
 /**
  * Reads records from a JSON or HAL API that has no connector of its own, through the HTTP
  * client `keepsync copy` uses (src/copy, on src/net: limiter, retry, Retry-After). Each page's
@@ -104,11 +95,7 @@ const KNOWN = new Set([
  * (inclusive, so records sharing that instant are read again, and skipped as unchanged).
  */
 export function source(options: RestSourceOptions): Source {
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) {
-      throw new KeepsyncError('CONFIG_INVALID', `rest.source has no option \`${name}\``);
-    }
-  }
+  checkOptions(sourceSchema, options ?? {}, 'rest.source');
   let template: URL;
   try {
     template = new URL(options.url.replaceAll('{unit}', 'unit'));

@@ -4,6 +4,7 @@ import {
   checkOptions,
   type Destination,
   type DestinationSession,
+  optionsSchema,
   type WriteResult,
 } from '../../sync/index.js';
 import { clientSchema } from './client.js';
@@ -25,19 +26,17 @@ export type { SqlDestinationOptions } from './destination-settings.js';
 
 const LOOKUP_CHUNK = 500;
 
-const optionsSchema = z
-  .object({
-    client: clientSchema,
-    table: z.string({ message: 'the table to write to is required' }),
-    keyColumn: z.string().optional(),
-    columns: z.record(z.string(), z.string()).optional(),
-    jsonColumn: z.string().optional(),
-    bodyColumn: z.string().optional(),
-    archivedColumn: z.string().optional(),
-    createTable: z.boolean().optional(),
-    name: z.string().optional(),
-  })
-  .strict();
+const destinationSchema = optionsSchema<SqlDestinationOptions>({
+  client: clientSchema,
+  table: z.string({ message: 'the table to write to is required' }),
+  keyColumn: z.string().optional(),
+  columns: z.record(z.string(), z.string()).optional(),
+  jsonColumn: z.string().optional(),
+  bodyColumn: z.string().optional(),
+  archivedColumn: z.string().optional(),
+  createTable: z.boolean().optional(),
+  name: z.string().optional(),
+});
 
 /**
  * Mirrors records into a SQLite or PostgreSQL table, one row per key (the destination id).
@@ -45,7 +44,7 @@ const optionsSchema = z
  * carries, so an update is a patch and create-only columns keep their values.
  */
 export function destination(options: SqlDestinationOptions): Destination {
-  checkOptions(optionsSchema, options ?? {}, 'sql.destination');
+  checkOptions(destinationSchema, options ?? {}, 'sql.destination');
   const settings = resolveDestination(options);
   return {
     name: settings.name,

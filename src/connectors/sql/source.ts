@@ -3,6 +3,7 @@ import { type Cursor, KeepsyncError, type SyncRecord } from '../../model/index.j
 import {
   checkOptions,
   type MissingCheck,
+  optionsSchema,
   type ReadOptions,
   type Source,
   type SourcePage,
@@ -67,24 +68,22 @@ const KEYS_CHUNK = 500;
  * cursor (cursor column value, key): rows that share the last value are never skipped, even
  * across a page edge or when added after the cursor was taken. Deleted rows are not seen.
  */
-const optionsSchema = z
-  .object({
-    client: clientSchema,
-    table: z.string({ message: 'the table to read is required' }),
-    keyColumn: z.string().optional(),
-    cursorColumn: z.string({ message: 'the column to page and resume by is required' }),
-    columns: z.record(z.string(), z.string()).optional(),
-    jsonColumn: z.string().optional(),
-    bodyColumn: z.string().optional(),
-    pageSize: z.number().optional(),
-    lookbackMs: z.number().optional(),
-    unit: z.string().min(1).optional(),
-    name: z.string().optional(),
-  })
-  .strict();
+const sourceSchema = optionsSchema<SqlSourceOptions>({
+  client: clientSchema,
+  table: z.string({ message: 'the table to read is required' }),
+  keyColumn: z.string().optional(),
+  cursorColumn: z.string({ message: 'the column to page and resume by is required' }),
+  columns: z.record(z.string(), z.string()).optional(),
+  jsonColumn: z.string().optional(),
+  bodyColumn: z.string().optional(),
+  pageSize: z.number().optional(),
+  lookbackMs: z.number().optional(),
+  unit: z.string().min(1).optional(),
+  name: z.string().optional(),
+});
 
 export function source(options: SqlSourceOptions): Source {
-  checkOptions(optionsSchema, options ?? {}, 'sql.source');
+  checkOptions(sourceSchema, options ?? {}, 'sql.source');
   const settings = resolve(options);
   const unit = options.unit ?? settings.table.label;
   return {

@@ -1,5 +1,7 @@
+import { z } from 'zod';
+import { checkOptions, optionsSchema } from '../../sync/index.js';
 import { sideFrom, type TwoWaySide } from '../../twoway/index.js';
-import type { SqlClient } from './client.js';
+import { clientSchema, type SqlClient } from './client.js';
 import { destination } from './destination.js';
 import { parseTable, quoteIdentifier } from './identifiers.js';
 import { source } from './source.js';
@@ -36,12 +38,27 @@ export interface SqlTwoWayOptions {
   name?: string;
 }
 
+const twoWaySchema = optionsSchema<SqlTwoWayOptions>({
+  client: clientSchema,
+  table: z.string({ message: 'the table to sync is required' }),
+  keyColumn: z.string().optional(),
+  cursorColumn: z.string({ message: 'the column to page and resume by is required' }),
+  columns: z.record(z.string(), z.string()).optional(),
+  jsonColumn: z.string().optional(),
+  createTable: z.boolean().optional(),
+  mode: z.enum(['full', 'incremental']).optional(),
+  lookbackMs: z.number().optional(),
+  pageSize: z.number().optional(),
+  name: z.string().optional(),
+});
+
 /**
  * A SQLite or PostgreSQL table as one side of a two-way task: reads through the sql source,
  * writes through the sql destination (upserts that set only the synced columns), and a
  * key listing to notice deleted rows between incremental reads.
  */
 export function twoWaySide(options: SqlTwoWayOptions): TwoWaySide {
+  checkOptions(twoWaySchema, options ?? {}, 'sql.twoWaySide');
   const name = options.name ?? 'sql';
   const keyColumn = options.keyColumn ?? 'key';
   const table = parseTable(options.table);

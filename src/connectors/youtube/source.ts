@@ -1,7 +1,8 @@
 import { KeepsyncError, type SyncRecord } from '../../model/index.js';
 import { rateLimiterFor } from '../../net/index.js';
-import type { ReadOptions, Source, SourcePage } from '../../sync/index.js';
+import { checkOptions, type ReadOptions, type Source, type SourcePage } from '../../sync/index.js';
 import { createYouTubeClient, MAX_PAGE, type YouTubeClient } from './client.js';
+import { sourceSchema } from './options-schema.js';
 import { batches, goneRecord, videoRecord } from './records.js';
 import { type YouTubeRequester, youTubeRequester } from './requests.js';
 
@@ -47,6 +48,7 @@ const DAY_MS = 86_400_000;
  * A targeted read (keys) looks the video ids up directly, 50 per call, none dropped.
  */
 export function source(options: YouTubeSourceOptions): Source {
+  checkOptions(sourceSchema, options ?? {}, 'youtube.source');
   if (!options.channels?.length) {
     throw new KeepsyncError('CONFIG_INVALID', 'youtube.source needs at least one of `channels`');
   }

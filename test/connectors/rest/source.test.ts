@@ -90,7 +90,7 @@ describe('rest source', () => {
 
   it('refuses unknown options and a non-http URL by name', () => {
     expect(() => rest.source({ url: 'https://x.test/a', pagesize: 3 } as never)).toThrow(
-      'rest.source has no option `pagesize`',
+      'rest.source: unknown option `pagesize`',
     );
     expect(() => rest.source({ url: 'ftp://x.test/a' })).toThrow('to be http(s)');
   });
