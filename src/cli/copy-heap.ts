@@ -4,10 +4,11 @@ import { setFlagsFromString } from 'node:v8';
  * How much V8 lets the heap grow past its live size before the next full GC, for a copy.
  * By default V8 lets it grow up to 4x: a copy of 100,000 resources holds ~70 MB of heads
  * and a short-lived request or file per resource, so its heap reached 200+ MB and its RSS
- * 270-370 MB, set by when a full GC happened to run. At 1.5x it peaks at ~210 MB, for a few
- * more full GCs (bench/README.md, "Copy, sixth round").
+ * 300-390 MB, set by when a full GC happened to run. At 2x it peaks near 230 MB for about
+ * as much GC work; 1.5x peaked near 210 MB but ran 3-4x as many full GCs (bench/README.md,
+ * "copy (issue 15, round 7)").
  */
-export const COPY_HEAP_GROWTH_PERCENT = 50;
+export const COPY_HEAP_GROWTH_PERCENT = 100;
 
 const FLAG = '--heap-growing-percent';
 

@@ -12,14 +12,14 @@ function bound(execArgv: string[], nodeOptions?: string) {
 }
 
 describe('the heap growth bound of keepsync copy', () => {
-  it('lets the heap grow by at most half its live size before a full GC', () => {
-    expect(COPY_HEAP_GROWTH_PERCENT).toBe(50);
+  it('lets the heap grow by at most its live size before a full GC', () => {
+    expect(COPY_HEAP_GROWTH_PERCENT).toBe(100);
     expect(bound([], undefined)).toEqual({
       applied: true,
-      set: ['--heap-growing-percent=50'],
+      set: ['--heap-growing-percent=100'],
     });
     expect(bound(['--max-old-space-size=4096'], '--enable-source-maps').set).toEqual([
-      '--heap-growing-percent=50',
+      '--heap-growing-percent=100',
     ]);
   });
 
