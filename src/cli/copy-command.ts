@@ -91,7 +91,11 @@ async function copyCommand(endpoints: string[], options: CopyCommandOptions): Pr
     throw new KeepsyncError('CONFIG_INVALID', 'Expected one of --hal and --simple, got both');
   }
   // Loaded here, not at start-up, so other commands start without the copy engine.
-  const { copyResources } = await import('../copy/index.js');
+  const [{ copyResources }, { boundCopyHeapGrowth }] = await Promise.all([
+    import('../copy/index.js'),
+    import('./copy-heap.js'),
+  ]);
+  boundCopyHeapGrowth({ execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS });
   const destination = endpoints.at(-1)!;
   const started = performance.now();
   const progress = createCopyProgress(!options.quiet);
