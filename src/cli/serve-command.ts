@@ -97,7 +97,15 @@ export async function serveCommand(
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  const { url } = await server.listen({ port: settings.port, host: settings.host });
+  let url: string;
+  try {
+    ({ url } = await server.listen({ port: settings.port, host: settings.host }));
+  } catch (error) {
+    // A port in use: the store's connections and its checkpoint worker go before the error is
+    // reported, so the process ends with its exit code instead of staying up doing nothing.
+    await store.close();
+    throw error;
+  }
   process.stdout.write(
     `keepsync sync server listening on ${url} (${settings.postgres ? 'PostgreSQL' : `SQLite ${settings.db}`}, node ${server.node})\n`,
   );

@@ -133,3 +133,28 @@ it('catches up at the next commit, without waiting for 25, while the WAL is past
     writer.close();
   }
 });
+
+it('does not keep the process alive when a store is left open', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const source = new URL('../../src/server/index.ts', import.meta.url).href;
+  // A module file, not `-e`: an evaluated script exits even while the worker holds the loop.
+  const script = join(mkdtempSync(join(tmpdir(), 'keepsync-open-')), 'open.mjs');
+  writeFileSync(
+    script,
+    `const { openSqliteDocumentStore } = await import(${JSON.stringify(source)});
+openSqliteDocumentStore({ path: ${JSON.stringify(tempSqlitePath())} });
+`,
+  );
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  // Killed by the timeout (signal set) when the checkpoint worker holds the event loop.
+  expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({
+    signal: null,
+    status: 0,
+    stderr: '',
+  });
+}, 90_000);

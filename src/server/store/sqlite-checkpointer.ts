@@ -80,7 +80,6 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
     eval: true,
     workerData: { driver: driverPath, path: options.path, synchronous: options.synchronous },
   });
-  worker.unref();
   let running = false;
   let commits = 0;
   let catchingUp = false;
@@ -129,6 +128,9 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
     options.onFailure(error);
   });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // After the listeners: attaching one refs the worker again. An open store whose owner forgot
+  // to close it must not keep the process alive.
+  worker.unref();
 
   return {
     wrote() {
