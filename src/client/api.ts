@@ -40,7 +40,12 @@ export interface SyncClient {
   dismissRejected(editId: string): Promise<void>;
   /** Starts syncing (leader election, sync loop, live stream). */
   start(): Promise<void>;
-  /** Pushes and pulls now; rejects if the round failed (it is retried in the background). */
+  /**
+   * Resolves when the server's documents as of this call are here and the edits made before it
+   * are pushed; rejects if that round failed (it is retried in the background). Called right
+   * after `start()`, it waits for the first round (a new client's full resync and a pull)
+   * without asking the server again: the way to wait for the first complete sync.
+   */
   sync(): Promise<void>;
   /** Stops syncing and closes the local store. Idempotent. */
   close(): Promise<void>;

@@ -1,9 +1,6 @@
 /// <reference lib="dom" />
-import { isKeepsyncError } from '../model/index.js';
 import { checkEdit, checkOptions, configError, type SyncClient } from './api.js';
-import { backoffDelay } from './backoff.js';
 import { ClientClock } from './clock.js';
-import { SyncClientError } from './errors.js';
 import { randomId } from './ids.js';
 import { LiveLink } from './live-link.js';
 import type { LocalStore } from './local-store.js';
@@ -11,6 +8,7 @@ import { createMemoryStore } from './memory-store.js';
 import type { ConnectionState, SyncClientOptions } from './options.js';
 import { PushLoop } from './push-loop.js';
 import { Replica } from './replica.js';
+import { SyncRounds } from './sync-rounds.js';
 import { joinTabs, type TabMessage } from './tabs.js';
 import { Transport } from './transport.js';
 import type { DocumentData, RejectedEdit } from './types.js';
@@ -158,59 +156,19 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     signal: closer.signal,
   });
 
-  let round: Promise<void> | null = null;
-  let again = false;
-  let pullWanted = false;
-  let roundError: unknown = null;
-  let failures = 0;
-  let wakeTimer: ReturnType<typeof setTimeout> | undefined;
-
-  function wakeIn(delayMs: number): void {
-    clearTimeout(wakeTimer);
-    wakeTimer = setTimeout(() => void requestSync(), delayMs);
-  }
-
-  function requestSync(): Promise<void> {
-    if (role !== 'leader' || state !== 'running') return Promise.resolve();
-    again = true;
-    round ??= runRounds().finally(() => {
-      round = null;
-    });
-    return round;
-  }
-
-  async function runRounds(): Promise<void> {
-    while (again && state === 'running') {
-      again = false;
-      roundError = null;
-      try {
-        if (browserOffline()) {
-          throw new SyncClientError('OFFLINE', 'The browser is offline');
-        }
-        // Pull first: the app sees the server's state even while a push keeps failing.
-        if (replica.needsResync) await replica.fullResync();
-        if (!live?.live || pullWanted) {
-          pullWanted = false;
-          await replica.pullAll();
-        }
-        await pushLoop.run();
-        failures = 0;
-        if (!live?.live) {
-          setConnection('online');
-          wakeIn(pollIntervalMs);
-        }
-        live?.connect();
-      } catch (error) {
-        if (state !== 'running') return;
-        roundError = error;
-        if (isKeepsyncError(error) && error.code === 'OFFLINE') setConnection('offline');
-        else reportError(error);
-        // Offline in the browser: the `online` event wakes us; otherwise retry with backoff.
-        if (!browserOffline()) wakeIn(backoffDelay(failures++, options.backoff));
-        return;
-      }
-    }
-  }
+  const rounds = new SyncRounds({
+    replica,
+    pushLoop,
+    live: () => live,
+    mayRun: () => role === 'leader' && state === 'running',
+    isRunning: () => state === 'running',
+    browserOffline,
+    setConnection,
+    reportError,
+    pollIntervalMs,
+    backoff: options.backoff,
+  });
+  const requestSync = () => rounds.request();
 
   // ---- the live stream (leader only) ---------------------------------------------------------
 
@@ -229,7 +187,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
           replica.applyLive(changes).catch(reportError);
         },
         onLive: () => {
-          clearTimeout(wakeTimer);
+          rounds.cancelWake();
           setConnection('live');
           // Edits that failed to push while the socket was down go now, not at the next poll.
           void requestSync();
@@ -285,7 +243,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   }
 
   const onOnline = () => {
-    failures = 0;
+    rounds.resetBackoff();
     live?.resetBackoff();
     void requestSync();
   };
@@ -369,23 +327,18 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         void requestSync();
       }
     },
-    async sync() {
-      if (state !== 'running' || role !== 'leader') return;
-      pullWanted = true;
-      await requestSync();
-      if (roundError) throw roundError;
-    },
+    sync: () => rounds.sync(),
     async close() {
       if (state === 'closed') return;
       state = 'closed';
       options.signal?.removeEventListener('abort', onAbort);
       events.removeEventListener?.('online', onOnline);
       events.removeEventListener?.('offline', onOffline);
-      clearTimeout(wakeTimer);
+      rounds.cancelWake();
       live?.drop();
       closer.abort();
       tabs?.close();
-      await round?.catch(() => {});
+      await rounds.running?.catch(() => {});
       await queue;
       await store.close();
     },
