@@ -3,7 +3,12 @@ import { errorText } from './hub.js';
 import type { SyncMetrics } from './metrics.js';
 import type { SyncLogger, SyncUser } from './options.js';
 import { FULL_LIMIT_MAX, parseLimit } from './protocol.js';
-import type { DocumentKey, DocumentStore, StoredDocument } from './store/types.js';
+import type {
+  DocumentKey,
+  DocumentSnapshot,
+  DocumentStore,
+  StoredDocument,
+} from './store/types.js';
 import { encodeCollectionLine, encodeDocumentLine, encodeDocumentRow } from './wire.js';
 
 interface FullCursor {
@@ -92,6 +97,35 @@ function lineEncoder(format: LineFormat): (docs: readonly StoredDocument[]) => s
   };
 }
 
+/** One piece of the response body and how many documents it holds. */
+interface BodyChunk {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+}
+
+/** The body in pieces: the store's own rows text where it builds one, else encoded here. */
+async function* bodyChunks(
+  snapshot: DocumentSnapshot,
+  format: LineFormat,
+): AsyncGenerator<BodyChunk> {
+  const encoder = new TextEncoder();
+  if (format === 'rows' && snapshot.rowPages) {
+    let collection: string | null = null;
+    for await (const page of snapshot.rowPages()) {
+      if (page.collection !== collection) {
+        collection = page.collection;
+        yield { bytes: encoder.encode(encodeCollectionLine(collection)), count: 0 };
+      }
+      yield { bytes: page.bytes, count: page.count };
+    }
+    return;
+  }
+  const encode = lineEncoder(format);
+  for await (const docs of snapshot.pages()) {
+    yield { bytes: encoder.encode(encode(docs)), count: docs.length };
+  }
+}
+
 function parseEndMarker(text: string | undefined): boolean {
   if (text === undefined || text === 'false') return false;
   if (text === 'true') return true;
@@ -114,7 +148,7 @@ export async function fullResyncResponse(
     request.limit === undefined ? null : parseLimit(request.limit, 1000, FULL_LIMIT_MAX);
   const cursor = request.cursor ? decodeCursor(request.cursor) : null;
   const endMarker = parseEndMarker(request.endMarker);
-  const encode = lineEncoder(parseFormat(request.format));
+  const format = parseFormat(request.format);
   metrics.fullResync.inc();
   const snapshot = await store.openSnapshot({
     scope: user.scope,
@@ -132,14 +166,14 @@ export async function fullResyncResponse(
     vary: 'accept-encoding',
   };
   if (snapshot.next) headers['x-sync-cursor'] = encodeCursor({ after: snapshot.next, lastSeq });
-  const iterator = snapshot.pages()[Symbol.asyncIterator]();
+  const iterator = bodyChunks(snapshot, format);
   const encoder = new TextEncoder();
   let finished = false;
   let sent = 0;
   const finish = async () => {
     if (finished) return;
     finished = true;
-    await iterator.return?.();
+    await iterator.return(undefined);
     await snapshot.close();
   };
   let body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
@@ -153,8 +187,8 @@ export async function fullResyncResponse(
             controller.close();
             return;
           }
-          sent += next.value.length;
-          controller.enqueue(encoder.encode(encode(next.value)));
+          sent += next.value.count;
+          controller.enqueue(next.value.bytes);
         } catch (error) {
           logger.error({ scope: user.scope, err: errorText(error) }, 'sync full resync failed');
           await finish().catch(() => {});

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../src/server/index.js';
+import { encodeCollectionLine, encodeDocumentRow } from '../../src/server/wire.js';
 import { type Running, startServer, token, upsert } from './helpers.js';
 
 /** `/sync/full?format=rows`: a line naming the collection, then one array per document. */
@@ -81,6 +82,57 @@ export function describeFullRowsProtocol(
         { type: 'collection', collection: 'tasks' },
       ]);
       expect(rows[4]).toEqual(['d0', expect.any(String), false, { v: 0, s: 'é"\n0' }, 'u']);
+    });
+
+    it('sends, byte for byte, the rows the server encodes from the stored documents (escapes, UTF-8, tombstones)', async () => {
+      const tenant = `rows-exact-${Math.random().toString(36).slice(2, 8)}`;
+      const oddJwt = await token({ sub: 'act"or\\é\u0001😀', tenant }, { expiresIn: '1h' });
+      const ids = ['plain', 'q"uote\\back', 'é😀\u2028', 'ctl\u0001\t\n', 'gone'];
+      const changes = [
+        ...ids.map((id, i) => upsert(id, { i, s: `\u0000"\\/\u2028é😀${id}`, n: [1.5e300, -0] })),
+        upsert('other', { text: 'x' }, { collection: 'notes' }),
+      ];
+      const pushed = await running.push(oddJwt, { client_id: 'c', changes });
+      expect(pushed.status).toBe(200);
+      const { results } = (await pushed.json()) as {
+        results: Array<{ doc_id: string; new_version: string }>;
+      };
+      const gone = results.find((result) => result.doc_id === 'gone')!;
+      const removal = { operation: 'delete', doc_id: 'gone', parent_version: gone.new_version };
+      const removed = await running.push(oddJwt, {
+        client_id: 'c',
+        changes: [{ collection: 'tasks', ...removal }],
+      });
+      expect(removed.status).toBe(200);
+
+      const snapshot = await store.openSnapshot({
+        scope: tenant,
+        collections: ['notes', 'tasks'],
+        after: null,
+        limit: null,
+        pageSize: 2,
+      });
+      let expected = '';
+      try {
+        let collection: string | null = null;
+        for await (const docs of snapshot.pages()) {
+          for (const doc of docs) {
+            if (doc.collection !== collection) {
+              collection = doc.collection;
+              expected += encodeCollectionLine(collection);
+            }
+            expected += encodeDocumentRow(doc);
+          }
+        }
+      } finally {
+        await snapshot.close();
+      }
+      expect(expected.split('\n')).toHaveLength(changes.length + 3);
+      const response = await running.request(
+        '/sync/full?collections=notes,tasks&format=rows&end_marker=true',
+        { token: oddJwt },
+      );
+      expect(await response.text()).toBe(`${expected}{"type":"end","count":${changes.length}}\n`);
     });
 
     it('names the collection again at the start of every page, gzipped or not', async () => {

@@ -176,7 +176,21 @@ export interface DocumentSnapshot {
   readonly next: DocumentKey | null;
   /** Pages of documents in (collection, doc_id) order. */
   pages(): AsyncIterable<StoredDocument[]>;
+  /**
+   * The same pages already encoded as `format=rows` lines, for a store that builds that text
+   * faster than the server can from `pages()`. Read one of the two, not both.
+   */
+  rowPages?(): AsyncIterable<RowsPage>;
   close(): Promise<void>;
+}
+
+/** A page of a snapshot as `format=rows` full resync lines, all of one collection. */
+export interface RowsPage {
+  readonly collection: string;
+  /** Documents in the page. */
+  readonly count: number;
+  /** UTF-8 NDJSON, one `[doc_id, version, deleted, data, actor_id]` line per document. */
+  readonly bytes: Uint8Array;
 }
 
 export interface RetentionState {
