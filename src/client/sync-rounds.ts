@@ -28,6 +28,7 @@ export interface SyncRoundsDeps {
 export class SyncRounds {
   readonly #deps: SyncRoundsDeps;
   #round: Promise<void> | null = null;
+  #inRounds = false;
   #again = false;
   #pullWanted = false;
   /** The running round has decided whether to pull: a `sync()` asked after that needs another round. */
@@ -49,10 +50,11 @@ export class SyncRounds {
   request(): Promise<void> {
     if (!this.#deps.mayRun()) return Promise.resolve();
     this.#again = true;
-    this.#round ??= this.#runRounds().finally(() => {
-      this.#round = null;
-    });
-    return this.#round;
+    if (this.#round) return this.#round;
+    const rounds = this.#runRounds();
+    // Rounds that already ended (offline, before any await) must not be remembered as running.
+    if (this.#inRounds) this.#round = rounds;
+    return rounds;
   }
 
   /**
@@ -81,40 +83,59 @@ export class SyncRounds {
     this.#failures = 0;
   }
 
+  /**
+   * Forgets the running rounds in the same step as the loop finds no more requests: a request
+   * made after that, even in the next microtask, starts new rounds instead of being folded into
+   * rounds that are over.
+   */
   async #runRounds(): Promise<void> {
-    const { replica, pushLoop, browserOffline, setConnection, reportError } = this.#deps;
-    while (this.#again && this.#deps.isRunning()) {
-      this.#again = false;
-      this.#pullDecided = false;
-      this.#roundError = null;
-      const live = this.#deps.live();
-      try {
-        if (browserOffline()) {
-          throw new SyncClientError('OFFLINE', 'The browser is offline');
-        }
-        // Pull first: the app sees the server's state even while a push keeps failing.
-        if (replica.needsResync) await replica.fullResync();
-        this.#pullDecided = true;
-        if (!live?.live || this.#pullWanted) {
-          this.#pullWanted = false;
-          await replica.pullAll();
-        }
-        await pushLoop.run();
-        this.#failures = 0;
-        if (!live?.live) {
-          setConnection('online');
-          this.wakeIn(this.#deps.pollIntervalMs);
-        }
-        live?.connect();
-      } catch (error) {
-        if (!this.#deps.isRunning()) return;
-        this.#roundError = error;
-        if (isKeepsyncError(error) && error.code === 'OFFLINE') setConnection('offline');
-        else reportError(error);
-        // Offline in the browser: the `online` event wakes us; otherwise retry with backoff.
-        if (!browserOffline()) this.wakeIn(backoffDelay(this.#failures++, this.#deps.backoff));
-        return;
+    this.#inRounds = true;
+    try {
+      while (this.#again && this.#deps.isRunning()) {
+        this.#again = false;
+        if (!(await this.#runRound())) return;
       }
+    } finally {
+      // Forgotten in the same step as the loop finds no more requests: a request made after
+      // that, even in the next microtask, starts new rounds instead of joining ended ones.
+      this.#inRounds = false;
+      this.#round = null;
+    }
+  }
+
+  /** One round; false when it failed and a retry has been scheduled instead. */
+  async #runRound(): Promise<boolean> {
+    const { replica, pushLoop, browserOffline, setConnection, reportError } = this.#deps;
+    this.#pullDecided = false;
+    this.#roundError = null;
+    const live = this.#deps.live();
+    try {
+      if (browserOffline()) {
+        throw new SyncClientError('OFFLINE', 'The browser is offline');
+      }
+      // Pull first: the app sees the server's state even while a push keeps failing.
+      if (replica.needsResync) await replica.fullResync();
+      this.#pullDecided = true;
+      if (!live?.live || this.#pullWanted) {
+        this.#pullWanted = false;
+        await replica.pullAll();
+      }
+      await pushLoop.run();
+      this.#failures = 0;
+      if (!live?.live) {
+        setConnection('online');
+        this.wakeIn(this.#deps.pollIntervalMs);
+      }
+      live?.connect();
+      return true;
+    } catch (error) {
+      if (!this.#deps.isRunning()) return false;
+      this.#roundError = error;
+      if (isKeepsyncError(error) && error.code === 'OFFLINE') setConnection('offline');
+      else reportError(error);
+      // Offline in the browser: the `online` event wakes us; otherwise retry with backoff.
+      if (!browserOffline()) this.wakeIn(backoffDelay(this.#failures++, this.#deps.backoff));
+      return false;
     }
   }
 }
