@@ -50,12 +50,16 @@ export function sqliteLinkComparer(
   options: LinkComparerOptions,
 ): LinkComparer {
   const local = db.prepare(COMPARE_LINKS_SQL).raw(true);
-  const queryHere = (json: string, pipeline: string) => local.get(json, pipeline) as LinkQueryRow;
+  const queryHere = (hashes: ReadonlyMap<string, string | null>, pipeline: string) =>
+    local.get(hashesJson(hashes), pipeline) as LinkQueryRow;
   let worker: LinkQueryWorker | null = null;
   let keysCompared = 0;
 
-  const query = async (json: string, pipeline: string, size: number): Promise<LinkQueryRow> => {
-    keysCompared += size;
+  const query = async (
+    hashes: ReadonlyMap<string, string | null>,
+    pipeline: string,
+  ): Promise<LinkQueryRow> => {
+    keysCompared += hashes.size;
     if (worker === null && options.path !== null && keysCompared > options.workerAfterKeys) {
       worker = startLinkQueryWorker({
         path: options.path,
@@ -67,12 +71,12 @@ export function sqliteLinkComparer(
           ),
       });
     }
-    if (worker === null || worker.failed) return queryHere(json, pipeline);
+    if (worker === null || worker.failed) return queryHere(hashes, pipeline);
     try {
-      return await worker.query(json, pipeline);
+      return await worker.query(hashes, pipeline);
     } catch {
       // Nothing was written since the page was sent, so asking here gives the same answer.
-      return queryHere(json, pipeline);
+      return queryHere(hashes, pipeline);
     }
   };
 
@@ -80,7 +84,7 @@ export function sqliteLinkComparer(
     async compare(pipeline, hashes) {
       const answer = new Map<string, Link | null>();
       if (hashes.size === 0) return answer;
-      const [linked, changed] = await query(hashesJson(hashes), pipeline, hashes.size);
+      const [linked, changed] = await query(hashes, pipeline);
       if (linked === 0) {
         for (const key of hashes.keys()) answer.set(key, null);
         return answer;

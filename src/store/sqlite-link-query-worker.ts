@@ -13,7 +13,7 @@ export type LinkQueryRow = [linked: number, changedJson: string];
  */
 export interface LinkQueryWorker {
   /** Rejects when the worker failed or cannot answer; the caller then queries on its own. */
-  query(hashesJson: string, pipeline: string): Promise<LinkQueryRow>;
+  query(hashes: ReadonlyMap<string, string | null>, pipeline: string): Promise<LinkQueryRow>;
   /** True once the worker has failed: later queries reject at once. */
   readonly failed: boolean;
   close(): Promise<void>;
@@ -22,14 +22,16 @@ export interface LinkQueryWorker {
 export interface LinkQueryWorkerOptions {
   /** The store's database file. */
   readonly path: string;
+  /** The comparison; its first parameter is the page's `{ key: hash }` JSON, its second the pipeline. */
   readonly sql: string;
   /** Called once if the worker fails (its queries are rejected). */
   readonly onFailure: (error: unknown) => void;
 }
 
 // CommonJS run by the worker (eval): the driver is resolved here so the worker needs no file
-// of its own, from src/ under tsx as from dist/. A query error is answered, not thrown, so
-// one busy read does not end the worker.
+// of its own, from src/ under tsx as from dist/. The page's hashes come as a Map, cheaper to
+// send than their JSON is to build and flatten on the main thread. A query error is answered,
+// not thrown, so one busy read does not end the worker.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -43,7 +45,11 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    parentPort.postMessage({ id: message.id, row: compare.get(message.json, message.pipeline) });
+    let json = '';
+    for (const [key, hash] of message.hashes) {
+      json += (json === '' ? '{' : ',') + JSON.stringify(key) + ':' + JSON.stringify(hash);
+    }
+    parentPort.postMessage({ id: message.id, row: compare.get(json + '}', message.pipeline) });
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String(error && error.message) });
   }
@@ -90,13 +96,13 @@ export function startLinkQueryWorker(options: LinkQueryWorkerOptions): LinkQuery
     get failed() {
       return failed;
     },
-    query(hashesJson, pipeline) {
+    query(hashes, pipeline) {
       if (failed || closing) return Promise.reject(new Error('link query worker is not running'));
       const id = nextId++;
       if (pending.size === 0) worker.ref();
       return new Promise<LinkQueryRow>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, json: hashesJson, pipeline });
+        worker.postMessage({ id, hashes, pipeline });
       });
     },
     async close() {

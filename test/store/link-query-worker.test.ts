@@ -60,13 +60,15 @@ async function commitLinks(store: Store, links: ReturnType<typeof link>[]) {
 describe('the SQLite link query on a worker thread', () => {
   it('answers from the store file on its own connection, and only past the threshold', async () => {
     const fileStore = workerStore();
-    await commitLinks(fileStore, [link('a', 'h1'), link('b', 'h2')]);
+    const odd = 'q"\\\n\u00e9😀';
+    await commitLinks(fileStore, [link('a', 'h1'), link('b', 'h2'), link(odd, 'h3')]);
     // The comparer's own connection has no links: an answer naming them came from the worker.
     const local = openSqliteStore({ path: ':memory:' });
     stores.push(local);
     const hashes = new Map([
       ['a', 'h1'],
       ['b', 'changed'],
+      [odd, 'h3'],
     ]);
     const readLinks = () => new Map();
 
@@ -85,6 +87,7 @@ describe('the SQLite link query on a worker thread', () => {
       expect([...(await here.compare('p', hashes)).entries()]).toEqual([
         ['a', null],
         ['b', null],
+        [odd, null],
       ]);
     } finally {
       await onWorker.close();
