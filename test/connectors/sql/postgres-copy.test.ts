@@ -289,7 +289,8 @@ function watchCopyProtocol(pool: pg.Pool): string[] {
   const events: string[] = [];
   pool.on('connect', (client) => {
     const connection = (client as unknown as { connection: PgWireConnection }).connection;
-    connection.on('copyInResponse', () => events.push('received CopyInResponse'));
+    // Ahead of pg's own listener, which may write the rows as it handles the message.
+    connection.prependListener('copyInResponse', () => events.push('received CopyInResponse'));
     const write = connection.stream.write.bind(connection.stream);
     connection.stream.write = ((chunk: Uint8Array, ...rest: unknown[]) => {
       if (chunk.length === 5 && chunk[0] === 0x63) events.push('sent CopyDone');
@@ -300,7 +301,7 @@ function watchCopyProtocol(pool: pg.Pool): string[] {
 }
 
 interface PgWireConnection {
-  on(event: string, listener: () => void): void;
+  prependListener(event: string, listener: () => void): void;
   stream: { write(chunk: Uint8Array, ...rest: unknown[]): boolean };
 }
 
