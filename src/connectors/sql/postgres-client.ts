@@ -1,9 +1,7 @@
-import { finished } from 'node:stream/promises';
 import { KeepsyncError } from '../../model/index.js';
 import { loadPg, type PgPoolClient, type PgPool as Pool } from '../../store/index.js';
 import type { SqlClient, SqlRow, SqlStatement } from './client.js';
-
-type CopyFrom = typeof import('pg-copy-streams').from;
+import { copyIn } from './postgres-copy-in.js';
 
 /**
  * A SqlClient over a `pg` pool: one you pass in (left open by close()) or one made from a
@@ -16,7 +14,6 @@ export function postgresClient(
   const poolOrConnectionString = connectionOf(connection);
   const owned = typeof poolOrConnectionString === 'string';
   let ready: Promise<Pool> | undefined;
-  let copyFrom: Promise<CopyFrom | null> | undefined;
   let closed = false;
 
   function pool(): Promise<Pool> {
@@ -27,21 +24,12 @@ export function postgresClient(
     return ready;
   }
 
-  function copier(): Promise<CopyFrom | null> {
-    copyFrom ??= loadCopyFrom();
-    return copyFrom;
-  }
-
   async function run(connection: PgPoolClient, statement: SqlStatement): Promise<void> {
     if (statement.copyData === undefined) {
       await connection.query(statement.sql, statement.params as unknown[]);
       return;
     }
-    const from = await copier();
-    if (from === null) throw new Error('COPY needs the pg-copy-streams package');
-    const stream = connection.query(from(statement.sql));
-    stream.end(statement.copyData);
-    await finished(stream);
+    await copyIn(connection, statement.sql, statement.copyData);
   }
 
   return {
@@ -59,7 +47,7 @@ export function postgresClient(
       return { columns: result.fields.map((field) => field.name), rows: result.rows };
     },
     async supportsCopy() {
-      return (await copier()) !== null;
+      return true;
     },
     async transaction(statements) {
       // One statement is atomic on its own: no BEGIN and COMMIT round trips around it (for a
@@ -113,15 +101,6 @@ function connectionOf(value: unknown): Pool | string {
     'CONFIG_INVALID',
     'Expected sql.postgresClient() to get a connection string, { connectionString } or a pg Pool',
   );
-}
-
-/** pg-copy-streams, an optional peer: without it, writes go as upserts only. */
-async function loadCopyFrom(): Promise<CopyFrom | null> {
-  try {
-    return (await import('pg-copy-streams')).default.from;
-  } catch {
-    return null;
-  }
 }
 
 async function createPool(connectionString: string): Promise<Pool> {

@@ -248,7 +248,62 @@ describe('sql destination COPY on PostgreSQL', () => {
       { key: 'd', n: '5' },
     ]);
   });
+
+  it("sends a COPY's rows with the query, before the server asks for them", async () => {
+    const pool = await database.pool({ max: 1 });
+    const events = watchCopyProtocol(pool);
+    const alone = sql.postgresClient(pool);
+    await run(alone, 'CREATE TABLE copied_eagerly (key TEXT PRIMARY KEY, n BIGINT)');
+    events.length = 0;
+    await alone.transaction([
+      { sql: 'COPY copied_eagerly (key, n) FROM STDIN', params: [], copyData: 'a\t1\nb\t2\n' },
+    ]);
+    // Waiting for CopyInResponse first would cost a round trip per page.
+    expect(events).toEqual(['sent CopyDone', 'received CopyInResponse']);
+    expect(await run(alone, 'SELECT key, n FROM copied_eagerly ORDER BY key')).toEqual([
+      { key: 'a', n: '1' },
+      { key: 'b', n: '2' },
+    ]);
+  });
+
+  it('leaves the connection fit for the next query when a COPY fails before its rows', async () => {
+    // The rows went out with the query: the server has to skip them, not read them as queries.
+    const pool = await database.pool({ max: 1 });
+    const alone = sql.postgresClient(pool);
+    const copyInto = (table: string): SqlStatement => ({
+      sql: `COPY ${table} (key, n) FROM STDIN`,
+      params: [],
+      copyData: 'SELECT 1;\t1\n',
+    });
+    await expect(alone.transaction([copyInto('no_such_table')])).rejects.toThrow(/does not exist/);
+    await run(alone, 'CREATE TABLE copied_after_failure (key TEXT PRIMARY KEY, n BIGINT)');
+    await alone.transaction([copyInto('copied_after_failure')]);
+    expect(await run(alone, 'SELECT key, n FROM copied_after_failure')).toEqual([
+      { key: 'SELECT 1;', n: '1' },
+    ]);
+  });
 });
+
+/** The order in which a connection sends CopyDone and receives CopyInResponse. */
+function watchCopyProtocol(pool: pg.Pool): string[] {
+  const events: string[] = [];
+  pool.on('connect', (client) => {
+    const connection = (client as unknown as { connection: PgWireConnection }).connection;
+    // Ahead of pg's own listener, which may write the rows as it handles the message.
+    connection.prependListener('copyInResponse', () => events.push('received CopyInResponse'));
+    const write = connection.stream.write.bind(connection.stream);
+    connection.stream.write = ((chunk: Uint8Array, ...rest: unknown[]) => {
+      if (chunk.length === 5 && chunk[0] === 0x63) events.push('sent CopyDone');
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as never;
+  });
+  return events;
+}
+
+interface PgWireConnection {
+  prependListener(event: string, listener: () => void): void;
+  stream: { write(chunk: Uint8Array, ...rest: unknown[]): boolean };
+}
 
 /** The text of every statement the pool's connections send (a COPY stream's as its SQL). */
 function recordQueries(pool: pg.Pool): string[] {
