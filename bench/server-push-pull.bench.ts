@@ -4,16 +4,19 @@
  * The scenarios are that script's (same documents, same 50-change batches, same random cursors).
  *
  *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
- *        [--rounds 1] [--cpu-prof DIR]
+ *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0]
  *
  * `--repo` runs the server of another checkout (a parent commit's worktree) with this client,
  * so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
+ * `--subscribers N` then opens N WebSocket subscribers and times 50 pushes of one change each
+ * that every one of them receives (is the fan-out on the push response's path?).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
+import WebSocket from 'ws';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -25,6 +28,7 @@ const PUSHES = Number(option('pushes') ?? 300);
 const PULLS = Number(option('pulls') ?? 300);
 const ROUNDS = Number(option('rounds') ?? 1);
 const cpuProf = option('cpu-prof');
+const SUBSCRIBERS = Number(option('subscribers') ?? 0);
 const BATCH = 50;
 const SECRET = 'bench-secret-0123456789abcdefghij';
 const TICKS_PER_SECOND = 100;
@@ -141,6 +145,7 @@ async function round(): Promise<Record<string, number>> {
     pulls.push(performance.now() - started);
   }
   const pullCpu = (cpuMs(child.pid!) - cpuBefore) / PULLS;
+  const fanOut = SUBSCRIBERS > 0 ? await pushesWithSubscribers(url, jwt, headers) : {};
   const exited = new Promise((done) => child.once('exit', done));
   child.kill('SIGINT');
   await exited;
@@ -151,6 +156,58 @@ async function round(): Promise<Record<string, number>> {
     pullP50: quantile(pulls, 0.5),
     pullP99: quantile(pulls, 0.99),
     pullCpuMs: pullCpu,
+    ...fanOut,
+  };
+}
+
+/** Push response times of one-change pushes while SUBSCRIBERS sockets each receive the change. */
+async function pushesWithSubscribers(
+  url: string,
+  jwt: string,
+  headers: Record<string, string>,
+): Promise<Record<string, number>> {
+  const sockets: WebSocket[] = [];
+  let received = 0;
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/sync/stream?token=${jwt}`);
+    await new Promise<void>((open, fail) => {
+      ws.once('open', () => open());
+      ws.once('error', fail);
+    });
+    const subscribed = new Promise<void>((done) => {
+      ws.on('message', (data) => {
+        const type = (JSON.parse(String(data)) as { type: string }).type;
+        if (type === 'caught_up') done();
+        else if (type === 'change') received++;
+      });
+    });
+    ws.send(JSON.stringify({ type: 'subscribe', collections: ['live'] }));
+    await subscribed;
+    sockets.push(ws);
+  }
+  const latencies: number[] = [];
+  for (let round = 0; round < 50; round++) {
+    const expected = received + SUBSCRIBERS;
+    const started = performance.now();
+    const response = await fetch(`${url}/sync/push`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        client_id: 'bench',
+        changes: [
+          { collection: 'live', operation: 'upsert', doc_id: `live-${round}`, data: { round } },
+        ],
+      }),
+    });
+    await response.arrayBuffer();
+    latencies.push(performance.now() - started);
+    while (received < expected) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  for (const ws of sockets) ws.terminate();
+  return {
+    subscribers: SUBSCRIBERS,
+    fanOutPushP50: quantile(latencies, 0.5),
+    fanOutPushP99: quantile(latencies, 0.99),
   };
 }
 

@@ -62,10 +62,17 @@ export class LiveHub {
     }
   }
 
-  /** Something was committed in `scope`. */
+  /**
+   * Something was committed in `scope`. The fan-out waits for the next turn of the event loop:
+   * a push notifies before its response is written, and reading the oplog and sending to every
+   * subscriber in between would hold that response back.
+   */
   notify(scope: string): void {
-    const channel = this.#channels.get(scope);
-    if (channel) void this.#pump(channel);
+    if (!this.#channels.has(scope)) return;
+    setImmediate(() => {
+      const channel = this.#channels.get(scope);
+      if (channel && !this.#closed) void this.#pump(channel);
+    });
   }
 
   /** Registers a subscriber; it starts not live and catches up on its own first. */

@@ -14,7 +14,7 @@ import {
   pushSchema,
 } from './protocol.js';
 import { type ScreenDeps, screenChanges } from './screen.js';
-import type { ChangeResult, DocumentStore } from './store/types.js';
+import type { ChangeResult, DocumentStore, EncodedPullPage, PullPage } from './store/types.js';
 import { encodeChange } from './wire.js';
 
 export interface PushPullDeps extends ScreenDeps {
@@ -141,12 +141,15 @@ export interface PullQuery {
   readonly collections: string[] | null;
 }
 
-/** `/sync/pull`: the scope's oplog after `since` as JSON text, or a full-resync answer. */
+/**
+ * `/sync/pull`: the scope's oplog after `since` as UTF-8 JSON, or a full-resync answer as
+ * JSON text.
+ */
 export async function handlePull(
   deps: PushPullDeps,
   user: SyncUser,
   query: PullQuery,
-): Promise<string> {
+): Promise<string | Uint8Array<ArrayBuffer>> {
   const { store, metrics, logger } = deps;
   metrics.pull.inc();
   const since = parseSince(query.since);
@@ -171,10 +174,30 @@ export async function handlePull(
   const seq =
     since.version !== null ? await store.seqAtVersion(user.scope, since.version) : since.seq;
   if (seq < retention.prunedThroughSeq) return resync('retention');
-  const page = await store.pull({ scope: user.scope, afterSeq: seq, collections, limit });
-  if (page.entries.length === 0 && seq > 0 && seq > (await store.lastSeq(user.scope))) {
+  const pageQuery = { scope: user.scope, afterSeq: seq, collections, limit };
+  const page = store.pullEncoded
+    ? await store.pullEncoded(pageQuery)
+    : encodePage(await store.pull(pageQuery));
+  if (page.count === 0 && seq > 0 && seq > (await store.lastSeq(user.scope))) {
     return resync('unknown_cursor');
   }
-  metrics.pullServed.inc(page.entries.length);
-  return `{"changes":[${page.entries.map((entry) => encodeChange(entry)).join(',')}],"last_seq":"${page.lastSeq}","has_more":${page.hasMore},"server_hlc":"${deps.clock()}"}`;
+  metrics.pullServed.inc(page.count);
+  return Buffer.concat([
+    PULL_HEAD,
+    page.changes,
+    Buffer.from(
+      `],"last_seq":"${page.lastSeq}","has_more":${page.hasMore},"server_hlc":"${deps.clock()}"}`,
+    ),
+  ]);
+}
+
+const PULL_HEAD = Buffer.from('{"changes":[');
+
+function encodePage(page: PullPage): EncodedPullPage {
+  return {
+    changes: Buffer.from(page.entries.map((entry) => encodeChange(entry)).join(',')),
+    count: page.entries.length,
+    lastSeq: page.lastSeq,
+    hasMore: page.hasMore,
+  };
 }

@@ -3,13 +3,8 @@ import { KeepsyncError } from '../../model/index.js';
 import { retryWhileBusy, SQLITE_SYNC_BUSY_MS } from '../../store/index.js';
 import { docKey, planBatch } from './plan.js';
 import { startWalCheckpointer, type WalCheckpointer } from './sqlite-checkpointer.js';
-import {
-  createSchema,
-  ENTRY_COLUMNS,
-  entryFromValues,
-  type Row,
-  toDocument,
-} from './sqlite-schema.js';
+import { createSqlitePullReader, type SqlitePullReader } from './sqlite-pull.js';
+import { createSchema, type Row, toDocument } from './sqlite-schema.js';
 import { openSqliteSnapshot } from './sqlite-snapshot.js';
 import type {
   ApplyBatchInput,
@@ -18,7 +13,7 @@ import type {
   Decide,
   DocumentSnapshot,
   DocumentStore,
-  OplogEntry,
+  EncodedPullPage,
   PullPage,
   PullQuery,
   RetentionState,
@@ -106,6 +101,7 @@ class SqliteDocumentStore implements DocumentStore {
   readonly #snapshots = new Set<Database.Database>();
   readonly #w;
   readonly #r;
+  readonly #pages: SqlitePullReader;
   readonly #apply: Database.Transaction<
     (input: ApplyBatchInput<StoreChange>, decide: Decide<StoreChange>) => ApplyBatchOutcome
   >;
@@ -169,12 +165,6 @@ class SqliteDocumentStore implements DocumentStore {
       collections: reader.prepare(
         'SELECT DISTINCT collection FROM sync_documents WHERE scope = ? ORDER BY collection',
       ),
-      pullAll: reader
-        .prepare(
-          `SELECT ${ENTRY_COLUMNS} FROM sync_oplog WHERE scope = ? AND scope_seq > ? AND scope_seq <= ?
-           ORDER BY scope_seq LIMIT ?`,
-        )
-        .raw(true),
       scope: reader.prepare('SELECT last_seq, pruned_through FROM sync_scopes WHERE scope = ?'),
       commitMark: reader.prepare(
         "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_oplog), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_oplog'), 0)) AS seq",
@@ -185,6 +175,7 @@ class SqliteDocumentStore implements DocumentStore {
       prunedBefore: reader.prepare("SELECT value FROM sync_meta WHERE key = 'pruned_before_ms'"),
       count: reader.prepare('SELECT COUNT(*) AS n FROM sync_oplog'),
     };
+    this.#pages = createSqlitePullReader(reader, (scope) => this.#scope(scope).lastSeq);
     this.#apply = writer.transaction(
       (input: ApplyBatchInput<StoreChange>, decide: Decide<StoreChange>) => {
         const w = this.#w;
@@ -280,34 +271,12 @@ class SqliteDocumentStore implements DocumentStore {
 
   async pull(query: PullQuery): Promise<PullPage> {
     this.#assertOpen();
-    return this.#whenFree(() => this.#pull(query));
+    return this.#whenFree(() => this.#pages.page(query));
   }
 
-  #pull(query: PullQuery): PullPage {
-    const top = this.#scope(query.scope).lastSeq;
-    const wanted = query.collections ? new Set(query.collections) : null;
-    const entries: OplogEntry[] = [];
-    let after = query.afterSeq;
-    // Filtering by collection in JS keeps one index (scope, seq); read in chunks so a scope
-    // whose entries are mostly in other collections still returns a full page.
-    // Unfiltered, the first chunk is the page: read no more rows than it needs.
-    const chunk = wanted ? Math.max(query.limit, 200) : query.limit;
-    while (entries.length < query.limit) {
-      const rows = this.#r.pullAll.all(query.scope, after, top, chunk) as unknown[][];
-      for (const row of rows) {
-        after = row[0] as number;
-        if (wanted && !wanted.has(row[2] as string)) continue;
-        entries.push(entryFromValues(row));
-        if (entries.length === query.limit) break;
-      }
-      if (rows.length < chunk) {
-        if (entries.length < query.limit) after = top;
-        break;
-      }
-    }
-    const full = entries.length === query.limit;
-    const lastSeq = full ? entries[entries.length - 1]!.seq : Math.max(after, query.afterSeq);
-    return { entries, lastSeq, hasMore: full && lastSeq < top };
+  async pullEncoded(query: PullQuery): Promise<EncodedPullPage> {
+    this.#assertOpen();
+    return this.#whenFree(() => this.#pages.encodedPage(query));
   }
 
   async seqAtVersion(scope: string, version: string): Promise<number> {

@@ -145,6 +145,16 @@ export interface PullPage {
   readonly hasMore: boolean;
 }
 
+/** A pull page encoded for the wire by the database itself. */
+export interface EncodedPullPage {
+  /** The page's changes as `encodeChange` writes them, comma-separated, in UTF-8. */
+  readonly changes: Uint8Array;
+  readonly count: number;
+  /** As `PullPage.lastSeq`. */
+  readonly lastSeq: number;
+  readonly hasMore: boolean;
+}
+
 /** Keyset position inside a full export. */
 export interface DocumentKey {
   readonly collection: string;
@@ -212,6 +222,11 @@ export interface DocumentStore {
     decide: Decide<C>,
   ): Promise<ApplyBatchOutcome>;
   pull(query: PullQuery): Promise<PullPage>;
+  /**
+   * The same page as `pull`, already encoded, for stores that can build the JSON themselves
+   * (SQLite): `/sync/pull` then sends it without making an object per entry.
+   */
+  pullEncoded?(query: PullQuery): Promise<EncodedPullPage>;
   /** The seq of the newest entry of `scope` whose version is <= `version`, or 0. */
   seqAtVersion(scope: string, version: string): Promise<number>;
   /** The scope's highest committed seq (including pruned ones), 0 before its first write. */

@@ -1,0 +1,98 @@
+import type Database from 'better-sqlite3';
+import { ENTRY_COLUMNS, entryFromValues } from './sqlite-schema.js';
+import type { EncodedPullPage, OplogEntry, PullPage, PullQuery } from './types.js';
+
+/**
+ * One change as `encodeChange` (wire.ts) writes it, built by SQLite from the row: the pull
+ * page leaves the database as one UTF-8 blob, with no row objects or strings made per entry.
+ */
+const CHANGE_JSON = `'{"seq":' || scope_seq || ',"version":' || json_quote(version)
+  || ',"collection":' || json_quote(collection) || ',"doc_id":' || json_quote(doc_id)
+  || ',"operation":"' || op || '","data":' || coalesce(data, 'null')
+  || ',"client_id":' || json_quote(client_id) || ',"actor_id":' || json_quote(actor_id) || '}'`;
+
+const RANGE = 'scope = ? AND scope_seq > ? AND scope_seq <= ?';
+const IN_COLLECTIONS = 'collection IN (SELECT value FROM json_each(?))';
+
+function encodedPageSql(filtered: boolean): string {
+  const where = filtered ? `${RANGE} AND ${IN_COLLECTIONS}` : RANGE;
+  return `SELECT CAST(group_concat(line, ',' ORDER BY seq) AS BLOB) AS changes, count(*) AS count,
+            max(seq) AS last
+          FROM (SELECT scope_seq AS seq, ${CHANGE_JSON} AS line FROM sync_oplog
+                WHERE ${where} ORDER BY scope_seq LIMIT ?)`;
+}
+
+/** Reads pull pages of the oplog, as entries (the live hub) or encoded (`/sync/pull`). */
+export interface SqlitePullReader {
+  page(query: PullQuery): PullPage;
+  encodedPage(query: PullQuery): EncodedPullPage;
+}
+
+/** `top` gives the scope's highest committed seq: a page never reads past it. */
+export function createSqlitePullReader(
+  reader: Database.Database,
+  top: (scope: string) => number,
+): SqlitePullReader {
+  const entries = reader
+    .prepare(`SELECT ${ENTRY_COLUMNS} FROM sync_oplog WHERE ${RANGE} ORDER BY scope_seq LIMIT ?`)
+    .raw(true);
+  const encoded = reader.prepare(encodedPageSql(false));
+  const encodedIn = reader.prepare(encodedPageSql(true));
+  return {
+    page(query) {
+      const last = top(query.scope);
+      const wanted = query.collections ? new Set(query.collections) : null;
+      const page: OplogEntry[] = [];
+      let after = query.afterSeq;
+      // Filtering by collection in JS keeps one index (scope, seq); read in chunks so a scope
+      // whose entries are mostly in other collections still returns a full page.
+      // Unfiltered, the first chunk is the page: read no more rows than it needs.
+      const chunk = wanted ? Math.max(query.limit, 200) : query.limit;
+      while (page.length < query.limit) {
+        const rows = entries.all(query.scope, after, last, chunk) as unknown[][];
+        for (const row of rows) {
+          after = row[0] as number;
+          if (wanted && !wanted.has(row[2] as string)) continue;
+          page.push(entryFromValues(row));
+          if (page.length === query.limit) break;
+        }
+        if (rows.length < chunk) break;
+      }
+      return { entries: page, ...pageEnd(query, page.length, page.at(-1)?.seq ?? 0, last) };
+    },
+    encodedPage(query) {
+      const last = top(query.scope);
+      const row = (
+        query.collections
+          ? encodedIn.get(
+              query.scope,
+              query.afterSeq,
+              last,
+              JSON.stringify(query.collections),
+              query.limit,
+            )
+          : encoded.get(query.scope, query.afterSeq, last, query.limit)
+      ) as { changes: Buffer | null; count: number; last: number | null };
+      return {
+        changes: row.changes ?? new Uint8Array(0),
+        count: row.count,
+        ...pageEnd(query, row.count, row.last ?? 0, last),
+      };
+    },
+  };
+}
+
+/**
+ * A full page continues from its last entry; a short one from the scope's highest seq, so a
+ * client skips past entries of other collections.
+ */
+function pageEnd(
+  query: PullQuery,
+  count: number,
+  lastEntrySeq: number,
+  top: number,
+): { lastSeq: number; hasMore: boolean } {
+  const full = count === query.limit;
+  const lastSeq = full ? lastEntrySeq : Math.max(top, query.afterSeq);
+  return { lastSeq, hasMore: full && lastSeq < top };
+}
