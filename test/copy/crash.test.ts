@@ -6,7 +6,7 @@ import { cliArgs, keepsync } from '../support/cli.js';
 import { HalServer } from './hal-server.js';
 import { tempDir } from './helpers.js';
 
-const COUNT = 3000;
+const COUNT = 2000;
 
 const servers: HalServer[] = [];
 afterEach(async () => {
