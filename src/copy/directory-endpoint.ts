@@ -1,23 +1,40 @@
-import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { type Dirent, mkdirSync } from 'node:fs';
+import { readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import {
+  type AtomicFile,
   type FileFormat,
   fileNameForKey,
   formatOfFile,
   parseText,
   syncDirectory,
-  writeFileAtomic,
+  writeFilesAtomic,
 } from '../connectors/files/index.js';
 import { type JsonValue, KeepsyncError, RecordError } from '../model/index.js';
 import { expandDocument } from './documents.js';
-import type { CopyEndpoint, CopyFailure, CopyReadContext, CopyTargetSession } from './endpoint.js';
+import type {
+  CopyChange,
+  CopyEndpoint,
+  CopyFailure,
+  CopyReadContext,
+  CopyTargetSession,
+} from './endpoint.js';
 import { runPool } from './pool.js';
 import type { CopyResource, ResourceHead } from './resource.js';
 import { resourceFileText } from './serialize.js';
 
-/** Files read or written at once: enough to overlap I/O, well below descriptor limits. */
+/** Files read or removed at once: enough to overlap I/O, well below descriptor limits. */
 const FILE_CONCURRENCY = 16;
+
+/**
+ * Files written and made durable together (`writeFilesAtomic`): their flushes overlap and each
+ * directory is synced once a batch, not once a file. A few hundred keeps the event loop's
+ * pauses short and the open descriptors well below limits.
+ */
+const WRITE_BATCH = 256;
+
+/** Batches at once: the next one's files are written while the one before is flushed. */
+const BATCHES_AT_ONCE = 2;
 
 /**
  * A directory tree with one file per resource, `<type>/<id>.yaml` (or `.json`): small files
@@ -75,7 +92,7 @@ function createSession(
   dir: string,
   format: FileFormat,
   existing: ReadonlyMap<string, string>,
-  paths: ReadonlyMap<string, string>,
+  existingPaths: ReadonlyMap<string, string>,
   pathOf: (resource: ResourceHead) => string,
 ): CopyTargetSession {
   return {
@@ -85,34 +102,57 @@ function createSession(
       const failures: CopyFailure[] = [];
       const touched = new Set<string>();
       const changes = plan.layers.flat();
-      await runPool(
-        changes,
-        FILE_CONCURRENCY,
-        async ({ resource }) => {
+      const batches: CopyChange[][] = [];
+      for (let start = 0; start < changes.length; start += WRITE_BATCH) {
+        batches.push(changes.slice(start, start + WRITE_BATCH));
+      }
+      const writeBatch = async (batch: readonly CopyChange[]): Promise<void> => {
+        const files: AtomicFile[] = [];
+        const paths: string[] = [];
+        const keys: string[] = [];
+        const made = new Set<string>();
+        for (const { resource } of batch) {
           const path = pathOf(resource);
           try {
-            await mkdir(join(dir, dirname(path)), { recursive: true });
-            await writeFileAtomic(join(dir, path), resourceFileText(resource.readText(), format));
-            touched.add(dirname(path));
-            const previous = paths.get(resource.key);
-            // Stored under another name (another format, or placed by hand): one copy is kept.
-            if (previous !== undefined && previous !== path)
-              await removeFile(dir, previous, touched);
+            const sub = dirname(path);
+            if (!made.has(sub)) mkdirSync(join(dir, sub), { recursive: true });
+            made.add(sub);
+            files.push({
+              path: join(dir, path),
+              text: resourceFileText(resource.readText(), format),
+            });
+            paths.push(path);
+            keys.push(resource.key);
           } catch (error) {
             failures.push({
               key: resource.key,
               error: `${join(dir, path)}: ${(error as Error).message}`,
             });
+            context.onProgress();
+          }
+        }
+        const errors = await writeFilesAtomic(files);
+        for (const [index, key] of keys.entries()) {
+          const path = paths[index]!;
+          const error = errors[index];
+          try {
+            if (error !== undefined) throw error;
+            const previous = existingPaths.get(key);
+            // Stored under another name (another format, or placed by hand): one copy is kept.
+            if (previous !== undefined && previous !== path)
+              await removeFile(dir, previous, touched);
+          } catch (error) {
+            failures.push({ key, error: `${join(dir, path)}: ${(error as Error).message}` });
           }
           context.onProgress();
-        },
-        context.signal,
-      );
+        }
+      };
+      await runPool(batches, BATCHES_AT_ONCE, writeBatch, context.signal);
       await runPool(
         plan.deletes,
         FILE_CONCURRENCY,
         async (key) => {
-          const path = paths.get(key)!;
+          const path = existingPaths.get(key)!;
           try {
             await removeFile(dir, path, touched);
           } catch (error) {

@@ -7,13 +7,23 @@ export function isTempFile(fileName: string): boolean {
   return fileName.startsWith('.') && fileName.endsWith('.tmp');
 }
 
+/** Random per process, so two writers never pick the same temp name; counted within it. */
+const tempPrefix = randomBytes(6).toString('hex');
+let tempCount = 0;
+
+/** A fresh temp file name beside `path`, one `isTempFile` recognises. */
+export function tempPathFor(path: string): string {
+  tempCount++;
+  return join(dirname(path), `.${basename(path)}.${tempPrefix}${tempCount.toString(36)}.tmp`);
+}
+
 /**
  * Replaces a file's content all at once: the text goes to a temp file in the same directory,
  * is flushed to disk, then renamed over the target. A crash leaves the old file or the new
  * one, never half of either.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   try {
     const handle = await open(temp, 'wx');
     try {

@@ -1,3 +1,4 @@
+export { type AtomicFile, writeFilesAtomic } from './atomic-batch.js';
 export { syncDirectory, writeFileAtomic } from './atomic-write.js';
 export { destination, type FilesDestinationOptions } from './destination.js';
 export {
