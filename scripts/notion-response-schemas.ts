@@ -17,8 +17,11 @@ const schemasDir = join(import.meta.dirname, '../test/fakes/schemas');
 const typesFile = join(schemasDir, 'notion-sdk-types.ts');
 const outFile = join(schemasDir, 'notion-responses.json');
 
-const reExports = /export type \{([^}]*)\} from '@notionhq\/client'/.exec(readFileSync(typesFile, 'utf8'));
-if (!reExports?.[1]) throw new Error(`Expected ${typesFile} to re-export types from @notionhq/client`);
+const reExports = /export type \{([^}]*)\} from '@notionhq\/client'/.exec(
+  readFileSync(typesFile, 'utf8'),
+);
+if (!reExports?.[1])
+  throw new Error(`Expected ${typesFile} to re-export types from @notionhq/client`);
 const typeNames = reExports[1]
   .split(',')
   .map((name) => name.trim())
