@@ -22,7 +22,7 @@ export type JiraTarget =
   | { readonly customField: string; readonly type?: JiraCustomFieldType };
 
 /** Jira refuses a summary longer than 255 characters. */
-export const MAX_SUMMARY = 255;
+const MAX_SUMMARY = 255;
 
 type Where = RecordField;
 
