@@ -5,7 +5,7 @@ import type { CliContext, GlobalOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { parsePort } from './port.js';
 
-export const DEFAULT_DASHBOARD_PORT = '8788';
+const DEFAULT_DASHBOARD_PORT = '8788';
 const TOKEN_ENV = 'KEEPSYNC_DASHBOARD_TOKEN';
 
 export interface DashboardFlags {

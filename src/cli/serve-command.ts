@@ -37,7 +37,7 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
     });
 }
 
-export async function serveCommand(
+async function serveCommand(
   options: ServeCommandOptions,
   context: { explicit?: (flag: keyof ServeFlags) => boolean; configPath?: string } = {},
 ): Promise<number> {

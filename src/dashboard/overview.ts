@@ -69,7 +69,7 @@ export interface Overview {
   readonly conflicts: Awaited<ReturnType<typeof listConflicts>>;
 }
 
-export function viewRun(run: RunRow): RunView {
+function viewRun(run: RunRow): RunView {
   return {
     id: run.id,
     unit: run.unit,

@@ -9,7 +9,7 @@ export interface Scheduled {
   readonly schedule: ScheduleOptions;
 }
 
-export const DEFAULT_INTERVAL_MS = 30 * 60_000;
+const DEFAULT_INTERVAL_MS = 30 * 60_000;
 
 /** When a unit of this pipeline runs next, counted from `from`. */
 export function nextRunAfter(pipeline: Scheduled, from: Date): Date {

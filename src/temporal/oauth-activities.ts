@@ -12,7 +12,7 @@ export interface OAuthActivitiesOptions {
 }
 
 /** The store secret holding the last refresh of a connection, keyed by the token it spent. */
-export function refreshJournalName(provider: string, connection: string): string {
+function refreshJournalName(provider: string, connection: string): string {
   return `oauth-journal:${provider}:${connection}`;
 }
 

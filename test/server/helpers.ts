@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import {
   createSyncServer,
@@ -79,6 +80,64 @@ export async function startServer(
       await server.close();
     },
   };
+}
+
+/** What a suite's tests run against: a server on a fresh store, and a token for a tenant of its own. */
+export interface SuiteServer {
+  readonly store: DocumentStore;
+  readonly running: Running;
+  readonly jwt: string;
+}
+
+/**
+ * Starts a server on a fresh store before a suite's tests, with `seed` run as the suite's tenant
+ * first, and closes both after them. Read its fields inside tests, once beforeAll has run.
+ */
+export function serveForSuite(
+  makeStore: () => Promise<DocumentStore>,
+  options: {
+    readonly server?: Partial<SyncServerOptions>;
+    readonly tenantPrefix: string;
+    readonly seed: (running: Running, jwt: string) => Promise<void>;
+  },
+): SuiteServer {
+  let store: DocumentStore | undefined;
+  let running: Running | undefined;
+  let jwt: string | undefined;
+  beforeAll(async () => {
+    store = await makeStore();
+    running = await startServer(store, options.server);
+    const tenant = `${options.tenantPrefix}-${Math.random().toString(36).slice(2, 8)}`;
+    jwt = await token({ sub: 'u', tenant }, { expiresIn: '1h' });
+    await options.seed(running, jwt);
+  });
+  afterAll(async () => {
+    await running?.close();
+    await store?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('serveForSuite: read inside a test, after beforeAll');
+    return value;
+  };
+  return {
+    get store() {
+      return started(store);
+    },
+    get running() {
+      return started(running);
+    },
+    get jwt() {
+      return started(jwt);
+    },
+  };
+}
+
+/** The lines of an NDJSON body, parsed. */
+export function ndjsonLines(text: string): unknown[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as unknown);
 }
 
 /** A WebSocket client that records every message. */

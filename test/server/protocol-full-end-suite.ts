@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../src/server/index.js';
-import { type Running, startServer, token, upsert } from './helpers.js';
+import { ndjsonLines, serveForSuite, token, upsert } from './helpers.js';
 
 /** `/sync/full?end_marker=true`: every response ends with a line counting its documents. */
 export function describeFullEndProtocol(
@@ -8,41 +8,26 @@ export function describeFullEndProtocol(
   makeStore: () => Promise<DocumentStore>,
 ): void {
   describe(`sync full resync end marker on ${name}`, () => {
-    let store: DocumentStore;
-    let running: Running;
-    let jwt: string;
-
-    beforeAll(async () => {
-      store = await makeStore();
-      running = await startServer(store, { fullResyncPageSize: 3 });
-      jwt = await token(
-        { sub: 'u', tenant: `end-${Math.random().toString(36).slice(2, 8)}` },
-        { expiresIn: '1h' },
-      );
-      const changes = Array.from({ length: 7 }, (_, i) => upsert(`d${i}`, { v: i }));
-      expect((await running.push(jwt, { client_id: 'c', changes })).status).toBe(200);
+    const suite = serveForSuite(makeStore, {
+      server: { fullResyncPageSize: 3 },
+      tenantPrefix: 'end',
+      seed: async (running, jwt) => {
+        const changes = Array.from({ length: 7 }, (_, i) => upsert(`d${i}`, { v: i }));
+        expect((await running.push(jwt, { client_id: 'c', changes })).status).toBe(200);
+      },
     });
-    afterAll(async () => {
-      await running.close();
-      await store.close();
-    });
-
-    const lines = (text: string) =>
-      text
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (text: string) => ndjsonLines(text) as Array<Record<string, unknown>>;
 
     it('ends each page with {"type":"end","count":N}, gzipped or not', async () => {
-      const whole = await running.request('/sync/full?collections=tasks&end_marker=true', {
-        token: jwt,
+      const whole = await suite.running.request('/sync/full?collections=tasks&end_marker=true', {
+        token: suite.jwt,
       });
       const rows = lines(await whole.text());
       expect(rows).toHaveLength(8);
       expect(rows.at(-1)).toEqual({ type: 'end', count: 7 });
 
-      const gzipped = await running.request('/sync/full?collections=tasks&end_marker=true', {
-        token: jwt,
+      const gzipped = await suite.running.request('/sync/full?collections=tasks&end_marker=true', {
+        token: suite.jwt,
         headers: { 'accept-encoding': 'gzip' },
       });
       expect(gzipped.headers.get('content-encoding')).toBe('gzip');
@@ -53,7 +38,7 @@ export function describeFullEndProtocol(
       do {
         const query = new URLSearchParams({ collections: 'tasks', limit: '4', end_marker: 'true' });
         if (cursor) query.set('cursor', cursor);
-        const response = await running.request(`/sync/full?${query}`, { token: jwt });
+        const response = await suite.running.request(`/sync/full?${query}`, { token: suite.jwt });
         cursor = response.headers.get('x-sync-cursor');
         const page = lines(await response.text());
         const end = page.pop();
@@ -65,19 +50,21 @@ export function describeFullEndProtocol(
 
     it('sends the end line on an empty export, and none unless asked (older clients)', async () => {
       const empty = await token({ sub: 'u', tenant: 'end-empty' }, { expiresIn: '1h' });
-      const response = await running.request('/sync/full?collections=tasks&end_marker=true', {
+      const response = await suite.running.request('/sync/full?collections=tasks&end_marker=true', {
         token: empty,
       });
       expect(lines(await response.text())).toEqual([{ type: 'end', count: 0 }]);
-      const plain = await running.request('/sync/full?collections=tasks', { token: jwt });
+      const plain = await suite.running.request('/sync/full?collections=tasks', {
+        token: suite.jwt,
+      });
       const rows = lines(await plain.text());
       expect(rows).toHaveLength(7);
       expect(rows.every((row) => row.type === undefined)).toBe(true);
     });
 
     it('refuses an end_marker that is not true or false', async () => {
-      const response = await running.request('/sync/full?collections=tasks&end_marker=yes', {
-        token: jwt,
+      const response = await suite.running.request('/sync/full?collections=tasks&end_marker=yes', {
+        token: suite.jwt,
       });
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: { code: 'REQUEST_INVALID' } });

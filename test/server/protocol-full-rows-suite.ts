@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../src/server/index.js';
 import { encodeCollectionLine, encodeDocumentRow } from '../../src/server/wire.js';
-import { type Running, startServer, token, upsert } from './helpers.js';
+import { ndjsonLines as lines, serveForSuite, token, upsert } from './helpers.js';
 
 /** `/sync/full?format=rows`: a line naming the collection, then one array per document. */
 export function describeFullRowsProtocol(
@@ -10,47 +10,35 @@ export function describeFullRowsProtocol(
   makeStore: () => Promise<DocumentStore>,
 ): void {
   describe(`sync full resync rows format on ${name}`, () => {
-    let store: DocumentStore;
-    let running: Running;
-    let jwt: string;
-
-    beforeAll(async () => {
-      store = await makeStore();
-      running = await startServer(store, { fullResyncPageSize: 2 });
-      jwt = await token(
-        { sub: 'u', tenant: `rows-${Math.random().toString(36).slice(2, 8)}` },
-        { expiresIn: '1h' },
-      );
-      const changes = [
-        ...Array.from({ length: 4 }, (_, i) => upsert(`d${i}`, { v: i, s: `é"\n${i}` })),
-        upsert('n0', { text: 'note' }, { collection: 'notes' }),
-        upsert('n1', { text: 'gone' }, { collection: 'notes' }),
-      ];
-      expect((await running.push(jwt, { client_id: 'c', changes })).status).toBe(200);
-      const pulled = (await (await running.pull(jwt, { since: '0' })).json()) as {
-        changes: Array<{ doc_id: string; version: string }>;
-      };
-      const n1 = pulled.changes.find((change) => change.doc_id === 'n1')!;
-      const removal = {
-        collection: 'notes',
-        operation: 'delete',
-        doc_id: 'n1',
-        parent_version: n1.version,
-      };
-      expect((await running.push(jwt, { client_id: 'c', changes: [removal] })).status).toBe(200);
-    });
-    afterAll(async () => {
-      await running.close();
-      await store.close();
+    const suite = serveForSuite(makeStore, {
+      server: { fullResyncPageSize: 2 },
+      tenantPrefix: 'rows',
+      seed: async (running, jwt) => {
+        const changes = [
+          ...Array.from({ length: 4 }, (_, i) => upsert(`d${i}`, { v: i, s: `é"\n${i}` })),
+          upsert('n0', { text: 'note' }, { collection: 'notes' }),
+          upsert('n1', { text: 'gone' }, { collection: 'notes' }),
+        ];
+        expect((await running.push(jwt, { client_id: 'c', changes })).status).toBe(200);
+        const pulled = (await (await running.pull(jwt, { since: '0' })).json()) as {
+          changes: Array<{ doc_id: string; version: string }>;
+        };
+        const n1 = pulled.changes.find((change) => change.doc_id === 'n1')!;
+        const removal = {
+          collection: 'notes',
+          operation: 'delete',
+          doc_id: 'n1',
+          parent_version: n1.version,
+        };
+        expect((await running.push(jwt, { client_id: 'c', changes: [removal] })).status).toBe(200);
+      },
     });
 
-    const lines = (text: string) =>
-      text
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as unknown);
     const full = (query: Record<string, string>, headers: Record<string, string> = {}) =>
-      running.request(`/sync/full?${new URLSearchParams(query)}`, { token: jwt, headers });
+      suite.running.request(`/sync/full?${new URLSearchParams(query)}`, {
+        token: suite.jwt,
+        headers,
+      });
 
     it('sends [doc_id, version, deleted, data, actor_id] rows after a line naming their collection', async () => {
       const objects = lines(
@@ -92,20 +80,20 @@ export function describeFullRowsProtocol(
         ...ids.map((id, i) => upsert(id, { i, s: `\u0000"\\/\u2028é😀${id}`, n: [1.5e300, -0] })),
         upsert('other', { text: 'x' }, { collection: 'notes' }),
       ];
-      const pushed = await running.push(oddJwt, { client_id: 'c', changes });
+      const pushed = await suite.running.push(oddJwt, { client_id: 'c', changes });
       expect(pushed.status).toBe(200);
       const { results } = (await pushed.json()) as {
         results: Array<{ doc_id: string; new_version: string }>;
       };
       const gone = results.find((result) => result.doc_id === 'gone')!;
       const removal = { operation: 'delete', doc_id: 'gone', parent_version: gone.new_version };
-      const removed = await running.push(oddJwt, {
+      const removed = await suite.running.push(oddJwt, {
         client_id: 'c',
         changes: [{ collection: 'tasks', ...removal }],
       });
       expect(removed.status).toBe(200);
 
-      const snapshot = await store.openSnapshot({
+      const snapshot = await suite.store.openSnapshot({
         scope: tenant,
         collections: ['notes', 'tasks'],
         after: null,
@@ -128,7 +116,7 @@ export function describeFullRowsProtocol(
         await snapshot.close();
       }
       expect(expected.split('\n')).toHaveLength(changes.length + 3);
-      const response = await running.request(
+      const response = await suite.running.request(
         '/sync/full?collections=notes,tasks&format=rows&end_marker=true',
         { token: oddJwt },
       );

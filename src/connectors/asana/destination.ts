@@ -18,6 +18,7 @@ import {
 import {
   ForbiddenError,
   httpFailureOf,
+  indexedSession,
   isTransientStatus,
   queueSignal,
   waitClock,
@@ -281,16 +282,7 @@ function createSession(options: AsanaDestinationOptions, resolved: Resolved): De
     }
   }
 
-  return {
-    async lookup(keys) {
-      const all = await index();
-      return new Map(keys.flatMap((key) => (all.has(key) ? [[key, all.get(key)!] as const] : [])));
-    },
-    async write(ops) {
-      return Promise.all(ops.map((op) => settle(op, () => writeOne(op))));
-    },
-    async close() {},
-  };
+  return indexedSession(index, writeOne, settle);
 }
 
 class AsanaRequestError extends Error {}

@@ -1,4 +1,5 @@
 import { type NeutralValue, RecordError } from '../../model/index.js';
+import { type RecordField, valueRefuser } from '../support/index.js';
 import type { AsanaCustomField } from './client.js';
 
 /** Task fields keepsync writes natively. */
@@ -9,18 +10,9 @@ export const MAX_NOTES = 65_535;
 /** Asana caps a text custom field's value at 1,024 characters. */
 export const MAX_TEXT_VALUE = 1024;
 
-interface Where {
-  readonly key: string;
-  readonly field: string;
-}
+type Where = RecordField;
 
-function refuse(where: Where, target: string, expected: string, value: NeutralValue): never {
-  const shown = value instanceof Date ? value.toISOString() : JSON.stringify(value);
-  throw new RecordError(
-    `record ${where.key}: field \`${where.field}\` cannot be written to Asana ${target}: expected ${expected}, got ${shown && shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}`,
-    { key: where.key, field: where.field },
-  );
-}
+const refuse = valueRefuser('Asana');
 
 /** Encodes a neutral value for a native task field. */
 export function encodeTaskField(field: AsanaTaskField, value: NeutralValue, where: Where): unknown {

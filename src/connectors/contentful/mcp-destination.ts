@@ -92,20 +92,12 @@ export function mcpDestination(options: ContentfulMcpDestinationOptions): Destin
         'Contentful MCP',
         () => import('../support/mcp/index.js'),
       );
-      const url = options.url ?? 'https://mcp.contentful.com/mcp';
-      mcp.checkMcpOptions('contentful.mcpDestination', { ...options, url });
-      const client = await mcp.connectMcp({
-        url,
-        auth: options.auth,
-        allowHosts: options.allowHosts,
-        allowLoopback: options.allowLoopback,
-        requestsPerSecond: options.requestsPerSecond ?? 3,
-        concurrency: options.concurrency ?? 2,
-        retries: options.retries ?? 5,
-        minDelayMs: options.minDelayMs,
-        signal: context.signal,
-        onRateLimitWait: (ms) => context.telemetry.waitedForRateLimit(ms),
-      });
+      const client = await mcp.connectMcpSession(
+        'contentful.mcpDestination',
+        'https://mcp.contentful.com/mcp',
+        options,
+        context,
+      );
       return createSession(options, client, mcp.McpToolError);
     },
   };

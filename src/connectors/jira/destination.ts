@@ -8,7 +8,7 @@ import {
   type WriteOp,
   type WriteResult,
 } from '../../sync/index.js';
-import { queueSignal, writeSettler } from '../support/index.js';
+import { indexedSession, queueSignal, writeSettler } from '../support/index.js';
 import type { JiraAuth, JiraClient } from './client.js';
 import { checkConnection, connectJira } from './connection.js';
 import { encodeCustomField, encodeIssueField, type JiraTarget } from './encode.js';
@@ -213,14 +213,5 @@ function createSession(
     }
   }
 
-  return {
-    async lookup(keys) {
-      const all = await index();
-      return new Map(keys.flatMap((key) => (all.has(key) ? [[key, all.get(key)!] as const] : [])));
-    },
-    async write(ops) {
-      return Promise.all(ops.map((op) => settle(op, () => writeOne(op))));
-    },
-    async close() {},
-  };
+  return indexedSession(index, writeOne, settle);
 }

@@ -1,4 +1,5 @@
-import { type NeutralValue, RecordError } from '../../model/index.js';
+import type { NeutralValue } from '../../model/index.js';
+import { type RecordField, valueRefuser } from '../support/index.js';
 import { textToAdf } from './adf.js';
 
 /** Issue fields keepsync writes natively. */
@@ -21,20 +22,11 @@ export type JiraTarget =
   | { readonly customField: string; readonly type?: JiraCustomFieldType };
 
 /** Jira refuses a summary longer than 255 characters. */
-export const MAX_SUMMARY = 255;
+const MAX_SUMMARY = 255;
 
-interface Where {
-  readonly key: string;
-  readonly field: string;
-}
+type Where = RecordField;
 
-function refuse(where: Where, target: string, expected: string, value: NeutralValue): never {
-  const shown = value instanceof Date ? value.toISOString() : JSON.stringify(value);
-  throw new RecordError(
-    `record ${where.key}: field \`${where.field}\` cannot be written to Jira ${target}: expected ${expected}, got ${shown && shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}`,
-    { key: where.key, field: where.field },
-  );
-}
+const refuse = valueRefuser('Jira');
 
 const text = (value: NeutralValue): string =>
   value instanceof Date ? value.toISOString() : String(value);

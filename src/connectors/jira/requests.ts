@@ -14,7 +14,7 @@ export class JiraRequestError extends Error {
   }
 }
 
-export interface JiraFailure {
+interface JiraFailure {
   readonly status: number;
   readonly retryAfterMs: number | undefined;
   /** Jira's `errorMessages` and `errors`, joined. */
@@ -22,7 +22,7 @@ export interface JiraFailure {
 }
 
 /** Reads the status, Retry-After and error body of a jira.js error (an HttpException over axios). */
-export function jiraFailureOf(error: unknown): JiraFailure {
+function jiraFailureOf(error: unknown): JiraFailure {
   const candidate = error as {
     status?: unknown;
     response?: { status?: unknown; data?: unknown; headers?: unknown };

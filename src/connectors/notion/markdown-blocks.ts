@@ -1,7 +1,7 @@
 import { richText } from './encode.js';
 
 /** Notion accepts at most this many blocks per create or append request. */
-export const MAX_BLOCKS_PER_REQUEST = 100;
+const MAX_BLOCKS_PER_REQUEST = 100;
 /** Rich text objects one block may hold. */
 const MAX_PARTS_PER_BLOCK = 100;
 /**

@@ -82,20 +82,12 @@ export function mcpDestination(options: NotionMcpDestinationOptions): Destinatio
         'Notion MCP',
         () => import('../support/mcp/index.js'),
       );
-      const url = options.url ?? 'https://mcp.notion.com/mcp';
-      mcp.checkMcpOptions('notion.mcpDestination', { ...options, url });
-      const client = await mcp.connectMcp({
-        url,
-        auth: options.auth,
-        allowHosts: options.allowHosts,
-        allowLoopback: options.allowLoopback,
-        requestsPerSecond: options.requestsPerSecond ?? 3,
-        concurrency: options.concurrency ?? 2,
-        retries: options.retries ?? 5,
-        minDelayMs: options.minDelayMs,
-        signal: context.signal,
-        onRateLimitWait: (ms) => context.telemetry.waitedForRateLimit(ms),
-      });
+      const client = await mcp.connectMcpSession(
+        'notion.mcpDestination',
+        'https://mcp.notion.com/mcp',
+        options,
+        context,
+      );
       return createSession(
         options,
         (record) => encodeMcpProperties(record, properties),

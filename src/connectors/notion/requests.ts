@@ -111,7 +111,7 @@ function unauthorized(what: string, error: unknown): AuthError {
 }
 
 /** "Notion POST /v1/pages failed with 400 validation_error: Stars is expected to be number." */
-export function describeNotionFailure(what: string, error: unknown): string {
+function describeNotionFailure(what: string, error: unknown): string {
   const { status } = httpFailureOf(error);
   const code = (error as { code?: string })?.code;
   const detail = describeError(error);

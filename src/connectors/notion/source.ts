@@ -282,7 +282,7 @@ function positionOf(cursor: Cursor): Position {
 }
 
 /** A page as a record: property values decoded to neutral values. */
-export function pageRecord(page: NotionPage, keyProperty: string | undefined): SyncRecord {
+function pageRecord(page: NotionPage, keyProperty: string | undefined): SyncRecord {
   const fields: Record<string, NeutralValue> = {};
   for (const [name, property] of Object.entries(page.properties)) {
     const value = decodeValue(property);

@@ -1,6 +1,8 @@
 export { ForbiddenError, forbiddenObjectResult } from './forbidden.js';
 export { type HttpFailure, httpFailureOf, isTransientStatus } from './http-status.js';
+export { indexedSession } from './indexed-session.js';
 export { importPeer } from './peer.js';
+export { type RecordField, type RefuseValue, valueRefuser } from './refuse-value.js';
 export {
   createServiceRequester,
   type ServiceCall,

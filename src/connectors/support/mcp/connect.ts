@@ -1,6 +1,7 @@
 import { KeepsyncError } from '../../../model/index.js';
 import { rateLimiterFor } from '../../../net/index.js';
 import type { Store } from '../../../store/index.js';
+import type { SessionContext } from '../../../sync/index.js';
 import { type McpCredential, oauthMcpCredential, staticMcpToken } from './credential.js';
 import { type EndpointPolicy, guardedFetch } from './endpoint-guard.js';
 import { createMcpToolClient, type McpToolClient } from './tool-client.js';
@@ -88,6 +89,47 @@ export async function connectMcp(options: McpConnectionOptions): Promise<McpTool
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     onRateLimitWait: options.onRateLimitWait,
+  });
+}
+
+/** The part of a connector's options that says how to reach its MCP server. */
+export type McpConnectorOptions = Partial<
+  Pick<
+    McpConnectionOptions,
+    | 'url'
+    | 'auth'
+    | 'allowHosts'
+    | 'allowLoopback'
+    | 'requestsPerSecond'
+    | 'concurrency'
+    | 'retries'
+    | 'minDelayMs'
+  >
+>;
+
+/**
+ * Checks a connector's MCP options, then connects for one session: the session's signal stops
+ * the client and its rate-limit waits are reported to the session's telemetry.
+ */
+export async function connectMcpSession(
+  connector: string,
+  defaultUrl: string,
+  options: McpConnectorOptions,
+  session: SessionContext,
+): Promise<McpToolClient> {
+  const url = options.url ?? defaultUrl;
+  checkMcpOptions(connector, { ...options, url });
+  return connectMcp({
+    url,
+    auth: options.auth as McpAuth,
+    allowHosts: options.allowHosts,
+    allowLoopback: options.allowLoopback,
+    requestsPerSecond: options.requestsPerSecond,
+    concurrency: options.concurrency,
+    retries: options.retries,
+    minDelayMs: options.minDelayMs,
+    signal: session.signal,
+    onRateLimitWait: (ms) => session.telemetry.waitedForRateLimit(ms),
   });
 }
 
