@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { pushLiveChange } from './support/live-push.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -189,17 +190,7 @@ async function pushesWithSubscribers(
   for (let round = 0; round < 50; round++) {
     const expected = received + SUBSCRIBERS;
     const started = performance.now();
-    const response = await fetch(`${url}/sync/push`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        client_id: 'bench',
-        changes: [
-          { collection: 'live', operation: 'upsert', doc_id: `live-${round}`, data: { round } },
-        ],
-      }),
-    });
-    await response.arrayBuffer();
+    await pushLiveChange(url, headers, round);
     latencies.push(performance.now() - started);
     while (received < expected) await new Promise((resolve) => setTimeout(resolve, 1));
   }

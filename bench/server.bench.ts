@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { pushLiveChange } from './support/live-push.js';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -237,17 +238,7 @@ async function main(): Promise<void> {
       roundDone = resolve;
     });
     roundStart = performance.now();
-    const response = await fetch(`${url}/sync/push`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        client_id: 'bench',
-        changes: [
-          { collection: 'live', operation: 'upsert', doc_id: `live-${round}`, data: { round } },
-        ],
-      }),
-    });
-    await response.arrayBuffer();
+    await pushLiveChange(url, headers, round);
     await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 10_000))]);
   }
   for (const ws of sockets) ws.terminate();
