@@ -2,6 +2,7 @@ import { KeepsyncError } from '../../model/index.js';
 import { loadPg, type PgPoolClient, type PgPool as Pool } from '../../store/index.js';
 import type { SqlClient, SqlRow, SqlStatement } from './client.js';
 import { copyIn } from './postgres-copy-in.js';
+import { fastTimestamptzTypes, type PgTypes } from './postgres-timestamptz.js';
 
 /**
  * A SqlClient over a `pg` pool: one you pass in (left open by close()) or one made from a
@@ -14,6 +15,7 @@ export function postgresClient(
   const poolOrConnectionString = connectionOf(connection);
   const owned = typeof poolOrConnectionString === 'string';
   let ready: Promise<Pool> | undefined;
+  let readTypes: Promise<PgTypes | undefined> | undefined;
   let closed = false;
 
   function pool(): Promise<Pool> {
@@ -22,6 +24,17 @@ export function postgresClient(
         ? createPool(poolOrConnectionString)
         : Promise.resolve(poolOrConnectionString);
     return ready;
+  }
+
+  /**
+   * The parsers of reads by the thousand. Only for a pool made here: a pool passed in may
+   * carry parsers of its own (pool or connection `types`), which a query's `types` would hide.
+   */
+  function arrayReadTypes(): Promise<PgTypes | undefined> {
+    readTypes ??= owned
+      ? loadPg('the sql connector with PostgreSQL').then(fastTimestamptzTypes)
+      : Promise.resolve(undefined);
+    return readTypes;
   }
 
   async function run(connection: PgPoolClient, statement: SqlStatement): Promise<void> {
@@ -39,10 +52,12 @@ export function postgresClient(
       return result.rows;
     },
     async queryArrays(sql, params = []) {
+      const types = await arrayReadTypes();
       const result = await (await pool()).query<unknown[]>({
         text: sql,
         values: params as unknown[],
         rowMode: 'array',
+        ...(types ? { types } : {}),
       });
       return { columns: result.fields.map((field) => field.name), rows: result.rows };
     },
