@@ -97,6 +97,8 @@ function lineEncoder(format: LineFormat): (docs: readonly StoredDocument[]) => s
   };
 }
 
+const utf8 = new TextEncoder();
+
 /** One piece of the response body and how many documents it holds. */
 interface BodyChunk {
   readonly bytes: Uint8Array;
@@ -108,13 +110,12 @@ async function* bodyChunks(
   snapshot: DocumentSnapshot,
   format: LineFormat,
 ): AsyncGenerator<BodyChunk> {
-  const encoder = new TextEncoder();
   if (format === 'rows' && snapshot.rowPages) {
     let collection: string | null = null;
     for await (const page of snapshot.rowPages()) {
       if (page.collection !== collection) {
         collection = page.collection;
-        yield { bytes: encoder.encode(encodeCollectionLine(collection)), count: 0 };
+        yield { bytes: utf8.encode(encodeCollectionLine(collection)), count: 0 };
       }
       yield { bytes: page.bytes, count: page.count };
     }
@@ -122,7 +123,7 @@ async function* bodyChunks(
   }
   const encode = lineEncoder(format);
   for await (const docs of snapshot.pages()) {
-    yield { bytes: encoder.encode(encode(docs)), count: docs.length };
+    yield { bytes: utf8.encode(encode(docs)), count: docs.length };
   }
 }
 
@@ -167,7 +168,6 @@ export async function fullResyncResponse(
   };
   if (snapshot.next) headers['x-sync-cursor'] = encodeCursor({ after: snapshot.next, lastSeq });
   const iterator = bodyChunks(snapshot, format);
-  const encoder = new TextEncoder();
   let finished = false;
   let sent = 0;
   const finish = async () => {
@@ -183,7 +183,7 @@ export async function fullResyncResponse(
           const next = await iterator.next();
           if (next.done) {
             await finish();
-            if (endMarker) controller.enqueue(encoder.encode(encodeEndLine(sent)));
+            if (endMarker) controller.enqueue(utf8.encode(encodeEndLine(sent)));
             controller.close();
             return;
           }

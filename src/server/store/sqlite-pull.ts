@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ENTRY_COLUMNS, entryFromValues } from './sqlite-schema.js';
-import type { EncodedPullPage, OplogEntry, PullPage, PullQuery } from './types.js';
+import type { EncodedPullPage, PullPage, PullQuery } from './types.js';
 
 /**
  * One change as `encodeChange` (wire.ts) writes it, built by SQLite from the row: the pull
@@ -14,12 +14,20 @@ const CHANGE_JSON = `'{"seq":' || scope_seq || ',"version":' || json_quote(versi
 const RANGE = 'scope = ? AND scope_seq > ? AND scope_seq <= ?';
 const IN_COLLECTIONS = 'collection IN (SELECT value FROM json_each(?))';
 
+function rangeWhere(filtered: boolean): string {
+  return filtered ? `${RANGE} AND ${IN_COLLECTIONS}` : RANGE;
+}
+
+function entriesSql(filtered: boolean): string {
+  return `SELECT ${ENTRY_COLUMNS} FROM sync_oplog WHERE ${rangeWhere(filtered)}
+          ORDER BY scope_seq LIMIT ?`;
+}
+
 function encodedPageSql(filtered: boolean): string {
-  const where = filtered ? `${RANGE} AND ${IN_COLLECTIONS}` : RANGE;
   return `SELECT CAST(group_concat(line, ',' ORDER BY seq) AS BLOB) AS changes, count(*) AS count,
             max(seq) AS last
           FROM (SELECT scope_seq AS seq, ${CHANGE_JSON} AS line FROM sync_oplog
-                WHERE ${where} ORDER BY scope_seq LIMIT ?)`;
+                WHERE ${rangeWhere(filtered)} ORDER BY scope_seq LIMIT ?)`;
 }
 
 /** Reads pull pages of the oplog, as entries (the live hub) or encoded (`/sync/pull`). */
@@ -33,46 +41,31 @@ export function createSqlitePullReader(
   reader: Database.Database,
   top: (scope: string) => number,
 ): SqlitePullReader {
-  const entries = reader
-    .prepare(`SELECT ${ENTRY_COLUMNS} FROM sync_oplog WHERE ${RANGE} ORDER BY scope_seq LIMIT ?`)
-    .raw(true);
+  const entries = reader.prepare(entriesSql(false)).raw(true);
+  const entriesIn = reader.prepare(entriesSql(true)).raw(true);
   const encoded = reader.prepare(encodedPageSql(false));
   const encodedIn = reader.prepare(encodedPageSql(true));
+  // The collection filter runs in SQL along the (scope, scope_seq) index, for both shapes.
+  const params = (query: PullQuery, last: number) =>
+    query.collections
+      ? [query.scope, query.afterSeq, last, JSON.stringify(query.collections), query.limit]
+      : [query.scope, query.afterSeq, last, query.limit];
   return {
     page(query) {
       const last = top(query.scope);
-      const wanted = query.collections ? new Set(query.collections) : null;
-      const page: OplogEntry[] = [];
-      let after = query.afterSeq;
-      // Filtering by collection in JS keeps one index (scope, seq); read in chunks so a scope
-      // whose entries are mostly in other collections still returns a full page.
-      // Unfiltered, the first chunk is the page: read no more rows than it needs.
-      const chunk = wanted ? Math.max(query.limit, 200) : query.limit;
-      while (page.length < query.limit) {
-        const rows = entries.all(query.scope, after, last, chunk) as unknown[][];
-        for (const row of rows) {
-          after = row[0] as number;
-          if (wanted && !wanted.has(row[2] as string)) continue;
-          page.push(entryFromValues(row));
-          if (page.length === query.limit) break;
-        }
-        if (rows.length < chunk) break;
-      }
+      const rows = (query.collections ? entriesIn : entries).all(
+        ...params(query, last),
+      ) as unknown[][];
+      const page = rows.map(entryFromValues);
       return { entries: page, ...pageEnd(query, page.length, page.at(-1)?.seq ?? 0, last) };
     },
     encodedPage(query) {
       const last = top(query.scope);
-      const row = (
-        query.collections
-          ? encodedIn.get(
-              query.scope,
-              query.afterSeq,
-              last,
-              JSON.stringify(query.collections),
-              query.limit,
-            )
-          : encoded.get(query.scope, query.afterSeq, last, query.limit)
-      ) as { changes: Buffer | null; count: number; last: number | null };
+      const row = (query.collections ? encodedIn : encoded).get(...params(query, last)) as {
+        changes: Buffer | null;
+        count: number;
+        last: number | null;
+      };
       return {
         changes: row.changes ?? new Uint8Array(0),
         count: row.count,
