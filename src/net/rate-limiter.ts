@@ -44,8 +44,8 @@ const RECOVERY_PER_START = 0.99;
  * budget is smaller than the configured rate (another client shares the credential, or a
  * plan's lower limit) then answers all but its bucket's few with another 429: throughput falls
  * to a few requests per Retry-After. So each "slow down" also doubles a spacing between starts,
- * and every start narrows it by 1% until the configured rate takes over again (additive-
- * increase/multiplicative-decrease, as AWS SDKs' adaptive retry mode does).
+ * and every start narrows it by 1% until the configured rate takes over again: a quick
+ * decrease and a gradual increase, the idea of AWS SDKs' adaptive retry mode.
  */
 export class RateLimiter {
   readonly #queue: PQueue;
@@ -83,7 +83,7 @@ export class RateLimiter {
           return task();
         };
         // Without a pause or a slow-down in force the task starts in this very turn.
-        const held = this.#pausedUntil > Date.now() || this.#slowdownGapMs > 0;
+        const held = this.#pausedUntil !== 0 || this.#slowdownGapMs > 0;
         return held ? this.#slowdownTurn(options.signal).then(start) : start();
       },
       { signal: options.signal },
@@ -134,7 +134,7 @@ export class RateLimiter {
     if (this.#queue.size === 0) this.#resumeTimer.unref();
   }
 
-  /** Halves the rate a "slow down" left, or starts one just under the configured rate. */
+  /** Halves the rate in force: the one a slow-down left, else the configured one (at most 100/s). */
   #slowDown(): void {
     const doubled = Math.max(this.#slowdownGapMs, this.#configuredGapMs) * 2;
     this.#slowdownGapMs = Math.min(MAX_SLOWDOWN_GAP_MS, Math.max(FIRST_SLOWDOWN_GAP_MS, doubled));
