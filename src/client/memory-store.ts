@@ -27,10 +27,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
   };
   /** The documents stored before the running full resync that it has not sent again. */
   const stale = new Set<string>();
+  /**
+   * Resync pages not in `documents` yet, oldest first. A resync into an empty store only
+   * appends, so its pages are kept as they came and indexed by the first read: a bootstrap
+   * then builds one map of its documents (the view's), not two.
+   */
+  const unindexed: Array<readonly BaseDocument[]> = [];
+  const indexed = () => {
+    for (const page of unindexed.splice(0)) {
+      for (const doc of page) documents.set(docKey(doc.collection, doc.docId), doc);
+    }
+    return documents;
+  };
   const putResyncDocuments = (page: readonly BaseDocument[]) => {
+    if (stale.size === 0) {
+      if (page.length > 0) unindexed.push(page);
+      return;
+    }
+    const index = indexed();
     for (const doc of page) {
       const key = docKey(doc.collection, doc.docId);
-      documents.set(key, doc);
+      index.set(key, doc);
       stale.delete(key);
     }
   };
@@ -49,12 +66,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
       meta = { ...meta, pushInFlight: batch };
     },
     async documents() {
-      return [...documents.values()];
+      return [...indexed().values()];
     },
     async documentsOf(keys) {
       const found: BaseDocument[] = [];
+      const index = indexed();
       for (const key of keys) {
-        const doc = documents.get(docKey(key.collection, key.docId));
+        const doc = index.get(docKey(key.collection, key.docId));
         if (doc) found.push(doc);
       }
       return found;
@@ -72,9 +90,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
       return stored;
     },
     async apply(change: LocalApply) {
-      for (const doc of change.documents ?? []) {
-        const key = docKey(doc.collection, doc.docId);
-        if (isNewer(doc, documents.get(key))) documents.set(key, doc);
+      if (change.documents?.length) {
+        const index = indexed();
+        for (const doc of change.documents) {
+          const key = docKey(doc.collection, doc.docId);
+          if (isNewer(doc, index.get(key))) index.set(key, doc);
+        }
       }
       for (const id of change.removeOutbox ?? []) outbox.delete(id);
       for (const move of change.reparent ?? []) {
@@ -94,7 +115,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     },
     async beginResync() {
       stale.clear();
-      for (const key of documents.keys()) stale.add(key);
+      for (const key of indexed().keys()) stale.add(key);
       meta = { ...meta, lastSeq: '0', resyncing: true, resyncCursor: null };
     },
     async putResyncPage(page, cursor) {
@@ -104,10 +125,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     async endResync(lastSeq, page = []) {
       putResyncDocuments(page);
       const removed: Array<{ collection: string; docId: string }> = [];
+      const index = stale.size > 0 ? indexed() : documents;
       for (const key of stale) {
-        const doc = documents.get(key);
+        const doc = index.get(key);
         if (doc) removed.push({ collection: doc.collection, docId: doc.docId });
-        documents.delete(key);
+        index.delete(key);
       }
       stale.clear();
       meta = { ...meta, lastSeq, resyncing: false, resyncCursor: null };

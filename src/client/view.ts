@@ -69,9 +69,11 @@ export class DocumentView {
         this.#touch(collection);
       }
       const { rows } = shelf;
-      if (shelf.sorted && !rows.has(doc.docId)) {
-        if (shelf.last !== undefined && doc.docId < shelf.last) shelf.sorted = false;
-        else shelf.last = doc.docId;
+      // An id past the greatest is new and keeps the order: no lookup (a bootstrap's case).
+      if (shelf.last === undefined || doc.docId > shelf.last) {
+        if (shelf.sorted) shelf.last = doc.docId;
+      } else if (shelf.sorted && !rows.has(doc.docId)) {
+        shelf.sorted = false;
       }
       rows.set(doc.docId, { base: doc });
     }

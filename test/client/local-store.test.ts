@@ -207,6 +207,29 @@ for (const [name, open] of backends) {
       await store.close();
     });
 
+    it('keeps the copy a fresh resync sent last, and reads of it compare versions', async () => {
+      const store = await open();
+      await store.beginResync();
+      await store.putResyncPage([doc('a', 5), doc('b', 5)]);
+      // The next page sends a again, older: what a resync sends last wins.
+      await store.putResyncPage([doc('a', 3, { n: 'resent' }), doc('c', 5)], 'after-page-1');
+      const keys = ['a', 'b', 'c'].map((docId) => ({ collection: 'tasks', docId }));
+      expect((await store.documentsOf(keys)).map((d) => [d.docId, d.version])).toEqual([
+        ['a', v(3)],
+        ['b', v(5)],
+        ['c', v(5)],
+      ]);
+      expect(await store.endResync('7', [doc('d', 5)])).toEqual([]);
+      await store.apply({ documents: [doc('a', 2), doc('b', 6), doc('d', 1)], lastSeq: '8' });
+      expect((await store.documents()).map((d) => [d.docId, d.version]).sort()).toEqual([
+        ['a', v(3)],
+        ['b', v(6)],
+        ['c', v(5)],
+        ['d', v(5)],
+      ]);
+      await store.close();
+    });
+
     it('resumes an interrupted resync from its last stored page', async () => {
       const store = await open();
       await store.apply({ documents: [doc('old', 1)], lastSeq: '4' });
