@@ -1,6 +1,7 @@
 import type { PgPool } from './pg.js';
 import type { PostgresTables } from './postgres-schema.js';
 import { type Row, toDeadLetter, toRun } from './rows.js';
+import type { RunOperations } from './run-unit-delegation.js';
 import {
   type DeadLetter,
   emptyStats,
@@ -9,13 +10,7 @@ import {
   type RunStats,
   type RunStatus,
   type RunTrigger,
-  type Store,
 } from './types.js';
-
-type RunOperations = Pick<
-  Store,
-  'startRun' | 'finishRun' | 'getRun' | 'listRuns' | 'listDeadLetters'
->;
 
 /** Run history and the dead letters left behind, as the CLI and metrics read them. */
 export function postgresRuns(pool: PgPool, t: PostgresTables): RunOperations {

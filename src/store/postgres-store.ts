@@ -9,23 +9,13 @@ import { postgresRuns } from './postgres-runs.js';
 import { type PostgresTables, postgresTables } from './postgres-schema.js';
 import { postgresUnits } from './postgres-units.js';
 import { type Row, toLink } from './rows.js';
+import {
+  type RunOperations,
+  RunUnitDelegation,
+  type UnitOperations,
+} from './run-unit-delegation.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
-import type {
-  CursorState,
-  DeadLetter,
-  LeaseGrant,
-  LeaseToken,
-  Link,
-  PageCommit,
-  RunFilter,
-  RunRow,
-  RunStats,
-  RunStatus,
-  RunTrigger,
-  Store,
-  UnitState,
-  UnitStatePatch,
-} from './types.js';
+import type { CursorState, LeaseGrant, LeaseToken, Link, PageCommit, Store } from './types.js';
 
 type Pool = PgPool;
 
@@ -53,26 +43,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new PostgresStore(pool, ownsPool, `"${schemaName}"`, key ? createSecretBox(key) : null);
 }
 
-class PostgresStore implements Store {
+class PostgresStore extends RunUnitDelegation implements Store {
   readonly dialect = 'postgres' as const;
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #box: SecretBox | null;
   readonly #t: PostgresTables;
   readonly #leases: ReturnType<typeof postgresLeases>;
-  readonly #units: ReturnType<typeof postgresUnits>;
-  readonly #runs: ReturnType<typeof postgresRuns>;
+  protected readonly units: UnitOperations;
+  protected readonly runs: RunOperations;
   readonly [STORE_HANDLE]: StoreHandle;
   #closed = false;
 
   constructor(pool: Pool, ownsPool: boolean, schema: string, box: SecretBox | null) {
+    super();
     this.#pool = pool;
     this.#ownsPool = ownsPool;
     this.#box = box;
     this.#t = postgresTables(schema);
     this.#leases = postgresLeases(pool, this.#t);
-    this.#units = postgresUnits(pool, this.#t);
-    this.#runs = postgresRuns(pool, this.#t);
+    this.units = postgresUnits(pool, this.#t);
+    this.runs = postgresRuns(pool, this.#t);
     this[STORE_HANDLE] = {
       dialect: 'postgres',
       pool,
@@ -185,49 +176,6 @@ class PostgresStore implements Store {
 
   async commitPage(commit: PageCommit): Promise<void> {
     await commitPostgresPage(this.#pool, this.#t, this.#leases.check, commit);
-  }
-
-  async startRun(pipeline: string, unit: string, trigger: RunTrigger): Promise<number> {
-    return this.#runs.startRun(pipeline, unit, trigger);
-  }
-
-  async finishRun(
-    runId: number,
-    outcome: { status: RunStatus; stats: RunStats; error: string | null },
-  ): Promise<void> {
-    await this.#runs.finishRun(runId, outcome);
-  }
-
-  async getRun(runId: number): Promise<RunRow | null> {
-    return this.#runs.getRun(runId);
-  }
-
-  async listRuns(filter: RunFilter): Promise<RunRow[]> {
-    return this.#runs.listRuns(filter);
-  }
-
-  async listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]> {
-    return this.#runs.listDeadLetters(filter);
-  }
-
-  async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {
-    await this.#units.ensureUnit(pipeline, unit, nextRunAt);
-  }
-
-  async getUnit(pipeline: string, unit: string): Promise<UnitState | null> {
-    return this.#units.getUnit(pipeline, unit);
-  }
-
-  async listUnits(pipeline?: string): Promise<UnitState[]> {
-    return this.#units.listUnits(pipeline);
-  }
-
-  async updateUnit(pipeline: string, unit: string, patch: UnitStatePatch): Promise<void> {
-    await this.#units.updateUnit(pipeline, unit, patch);
-  }
-
-  async requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void> {
-    await this.#units.requestSync(pipeline, unit, keys);
   }
 
   async acquireLease(

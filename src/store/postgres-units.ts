@@ -8,12 +8,8 @@ import {
   unitColumns,
   unknownUnitError,
 } from './rows.js';
-import type { Store, UnitState, UnitStatePatch } from './types.js';
-
-type UnitOperations = Pick<
-  Store,
-  'ensureUnit' | 'getUnit' | 'listUnits' | 'updateUnit' | 'requestSync'
->;
+import type { UnitOperations } from './run-unit-delegation.js';
+import type { UnitState, UnitStatePatch } from './types.js';
 
 /** The scheduler's per-unit rows of the PostgreSQL store (leases are postgres-leases.ts). */
 export function postgresUnits(pool: PgPool, t: PostgresTables): UnitOperations {

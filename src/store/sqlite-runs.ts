@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type Row, toDeadLetter, toRun } from './rows.js';
+import type { RunOperations } from './run-unit-delegation.js';
 import type { WhenFree } from './sqlite-busy.js';
 import {
   type DeadLetter,
@@ -9,13 +10,7 @@ import {
   type RunStats,
   type RunStatus,
   type RunTrigger,
-  type Store,
 } from './types.js';
-
-type RunOperations = Pick<
-  Store,
-  'startRun' | 'finishRun' | 'getRun' | 'listRuns' | 'listDeadLetters'
->;
 
 /** Run history and the dead letters left behind, as the CLI and metrics read them. */
 export function sqliteRuns(db: Database.Database, whenFree: WhenFree): RunOperations {

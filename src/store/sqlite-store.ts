@@ -3,6 +3,11 @@ import { KeepsyncError, parseCursor } from '../model/index.js';
 import { createSecretBox, type SecretBox } from '../net/index.js';
 import { STORE_HANDLE, type StoreHandle } from './handle.js';
 import { type Row, toLink } from './rows.js';
+import {
+  type RunOperations,
+  RunUnitDelegation,
+  type UnitOperations,
+} from './run-unit-delegation.js';
 import { resolveSecretKey, type SecretKeyOptions } from './secret-key.js';
 import { type BusyWaitOptions, retryWhileBusy, SQLITE_SYNC_BUSY_MS } from './sqlite-busy.js';
 import { type SqliteLeases, sqliteLeases } from './sqlite-leases.js';
@@ -15,22 +20,7 @@ import { migrateSqlite } from './sqlite-migrate.js';
 import { sqlitePageCommit } from './sqlite-page-commit.js';
 import { sqliteRuns } from './sqlite-runs.js';
 import { sqliteUnits } from './sqlite-units.js';
-import type {
-  CursorState,
-  DeadLetter,
-  LeaseGrant,
-  LeaseToken,
-  Link,
-  PageCommit,
-  RunFilter,
-  RunRow,
-  RunStats,
-  RunStatus,
-  RunTrigger,
-  Store,
-  UnitState,
-  UnitStatePatch,
-} from './types.js';
+import type { CursorState, LeaseGrant, LeaseToken, Link, PageCommit, Store } from './types.js';
 
 export interface SqliteStoreOptions extends SecretKeyOptions {
   /** Path of the database file; `:memory:` for a throwaway store. */
@@ -78,7 +68,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   );
 }
 
-class SqliteStore implements Store {
+class SqliteStore extends RunUnitDelegation implements Store {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #box: SecretBox | null;
@@ -86,8 +76,8 @@ class SqliteStore implements Store {
   readonly #commit: Database.Transaction<(commit: PageCommit) => void>;
   readonly #compareLinks: LinkComparer;
   readonly #leases: SqliteLeases;
-  readonly #units: ReturnType<typeof sqliteUnits>;
-  readonly #runs: ReturnType<typeof sqliteRuns>;
+  protected readonly units: UnitOperations;
+  protected readonly runs: RunOperations;
   readonly #busyWait: BusyWaitOptions;
   readonly [STORE_HANDLE]: StoreHandle;
 
@@ -97,14 +87,15 @@ class SqliteStore implements Store {
     busyWait: BusyWaitOptions,
     comparer: LinkComparerOptions,
   ) {
+    super();
     this.#db = db;
     this.#box = box;
     this.#busyWait = busyWait;
     this.#statements = prepare(db);
     this.#leases = sqliteLeases(db);
     const whenFree = <T>(work: () => T): Promise<T> => this.#whenFree(work);
-    this.#units = sqliteUnits(db, whenFree);
-    this.#runs = sqliteRuns(db, whenFree);
+    this.units = sqliteUnits(db, whenFree);
+    this.runs = sqliteRuns(db, whenFree);
     this[STORE_HANDLE] = {
       dialect: 'sqlite',
       db,
@@ -195,49 +186,6 @@ class SqliteStore implements Store {
 
   async commitPage(commit: PageCommit): Promise<void> {
     await this.#whenFree(() => this.#commit.immediate(commit));
-  }
-
-  async startRun(pipeline: string, unit: string, trigger: RunTrigger): Promise<number> {
-    return this.#runs.startRun(pipeline, unit, trigger);
-  }
-
-  async finishRun(
-    runId: number,
-    outcome: { status: RunStatus; stats: RunStats; error: string | null },
-  ): Promise<void> {
-    await this.#runs.finishRun(runId, outcome);
-  }
-
-  async getRun(runId: number): Promise<RunRow | null> {
-    return this.#runs.getRun(runId);
-  }
-
-  async listRuns(filter: RunFilter): Promise<RunRow[]> {
-    return this.#runs.listRuns(filter);
-  }
-
-  async listDeadLetters(filter: { pipeline?: string; unit?: string }): Promise<DeadLetter[]> {
-    return this.#runs.listDeadLetters(filter);
-  }
-
-  async ensureUnit(pipeline: string, unit: string, nextRunAt: Date): Promise<void> {
-    await this.#units.ensureUnit(pipeline, unit, nextRunAt);
-  }
-
-  async getUnit(pipeline: string, unit: string): Promise<UnitState | null> {
-    return this.#units.getUnit(pipeline, unit);
-  }
-
-  async listUnits(pipeline?: string): Promise<UnitState[]> {
-    return this.#units.listUnits(pipeline);
-  }
-
-  async updateUnit(pipeline: string, unit: string, patch: UnitStatePatch): Promise<void> {
-    await this.#units.updateUnit(pipeline, unit, patch);
-  }
-
-  async requestSync(pipeline: string, unit: string, keys: readonly string[] | null): Promise<void> {
-    await this.#units.requestSync(pipeline, unit, keys);
   }
 
   async acquireLease(

@@ -1,12 +1,8 @@
 import type Database from 'better-sqlite3';
 import { mergeRequestedKeys, type Row, toUnit, unitColumns, unknownUnitError } from './rows.js';
+import type { UnitOperations } from './run-unit-delegation.js';
 import type { WhenFree } from './sqlite-busy.js';
-import type { Store, UnitState, UnitStatePatch } from './types.js';
-
-type UnitOperations = Pick<
-  Store,
-  'ensureUnit' | 'getUnit' | 'listUnits' | 'updateUnit' | 'requestSync'
->;
+import type { UnitState, UnitStatePatch } from './types.js';
 
 /** The scheduler's per-unit rows of the SQLite store (leases are sqlite-leases.ts). */
 export function sqliteUnits(db: Database.Database, whenFree: WhenFree): UnitOperations {
