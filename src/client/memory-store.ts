@@ -29,13 +29,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
   const stale = new Set<string>();
   /**
    * Resync pages not in `documents` yet, oldest first. A resync into an empty store only
-   * appends, so its pages are kept as they came and indexed by the first read: a bootstrap
-   * then builds one map of its documents (the view's), not two.
+   * appends, so its pages are kept as they came (the caller's arrays: the replica never
+   * changes a page it has handed over) and indexed by the first read: a bootstrap then builds
+   * one map of its documents (the view's), not two.
    */
   const unindexed: Array<readonly BaseDocument[]> = [];
   const indexed = () => {
-    for (const page of unindexed.splice(0)) {
-      for (const doc of page) documents.set(docKey(doc.collection, doc.docId), doc);
+    if (unindexed.length > 0) {
+      for (const page of unindexed.splice(0)) {
+        for (const doc of page) documents.set(docKey(doc.collection, doc.docId), doc);
+      }
     }
     return documents;
   };

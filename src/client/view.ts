@@ -69,11 +69,10 @@ export class DocumentView {
         this.#touch(collection);
       }
       const { rows } = shelf;
-      // An id past the greatest is new and keeps the order: no lookup (a bootstrap's case).
-      if (shelf.last === undefined || doc.docId > shelf.last) {
-        if (shelf.sorted) shelf.last = doc.docId;
-      } else if (shelf.sorted && !rows.has(doc.docId)) {
-        shelf.sorted = false;
+      if (shelf.sorted) {
+        // An id from the greatest on keeps the order without a lookup (a bootstrap's case).
+        if (shelf.last === undefined || doc.docId >= shelf.last) shelf.last = doc.docId;
+        else if (!rows.has(doc.docId)) shelf.sorted = false;
       }
       rows.set(doc.docId, { base: doc });
     }

@@ -52,6 +52,19 @@ describe('document view', () => {
     expect(ids(view)).toEqual(['0', 'a', 'bb', 'c', 'f']);
   });
 
+  it('keeps id order when the greatest id is sent again, removed and sent back, then a lower one', () => {
+    const view = new DocumentView((error) => {
+      throw error;
+    });
+    view.setBase([base('a'), base('c')]);
+    view.setBase([base('c', { version: 'v2' })]);
+    expect(ids(view)).toEqual(['a', 'c']);
+    view.removeBase([{ collection: 'tasks', docId: 'c' }]);
+    view.setBase([base('c'), base('b')]);
+    expect(ids(view)).toEqual(['a', 'b', 'c']);
+    expect(view.base('tasks', 'c')?.version).toBe('v-c');
+  });
+
   it('shows a new server state of a document, not the one a query saw before', () => {
     const view = new DocumentView((error) => {
       throw error;
