@@ -50,13 +50,19 @@ export function rowPlanner(
   // order and the checks depend only on those names, so they are worked out once per shape.
   let shapes = new Map<string, Shape | null>();
   let shapesOf: ColumnTypes | undefined;
+  // The last record's names and shape: comparing names (interned strings) one by one is
+  // cheaper than joining them into a new key to look up for every record.
+  let lastNames: readonly string[] = [];
+  let lastShape: Shape | null | undefined;
 
   function shapeOf(fields: SyncRecord['fields']): Shape | null {
     if (shapesOf !== columns()) {
       shapes = new Map();
       shapesOf = columns();
+      lastShape = undefined;
     }
     const names = Object.keys(fields);
+    if (lastShape !== undefined && sameNames(names, lastNames)) return lastShape;
     const id = names.join('\u0000');
     let shape = shapes.get(id);
     if (shape === undefined) {
@@ -64,6 +70,8 @@ export function rowPlanner(
       if (shapes.size >= 64) shapes.clear();
       shapes.set(id, shape);
     }
+    lastNames = names;
+    lastShape = shape;
     return shape;
   }
 
@@ -214,4 +222,12 @@ export function rowPlanner(
         return { kind: 'delete', key: op.destId, signature: 'delete' };
     }
   };
+}
+
+function sameNames(names: readonly string[], other: readonly string[]): boolean {
+  if (names.length !== other.length) return false;
+  for (let index = 0; index < names.length; index++) {
+    if (names[index] !== other[index]) return false;
+  }
+  return true;
 }
