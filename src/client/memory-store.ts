@@ -128,13 +128,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): LocalStore 
     async endResync(lastSeq, page = []) {
       putResyncDocuments(page);
       const removed: Array<{ collection: string; docId: string }> = [];
-      const index = stale.size > 0 ? indexed() : documents;
-      for (const key of stale) {
-        const doc = index.get(key);
-        if (doc) removed.push({ collection: doc.collection, docId: doc.docId });
-        index.delete(key);
+      if (stale.size > 0) {
+        const index = indexed();
+        for (const key of stale) {
+          const doc = index.get(key);
+          if (doc) removed.push({ collection: doc.collection, docId: doc.docId });
+          index.delete(key);
+        }
+        stale.clear();
       }
-      stale.clear();
       meta = { ...meta, lastSeq, resyncing: false, resyncCursor: null };
       return removed;
     },

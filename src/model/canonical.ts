@@ -1,5 +1,6 @@
 import { RecordError } from './errors.js';
 import { isoDate } from './iso-date.js';
+import { sameNames } from './same-names.js';
 
 /**
  * The canonical JSON form of a neutral value: object keys sorted, Dates as ISO strings,
@@ -53,16 +54,7 @@ function nameOrder(object: object): NameOrder {
   const names = Object.keys(object);
   const width = names.length;
   const previous = width <= MAX_CACHED_WIDTH ? lastOrder[width] : undefined;
-  if (previous !== undefined) {
-    let same = true;
-    for (let index = 0; index < width; index++) {
-      if (previous.names[index] !== names[index]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return previous;
-  }
+  if (previous !== undefined && sameNames(previous.names, names)) return previous;
   const sorted = [...names].sort();
   const order = { names, sorted, quoted: sorted.map(quoteName) };
   if (width <= MAX_CACHED_WIDTH) lastOrder[width] = order;

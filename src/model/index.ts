@@ -29,3 +29,4 @@ export {
   recordToJson,
   type SyncRecord,
 } from './record.js';
+export { sameNames } from './same-names.js';

@@ -1,4 +1,4 @@
-import { type NeutralValue, RecordError, type SyncRecord } from '../../model/index.js';
+import { type NeutralValue, RecordError, type SyncRecord, sameNames } from '../../model/index.js';
 import type { WriteOp } from '../../sync/index.js';
 import type { SqlValue } from './client.js';
 import type { DestinationSettings } from './destination-settings.js';
@@ -50,8 +50,7 @@ export function rowPlanner(
   // order and the checks depend only on those names, so they are worked out once per shape.
   let shapes = new Map<string, Shape | null>();
   let shapesOf: ColumnTypes | undefined;
-  // The last record's names and shape: comparing names (interned strings) one by one is
-  // cheaper than joining them into a new key to look up for every record.
+  // The last record's names and shape, checked before the map (see `sameNames`).
   let lastNames: readonly string[] = [];
   let lastShape: Shape | null | undefined;
 
@@ -222,12 +221,4 @@ export function rowPlanner(
         return { kind: 'delete', key: op.destId, signature: 'delete' };
     }
   };
-}
-
-function sameNames(names: readonly string[], other: readonly string[]): boolean {
-  if (names.length !== other.length) return false;
-  for (let index = 0; index < names.length; index++) {
-    if (names[index] !== other[index]) return false;
-  }
-  return true;
 }
