@@ -6,6 +6,10 @@
  *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
  *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0]
  *
+ * Beside each latency the client sees, the server's own time for the same requests (from
+ * bench/support/request-times.ts, preloaded into the server): the rest is loopback and the
+ * client's fetch, parse of the answer and garbage collection.
+ *
  * `--repo` runs the server of another checkout (a parent commit's worktree) with this client,
  * so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
  * `--subscribers N` then opens N WebSocket subscribers and times 50 pushes of one change each
@@ -31,6 +35,7 @@ const ROUNDS = Number(option('rounds') ?? 1);
 const cpuProf = option('cpu-prof');
 const SUBSCRIBERS = Number(option('subscribers') ?? 0);
 const BATCH = 50;
+const WARM_UP = 20;
 const SECRET = 'bench-secret-0123456789abcdefghij';
 const TICKS_PER_SECOND = 100;
 
@@ -46,7 +51,7 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
-function startServer(db: string): Promise<{ child: ChildProcess; url: string }> {
+function startServer(db: string, timesFile: string): Promise<{ child: ChildProcess; url: string }> {
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : [];
   return new Promise((done, fail) => {
     const child = spawn(
@@ -55,6 +60,8 @@ function startServer(db: string): Promise<{ child: ChildProcess; url: string }> 
         ...nodeArgs,
         '--import',
         'tsx',
+        '--import',
+        join(import.meta.dirname, 'support', 'request-times.ts'),
         'src/cli/main.ts',
         'serve',
         '--port',
@@ -67,7 +74,7 @@ function startServer(db: string): Promise<{ child: ChildProcess; url: string }> 
       {
         cwd: repo,
         stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, KEEPSYNC_JWT_SECRET: SECRET },
+        env: { ...process.env, KEEPSYNC_JWT_SECRET: SECRET, KEEPSYNC_REQUEST_TIMES: timesFile },
       },
     );
     let out = '';
@@ -91,8 +98,9 @@ function doc(index: number) {
 }
 
 async function round(): Promise<Record<string, number>> {
-  const db = join(mkdtempSync(join(tmpdir(), 'keepsync-bench-')), 'sync.db');
-  const { child, url } = await startServer(db);
+  const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-'));
+  const timesFile = join(dir, 'request-times.json');
+  const { child, url } = await startServer(join(dir, 'sync.db'), timesFile);
   const jwt = await new SignJWT({ sub: 'bench' })
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('2h')
@@ -126,7 +134,7 @@ async function round(): Promise<Record<string, number>> {
 
   // As bench/server.bench.ts: 20 batches of warm-up, then the same ids again (so the first
   // 1,000 changes measured are conflicts, resolved by last-writer-wins).
-  for (let i = 0; i < 20; i++) await push();
+  for (let i = 0; i < WARM_UP; i++) await push();
   next = 0;
   const pushes: number[] = [];
   let cpuBefore = cpuMs(child.pid!);
@@ -150,12 +158,20 @@ async function round(): Promise<Record<string, number>> {
   const exited = new Promise((done) => child.once('exit', done));
   child.kill('SIGINT');
   await exited;
+  // The server's own time for the same requests: the warm-up pushes came first.
+  const serverTimes = JSON.parse(readFileSync(timesFile, 'utf8')) as Record<string, number[]>;
+  const serverPushes = serverTimes.push!.slice(WARM_UP, WARM_UP + PUSHES);
+  const serverPulls = serverTimes.pull!.slice(0, PULLS);
   return {
     pushP50: quantile(pushes, 0.5),
     pushP99: quantile(pushes, 0.99),
+    serverPushP50: quantile(serverPushes, 0.5),
+    serverPushP99: quantile(serverPushes, 0.99),
     pushCpuMs: pushCpu,
     pullP50: quantile(pulls, 0.5),
     pullP99: quantile(pulls, 0.99),
+    serverPullP50: quantile(serverPulls, 0.5),
+    serverPullP99: quantile(serverPulls, 0.99),
     pullCpuMs: pullCpu,
     ...fanOut,
   };

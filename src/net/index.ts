@@ -1,3 +1,4 @@
+export { sha256 } from './digest.js';
 export {
   RateLimiter,
   type RateLimiterOptions,

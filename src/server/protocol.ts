@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, type Hlc, isHlc, parseHlc } from '../model/index.js';
+import { sha256 } from '../net/index.js';
 import { ConflictRejection, SyncHttpError } from './errors.js';
 import type {
   CollectionOptions,
@@ -32,18 +32,31 @@ const text = (max: number) =>
       message: 'must be well-formed Unicode (it holds a lone UTF-16 surrogate)',
     });
 
-/** The nesting depth of a JSON value, without recursion (so no depth can overflow the stack). */
+/**
+ * The nesting depth of a JSON value (`{}` is 1), exact up to MAX_DATA_DEPTH and some depth
+ * past it beyond: the walk stops there, so it never recurses more than that many levels, and
+ * it allocates nothing (it runs on every pushed document).
+ */
 export function jsonDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > deepest) deepest = depth;
-    if (deepest > MAX_DATA_DEPTH) return deepest;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      stack.push([child, depth + 1]);
+  return depthBelow(value, 0);
+}
+
+function depthBelow(node: unknown, above: number): number {
+  if (typeof node !== 'object' || node === null) return 0;
+  const depth = above + 1;
+  if (depth > MAX_DATA_DEPTH) return depth;
+  let deepest = depth;
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      deepest = Math.max(deepest, depthBelow(child, depth));
+      if (deepest > MAX_DATA_DEPTH) return deepest;
     }
+    return deepest;
+  }
+  for (const key in node) {
+    if (!Object.hasOwn(node, key)) continue;
+    deepest = Math.max(deepest, depthBelow((node as Record<string, unknown>)[key], depth));
+    if (deepest > MAX_DATA_DEPTH) return deepest;
   }
   return deepest;
 }
@@ -128,20 +141,17 @@ export interface PreparedChange extends StoreChange {
  * The idempotency key of a change: the client's change id, or else a digest of what the change
  * says (document, parent version, operation, data), so only a true repeat is collapsed.
  */
-export function idempotencyKey(change: WireChange, dataText: string | null): string {
+export function idempotencyKey(change: WireChange): string {
   if (change.id !== undefined) return `id:${change.id}`;
-  const digest = createHash('sha256')
-    .update(
-      canonicalJson([
-        change.collection,
-        change.doc_id,
-        change.parent_version ?? null,
-        change.operation,
-        change.operation === 'upsert' ? JSON.parse(dataText ?? 'null') : null,
-      ]),
-    )
-    .digest('base64url');
-  return `h:${digest}`;
+  // `data` as parsed from the request is plain JSON: its canonical form is that of its text.
+  const canonical = canonicalJson([
+    change.collection,
+    change.doc_id,
+    change.parent_version ?? null,
+    change.operation,
+    change.operation === 'upsert' ? (change.data ?? null) : null,
+  ]);
+  return `h:${sha256(canonical)}`;
 }
 
 /**
@@ -157,7 +167,7 @@ export function prepareChange(
   return {
     collection: change.collection,
     docId: change.doc_id,
-    idempotencyKey: idempotencyKey(change, pushedText),
+    idempotencyKey: idempotencyKey(change),
     wire: replaced ? { ...change, data: stored } : change,
     dataText: replaced ? JSON.stringify(stored) : pushedText,
   };

@@ -1,5 +1,5 @@
-import * as crypto from 'node:crypto';
 import { canonicalJson, type Fields, RecordError } from '../model/index.js';
+import { sha256 } from '../net/index.js';
 
 /**
  * The content hash of what an update would write: a sha256 of the canonical form, so key
@@ -26,13 +26,6 @@ export function contentHash(key: string, fields: Fields, body: string | undefine
   }
   return sha256(canonical);
 }
-
-type OneShotHash = (algorithm: string, data: string, encoding: 'base64url') => string;
-/** `crypto.hash` (Node >= 20.12) hashes without a Hash object: half the cost per record. */
-const oneShot = (crypto as { hash?: OneShotHash }).hash;
-const sha256: (text: string) => string = oneShot
-  ? (text) => oneShot('sha256', text, 'base64url')
-  : (text) => crypto.createHash('sha256').update(text).digest('base64url');
 
 /** The hash a link gets when its object was archived, so a returning record is rewritten. */
 export const ARCHIVED_HASH = 'archived';
