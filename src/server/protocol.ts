@@ -46,13 +46,7 @@ function depthBelow(node: unknown, above: number): number {
   const depth = above + 1;
   if (depth > MAX_DATA_DEPTH) return depth;
   let deepest = depth;
-  if (Array.isArray(node)) {
-    for (const child of node) {
-      deepest = Math.max(deepest, depthBelow(child, depth));
-      if (deepest > MAX_DATA_DEPTH) return deepest;
-    }
-    return deepest;
-  }
+  // for...in covers arrays (their indexes) and objects alike; JSON arrays have no holes.
   for (const key in node) {
     if (!Object.hasOwn(node, key)) continue;
     deepest = Math.max(deepest, depthBelow((node as Record<string, unknown>)[key], depth));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../net/index.js';
 import type { SyncUser } from './options.js';
 
 /** At most this many tokens are remembered (the least recently used goes first). */
@@ -21,7 +21,7 @@ export class VerifiedTokens {
   readonly #entries = new Map<string, { user: SyncUser; untilMs: number }>();
 
   get(token: string, nowMs: number): SyncUser | undefined {
-    const key = digest(token);
+    const key = sha256(token);
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     this.#entries.delete(key);
@@ -38,7 +38,7 @@ export class VerifiedTokens {
     // jose refuses once floor(now / 1000) - tolerance >= exp: this bound is never later.
     if (typeof expSec === 'number') untilMs = Math.min(untilMs, (expSec + toleranceSec) * 1000);
     if (untilMs <= nowMs) return;
-    const key = digest(token);
+    const key = sha256(token);
     // A token remembered again replaces its own entry; only a new one makes room.
     if (!this.#entries.delete(key) && this.#entries.size >= MAX_TOKENS) {
       this.#entries.delete(this.#entries.keys().next().value as string);
@@ -48,8 +48,4 @@ export class VerifiedTokens {
       untilMs,
     });
   }
-}
-
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }
