@@ -6,17 +6,21 @@
  *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
  *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0]
  *
- * Beside each latency the client sees, the server's own time for the same requests (from
- * bench/support/request-times.ts, preloaded into the server): the rest is loopback and the
- * client's fetch, parse of the answer and garbage collection.
+ * The server runs from the checkout's build (dist/, rebuilt first) under Node alone, as users
+ * run `keepsync serve`. A latency is what a load tester counts: from the request sent (its body
+ * built beforehand) to the answer's last byte received. The client's parse of a pull's answer
+ * is timed apart (`pullParse`), after the latency's clock stops. Beside each latency, the
+ * server's own time for the same requests (from bench/support/request-times.mjs, preloaded
+ * into the server): the rest is loopback and the client's fetch and garbage collection.
  *
- * `--repo` runs the server of another checkout (a parent commit's worktree) with this client,
- * so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
+ * `--repo` runs the server of another checkout (a parent commit's worktree, built here first)
+ * with this client, so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
  * `--subscribers N` then opens N WebSocket subscribers and times 50 pushes of one change each
  * that every one of them receives (is the fan-out on the push response's path?).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
@@ -34,6 +38,8 @@ const PULLS = Number(option('pulls') ?? 300);
 const ROUNDS = Number(option('rounds') ?? 1);
 const cpuProf = option('cpu-prof');
 const SUBSCRIBERS = Number(option('subscribers') ?? 0);
+/** Node/V8 flags for the server process (space-separated), to measure a runtime setting. */
+const serverNodeFlags = option('server-node-flags')?.split(' ').filter(Boolean) ?? [];
 const BATCH = 50;
 const WARM_UP = 20;
 const SECRET = 'bench-secret-0123456789abcdefghij';
@@ -51,18 +57,43 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
+/** Builds the checkout's dist/ (the other checkout's own compiler, its own tsconfig). */
+function build(root: string): void {
+  const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
+
+/**
+ * The machine's CPU time so far and the share of it a hypervisor took (`steal`, from
+ * /proc/stat): a VM whose cores are taken away now and then puts those pauses in any tail.
+ */
+function cpuTicks(): { total: number; steal: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9);
+  const ticks = fields.map(Number);
+  return { total: ticks.reduce((sum, tick) => sum + tick, 0), steal: ticks[7]! };
+}
+
+function stealPercent(before: { total: number; steal: number }): number {
+  const after = cpuTicks();
+  return (100 * (after.steal - before.steal)) / Math.max(1, after.total - before.total);
+}
+
 function startServer(db: string, timesFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : [];
+  const nodeArgs = [
+    ...serverNodeFlags,
+    ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : []),
+  ];
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
       [
         ...nodeArgs,
         '--import',
-        'tsx',
-        '--import',
-        join(import.meta.dirname, 'support', 'request-times.ts'),
-        'src/cli/main.ts',
+        join(import.meta.dirname, 'support', 'request-times.mjs'),
+        'dist/cli/main.js',
         'serve',
         '--port',
         '0',
@@ -107,7 +138,7 @@ async function round(): Promise<Record<string, number>> {
     .sign(new TextEncoder().encode(SECRET));
   const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
   let next = 0;
-  const push = async () => {
+  const pushBody = () => {
     const changes = Array.from({ length: BATCH }, () => {
       const index = next++;
       return {
@@ -118,29 +149,36 @@ async function round(): Promise<Record<string, number>> {
         parent_version: null,
       };
     });
-    const response = await fetch(`${url}/sync/push`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ client_id: 'bench', changes }),
-    });
+    return JSON.stringify({ client_id: 'bench', changes });
+  };
+  const push = async (body: string) => {
+    const response = await fetch(`${url}/sync/push`, { method: 'POST', headers, body });
     if (response.status !== 200) throw new Error(`push ${response.status}`);
     await response.arrayBuffer();
   };
   const pull = async (since: number) => {
     const response = await fetch(`${url}/sync/pull?since=${since}&limit=500`, { headers });
-    const body = (await response.json()) as { changes: unknown[] };
+    return response.arrayBuffer();
+  };
+  const pullParses: number[] = [];
+  const checkPull = (bytes: ArrayBuffer) => {
+    const started = performance.now();
+    const body = JSON.parse(Buffer.from(bytes).toString('utf8')) as { changes: unknown[] };
+    pullParses.push(performance.now() - started);
     if (body.changes.length !== 500) throw new Error(`pull got ${body.changes.length}`);
   };
 
   // As bench/server.bench.ts: 20 batches of warm-up, then the same ids again (so the first
   // 1,000 changes measured are conflicts, resolved by last-writer-wins).
-  for (let i = 0; i < WARM_UP; i++) await push();
+  for (let i = 0; i < WARM_UP; i++) await push(pushBody());
   next = 0;
   const pushes: number[] = [];
+  const ticksBefore = cpuTicks();
   let cpuBefore = cpuMs(child.pid!);
   for (let i = 0; i < PUSHES; i++) {
+    const body = pushBody();
     const started = performance.now();
-    await push();
+    await push(body);
     pushes.push(performance.now() - started);
   }
   const pushCpu = (cpuMs(child.pid!) - cpuBefore) / PUSHES;
@@ -150,10 +188,12 @@ async function round(): Promise<Record<string, number>> {
   for (let i = 0; i < PULLS; i++) {
     const since = Math.floor(Math.random() * (top - 500));
     const started = performance.now();
-    await pull(since);
+    const bytes = await pull(since);
     pulls.push(performance.now() - started);
+    checkPull(bytes);
   }
   const pullCpu = (cpuMs(child.pid!) - cpuBefore) / PULLS;
+  const steal = stealPercent(ticksBefore);
   const fanOut = SUBSCRIBERS > 0 ? await pushesWithSubscribers(url, jwt, headers) : {};
   const exited = new Promise((done) => child.once('exit', done));
   child.kill('SIGINT');
@@ -172,7 +212,10 @@ async function round(): Promise<Record<string, number>> {
     pullP99: quantile(pulls, 0.99),
     serverPullP50: quantile(serverPulls, 0.5),
     serverPullP99: quantile(serverPulls, 0.99),
+    pullParseP50: quantile(pullParses, 0.5),
+    pullParseP99: quantile(pullParses, 0.99),
     pullCpuMs: pullCpu,
+    stealPercent: steal,
     ...fanOut,
   };
 }
@@ -218,6 +261,7 @@ async function pushesWithSubscribers(
   };
 }
 
+build(repo);
 for (let i = 0; i < ROUNDS; i++) {
   const result = await round();
   console.log(
