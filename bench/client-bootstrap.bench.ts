@@ -1,5 +1,5 @@
 /**
- * The client bench's bootstrap scenario alone, for comparing two checkouts back to back: an
+ * The client bench's bootstrap scenario alone (client and server from the checkout's build), for comparing two checkouts back to back: an
  * empty memory-store client against `keepsync serve` (SQLite, child process) until a local
  * query (`done` rows, as in bench/client.bench.ts) answers with all 100,000 documents. The wait
  * is the client's own: `await client.sync()` after `start()` resolves when the first round
@@ -23,6 +23,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import type * as ClientModule from '../src/client/index.js';
+import { buildCheckoutWhenStale } from '../test/setup/build.js';
 import { freePort, startSyncServer, stopChild } from './support/sync-server.js';
 
 const args = process.argv.slice(2);
@@ -41,8 +42,10 @@ if (WAIT !== 'sync' && WAIT !== 'poll')
   throw new Error(`Expected --wait sync or poll, got ${WAIT}`);
 const SECRET = 'bench-secret-0123456789abcdefghij';
 
+// The client as users import it: the checkout's build (made first when its src/ is newer).
+buildCheckoutWhenStale(root);
 const { createMemoryStore, createSyncClient } = (await import(
-  join(root, 'src/client/index.ts')
+  join(root, 'dist/client/index.js')
 )) as typeof ClientModule;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 

@@ -18,13 +18,13 @@
  * `--subscribers N` then opens N WebSocket subscribers and times 50 pushes of one change each
  * that every one of them receives (is the fan-out on the push response's path?).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { buildCheckoutWhenStale } from '../test/setup/build.js';
 import { pushLiveChange } from './support/live-push.js';
 
 const args = process.argv.slice(2);
@@ -55,15 +55,6 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
-
-/** Builds the checkout's dist/ (the other checkout's own compiler, its own tsconfig). */
-function build(root: string): void {
-  const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
 }
 
 /**
@@ -261,7 +252,7 @@ async function pushesWithSubscribers(
   };
 }
 
-build(repo);
+buildCheckoutWhenStale(repo);
 for (let i = 0; i < ROUNDS; i++) {
   const result = await round();
   console.log(

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { buildCheckoutWhenStale } from '../../test/setup/build.js';
 
 /** A port nothing listens on right now, for a server started next. */
 export function freePort(): Promise<number> {
@@ -15,7 +16,8 @@ export function freePort(): Promise<number> {
 
 /**
  * `keepsync serve` of the checkout at `root` in a child process (so its memory and CPU are its
- * own), serving `tasks` scoped by the `tenant` claim; resolves once it listens. The secret goes
+ * own), from its build under Node alone as users run it (built first when its src/ is newer),
+ * serving `tasks` scoped by the `tenant` claim; resolves once it listens. The secret goes
  * through the environment, as the README advises, not the process arguments.
  */
 export async function startSyncServer(
@@ -24,12 +26,11 @@ export async function startSyncServer(
   port: number,
   jwtSecret: string,
 ): Promise<ChildProcess> {
+  buildCheckoutWhenStale(root);
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join('src', 'cli', 'main.ts'),
+      join('dist', 'cli', 'main.js'),
       'serve',
       '--db',
       db,

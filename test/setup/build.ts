@@ -4,22 +4,27 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '../..');
-const BUILT_MARKER = join(ROOT, 'dist/cli/main.js');
 
 /**
  * The CLI tests run the built CLI (dist/), as users do. `npm test` builds first; a plain
  * `npx vitest` after editing src/ rebuilds here, so no test ever runs stale code.
  */
 export default function buildWhenStale(): void {
-  if (
-    existsSync(BUILT_MARKER) &&
-    newestMtime(join(ROOT, 'src')) <= statSync(BUILT_MARKER).mtimeMs
-  ) {
+  buildCheckoutWhenStale(ROOT);
+}
+
+/**
+ * Builds the checkout at `root` (its own compiler and tsconfig.build.json) when its src/ is
+ * newer than its dist/: the benches run another checkout's build beside this one's.
+ */
+export function buildCheckoutWhenStale(root: string): void {
+  const builtMarker = join(root, 'dist/cli/main.js');
+  if (existsSync(builtMarker) && newestMtime(join(root, 'src')) <= statSync(builtMarker).mtimeMs) {
     return;
   }
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
+    cwd: root,
     stdio: 'inherit',
   });
 }
