@@ -1,4 +1,5 @@
 import type { BaseDocument, ClientDocument, OutboxEntry } from './types.js';
+import { byId, type Row, Shelf } from './view-shelf.js';
 
 /** Which documents a subscription wants. */
 export type DocumentFilter = (document: ClientDocument) => boolean;
@@ -15,26 +16,6 @@ interface Subscription {
   readonly filter: DocumentFilter | undefined;
   readonly callback: (context: SubscriptionContext) => void;
 }
-
-/** One stored server state, with what queries show of it while it has no pending edit. */
-interface Row {
-  readonly base: BaseDocument;
-  shown?: ClientDocument | null;
-}
-
-/**
- * The stored documents of one collection. A full resync and most pulls send documents in id
- * order, so the map's insertion order is kept sorted by id and queries need not sort; a key
- * that arrives out of order marks it unsorted, and the next query re-sorts it once.
- */
-interface Shelf {
-  rows: Map<string, Row>;
-  sorted: boolean;
-  /** The greatest id while sorted. */
-  last: string | undefined;
-}
-
-const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The documents as this tab sees them, in memory: the server's state per document with the
@@ -56,7 +37,7 @@ export class DocumentView {
 
   /** The stored server state of one document (tombstones included). */
   base(collection: string, docId: string): BaseDocument | undefined {
-    return this.#shelves.get(collection)?.rows.get(docId)?.base;
+    return this.#shelves.get(collection)?.get(docId)?.base;
   }
 
   setBase(documents: readonly BaseDocument[]): void {
@@ -68,20 +49,14 @@ export class DocumentView {
         shelf = this.#shelf(collection);
         this.#touch(collection);
       }
-      const { rows } = shelf;
-      if (shelf.sorted) {
-        // An id from the greatest on keeps the order without a lookup (a bootstrap's case).
-        if (shelf.last === undefined || doc.docId >= shelf.last) shelf.last = doc.docId;
-        else if (!rows.has(doc.docId)) shelf.sorted = false;
-      }
-      rows.set(doc.docId, { base: doc });
+      shelf.put(doc);
     }
   }
 
   #shelf(collection: string): Shelf {
     let shelf = this.#shelves.get(collection);
     if (!shelf) {
-      shelf = { rows: new Map(), sorted: true, last: undefined };
+      shelf = new Shelf();
       this.#shelves.set(collection, shelf);
     }
     return shelf;
@@ -90,7 +65,7 @@ export class DocumentView {
   /** Forgets the stored server state of these documents. */
   removeBase(keys: ReadonlyArray<{ collection: string; docId: string }>): void {
     for (const key of keys) {
-      if (this.#shelves.get(key.collection)?.rows.delete(key.docId)) this.#touch(key.collection);
+      if (this.#shelves.get(key.collection)?.delete(key.docId)) this.#touch(key.collection);
     }
   }
 
@@ -152,7 +127,7 @@ export class DocumentView {
   }
 
   get(collection: string, docId: string): ClientDocument | undefined {
-    const row = this.#shelves.get(collection)?.rows.get(docId);
+    const row = this.#shelves.get(collection)?.get(docId);
     return this.#visible(collection, docId, row, this.#pending.get(collection)?.get(docId));
   }
 
@@ -167,12 +142,12 @@ export class DocumentView {
     };
     // Documents that exist only as pending edits, merged into the id order.
     const local: string[] = [];
-    for (const docId of pending?.keys() ?? []) if (!shelf?.rows.has(docId)) local.push(docId);
+    for (const docId of pending?.keys() ?? []) if (!shelf?.has(docId)) local.push(docId);
     local.sort(byId);
     let next = 0;
     if (shelf) {
-      if (!shelf.sorted) sortShelf(shelf);
-      for (const [docId, row] of shelf.rows) {
+      for (const row of shelf.rows()) {
+        const { docId } = row.base;
         while (next < local.length && local[next]! < docId) consider(local[next++]!, undefined);
         consider(docId, row);
       }
@@ -258,13 +233,4 @@ function pendingOf(
     pending.set(collection, docs);
   }
   return docs;
-}
-
-function sortShelf(shelf: Shelf): void {
-  const ids = [...shelf.rows.keys()].sort(byId);
-  const rows = new Map<string, Row>();
-  for (const id of ids) rows.set(id, shelf.rows.get(id)!);
-  shelf.rows = rows;
-  shelf.sorted = true;
-  shelf.last = ids[ids.length - 1];
 }
