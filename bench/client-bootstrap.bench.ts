@@ -1,9 +1,10 @@
 /**
- * The client bench's bootstrap scenario alone (client and server from the checkout's build), for comparing two checkouts back to back: an
- * empty memory-store client against `keepsync serve` (SQLite, child process) until a local
- * query (`done` rows, as in bench/client.bench.ts) answers with all 100,000 documents. The wait
- * is the client's own: `await client.sync()` after `start()` resolves when the first round
- * (the full resync and a pull) is over, then the query runs once. `--wait poll` runs the query
+ * The client bench's bootstrap scenario alone, for comparing two checkouts back to back (the
+ * client and the server from each checkout's build): an empty memory-store client against
+ * `keepsync serve` (SQLite, child process) until a local query (`done` rows, as in
+ * bench/client.bench.ts) answers with all 100,000 documents. The wait is the client's own:
+ * `await client.sync()` after `start()` resolves when the first round (the full resync and a
+ * pull) is over, then the query runs once. `--wait poll` runs the query
  * every millisecond until it counts every row instead (the measure before round 7, whose
  * queries take CPU from the bootstrap). Per run: wall time, this process's CPU time
  * (`process.cpuUsage`, far less sensitive to machine load than wall time) and the server's
