@@ -1,9 +1,7 @@
-import { closeSync, fdatasync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { syncDirectory, tempPathFor } from './atomic-write.js';
-
-const fdatasyncAsync = promisify(fdatasync);
+import { flushDescriptors } from './flush-workers.js';
 
 export interface AtomicFile {
   readonly path: string;
@@ -23,7 +21,8 @@ interface PendingFile {
  * is renamed over its target and every directory holding one is synced. A crash leaves each
  * file old or new, never half. Cheaper per file than one `writeFileAtomic` each: the small
  * writes and renames run directly (a page-cache operation costs less than a hand-off to the
- * libuv pool), and only the flushes, which wait on the disk, go to the pool, many at once.
+ * flush threads), and only the flushes, which wait on the disk, go to those threads, many at
+ * once.
  * The event loop is held while a batch's texts are written, so keep batches to a few hundred.
  *
  * Resolves with one entry per file, in order: `undefined` once it is in place, or why it
@@ -46,15 +45,14 @@ export async function writeFilesAtomic(
       fail(entry, error);
     }
   }
-  // Every flush is queued at once: the pool's threads then never wait for the event loop (busy
-  // writing the next batch, say), and the file system commits concurrent flushes together.
-  await Promise.all(
-    pending.map((entry) =>
-      entry.fd === undefined
-        ? undefined
-        : fdatasyncAsync(entry.fd).catch((error: unknown) => fail(entry, error)),
-    ),
-  );
+  // Every flush is handed over at once: the flush threads then never wait for the event loop
+  // (busy writing the next batch, say), and the file system commits concurrent flushes together.
+  const open = pending.filter((entry) => entry.fd !== undefined);
+  const flushErrors = await flushDescriptors(open.map((entry) => entry.fd!));
+  open.forEach((entry, index) => {
+    const error = flushErrors[index];
+    if (error) fail(entry, error);
+  });
   const renamedIn = new Set<string>();
   for (const entry of pending) {
     if (entry.fd === undefined) continue;

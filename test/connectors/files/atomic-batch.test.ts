@@ -2,22 +2,34 @@ import * as fs from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as flushes from '../../../src/connectors/files/flush-workers.js';
 import { writeFilesAtomic } from '../../../src/connectors/files/index.js';
 import { tempDir } from './helpers.js';
 
-// Failures are injected into the file system calls the batch makes.
+// Failures are injected into the file system calls the batch makes, and into its flushes
+// (which run on worker threads, out of this module's reach).
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
   return {
     ...actual,
-    fdatasync: vi.fn(actual.fdatasync),
     renameSync: vi.fn(actual.renameSync),
     writeFileSync: vi.fn(actual.writeFileSync),
   };
 });
+vi.mock('../../../src/connectors/files/flush-workers.js', async (importOriginal) => {
+  const actual =
+    await importOriginal<typeof import('../../../src/connectors/files/flush-workers.js')>();
+  return { flushDescriptors: vi.fn(actual.flushDescriptors) };
+});
+const realFlush = (
+  await vi.importActual<typeof import('../../../src/connectors/files/flush-workers.js')>(
+    '../../../src/connectors/files/flush-workers.js',
+  )
+).flushDescriptors;
 
 afterEach(() => {
-  vi.mocked(fs.fdatasync).mockReset();
+  vi.mocked(flushes.flushDescriptors).mockReset();
+  vi.mocked(flushes.flushDescriptors).mockImplementation(realFlush);
   vi.mocked(fs.renameSync).mockReset();
   vi.mocked(fs.writeFileSync).mockReset();
 });
@@ -55,9 +67,10 @@ describe('writeFilesAtomic', () => {
     const dir = await threeOldFiles();
     const calls: string[] = [];
     const actual = await vi.importActual<typeof import('node:fs')>('node:fs');
-    vi.mocked(fs.fdatasync).mockImplementation((fd, callback) => {
-      calls.push('flush');
-      actual.fdatasync(fd, callback);
+    vi.mocked(flushes.flushDescriptors).mockImplementation(async (fds) => {
+      const errors = await realFlush(fds);
+      for (const _ of fds) calls.push('flush');
+      return errors;
     });
     vi.mocked(fs.renameSync).mockImplementation((from, to) => {
       calls.push('rename');
@@ -79,10 +92,11 @@ describe('writeFilesAtomic', () => {
       }
       actual.writeFileSync(fd, data, options);
     });
-    vi.mocked(fs.fdatasync).mockImplementation((fd, callback) => {
-      // The second file's flush fails: its data may not be on disk, so it must not be renamed.
-      if (vi.mocked(fs.fdatasync).mock.calls.length === 1) callback(ioError('fdatasync'));
-      else actual.fdatasync(fd, callback);
+    vi.mocked(flushes.flushDescriptors).mockImplementation(async (fds) => {
+      // The second file's flush fails (the first open one, as the first failed its write): its
+      // data may not be on disk, so it must not be renamed.
+      const errors = await realFlush(fds);
+      return errors.map((error, index) => (index === 0 ? ioError('fdatasync') : error));
     });
     vi.mocked(fs.renameSync).mockImplementation((from, to) => {
       if (String(to).endsWith('c')) throw ioError('rename');
