@@ -4,14 +4,16 @@
  * The scenarios are that script's (same documents, same 50-change batches, same random cursors).
  *
  *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
- *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0]
+ *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0] [--client http|fetch]
  *
  * The server runs from the checkout's build (dist/, rebuilt first) under Node alone, as users
  * run `keepsync serve`. A latency is what a load tester counts: from the request sent (its body
  * built beforehand) to the answer's last byte received. The client's parse of a pull's answer
  * is timed apart (`pullParse`), after the latency's clock stops. Beside each latency, the
  * server's own time for the same requests (from bench/support/request-times.mjs, preloaded
- * into the server): the rest is loopback and the client's fetch and garbage collection.
+ * into the server): the rest is loopback and the measuring client. That client is node:http
+ * over one kept-alive socket; `--client fetch` measures with the global fetch instead, whose
+ * streams and garbage added 1-5 ms to the p99s (round 12, bench/README.md).
  *
  * `--repo` runs the server of another checkout (a parent commit's worktree, built here first)
  * with this client, so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
@@ -20,6 +22,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
@@ -38,6 +41,10 @@ const PULLS = Number(option('pulls') ?? 300);
 const ROUNDS = Number(option('rounds') ?? 1);
 const cpuProf = option('cpu-prof');
 const SUBSCRIBERS = Number(option('subscribers') ?? 0);
+const CLIENT = option('client') ?? 'http';
+if (CLIENT !== 'http' && CLIENT !== 'fetch') {
+  throw new Error(`Expected --client http or fetch, got ${CLIENT}`);
+}
 /** Node/V8 flags for the server process (space-separated), to measure a runtime setting. */
 const serverNodeFlags = option('server-node-flags')?.split(' ').filter(Boolean) ?? [];
 const BATCH = 50;
@@ -148,19 +155,15 @@ async function round(): Promise<Record<string, number>> {
     });
     return JSON.stringify({ client_id: 'bench', changes });
   };
+  const send = CLIENT === 'fetch' ? fetchSender(url, headers) : httpSender(url, headers);
   const push = async (body: string) => {
-    const response = await fetch(`${url}/sync/push`, { method: 'POST', headers, body });
-    if (response.status !== 200) throw new Error(`push ${response.status}`);
-    await response.arrayBuffer();
+    await send('POST', '/sync/push', body);
   };
-  const pull = async (since: number) => {
-    const response = await fetch(`${url}/sync/pull?since=${since}&limit=500`, { headers });
-    return response.arrayBuffer();
-  };
+  const pull = (since: number) => send('GET', `/sync/pull?since=${since}&limit=500`);
   const pullParses: number[] = [];
-  const checkPull = (bytes: ArrayBuffer) => {
+  const checkPull = (bytes: Buffer) => {
     const started = performance.now();
-    const body = JSON.parse(Buffer.from(bytes).toString('utf8')) as { changes: unknown[] };
+    const body = JSON.parse(bytes.toString('utf8')) as { changes: unknown[] };
     pullParses.push(performance.now() - started);
     if (body.changes.length !== 500) throw new Error(`pull got ${body.changes.length}`);
   };
@@ -185,13 +188,16 @@ async function round(): Promise<Record<string, number>> {
   for (let i = 0; i < PULL_WARM_UP; i++) checkPull(await pull(randomSince()));
   pullParses.length = 0;
   cpuBefore = cpuMs(child.pid!);
+  // Parsed after the timed loop, not between its requests: the garbage of parsing 500 changes
+  // made this process's scavenges (up to 6 ms) land inside the next pulls' latencies.
+  const answers: Buffer[] = [];
   for (let i = 0; i < PULLS; i++) {
     const started = performance.now();
-    const bytes = await pull(randomSince());
+    answers.push(await pull(randomSince()));
     pulls.push(performance.now() - started);
-    checkPull(bytes);
   }
   const pullCpu = (cpuMs(child.pid!) - cpuBefore) / PULLS;
+  for (const bytes of answers) checkPull(bytes);
   const steal = stealPercent(ticksBefore);
   const fanOut = SUBSCRIBERS > 0 ? await pushesWithSubscribers(url, jwt, headers) : {};
   const exited = new Promise((done) => child.once('exit', done));
@@ -216,6 +222,53 @@ async function round(): Promise<Record<string, number>> {
     pullCpuMs: pullCpu,
     stealPercent: steal,
     ...fanOut,
+  };
+}
+
+/** Sends one request and resolves with the body of its 200 answer. */
+type Sender = (method: 'GET' | 'POST', path: string, body?: string) => Promise<Buffer>;
+
+/** node:http over one kept-alive socket: the least a Node client adds to a latency. */
+function httpSender(url: string, headers: Record<string, string>): Sender {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const { hostname, port } = new URL(url);
+  return (method, path, body) =>
+    new Promise((done, fail) => {
+      const request = http.request(
+        {
+          hostname,
+          port,
+          method,
+          path,
+          agent,
+          headers:
+            body === undefined
+              ? headers
+              : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            response.statusCode === 200
+              ? done(Buffer.concat(chunks))
+              : fail(new Error(`${method} ${path}: ${response.statusCode}`)),
+          );
+          response.on('error', fail);
+        },
+      );
+      request.on('error', fail);
+      request.end(body);
+    });
+}
+
+/** The global fetch (undici), as the figures before round 12 were measured. */
+function fetchSender(url: string, headers: Record<string, string>): Sender {
+  return async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, { method, headers, body });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status}`);
+    return bytes;
   };
 }
 
@@ -267,6 +320,7 @@ for (let i = 0; i < ROUNDS; i++) {
     JSON.stringify({
       date: new Date().toISOString(),
       repo,
+      client: CLIENT,
       ...Object.fromEntries(Object.entries(result).map(([key, value]) => [key, +value.toFixed(2)])),
     }),
   );
