@@ -62,18 +62,30 @@ if (args[0] === 'serve') {
       batch.push(doc(`task-${String(i).padStart(6, '0')}`, i));
     await db.tasks.bulkInsert(batch);
   }
-  await startWebsocketServer({ database: db, port: Number(args[1]), path: '/socket' });
-  process.stdout.write(`rxdb listening on ${args[1]}\n`);
+  // A port of the system's choosing: a random one collided with a port in use (EADDRINUSE).
+  const { server } = startWebsocketServer({
+    database: db,
+    host: '127.0.0.1',
+    port: 0,
+    path: '/socket',
+  });
+  await new Promise((resolve) => server.once('listening', resolve));
+  process.stdout.write(`rxdb listening on ${server.address().port}\n`);
 } else {
-  const port = 40000 + Math.floor(Math.random() * 20000);
   const server = spawn(
     process.execPath,
-    [fileURLToPath(import.meta.url), 'serve', String(port), '--docs', String(DOCS)],
+    [fileURLToPath(import.meta.url), 'serve', '--docs', String(DOCS)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  await new Promise((resolve) =>
-    server.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve()),
-  );
+  const port = await new Promise((resolve, reject) => {
+    server.once('exit', (code) => reject(new Error(`the RxDB server exited (${code})`)));
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+  });
   const url = `ws://127.0.0.1:${port}/socket`;
   const results = {};
   async function client() {
