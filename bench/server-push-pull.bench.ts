@@ -212,6 +212,8 @@ async function round(): Promise<Record<string, number>> {
     pushP99: quantile(pushes, 0.99),
     serverPushP50: quantile(serverPushes, 0.5),
     serverPushP99: quantile(serverPushes, 0.99),
+    serverPushP999: quantile(serverPushes, 0.999),
+    serverPushMax: Math.max(...serverPushes),
     pushCpuMs: pushCpu,
     pullP50: quantile(pulls, 0.5),
     pullP99: quantile(pulls, 0.99),

@@ -1,5 +1,6 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expect, it, vi } from 'vitest';
 import { openSqliteDocumentStore } from '../../src/server/index.js';
@@ -54,7 +55,7 @@ it('commits no checkpoint: a push past 1,000 WAL pages leaves the database file 
     await store.applyBatch(batch(0, 60), write);
     expect(rowsInMainFile(path, 'sync_documents')).toBe(0);
     for (let i = 0; i < 30; i++) await store.applyBatch(batch(60 + i, 1), write);
-    // The 25th commit since the last checkpoint starts one (sqlite-checkpointer.ts).
+    // The 10th commit since the last checkpoint starts one (sqlite-checkpointer.ts).
     await vi.waitFor(() => expect(rowsInMainFile(path, 'sync_documents')).toBeGreaterThan(60), {
       timeout: 20_000,
       interval: 100,
@@ -93,6 +94,42 @@ it('checkpoints on its own connection: after `next()` the database file alone ho
   }
 });
 
+it('checkpoints a steady writer every 10 commits and 200 ms, so under load its WAL stays short of the catch-up size', async () => {
+  // Waiting for 25 commits and a second let a WAL under ~400 pushes a second pass 4,096
+  // frames, and commits in that state took up to 110 ms (bench/README.md, round 12).
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  const path = tempSqlitePath();
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const checkpointer = startWalCheckpointer({ path, synchronous: 'NORMAL', onFailure: () => {} });
+  try {
+    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
+    const commit = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        insert.run('w'.repeat(1000));
+        checkpointer.wrote();
+      }
+    };
+    commit(9);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(rowsInMainFile(path, 't')).toBe(0);
+    // The 10th commit starts the first checkpoint; 10 more start the next, 200 ms after it.
+    commit(1);
+    await vi.waitFor(() => expect(rowsInMainFile(path, 't')).toBe(10), { timeout: 20_000 });
+    await sleep(50); // the worker's answer, which arms the next checkpoint's wait
+    commit(10);
+    await vi.advanceTimersByTimeAsync(250);
+    for (let tries = 0; rowsInMainFile(path, 't') < 20 && tries < 400; tries++) await sleep(50);
+    expect(rowsInMainFile(path, 't')).toBe(20);
+  } finally {
+    vi.useRealTimers();
+    await checkpointer.close();
+    writer.close();
+  }
+});
+
 it('reports a worker that cannot open the database, so the store checkpoints in its commits again', async () => {
   let reportFailure: (error: unknown) => void = () => {};
   const failed = new Promise<unknown>((resolve) => {
@@ -108,7 +145,7 @@ it('reports a worker that cannot open the database, so the store checkpoints in 
   await checkpointer.close();
 });
 
-it('catches up at the next commit, without waiting for 25, while the WAL is past 4,096 frames', async () => {
+it('catches up at the next commit, without waiting for 10, while the WAL is past 4,096 frames', async () => {
   const path = tempSqlitePath();
   const writer = new Database(path);
   writer.pragma('journal_mode = WAL');
