@@ -22,6 +22,16 @@ function rowsInMainFile(path: string, table: string): number {
   }
 }
 
+/** A database in WAL mode with a table `t`, whose own connection never checkpoints. */
+function walTable() {
+  const path = tempSqlitePath();
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  return { path, writer, insert: writer.prepare('INSERT INTO t (v) VALUES (?)') };
+}
+
 const write: Decide<StoreChange> = (change) => ({
   kind: 'write',
   operation: 'upsert',
@@ -66,11 +76,7 @@ it('commits no checkpoint: a push past 1,000 WAL pages leaves the database file 
 });
 
 it('checkpoints on its own connection: after `next()` the database file alone holds every committed row', async () => {
-  const path = tempSqlitePath();
-  const writer = new Database(path);
-  writer.pragma('journal_mode = WAL');
-  writer.pragma('wal_autocheckpoint = 0');
-  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const { path, writer, insert } = walTable();
   const failures: unknown[] = [];
   const checkpointer = startWalCheckpointer({
     path,
@@ -78,7 +84,6 @@ it('checkpoints on its own connection: after `next()` the database file alone ho
     onFailure: (error) => failures.push(error),
   });
   try {
-    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
     for (let i = 0; i < 100; i++) {
       insert.run('y'.repeat(1000));
       checkpointer.wrote();
@@ -98,14 +103,9 @@ it('checkpoints a steady writer every 10 commits and 200 ms, so under load its W
   // Waiting for 25 commits and a second let a WAL under ~400 pushes a second pass 4,096
   // frames, and commits in that state took up to 110 ms (bench/README.md, round 12).
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-  const path = tempSqlitePath();
-  const writer = new Database(path);
-  writer.pragma('journal_mode = WAL');
-  writer.pragma('wal_autocheckpoint = 0');
-  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const { path, writer, insert } = walTable();
   const checkpointer = startWalCheckpointer({ path, synchronous: 'NORMAL', onFailure: () => {} });
   try {
-    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
     const commit = (count: number) => {
       for (let i = 0; i < count; i++) {
         insert.run('w'.repeat(1000));
@@ -146,14 +146,9 @@ it('reports a worker that cannot open the database, so the store checkpoints in 
 });
 
 it('catches up at the next commit, without waiting for 10, while the WAL is past 4,096 frames', async () => {
-  const path = tempSqlitePath();
-  const writer = new Database(path);
-  writer.pragma('journal_mode = WAL');
-  writer.pragma('wal_autocheckpoint = 0');
-  writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const { path, writer, insert } = walTable();
   const checkpointer = startWalCheckpointer({ path, synchronous: 'NORMAL', onFailure: () => {} });
   try {
-    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
     // ~5,000 pages in one commit: a WAL past the catch-up threshold.
     writer.transaction(() => {
       for (let i = 0; i < 5000; i++) insert.run('z'.repeat(3000));
