@@ -35,7 +35,7 @@ export interface WalCheckpointerOptions {
    * checkpoints are spaced out, and the writer pays one small fsync per interval at most.
    * Not much more than this, though: under a steady stream of pushes (~400 a second of 50
    * changes), a second between checkpoints let the WAL pass the catch-up size, and then one
-   * commit in 300 took 50-90 ms; at 200 ms none took over 15 ms, for the same throughput.
+   * commit in 300 took 50-110 ms; at 200 ms none took over 15 ms, for the same throughput.
    * @default 200
    */
   minIntervalMs?: number;
