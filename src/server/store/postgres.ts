@@ -9,14 +9,14 @@ import {
   type PgPoolClient,
   pgTransaction,
 } from '../../store/index.js';
-import { docKey, planBatch } from './plan.js';
+import { planBatch } from './plan.js';
+import { type BatchTarget, lockDocuments, readBatchState, writeBatch } from './postgres-batch.js';
 import { listenForCommits } from './postgres-listen.js';
 import { migrate, toDocument, toEntry } from './postgres-schema.js';
 import { openPostgresSnapshot } from './postgres-snapshot.js';
 import type {
   ApplyBatchInput,
   ApplyBatchOutcome,
-  ChangeResult,
   Decide,
   DocumentSnapshot,
   DocumentStore,
@@ -26,7 +26,6 @@ import type {
   SnapshotQuery,
   SqlTransaction,
   StoreChange,
-  StoredDocument,
 } from './types.js';
 
 type Pool = PgPool;
@@ -75,8 +74,7 @@ class PostgresDocumentStore implements DocumentStore {
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #s: string;
-  readonly #channel: string;
-  readonly #oplogLock: string;
+  readonly #target: BatchTarget;
   readonly #listeners = new Set<Client>();
   #closed = false;
 
@@ -85,57 +83,20 @@ class PostgresDocumentStore implements DocumentStore {
     this.#pool = pool;
     this.#ownsPool = ownsPool;
     this.#s = `"${schemaName}"`;
-    this.#channel = `keepsync_sync_${schemaName}`.slice(0, 63);
-    this.#oplogLock = lockKey(`keepsync:sync-oplog:${schemaName}`);
+    this.#target = {
+      schema: this.#s,
+      channel: `keepsync_sync_${schemaName}`.slice(0, 63),
+      oplogLock: lockKey(`keepsync:sync-oplog:${schemaName}`),
+    };
   }
 
   async applyBatch<C extends StoreChange>(
     input: ApplyBatchInput<C>,
     decide: Decide<C>,
   ): Promise<ApplyBatchOutcome> {
-    const s = this.#s;
     return this.#transactionOn(input.transaction, async (client) => {
-      const collections = input.changes.map((change) => change.collection);
-      const docIds = input.changes.map((change) => change.docId);
-      const lockKeys = [
-        ...new Set(
-          input.changes.map(
-            (change) => `${input.scope}\u001f${change.collection}\u001f${change.docId}`,
-          ),
-        ),
-      ];
-      // Per-document locks (sorted, so two batches never deadlock) also cover documents that
-      // do not exist yet, which row locks cannot.
-      await client.query(
-        `SELECT pg_advisory_xact_lock(h) FROM (
-           SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1
-         ) AS keys`,
-        [lockKeys],
-      );
-      const docs = await client.query(
-        `SELECT d.* FROM ${s}.sync_documents d
-         JOIN unnest($2::text[], $3::text[]) AS w(collection, doc_id)
-           ON d.collection = w.collection AND d.doc_id = w.doc_id
-         WHERE d.scope = $1`,
-        [input.scope, collections, docIds],
-      );
-      const current = new Map<string, StoredDocument | null>();
-      for (const row of docs.rows) {
-        const doc = toDocument(row);
-        current.set(docKey(doc.collection, doc.docId), doc);
-      }
-      const keys = input.changes
-        .map((change) => change.idempotencyKey)
-        .filter((key): key is string => key !== null);
-      const replays = new Map<string, ChangeResult>();
-      if (keys.length > 0) {
-        const found = await client.query(
-          `SELECT key, result FROM ${s}.sync_idempotency
-           WHERE scope = $1 AND client_id = $2 AND key = ANY($3::text[])`,
-          [input.scope, input.clientId, keys],
-        );
-        for (const row of found.rows) replays.set(row.key, JSON.parse(row.result));
-      }
+      await lockDocuments(client, input);
+      const { current, replays } = await readBatchState(client, this.#target, input);
       const plan = planBatch(input, current, replays, decide, Date.now());
       if (plan.abortedAt >= 0) {
         return {
@@ -143,79 +104,7 @@ class PostgresDocumentStore implements DocumentStore {
           value: { results: plan.results, abortedAt: plan.abortedAt, lastSeq: null },
         };
       }
-      const docsOut = [...plan.documents.values()];
-      if (docsOut.length > 0) {
-        await client.query(
-          `INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id)
-           SELECT $1, *, $9::text FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bigint[])
-           ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
-             data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
-             deleted = excluded.deleted, updated_ms = excluded.updated_ms, actor_id = excluded.actor_id`,
-          [
-            input.scope,
-            docsOut.map((doc) => doc.collection),
-            docsOut.map((doc) => doc.docId),
-            docsOut.map((doc) => doc.data),
-            docsOut.map((doc) => doc.version),
-            docsOut.map((doc) => doc.editVersion),
-            docsOut.map((doc) => doc.deleted),
-            docsOut.map((doc) => doc.updatedMs),
-            input.actorId,
-          ],
-        );
-      }
-      let lastSeq: number | null = null;
-      if (plan.oplog.length > 0) {
-        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
-        // The scope's seqs, under the oplog lock: the row stays locked to commit, so a scope's
-        // seqs commit in order and without gaps however many processes write.
-        const allocated = await client.query(
-          `INSERT INTO ${s}.sync_scopes (scope, last_seq, pruned_through) VALUES ($1, $2, 0)
-           ON CONFLICT (scope) DO UPDATE SET last_seq = ${s}.sync_scopes.last_seq + excluded.last_seq
-           RETURNING last_seq`,
-          [input.scope, plan.oplog.length],
-        );
-        lastSeq = Number(allocated.rows[0].last_seq);
-        await client.query(
-          `INSERT INTO ${s}.sync_oplog (scope, scope_seq, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
-           SELECT $1, $11::bigint + n, c, d, o, v, da, ci, ch, cr, $10::text
-           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-             WITH ORDINALITY AS t(c, d, o, v, da, ci, ch, cr, n)
-           ORDER BY n`,
-          [
-            input.scope,
-            plan.oplog.map((entry) => entry.collection),
-            plan.oplog.map((entry) => entry.docId),
-            plan.oplog.map((entry) => entry.operation),
-            plan.oplog.map((entry) => entry.version),
-            plan.oplog.map((entry) => entry.data),
-            plan.oplog.map((entry) => entry.clientId),
-            plan.oplog.map((entry) => entry.changeId),
-            plan.oplog.map((entry) => entry.createdMs),
-            input.actorId,
-            lastSeq - plan.oplog.length,
-          ],
-        );
-        await client.query('SELECT pg_notify($1, $2)', [
-          this.#channel,
-          JSON.stringify({ s: input.scope, q: lastSeq }),
-        ]);
-      }
-      if (plan.idempotency.length > 0) {
-        const now = Date.now();
-        await client.query(
-          `INSERT INTO ${s}.sync_idempotency (scope, client_id, key, result, created_ms)
-           SELECT $1, $2, k, r, $5 FROM unnest($3::text[], $4::text[]) AS t(k, r)
-           ON CONFLICT DO NOTHING`,
-          [
-            input.scope,
-            input.clientId,
-            plan.idempotency.map((entry) => entry.key),
-            plan.idempotency.map((entry) => JSON.stringify(entry.result)),
-            now,
-          ],
-        );
-      }
+      const lastSeq = await writeBatch(client, this.#target, input, plan);
       return { rollback: false, value: { results: plan.results, abortedAt: -1, lastSeq } };
     });
   }
@@ -296,7 +185,7 @@ class PostgresDocumentStore implements DocumentStore {
   async prune(beforeMs: number): Promise<{ removed: number; prunedBeforeMs: number }> {
     const s = this.#s;
     const removed = await this.#transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#oplogLock]);
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.#target.oplogLock]);
       // Per scope, a prefix of its seqs only, so "pruned through seq N" stays exact even if
       // clocks made created_ms non-monotonic.
       const pruned = await client.query(
@@ -332,7 +221,7 @@ class PostgresDocumentStore implements DocumentStore {
 
   listen(onCommit: (scope: string | null, seq: number) => void): Promise<() => Promise<void>> {
     return listenForCommits(
-      { pg: this.#pg, pool: this.#pool, channel: this.#channel, listeners: this.#listeners },
+      { pg: this.#pg, pool: this.#pool, channel: this.#target.channel, listeners: this.#listeners },
       onCommit,
     );
   }

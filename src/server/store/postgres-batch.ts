@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import type { PgPoolClient } from '../../store/index.js';
+import { type BatchPlan, docKey } from './plan.js';
+import { toDocument } from './postgres-schema.js';
+import type { ApplyBatchInput, ChangeResult, StoreChange, StoredDocument } from './types.js';
+
+/**
+ * A push's statements on PostgreSQL, three round trips between BEGIN and COMMIT: lock the
+ * documents, read their state and the earlier results, write everything. Each runs as a named
+ * prepared statement, parsed and planned once per connection.
+ */
+
+/** What the planner needs from the database: current documents and replayable results. */
+export interface BatchState {
+  readonly current: Map<string, StoredDocument | null>;
+  readonly replays: Map<string, ChangeResult>;
+}
+
+/** Where a store keeps its tables and announces its commits. */
+export interface BatchTarget {
+  /** The quoted schema name. */
+  readonly schema: string;
+  readonly channel: string;
+  /** The advisory lock key serialising oplog appends store-wide. */
+  readonly oplogLock: string;
+}
+
+/** A name for `text` as a prepared statement: pooled connections may serve several schemas. */
+function prepared(text: string, values: unknown[]) {
+  const name = `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  return { name, text, values };
+}
+
+/**
+ * Per-document locks (sorted, so two batches never deadlock), which also cover documents that
+ * do not exist yet, as row locks cannot. A statement of its own: under READ COMMITTED a
+ * statement's snapshot is taken when it starts, so the read after it sees what the previous
+ * holder of a lock committed.
+ */
+export async function lockDocuments(
+  client: PgPoolClient,
+  input: ApplyBatchInput<StoreChange>,
+): Promise<void> {
+  const keys = new Set(
+    input.changes.map((change) => `${input.scope}\u001f${change.collection}\u001f${change.docId}`),
+  );
+  await client.query(
+    prepared(
+      `SELECT pg_advisory_xact_lock(h) FROM (
+         SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1
+       ) AS keys`,
+      [[...keys]],
+    ),
+  );
+}
+
+/**
+ * The documents a batch names and its earlier results by idempotency key, in one read. Each key
+ * is its own primary-key probe (a LATERAL subquery the planner cannot flatten into a join):
+ * joined plainly, statistics that undercount a scope's documents made PostgreSQL hash every
+ * document of the scope on every push.
+ */
+export async function readBatchState(
+  client: PgPoolClient,
+  target: BatchTarget,
+  input: ApplyBatchInput<StoreChange>,
+): Promise<BatchState> {
+  const s = target.schema;
+  const keys = input.changes
+    .map((change) => change.idempotencyKey)
+    .filter((key): key is string => key !== null);
+  const { rows } = await client.query(
+    prepared(
+      `SELECT NULL::text AS result, d.collection, d.doc_id, d.data, d.version, d.edit_version,
+         d.deleted, d.updated_ms, d.actor_id
+       FROM unnest($2::text[], $3::text[]) AS w(collection, doc_id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM ${s}.sync_documents
+         WHERE scope = $1 AND collection = w.collection AND doc_id = w.doc_id LIMIT 1
+       ) AS d
+       UNION ALL
+       SELECT i.result, NULL, i.key, NULL, NULL, NULL, NULL, NULL, NULL
+       FROM unnest($5::text[]) AS k(key)
+       CROSS JOIN LATERAL (
+         SELECT key, result FROM ${s}.sync_idempotency
+         WHERE scope = $1 AND client_id = $4 AND key = k.key LIMIT 1
+       ) AS i`,
+      [
+        input.scope,
+        input.changes.map((change) => change.collection),
+        input.changes.map((change) => change.docId),
+        input.clientId,
+        keys,
+      ],
+    ),
+  );
+  const current = new Map<string, StoredDocument | null>();
+  const replays = new Map<string, ChangeResult>();
+  for (const row of rows) {
+    if (row.result !== null) {
+      replays.set(row.doc_id, JSON.parse(row.result));
+      continue;
+    }
+    const doc = toDocument({ ...row, scope: input.scope });
+    current.set(docKey(doc.collection, doc.docId), doc);
+  }
+  return { current, replays };
+}
+
+/** Numbers the statement's parameters as they are used: PostgreSQL refuses unused ones. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, type: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
+  }
+  /** A parameter added on first use, then referred to again. */
+  shared(value: unknown, type: string): () => string {
+    let ref: string | undefined;
+    return () => {
+      ref ??= this.add(value, type);
+      return ref;
+    };
+  }
+  /** `unnest(...)` over parallel arrays, one a column. */
+  unnest(columns: ReadonlyArray<readonly [unknown[], string]>): string {
+    return `unnest(${columns.map(([values, type]) => this.add(values, `${type}[]`)).join(', ')})`;
+  }
+}
+
+/**
+ * The plan's writes as one statement, returning the scope's new last seq (null when the batch
+ * appended nothing). The documents and idempotency results are written first; then the oplog
+ * lock is taken and held to commit, the scope's seqs allocated under its row lock (ON CONFLICT
+ * DO UPDATE reads the newest committed row, whatever the statement's snapshot), and the entries
+ * appended in order, so seqs become visible strictly in order across processes.
+ */
+export async function writeBatch(
+  client: PgPoolClient,
+  target: BatchTarget,
+  input: ApplyBatchInput<StoreChange>,
+  plan: BatchPlan,
+): Promise<number | null> {
+  const s = target.schema;
+  const p = new Params();
+  const scope = p.shared(input.scope, 'text');
+  const actor = p.shared(input.actorId, 'text');
+  const steps: string[] = [];
+  const docs = [...plan.documents.values()];
+  if (docs.length > 0) {
+    const rows = p.unnest([
+      [docs.map((doc) => doc.collection), 'text'],
+      [docs.map((doc) => doc.docId), 'text'],
+      [docs.map((doc) => doc.data), 'text'],
+      [docs.map((doc) => doc.version), 'text'],
+      [docs.map((doc) => doc.editVersion), 'text'],
+      [docs.map((doc) => doc.deleted), 'boolean'],
+      [docs.map((doc) => doc.updatedMs), 'bigint'],
+    ]);
+    steps.push(`docs AS (
+      INSERT INTO ${s}.sync_documents (scope, collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id)
+      SELECT ${scope()}, *, ${actor()} FROM ${rows}
+      ON CONFLICT (scope, collection, doc_id) DO UPDATE SET
+        data = excluded.data, version = excluded.version, edit_version = excluded.edit_version,
+        deleted = excluded.deleted, updated_ms = excluded.updated_ms, actor_id = excluded.actor_id
+      RETURNING 1)`);
+  }
+  if (plan.idempotency.length > 0) {
+    const clientId = p.add(input.clientId, 'text');
+    const now = p.add(Date.now(), 'bigint');
+    const rows = p.unnest([
+      [plan.idempotency.map((entry) => entry.key), 'text'],
+      [plan.idempotency.map((entry) => JSON.stringify(entry.result)), 'text'],
+    ]);
+    steps.push(`replays AS (
+      INSERT INTO ${s}.sync_idempotency (scope, client_id, key, result, created_ms)
+      SELECT ${scope()}, ${clientId}, k, r, ${now} FROM ${rows} AS t(k, r)
+      ON CONFLICT DO NOTHING)`);
+  }
+  let result = 'SELECT NULL::bigint AS last_seq';
+  const oplog = plan.oplog;
+  if (oplog.length > 0) {
+    const count = p.add(oplog.length, 'bigint');
+    const lock = p.add(target.oplogLock, 'bigint');
+    const written = docs.length > 0 ? 'FROM (SELECT count(*) FROM docs) AS written' : '';
+    const rows = p.unnest([
+      [oplog.map((entry) => entry.collection), 'text'],
+      [oplog.map((entry) => entry.docId), 'text'],
+      [oplog.map((entry) => entry.operation), 'text'],
+      [oplog.map((entry) => entry.version), 'text'],
+      [oplog.map((entry) => entry.data), 'text'],
+      [oplog.map((entry) => entry.clientId), 'text'],
+      [oplog.map((entry) => entry.changeId), 'text'],
+      [oplog.map((entry) => entry.createdMs), 'bigint'],
+    ]);
+    steps.push(
+      `oplog_lock AS (SELECT pg_advisory_xact_lock(${lock}) ${written})`,
+      `seq AS (
+        INSERT INTO ${s}.sync_scopes (scope, last_seq, pruned_through)
+        SELECT ${scope()}, ${count}, 0 FROM oplog_lock
+        ON CONFLICT (scope) DO UPDATE SET last_seq = ${s}.sync_scopes.last_seq + excluded.last_seq
+        RETURNING last_seq)`,
+      `appended AS (
+        INSERT INTO ${s}.sync_oplog (scope, scope_seq, collection, doc_id, op, version, data, client_id, change_id, created_ms, actor_id)
+        SELECT ${scope()}, seq.last_seq - ${count} + t.n, t.c, t.d, t.o, t.v, t.da, t.ci, t.ch, t.cr, ${actor()}
+        FROM seq, ${rows} WITH ORDINALITY AS t(c, d, o, v, da, ci, ch, cr, n)
+        ORDER BY t.n)`,
+    );
+    // Delivered on commit only: the scope and its seq (listeners read the oplog themselves).
+    const channel = p.add(target.channel, 'text');
+    result = `SELECT seq.last_seq, pg_notify(${channel},
+      json_build_object('s', ${scope()}, 'q', seq.last_seq)::text) FROM seq`;
+  }
+  if (steps.length === 0) return null;
+  const { rows } = await client.query(prepared(`WITH ${steps.join(',\n')}\n${result}`, p.values));
+  return rows[0].last_seq === null ? null : Number(rows[0].last_seq);
+}

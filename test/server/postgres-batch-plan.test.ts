@@ -1,0 +1,105 @@
+import pg from 'pg';
+import { afterAll, expect, it, vi } from 'vitest';
+import { type DocumentStore, openPostgresDocumentStore } from '../../src/server/index.js';
+import type { Decide, StoreChange } from '../../src/server/store/types.js';
+import { freshDatabase } from '../support/postgres.js';
+
+const database = freshDatabase('batchplan');
+const originalQuery = pg.Client.prototype.query;
+afterAll(() => database.drop());
+
+const write: Decide<StoreChange> = (change) => ({
+  kind: 'write',
+  operation: 'upsert',
+  data: JSON.stringify({ title: change.docId }),
+  version: `v-${change.docId}`,
+  editVersion: `v-${change.docId}`,
+  changeId: change.idempotencyKey,
+  result: { doc_id: change.docId, collection: change.collection, status: 'accepted' },
+});
+
+function push(store: DocumentStore, scope: string, ids: string[]) {
+  return store.applyBatch(
+    {
+      scope,
+      clientId: 'device',
+      actorId: 'user',
+      atomic: false,
+      changes: ids.map((id) => ({ collection: 'tasks', docId: id, idempotencyKey: `k-${id}` })),
+    },
+    write,
+  );
+}
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Rows that scans of `table` returned, over every loop, anywhere in the plan. */
+function rowsRead(node: PlanNode, table: string): number {
+  const own = node['Relation Name'] === table ? node['Actual Rows'] * node['Actual Loops'] : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, table), 0);
+}
+
+it('reads a push’s documents by key, not every document of its scope, when statistics undercount the scope', async () => {
+  const url = await database.url();
+  const store = await openPostgresDocumentStore({ connectionString: url });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    // Statistics taken while the tenant was small, as for a tenant that grew since: the
+    // planner believes scope `big` holds almost nothing.
+    for (let scope = 0; scope < 20; scope++)
+      await push(
+        store,
+        `small-${scope}`,
+        Array.from({ length: 100 }, (_, n) => `s${n}`),
+      );
+    await admin.query('ALTER TABLE keepsync.sync_documents SET (autovacuum_enabled = false)');
+    await admin.query('ANALYZE keepsync.sync_documents');
+    for (let batch = 0; batch < 6; batch++)
+      await push(
+        store,
+        'big',
+        Array.from({ length: 500 }, (_, n) => `d${batch}-${n}`),
+      );
+
+    const reads: Array<{ text: string; values: unknown[] }> = [];
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    query.mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const [first, second] = args as [string | pg.QueryConfig, unknown[] | undefined];
+      const text = typeof first === 'string' ? first : first.text;
+      const values = typeof first === 'string' ? second : first.values;
+      if (/^\s*SELECT/.test(text) && text.includes('sync_documents'))
+        reads.push({ text, values: values ?? [] });
+      return originalQuery.apply(this, args as never);
+    });
+    const ids = [
+      ...Array.from({ length: 25 }, (_, n) => `d0-${n}`),
+      ...Array.from({ length: 25 }, (_, n) => `new-${n}`),
+    ];
+    try {
+      const outcome = await push(store, 'big', ids);
+      expect(outcome.results.every((result) => result.status === 'accepted')).toBe(true);
+    } finally {
+      query.mockRestore();
+    }
+
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) {
+      const { rows } = await admin.query(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${read.text}`,
+        read.values as unknown[],
+      );
+      const plan = rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+      // One probe a named document: the 25 that exist, not the scope's 3,025.
+      expect(rowsRead(plan, 'sync_documents')).toBeLessThanOrEqual(ids.length);
+    }
+  } finally {
+    await admin.end();
+    await store.close();
+  }
+});
