@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../support/postgres.js';
 import { spawnServe } from './child.js';
 import { SECRET, tempSqlitePath, token } from './helpers.js';
 
@@ -15,9 +17,109 @@ interface Batch {
   acked: Map<string, string> | null;
 }
 
-describe('sync server crash safety', () => {
+/** The store under the killed servers, read directly between and after the kills. */
+interface CrashStore {
+  readonly label: string;
+  serveArgs(): Promise<string[]>;
+  /** The stored documents of scope `crash` with `from <= doc_id < to`. */
+  countDocs(from: string, to: string): Promise<number>;
+  versions(): Promise<Map<string, string>>;
+  oplog(): Promise<Array<{ doc_id: string; version: string; scope_seq: number }>>;
+}
+
+function sqliteStore(): CrashStore {
+  const db = tempSqlitePath();
+  const read = <T>(work: (sqlite: Database.Database) => T): T => {
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      return work(sqlite);
+    } finally {
+      sqlite.close();
+    }
+  };
+  return {
+    label: 'SQLite',
+    serveArgs: async () => ['--db', db],
+    countDocs: async (from, to) =>
+      read(
+        (sqlite) =>
+          sqlite
+            .prepare(
+              "SELECT COUNT(*) AS n FROM sync_documents WHERE scope = 'crash' AND doc_id >= ? AND doc_id < ?",
+            )
+            .get(from, to) as { n: number },
+      ).n,
+    versions: async () =>
+      read(
+        (sqlite) =>
+          new Map(
+            (
+              sqlite
+                .prepare("SELECT doc_id, version FROM sync_documents WHERE scope = 'crash'")
+                .all() as Array<{ doc_id: string; version: string }>
+            ).map((row) => [row.doc_id, row.version]),
+          ),
+      ),
+    oplog: async () =>
+      read(
+        (sqlite) =>
+          sqlite
+            .prepare(
+              "SELECT doc_id, version, scope_seq FROM sync_oplog WHERE scope = 'crash' ORDER BY scope_seq",
+            )
+            .all() as Array<{ doc_id: string; version: string; scope_seq: number }>,
+      ),
+  };
+}
+
+const database = freshDatabase('crash');
+afterAll(() => database.drop());
+
+function postgresStore(): CrashStore {
+  let pool: pg.Pool | undefined;
+  const query = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
+    pool ??= await database.pool({ max: 1 });
+    return (await pool.query(text, values)).rows as T[];
+  };
+  return {
+    label: 'PostgreSQL',
+    serveArgs: async () => ['--postgres', await database.url()],
+    countDocs: async (from, to) =>
+      Number(
+        (
+          await query<{ n: string }>(
+            `SELECT COUNT(*) AS n FROM keepsync.sync_documents
+             WHERE scope = 'crash' AND doc_id >= $1 AND doc_id < $2`,
+            [from, to],
+          )
+        )[0]!.n,
+      ),
+    versions: async () =>
+      new Map(
+        (
+          await query<{ doc_id: string; version: string }>(
+            "SELECT doc_id, version FROM keepsync.sync_documents WHERE scope = 'crash'",
+          )
+        ).map((row) => [row.doc_id, row.version]),
+      ),
+    oplog: async () =>
+      (
+        await query<{ doc_id: string; version: string; scope_seq: string }>(
+          "SELECT doc_id, version, scope_seq FROM keepsync.sync_oplog WHERE scope = 'crash' ORDER BY scope_seq",
+        )
+      ).map((row) => ({ ...row, scope_seq: Number(row.scope_seq) })),
+  };
+}
+
+describe.each([sqliteStore(), postgresStore()])('sync server crash safety on $label', (store) => {
   it(`keeps every acknowledged change and never half-applies a batch across ${TRIALS} SIGKILLs during pushes`, async () => {
-    const db = tempSqlitePath();
+    const serve = async () => [
+      ...(await store.serveArgs()),
+      '--jwt-secret',
+      SECRET,
+      '--scope-claim',
+      'tenant',
+    ];
     const jwt = await token({ sub: 'crash', tenant: 'crash' }, { expiresIn: '1h' });
     const batches: Batch[] = [];
     let next = 0;
@@ -49,14 +151,7 @@ describe('sync server crash safety', () => {
 
     let killedMidPush = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const child = await spawnServe([
-        '--db',
-        db,
-        '--jwt-secret',
-        SECRET,
-        '--scope-claim',
-        'tenant',
-      ]);
+      const child = await spawnServe(await serve());
       // First, retry every batch whose answer was lost in the last crash (idempotent).
       for (const batch of batches.filter((candidate) => candidate.acked === null))
         await push(child.url, batch);
@@ -89,38 +184,20 @@ describe('sync server crash safety', () => {
       await Promise.all(loops);
       expect(await child.exited).toBe('SIGKILL');
       // Right after the kill: every batch whose answer was lost is all there or not at all.
-      const after = new Database(db, { readonly: true });
-      const count = after.prepare(
-        "SELECT COUNT(*) AS n FROM sync_documents WHERE scope = 'crash' AND doc_id >= ? AND doc_id < ?",
-      );
       for (const batch of batches.filter((candidate) => candidate.acked === null)) {
-        const { n } = count.get(`${batch.id}-d`, `${batch.id}-e`) as { n: number };
-        expect([0, BATCH]).toContain(n);
+        expect([0, BATCH]).toContain(await store.countDocs(`${batch.id}-d`, `${batch.id}-e`));
       }
-      after.close();
     }
     // A final server: retry what is left, then stop cleanly.
-    const last = await spawnServe(['--db', db, '--jwt-secret', SECRET, '--scope-claim', 'tenant']);
+    const last = await spawnServe(await serve());
     for (const batch of batches.filter((candidate) => candidate.acked === null))
       await push(last.url, batch);
     last.process.kill('SIGTERM');
     expect(await last.exited).toBe(0);
     expect(killedMidPush).toBe(TRIALS);
 
-    const sqlite = new Database(db, { readonly: true });
-    const versions = new Map(
-      (
-        sqlite
-          .prepare("SELECT doc_id, version FROM sync_documents WHERE scope = 'crash'")
-          .all() as Array<{ doc_id: string; version: string }>
-      ).map((row) => [row.doc_id, row.version]),
-    );
-    const oplog = sqlite
-      .prepare(
-        "SELECT doc_id, version, scope_seq FROM sync_oplog WHERE scope = 'crash' ORDER BY scope_seq",
-      )
-      .all() as Array<{ doc_id: string; version: string; scope_seq: number }>;
-    sqlite.close();
+    const versions = await store.versions();
+    const oplog = await store.oplog();
 
     const acked = batches.flatMap((batch) => [...batch.acked!.entries()]);
     expect(acked.length).toBe(batches.length * BATCH);
