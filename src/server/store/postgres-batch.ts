@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { PgPoolClient } from '../../store/index.js';
 import { type BatchPlan, docKey } from './plan.js';
-import { toDocument } from './postgres-schema.js';
+import { prepared, toDocument } from './postgres-schema.js';
 import type { ApplyBatchInput, ChangeResult, StoreChange, StoredDocument } from './types.js';
 
 /**
@@ -23,12 +22,6 @@ export interface BatchTarget {
   readonly channel: string;
   /** The advisory lock key serialising oplog appends store-wide. */
   readonly oplogLock: string;
-}
-
-/** A name for `text` as a prepared statement: pooled connections may serve several schemas. */
-function prepared(text: string, values: unknown[]) {
-  const name = `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-  return { name, text, values };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PgPoolClient } from '../../store/index.js';
 import type { OplogEntry, StoredDocument } from './types.js';
 
@@ -52,6 +53,15 @@ CREATE TABLE IF NOT EXISTS ${s}.sync_meta (key TEXT PRIMARY KEY, value BIGINT NO
 }
 
 export type Row = Record<string, unknown>;
+
+/**
+ * `text` as a named prepared statement, parsed and planned once per connection; named by its
+ * text, as pooled connections may serve stores of several schemas.
+ */
+export function prepared(text: string, values: unknown[]) {
+  const name = `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  return { name, text, values };
+}
 
 export function toDocument(row: Row): StoredDocument {
   return {

@@ -12,7 +12,8 @@ import {
 import { planBatch } from './plan.js';
 import { type BatchTarget, lockDocuments, readBatchState, writeBatch } from './postgres-batch.js';
 import { listenForCommits } from './postgres-listen.js';
-import { migrate, toDocument, toEntry } from './postgres-schema.js';
+import { pullEncodedPage, pullPage } from './postgres-pull.js';
+import { migrate, toDocument } from './postgres-schema.js';
 import { openPostgresSnapshot } from './postgres-snapshot.js';
 import type {
   ApplyBatchInput,
@@ -20,6 +21,7 @@ import type {
   Decide,
   DocumentSnapshot,
   DocumentStore,
+  EncodedPullPage,
   PullPage,
   PullQuery,
   RetentionState,
@@ -109,24 +111,12 @@ class PostgresDocumentStore implements DocumentStore {
     });
   }
 
-  async pull(query: PullQuery): Promise<PullPage> {
-    const s = this.#s;
-    const top = await this.lastSeq(query.scope);
-    const params: unknown[] = [query.scope, query.afterSeq, top, query.limit];
-    let filter = '';
-    if (query.collections) {
-      params.push(query.collections);
-      filter = 'AND collection = ANY($5::text[])';
-    }
-    const { rows } = await this.#pool.query(
-      `SELECT * FROM ${s}.sync_oplog WHERE scope = $1 AND scope_seq > $2 AND scope_seq <= $3 ${filter}
-       ORDER BY scope_seq LIMIT $4`,
-      params,
-    );
-    const entries = rows.map(toEntry);
-    const full = entries.length === query.limit;
-    const lastSeq = full ? entries[entries.length - 1]!.seq : Math.max(top, query.afterSeq);
-    return { entries, lastSeq, hasMore: full && lastSeq < top };
+  pull(query: PullQuery): Promise<PullPage> {
+    return pullPage(this.#pool, this.#s, query);
+  }
+
+  pullEncoded(query: PullQuery): Promise<EncodedPullPage> {
+    return pullEncodedPage(this.#pool, this.#s, query);
   }
 
   async seqAtVersion(scope: string, version: string): Promise<number> {

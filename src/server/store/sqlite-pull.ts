@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { pageEnd } from './page-end.js';
 import { ENTRY_COLUMNS, entryFromValues } from './sqlite-schema.js';
 import type { EncodedPullPage, PullPage, PullQuery } from './types.js';
 
@@ -73,19 +74,4 @@ export function createSqlitePullReader(
       };
     },
   };
-}
-
-/**
- * A full page continues from its last entry; a short one from the scope's highest seq, so a
- * client skips past entries of other collections.
- */
-function pageEnd(
-  query: PullQuery,
-  count: number,
-  lastEntrySeq: number,
-  top: number,
-): { lastSeq: number; hasMore: boolean } {
-  const full = count === query.limit;
-  const lastSeq = full ? lastEntrySeq : Math.max(top, query.afterSeq);
-  return { lastSeq, hasMore: full && lastSeq < top };
 }
