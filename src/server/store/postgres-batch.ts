@@ -1,12 +1,12 @@
 import type { PgPoolClient } from '../../store/index.js';
 import { type BatchPlan, docKey } from './plan.js';
-import { prepared, toDocument } from './postgres-schema.js';
+import { type Statement, toDocument } from './postgres-schema.js';
 import type { ApplyBatchInput, ChangeResult, StoreChange, StoredDocument } from './types.js';
 
 /**
  * A push's statements on PostgreSQL, three round trips between BEGIN and COMMIT: lock the
  * documents, read their state and the earlier results, write everything. Each runs as a named
- * prepared statement, parsed and planned once per connection.
+ * statement of `BatchTarget.statement`.
  */
 
 /** What the planner needs from the database: current documents and replayable results. */
@@ -22,6 +22,7 @@ export interface BatchTarget {
   readonly channel: string;
   /** The advisory lock key serialising oplog appends store-wide. */
   readonly oplogLock: string;
+  readonly statement: Statement;
 }
 
 /**
@@ -32,13 +33,14 @@ export interface BatchTarget {
  */
 export async function lockDocuments(
   client: PgPoolClient,
+  target: BatchTarget,
   input: ApplyBatchInput<StoreChange>,
 ): Promise<void> {
   const keys = new Set(
     input.changes.map((change) => `${input.scope}\u001f${change.collection}\u001f${change.docId}`),
   );
   await client.query(
-    prepared(
+    target.statement(
       `SELECT pg_advisory_xact_lock(h) FROM (
          SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1
        ) AS keys`,
@@ -63,7 +65,7 @@ export async function readBatchState(
     .map((change) => change.idempotencyKey)
     .filter((key): key is string => key !== null);
   const { rows } = await client.query(
-    prepared(
+    target.statement(
       `SELECT NULL::text AS result, d.collection, d.doc_id, d.data, d.version, d.edit_version,
          d.deleted, d.updated_ms, d.actor_id
        FROM unnest($2::text[], $3::text[]) AS w(collection, doc_id)
@@ -205,6 +207,8 @@ export async function writeBatch(
       json_build_object('s', ${scope()}, 'q', seq.last_seq)::text) FROM seq`;
   }
   if (steps.length === 0) return null;
-  const { rows } = await client.query(prepared(`WITH ${steps.join(',\n')}\n${result}`, p.values));
+  const { rows } = await client.query(
+    target.statement(`WITH ${steps.join(',\n')}\n${result}`, p.values),
+  );
   return rows[0].last_seq === null ? null : Number(rows[0].last_seq);
 }

@@ -1,6 +1,7 @@
 import type { PgPool } from '../../store/index.js';
 import { pageEnd } from './page-end.js';
-import { prepared, toEntry } from './postgres-schema.js';
+import type { BatchTarget } from './postgres-batch.js';
+import { toEntry } from './postgres-schema.js';
 import type { EncodedPullPage, PullPage, PullQuery } from './types.js';
 
 /**
@@ -33,11 +34,15 @@ function params(query: PullQuery): unknown[] {
   return values;
 }
 
-export async function pullPage(pool: PgPool, s: string, query: PullQuery): Promise<PullPage> {
+export async function pullPage(
+  pool: PgPool,
+  target: BatchTarget,
+  query: PullQuery,
+): Promise<PullPage> {
   const filtered = query.collections !== null;
   const { rows } = await pool.query(
-    prepared(
-      `${pageCtes(s, '*', filtered)}
+    target.statement(
+      `${pageCtes(target.schema, '*', filtered)}
        SELECT page.*, top.seq AS top FROM top LEFT JOIN page ON true ORDER BY page.scope_seq`,
       params(query),
     ),
@@ -50,13 +55,13 @@ export async function pullPage(pool: PgPool, s: string, query: PullQuery): Promi
 /** The page as one text of comma-separated changes: no row objects made per entry. */
 export async function pullEncodedPage(
   pool: PgPool,
-  s: string,
+  target: BatchTarget,
   query: PullQuery,
 ): Promise<EncodedPullPage> {
   const filtered = query.collections !== null;
   const { rows } = await pool.query(
-    prepared(
-      `${pageCtes(s, `scope_seq, ${CHANGE_JSON} AS line`, filtered)}
+    target.statement(
+      `${pageCtes(target.schema, `scope_seq, ${CHANGE_JSON} AS line`, filtered)}
        SELECT string_agg(line, ',' ORDER BY scope_seq) AS changes, count(*) AS count,
          max(scope_seq) AS last, (SELECT seq FROM top) AS top
        FROM page`,

@@ -54,13 +54,21 @@ CREATE TABLE IF NOT EXISTS ${s}.sync_meta (key TEXT PRIMARY KEY, value BIGINT NO
 
 export type Row = Record<string, unknown>;
 
+/** The query for `text` and `values` as the store sends its hot statements. */
+export type Statement = (text: string, values: unknown[]) => import('pg').QueryConfig;
+
 /**
- * `text` as a named prepared statement, parsed and planned once per connection; named by its
- * text, as pooled connections may serve stores of several schemas.
+ * Named prepared statements, parsed and planned once per connection (named by their text, as
+ * pooled connections may serve stores of several schemas), or unnamed ones for poolers that
+ * cannot keep them (PgBouncer before 1.21 in transaction mode).
  */
-export function prepared(text: string, values: unknown[]) {
-  const name = `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-  return { name, text, values };
+export function statementsOf(prepare: boolean): Statement {
+  if (!prepare) return (text, values) => ({ text, values });
+  return (text, values) => ({
+    name: `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+    text,
+    values,
+  });
 }
 
 export function toDocument(row: Row): StoredDocument {

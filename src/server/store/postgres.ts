@@ -13,7 +13,7 @@ import { planBatch } from './plan.js';
 import { type BatchTarget, lockDocuments, readBatchState, writeBatch } from './postgres-batch.js';
 import { listenForCommits } from './postgres-listen.js';
 import { pullEncodedPage, pullPage } from './postgres-pull.js';
-import { migrate, toDocument } from './postgres-schema.js';
+import { migrate, statementsOf, toDocument } from './postgres-schema.js';
 import { openPostgresSnapshot } from './postgres-snapshot.js';
 import type {
   ApplyBatchInput,
@@ -36,7 +36,15 @@ type PoolClient = PgPoolClient;
 type Client = import('pg').Client;
 
 /** `connectionString` or `pool` (borrowed, never ended), and the `schema` (default `keepsync`). */
-export interface PostgresDocumentStoreOptions extends PgConnectionOptions {}
+export interface PostgresDocumentStoreOptions extends PgConnectionOptions {
+  /**
+   * Send pushes and pulls as named prepared statements (about 10% faster). Turn off behind a
+   * pooler that cannot keep them: PgBouncer in transaction mode before 1.21, or without
+   * `max_prepared_statements`.
+   * @default true
+   */
+  preparedStatements?: boolean | undefined;
+}
 
 const PURPOSE = 'the PostgreSQL sync store';
 
@@ -67,7 +75,13 @@ export async function openPostgresDocumentStore(
     if (ownsPool) await pool.end();
     throw error;
   }
-  return new PostgresDocumentStore(pg, pool, ownsPool, schemaName);
+  return new PostgresDocumentStore(
+    pg,
+    pool,
+    ownsPool,
+    schemaName,
+    options.preparedStatements ?? true,
+  );
 }
 
 class PostgresDocumentStore implements DocumentStore {
@@ -80,7 +94,7 @@ class PostgresDocumentStore implements DocumentStore {
   readonly #listeners = new Set<Client>();
   #closed = false;
 
-  constructor(pg: Pg, pool: Pool, ownsPool: boolean, schemaName: string) {
+  constructor(pg: Pg, pool: Pool, ownsPool: boolean, schemaName: string, prepare: boolean) {
     this.#pg = pg;
     this.#pool = pool;
     this.#ownsPool = ownsPool;
@@ -89,6 +103,7 @@ class PostgresDocumentStore implements DocumentStore {
       schema: this.#s,
       channel: `keepsync_sync_${schemaName}`.slice(0, 63),
       oplogLock: lockKey(`keepsync:sync-oplog:${schemaName}`),
+      statement: statementsOf(prepare),
     };
   }
 
@@ -97,7 +112,7 @@ class PostgresDocumentStore implements DocumentStore {
     decide: Decide<C>,
   ): Promise<ApplyBatchOutcome> {
     return this.#transactionOn(input.transaction, async (client) => {
-      await lockDocuments(client, input);
+      await lockDocuments(client, this.#target, input);
       const { current, replays } = await readBatchState(client, this.#target, input);
       const plan = planBatch(input, current, replays, decide, Date.now());
       if (plan.abortedAt >= 0) {
@@ -112,11 +127,11 @@ class PostgresDocumentStore implements DocumentStore {
   }
 
   pull(query: PullQuery): Promise<PullPage> {
-    return pullPage(this.#pool, this.#s, query);
+    return pullPage(this.#pool, this.#target, query);
   }
 
   pullEncoded(query: PullQuery): Promise<EncodedPullPage> {
-    return pullEncodedPage(this.#pool, this.#s, query);
+    return pullEncodedPage(this.#pool, this.#target, query);
   }
 
   async seqAtVersion(scope: string, version: string): Promise<number> {

@@ -103,3 +103,40 @@ it('reads a push’s documents by key, not every document of its scope, when sta
     await store.close();
   }
 });
+
+it('sends pushes and pulls as unnamed statements when prepared statements are turned off (for poolers)', async () => {
+  const names = async (preparedStatements: boolean | undefined) => {
+    const store = await openPostgresDocumentStore({
+      connectionString: await database.url(),
+      schema: `prepared_${preparedStatements}`,
+      preparedStatements,
+    });
+    const sent: Array<string | undefined> = [];
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    query.mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0] as string | pg.QueryConfig;
+      if (typeof first !== 'string') sent.push(first.name);
+      return originalQuery.apply(this, args as never);
+    });
+    try {
+      await push(store, 'tenant', ['a', 'b']);
+      const page = await store.pullEncoded!({
+        scope: 'tenant',
+        afterSeq: 0,
+        collections: null,
+        limit: 10,
+      });
+      expect(page.count).toBe(2);
+    } finally {
+      query.mockRestore();
+      await store.close();
+    }
+    return sent;
+  };
+  const named = await names(undefined);
+  expect(named.length).toBeGreaterThanOrEqual(4);
+  expect(named.every((name) => name?.startsWith('keepsync_'))).toBe(true);
+  const unnamed = await names(false);
+  expect(unnamed.length).toBe(named.length);
+  expect(unnamed.every((name) => name === undefined)).toBe(true);
+});
