@@ -5,8 +5,8 @@ import type { ApplyBatchInput, ChangeResult, StoreChange, StoredDocument } from 
 
 /**
  * A push's statements on PostgreSQL, three round trips between BEGIN and COMMIT: lock the
- * documents, read their state and the earlier results, write everything. Each runs as a named
- * statement of `BatchTarget.statement`.
+ * documents, read their state and the earlier results, write everything. Each is sent as
+ * `BatchTarget.statement` makes it (a named prepared statement unless turned off).
  */
 
 /** What the planner needs from the database: current documents and replayable results. */
@@ -70,7 +70,8 @@ export async function readBatchState(
          d.deleted, d.updated_ms, d.actor_id
        FROM unnest($2::text[], $3::text[]) AS w(collection, doc_id)
        CROSS JOIN LATERAL (
-         SELECT * FROM ${s}.sync_documents
+         SELECT collection, doc_id, data, version, edit_version, deleted, updated_ms, actor_id
+         FROM ${s}.sync_documents
          WHERE scope = $1 AND collection = w.collection AND doc_id = w.doc_id LIMIT 1
        ) AS d
        UNION ALL

@@ -16,6 +16,10 @@ const CHANGE_JSON = `'{"seq":' || scope_seq || ',"version":' || to_json(version)
   || ',"client_id":' || coalesce(to_json(client_id)::text, 'null')
   || ',"actor_id":' || coalesce(to_json(actor_id)::text, 'null') || '}'`;
 
+/** Named, not `*`: a prepared statement's result may not change shape when a migration adds one. */
+const ENTRY_COLUMNS =
+  'scope, scope_seq, collection, doc_id, op, version, data, client_id, actor_id, change_id, created_ms';
+
 /** `top` (the scope's last seq) and `page` (the entries after $2, up to $3 of them). */
 function pageCtes(s: string, columns: string, filtered: boolean): string {
   return `WITH top AS (
@@ -42,7 +46,7 @@ export async function pullPage(
   const filtered = query.collections !== null;
   const { rows } = await pool.query(
     target.statement(
-      `${pageCtes(target.schema, '*', filtered)}
+      `${pageCtes(target.schema, ENTRY_COLUMNS, filtered)}
        SELECT page.*, top.seq AS top FROM top LEFT JOIN page ON true ORDER BY page.scope_seq`,
       params(query),
     ),
