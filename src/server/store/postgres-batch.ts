@@ -126,10 +126,12 @@ class Params {
 
 /**
  * The plan's writes as one statement, returning the scope's new last seq (null when the batch
- * appended nothing). The documents and idempotency results are written first; then the oplog
- * lock is taken and held to commit, the scope's seqs allocated under its row lock (ON CONFLICT
- * DO UPDATE reads the newest committed row, whatever the statement's snapshot), and the entries
- * appended in order, so seqs become visible strictly in order across processes.
+ * appended nothing). The documents are written first (the lock's CTE reads theirs); then the
+ * oplog lock is taken and held to commit, the scope's seqs allocated under its row lock (ON
+ * CONFLICT DO UPDATE reads the newest committed row, whatever the statement's snapshot), and the
+ * entries appended in order, so seqs become visible strictly in order across processes. The
+ * CTEs nothing reads (the append, the idempotency results) run to completion at the statement's
+ * end.
  */
 export async function writeBatch(
   client: PgPoolClient,
