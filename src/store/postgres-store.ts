@@ -95,11 +95,16 @@ class PostgresStore extends RunUnitDelegation implements Store {
   ): Promise<Map<string, Link | null>> {
     const answer = new Map<string, Link | null>();
     if (hashes.size === 0) return answer;
-    // Only the keys that need work come back: an unchanged page returns no rows.
+    // Only the keys that need work come back: an unchanged page returns no rows. Each key is a
+    // primary-key probe (LATERAL ... LIMIT 1): joined plainly, statistics taken before a pipeline
+    // grew made PostgreSQL hash all of its links for every page.
     const rows = await this.#query(
       `SELECT j.key, l.dest_id, l.hash, l.source_updated_ms
        FROM unnest($2::text[], $3::text[]) AS j(key, hash)
-       LEFT JOIN ${this.#t.links} AS l ON l.pipeline = $1 AND l.key = j.key
+       LEFT JOIN LATERAL (
+         SELECT key, dest_id, hash, source_updated_ms FROM ${this.#t.links}
+         WHERE pipeline = $1 AND key = j.key LIMIT 1
+       ) AS l ON true
        WHERE l.key IS NULL OR j.hash IS NULL OR l.hash <> j.hash`,
       [pipeline, [...hashes.keys()], [...hashes.values()]],
     );
