@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, expect, it, vi } from 'vitest';
 import { type DocumentStore, openPostgresDocumentStore } from '../../src/server/index.js';
 import type { Decide, StoreChange } from '../../src/server/store/types.js';
+import { type PlanNode, rowsRead } from '../support/pg-plan.js';
 import { freshDatabase } from '../support/postgres.js';
 
 const database = freshDatabase('batchplan');
@@ -29,19 +30,6 @@ function push(store: DocumentStore, scope: string, ids: string[]) {
     },
     write,
   );
-}
-
-interface PlanNode {
-  'Relation Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
-}
-
-/** Rows that scans of `table` returned, over every loop, anywhere in the plan. */
-function rowsRead(node: PlanNode, table: string): number {
-  const own = node['Relation Name'] === table ? node['Actual Rows'] * node['Actual Loops'] : 0;
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, table), 0);
 }
 
 it('reads a push’s documents by key, not every document of its scope, when statistics undercount the scope', async () => {

@@ -1,24 +1,12 @@
 import pg from 'pg';
 import { afterAll, expect, it, vi } from 'vitest';
 import { openPostgresStore } from '../../src/store/index.js';
+import { type PlanNode, rowsRead } from '../support/pg-plan.js';
 import { freshDatabase } from '../support/postgres.js';
 
 const database = freshDatabase('linkplan');
 afterAll(() => database.drop());
 const originalQuery = pg.Client.prototype.query;
-
-interface PlanNode {
-  'Relation Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
-}
-
-/** Rows that scans of `table` returned, over every loop, anywhere in the plan. */
-function rowsRead(node: PlanNode, table: string): number {
-  const own = node['Relation Name'] === table ? node['Actual Rows'] * node['Actual Loops'] : 0;
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, table), 0);
-}
 
 it('compares a page with its links by key, not with every link of the pipeline, when statistics predate the pipeline', async () => {
   const url = await database.url();

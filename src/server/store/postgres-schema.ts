@@ -64,11 +64,16 @@ export type Statement = (text: string, values: unknown[]) => import('pg').QueryC
  */
 export function statementsOf(prepare: boolean): Statement {
   if (!prepare) return (text, values) => ({ text, values });
-  return (text, values) => ({
-    name: `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
-    text,
-    values,
-  });
+  // A store sends a handful of distinct texts: each is hashed once, not on every request.
+  const names = new Map<string, string>();
+  return (text, values) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `keepsync_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      names.set(text, name);
+    }
+    return { name, text, values };
+  };
 }
 
 export function toDocument(row: Row): StoredDocument {
