@@ -83,7 +83,7 @@ describe.each(stores)('the $label store encodes pull pages in the database', ({ 
         hasMore: page.hasMore,
       },
       encoded: {
-        text: Buffer.from(encoded.changes).toString('utf8'),
+        text: encoded.changes,
         count: encoded.count,
         lastSeq: encoded.lastSeq,
         hasMore: encoded.hasMore,
@@ -116,8 +116,8 @@ describe.each(stores)('the $label store encodes pull pages in the database', ({ 
       collections: null,
       limit: 500,
     });
-    expect({ ...encoded, changes: encoded.changes.byteLength }).toEqual({
-      changes: 0,
+    expect(encoded).toEqual({
+      changes: '',
       count: 0,
       lastSeq: 0,
       hasMore: false,

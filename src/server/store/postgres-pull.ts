@@ -80,7 +80,7 @@ export async function pullEncodedPage(
   };
   const count = Number(row.count);
   return {
-    changes: Buffer.from(row.changes ?? ''),
+    changes: row.changes ?? '',
     count,
     ...pageEnd(query, count, Number(row.last ?? 0), Number(row.top)),
   };

@@ -5,7 +5,7 @@ import type { EncodedPullPage, PullPage, PullQuery } from './types.js';
 
 /**
  * One change as `encodeChange` (wire.ts) writes it, built by SQLite from the row: the pull
- * page leaves the database as one UTF-8 blob, with no row objects or strings made per entry.
+ * page leaves the database as one string, with no row objects or strings made per entry.
  */
 const CHANGE_JSON = `'{"seq":' || scope_seq || ',"version":' || json_quote(version)
   || ',"collection":' || json_quote(collection) || ',"doc_id":' || json_quote(doc_id)
@@ -25,7 +25,7 @@ function entriesSql(filtered: boolean): string {
 }
 
 function encodedPageSql(filtered: boolean): string {
-  return `SELECT CAST(group_concat(line, ',' ORDER BY seq) AS BLOB) AS changes, count(*) AS count,
+  return `SELECT group_concat(line, ',' ORDER BY seq) AS changes, count(*) AS count,
             max(seq) AS last
           FROM (SELECT scope_seq AS seq, ${CHANGE_JSON} AS line FROM sync_oplog
                 WHERE ${rangeWhere(filtered)} ORDER BY scope_seq LIMIT ?)`;
@@ -63,12 +63,12 @@ export function createSqlitePullReader(
     encodedPage(query) {
       const last = top(query.scope);
       const row = (query.collections ? encodedIn : encoded).get(...params(query, last)) as {
-        changes: Buffer | null;
+        changes: string | null;
         count: number;
         last: number | null;
       };
       return {
-        changes: row.changes ?? new Uint8Array(0),
+        changes: row.changes ?? '',
         count: row.count,
         ...pageEnd(query, row.count, row.last ?? 0, last),
       };

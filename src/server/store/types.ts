@@ -147,8 +147,8 @@ export interface PullPage {
 
 /** A pull page encoded for the wire by the database itself. */
 export interface EncodedPullPage {
-  /** The page's changes as `encodeChange` writes them, comma-separated, in UTF-8. */
-  readonly changes: Uint8Array;
+  /** The page's changes as `encodeChange` writes them, comma-separated. */
+  readonly changes: string;
   readonly count: number;
   /** As `PullPage.lastSeq`. */
   readonly lastSeq: number;
