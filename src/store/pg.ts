@@ -89,17 +89,19 @@ export async function connectPg(
 /**
  * Runs `work` in one transaction on one connection: COMMIT on success (unless `commit`
  * says otherwise for the result), ROLLBACK on error. A connection that cannot even roll back
- * is destroyed instead of going back to the pool.
+ * is destroyed instead of going back to the pool. `firstStatements` (SQL without parameters)
+ * are sent with BEGIN in one round trip.
  */
 export async function pgTransaction<T>(
   pool: PgPool,
   work: (client: PgPoolClient) => Promise<T>,
   commit: (result: T) => boolean = () => true,
+  firstStatements?: string,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(firstStatements ? `BEGIN; ${firstStatements}` : 'BEGIN');
     const result = await work(client);
     await client.query(commit(result) ? 'COMMIT' : 'ROLLBACK');
     return result;

@@ -10,7 +10,7 @@ import {
   pgTransaction,
 } from '../../store/index.js';
 import { planBatch } from './plan.js';
-import { type BatchTarget, lockDocuments, readBatchState, writeBatch } from './postgres-batch.js';
+import { type BatchTarget, documentLocks, readBatchState, writeBatch } from './postgres-batch.js';
 import { listenForCommits } from './postgres-listen.js';
 import { pullEncodedPage, pullPage } from './postgres-pull.js';
 import { migrate, statementsOf, toDocument } from './postgres-schema.js';
@@ -111,8 +111,8 @@ class PostgresDocumentStore implements DocumentStore {
     input: ApplyBatchInput<C>,
     decide: Decide<C>,
   ): Promise<ApplyBatchOutcome> {
-    return this.#transactionOn(input.transaction, async (client) => {
-      await lockDocuments(client, this.#target, input);
+    const locks = documentLocks(this.#pg.escapeLiteral, input);
+    return this.#transactionOn(input.transaction, locks, async (client) => {
       const { current, replays } = await readBatchState(client, this.#target, input);
       const plan = planBatch(input, current, replays, decide, Date.now());
       if (plan.abortedAt >= 0) {
@@ -245,11 +245,13 @@ class PostgresDocumentStore implements DocumentStore {
    * lock (taken by `work`) is held until the application commits, which keeps seqs visible in
    * order. The commit NOTIFY is PostgreSQL's to deliver, on commit only.
    */
+  /** Runs `work` after `firstStatements`, in a transaction of its own or the caller's. */
   async #transactionOn<T>(
     external: SqlTransaction | undefined,
+    firstStatements: string,
     work: (client: PoolClient) => Promise<{ rollback: boolean; value: T }>,
   ): Promise<T> {
-    if (!external) return this.#transaction(work);
+    if (!external) return this.#transaction(work, firstStatements);
     if (this.#closed) throw new KeepsyncError('STORE_FAILED', 'The sync store is closed');
     const client = external as unknown as PoolClient;
     try {
@@ -262,6 +264,7 @@ class PostgresDocumentStore implements DocumentStore {
       );
     }
     try {
+      await client.query(firstStatements);
       const outcome = await work(client);
       await client.query(
         outcome.rollback
@@ -277,9 +280,15 @@ class PostgresDocumentStore implements DocumentStore {
 
   async #transaction<T>(
     work: (client: PoolClient) => Promise<{ rollback: boolean; value: T }>,
+    firstStatements?: string,
   ): Promise<T> {
     if (this.#closed) throw new KeepsyncError('STORE_FAILED', 'The sync store is closed');
-    const outcome = await pgTransaction(this.#pool, work, (result) => !result.rollback);
+    const outcome = await pgTransaction(
+      this.#pool,
+      work,
+      (result) => !result.rollback,
+      firstStatements,
+    );
     return outcome.value;
   }
 }
