@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cliArgs, keepsync } from '../support/cli.js';
+import { keepsync, spawnKeepsync } from '../support/cli.js';
 
 function project(config?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-operate-'));
@@ -24,6 +23,18 @@ export default defineConfig({
   }],
 });
 `;
+
+interface StatusRow {
+  readonly cursor: unknown;
+  readonly running?: { readonly stats: { readonly read: number } };
+}
+
+/** `status --json`, failing with its stderr when it does not answer (a store busy too long). */
+async function statusJson(dir: string): Promise<StatusRow[]> {
+  const result = await keepsync(dir, 'status', '--json');
+  if (result.code !== 0) throw new Error(`status --json exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
 
 describe('operating keepsync', () => {
   it('`init` adds .keepsync/ to .gitignore once, keeping what was there', async () => {
@@ -102,23 +113,15 @@ describe('operating keepsync', () => {
   it('`status` shows a running unit with its holder, and a stale lease as stale', async () => {
     const slow = `{ count: 1_000_000, record: (i) => ({ key: String(i), fields: { n: i } }) }`;
     const dir = project(config('many', slow));
-    const child = spawn(process.execPath, cliArgs('run', '--once'), { cwd: dir });
+    const run = spawnKeepsync(dir, 'run', '--once');
     try {
-      await expect
-        .poll(
-          async () =>
-            JSON.parse((await keepsync(dir, 'status', '--json')).stdout)[0]?.running?.stats.read ??
-            0,
-          { timeout: 60_000, interval: 250 },
-        )
-        .toBeGreaterThan(0);
+      await run.until(async () => ((await statusJson(dir))[0]?.running?.stats.read ?? 0) > 0);
       const table = await keepsync(dir, 'status');
       expect(table.stdout).toMatch(/running on \S+:\d+:\S+ since \S+ \S+ \([\d.]+ (ms|s|min)/);
-      const [unit] = JSON.parse((await keepsync(dir, 'status', '--json')).stdout);
-      expect(unit.cursor).toBeGreaterThan(0);
+      const [unit] = await statusJson(dir);
+      expect(unit?.cursor).toBeGreaterThan(0);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('close', resolve));
+      await run.stop();
     }
     const db = new Database(join(dir, '.keepsync/keepsync.db'));
     db.prepare('UPDATE units SET lease_owner = ?, lease_expires_ms = ?').run(
@@ -131,24 +134,11 @@ describe('operating keepsync', () => {
   }, 90_000);
 
   it('`serve --no-auth` warns that every request is accepted', async () => {
-    const child = spawn(
-      process.execPath,
-      cliArgs('serve', '--no-auth', '--port', '0', '--db', ':memory:'),
-      {
-        cwd: project(),
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
+    const serve = spawnKeepsync(project(), 'serve', '--no-auth', '--port', '0', '--db', ':memory:');
     try {
-      await expect
-        .poll(() => stderr, { timeout: 30_000, interval: 100 })
-        .toMatch(/warning: --no-auth accepts every request/);
+      await serve.until(() => /warning: --no-auth accepts every request/.test(serve.stderr()));
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('close', resolve));
+      await serve.stop();
     }
   });
 });

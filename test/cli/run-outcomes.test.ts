@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -12,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cliArgs, keepsync } from '../support/cli.js';
+import { keepsync, spawnKeepsync } from '../support/cli.js';
 
 function project(config: string, folder = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepsync-outcome-'));
@@ -85,22 +84,11 @@ export default defineConfig({
   }],
 });
 `);
-    const child = spawn(process.execPath, cliArgs('run', '--once'), { cwd: dir });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
+    const run = spawnKeepsync(dir, 'run', '--once');
     // Wait for the first page to land before interrupting.
-    await expect
-      .poll(() => existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).length, {
-        timeout: 60_000,
-        interval: 100,
-      })
-      .toBeTruthy();
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(130);
-    expect(stderr).not.toContain('    at ');
+    await run.until(() => existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).length > 0);
+    expect(await run.stop('SIGINT')).toBe(130);
+    expect(run.stderr()).not.toContain('    at ');
   }, 90_000);
 
   it('exits 6 when a two-way run leaves conflicts for a person to decide', async () => {
@@ -132,17 +120,10 @@ export default defineConfig({
 
   it('`run --json` as a daemon prints one JSON line per finished run', async () => {
     const dir = project(contacts(TWO, 'schedule: { everyMs: 1000 }'));
-    const child = spawn(process.execPath, cliArgs('run', '--json'), { cwd: dir });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    await expect
-      .poll(() => stdout.split('\n').filter(Boolean).length, { timeout: 60_000, interval: 100 })
-      .toBeGreaterThanOrEqual(2);
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.on('close', resolve));
-    const lines = stdout.split('\n').filter(Boolean);
+    const run = spawnKeepsync(dir, 'run', '--json');
+    await run.until(() => run.stdout().split('\n').filter(Boolean).length >= 2);
+    await run.stop();
+    const lines = run.stdout().split('\n').filter(Boolean);
     const runs = lines.map((line) => JSON.parse(line));
     expect(runs[0]).toMatchObject({
       pipeline: 'contacts',
