@@ -101,6 +101,60 @@ export function describeSyncProtocol(name: string, makeStore: MakeStore): void {
       expect(again.last_seq).toBe(first.last_seq);
     });
 
+    it('stores a push that writes one document twice and deletes another: every entry in the log, the last state in the document', async () => {
+      const { jwt } = await user();
+      const [created] = await results(
+        await running.push(jwt, { client_id: 'dev-1', changes: [upsert('gone', { n: 0 })] }),
+      );
+      // Strings the wire and the store must keep byte for byte: quotes, backslashes, a NUL,
+      // a lone surrogate, astral characters, a key that needs escaping.
+      const tricky = {
+        quote: 'say "hi" \\ back\\slash',
+        nul: 'a\u0000b',
+        lone: 'x\ud800y',
+        astral: '😀 é',
+        nested: { 'k"ey': ['\n\t', null, 1.5] },
+      };
+      const pushed = await results(
+        await running.push(jwt, {
+          client_id: 'dev-1',
+          changes: [
+            upsert('twice', { n: 1 }),
+            upsert('tricky', tricky),
+            upsert('twice', { n: 2 }),
+            {
+              collection: 'tasks',
+              operation: 'delete',
+              doc_id: 'gone',
+              parent_version: created!.new_version,
+            },
+          ],
+        }),
+      );
+      expect(pushed.map((result) => result.status)).not.toContain('rejected');
+      const log = (await (await running.pull(jwt, { since: '0' })).json()) as {
+        changes: Array<{ doc_id: string; operation: string; data: unknown; version: string }>;
+      };
+      expect(log.changes.map((change) => [change.doc_id, change.operation, change.data])).toEqual([
+        ['gone', 'upsert', { n: 0 }],
+        ['twice', 'upsert', { n: 1 }],
+        ['tricky', 'upsert', tricky],
+        ['twice', 'upsert', { n: 2 }],
+        ['gone', 'delete', null],
+      ]);
+      const whole = await running.request('/sync/full?collections=tasks', { token: jwt });
+      const documents = (await whole.text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((line) => typeof line.doc_id === 'string');
+      expect(documents.map((doc) => [doc.doc_id, doc.deleted, doc.data, doc.version])).toEqual([
+        ['gone', true, null, log.changes[4]!.version],
+        ['tricky', false, tricky, log.changes[2]!.version],
+        ['twice', false, { n: 2 }, log.changes[3]!.version],
+      ]);
+    });
+
     it('pages a pull with limit and has_more, and filters by collection', async () => {
       const { jwt } = await user();
       const changes = Array.from({ length: 25 }, (_, index) => ({
