@@ -40,7 +40,8 @@ export function documentLocks(
   const keys = new Set(
     input.changes.map((change) => `${input.scope}\u001f${change.collection}\u001f${change.docId}`),
   );
-  return `SELECT pg_advisory_xact_lock(h) FROM (
+  // One row back, not one (void) row per document for the driver to parse.
+  return `SELECT count(pg_advisory_xact_lock(h)) FROM (
       SELECT DISTINCT hashtextextended(k, 0) AS h
       FROM unnest(ARRAY[${[...keys].map(escapeLiteral).join(',')}]::text[]) AS k ORDER BY 1
     ) AS keys`;
