@@ -18,6 +18,10 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
     .option('--db <file>', 'SQLite database file (the embedded default)', 'keepsync-sync.db')
     .option('--postgres <url>', 'use PostgreSQL instead of SQLite (several servers may share it)')
     .option(
+      '--no-prepared-statements',
+      'PostgreSQL: unnamed statements only (PgBouncer before 1.21 in transaction mode)',
+    )
+    .option(
       '--jwt-secret <secret>',
       'HS256 secret of client tokens; prefer env KEEPSYNC_JWT_SECRET (a flag shows in ps)',
     )
@@ -76,7 +80,10 @@ async function serveCommand(
     );
   }
   const store: DocumentStore = settings.postgres
-    ? await openPostgresDocumentStore({ connectionString: settings.postgres })
+    ? await openPostgresDocumentStore({
+        connectionString: settings.postgres,
+        preparedStatements: settings.preparedStatements,
+      })
     : openSqliteDocumentStore({ path: settings.db });
   const server = await createSyncServer({
     ...settings.server,

@@ -11,6 +11,7 @@ export interface ServeFlags {
   host: string;
   db: string;
   postgres?: string;
+  preparedStatements: boolean;
   jwtSecret?: string;
   jwksUrl?: string;
   scopeClaim?: string;
@@ -29,6 +30,8 @@ export interface ServeSettings {
   readonly host: string;
   readonly db: string;
   readonly postgres: string | undefined;
+  /** PostgreSQL's statements named and prepared once per connection. */
+  readonly preparedStatements: boolean;
   readonly auth: SyncAuthOptions | false;
   /** Everything else handed to `createSyncServer`. */
   readonly server: Omit<SyncServerOptions, 'store' | 'auth' | 'logger'>;
@@ -68,6 +71,17 @@ export function serveSettings(
     explicit(flag) || fromSection === undefined ? fromFlag() : fromSection;
   const port = pick('port', () => parsePort(flags.port, '--port'), section.port);
   const postgres = flags.postgres ?? (explicit('db') ? undefined : section.postgres);
+  const preparedStatements = pick(
+    'preparedStatements',
+    () => flags.preparedStatements,
+    section.preparedStatements,
+  );
+  if (!postgres && (explicit('preparedStatements') || section.preparedStatements !== undefined)) {
+    throw new KeepsyncError(
+      'CONFIG_INVALID',
+      `${explicit('preparedStatements') ? '--no-prepared-statements' : '`server.preparedStatements`'} applies to PostgreSQL only (--postgres or \`server.postgres\`)`,
+    );
+  }
   const authSection = section.auth === false ? undefined : section.auth;
   const authOff = explicit('auth') ? !flags.auth : section.auth === false;
   let auth: SyncAuthOptions | false = false;
@@ -98,6 +112,7 @@ export function serveSettings(
     host: pick('host', () => flags.host, section.host),
     db: pick('db', () => flags.db, section.sqlite),
     postgres,
+    preparedStatements,
     auth,
     server: {
       collections: listed ?? section.collections,

@@ -32,6 +32,12 @@ export interface ServerConfig {
   sqlite?: string | undefined;
   /** A PostgreSQL connection string instead (several servers may share it). */
   postgres?: string | undefined;
+  /**
+   * PostgreSQL only: send pushes and pulls as named prepared statements, planned once per
+   * connection. `false` behind a pooler that cannot keep them (PgBouncer before 1.21 in
+   * transaction mode). @default true
+   */
+  preparedStatements?: boolean | undefined;
   /** Token checks; `false` serves without tokens (local development only). */
   auth?:
     | {
@@ -79,6 +85,7 @@ export const serverConfigSchema = z
     host: z.string().min(1).optional(),
     sqlite: z.string().min(1).optional(),
     postgres: z.string().min(1).optional(),
+    preparedStatements: z.boolean().optional(),
     auth: z
       .union([
         z.literal(false),
@@ -122,4 +129,7 @@ export const serverConfigSchema = z
   .strict()
   .refine((server) => !(server.sqlite && server.postgres), {
     message: 'choose either `sqlite` or `postgres`, not both',
+  })
+  .refine((server) => !(server.sqlite && server.preparedStatements !== undefined), {
+    message: '`preparedStatements` applies to `postgres` only',
   });
