@@ -115,7 +115,10 @@ describe('operating keepsync', () => {
     const dir = project(config('many', slow));
     const run = spawnKeepsync(dir, 'run', '--once');
     try {
-      await run.until(async () => ((await statusJson(dir))[0]?.running?.stats.read ?? 0) > 0);
+      await run.until(
+        async () => ((await statusJson(dir))[0]?.running?.stats.read ?? 0) > 0,
+        100_000,
+      );
       const table = await keepsync(dir, 'status');
       expect(table.stdout).toMatch(/running on \S+:\d+:\S+ since \S+ \S+ \([\d.]+ (ms|s|min)/);
       const [unit] = await statusJson(dir);
@@ -131,7 +134,7 @@ describe('operating keepsync', () => {
     db.close();
     const stale = await keepsync(dir, 'status');
     expect(stale.stdout).toMatch(/stale lease: gone-host:9:dead/);
-  }, 90_000);
+  }, 150_000);
 
   it('`serve --no-auth` warns that every request is accepted', async () => {
     const serve = spawnKeepsync(project(), 'serve', '--no-auth', '--port', '0', '--db', ':memory:');
